@@ -1,0 +1,26 @@
+// The `hollerith` subcommands. Each Add*Command registers one subcommand whose callback stores the
+// process exit code in `exit_code`: 0 ok; 1 the job failed / the check failed; 2 bad input or
+// usage, or the request could not be carried out (coordinator unreachable, token rejected, no such
+// job, local cluster failed to start).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace hollerith::cli {
+
+// Local.
+void AddValidateCommand(CLI::App& app, int& exit_code);
+void AddRunCommand(CLI::App& app, int& exit_code);
+void AddVerifyCommand(CLI::App& app, int& exit_code);
+void AddUpCommand(CLI::App& app, int& exit_code);
+
+// Against a coordinator (--coordinator, --token-file).
+void AddSubmitCommand(CLI::App& app, int& exit_code);
+void AddStatusCommand(CLI::App& app, int& exit_code);
+void AddWatchCommand(CLI::App& app, int& exit_code);
+void AddLogsCommand(CLI::App& app, int& exit_code);
+void AddCancelCommand(CLI::App& app, int& exit_code);
+void AddWorkersCommand(CLI::App& app, int& exit_code);
+void AddTraceCommand(CLI::App& app, int& exit_code);
+
+}  // namespace hollerith::cli

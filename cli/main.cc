@@ -1,0 +1,32 @@
+// `hollerith`: the command-line client. Thin: every subcommand lives in its own command_*.cc.
+#include <CLI/CLI.hpp>
+
+#include "cli/child_guard.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  // Daemons started by `up` / `run --workers` pass through here first (never returns for them).
+  hollerith::cli::MaybeRunChildGuard(argc, argv);
+
+  CLI::App app{"hollerith: run dependent stacks of cards across machines, ordered as if local"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  hollerith::cli::AddValidateCommand(app, exit_code);
+  hollerith::cli::AddRunCommand(app, exit_code);
+  hollerith::cli::AddVerifyCommand(app, exit_code);
+  hollerith::cli::AddUpCommand(app, exit_code);
+  hollerith::cli::AddSubmitCommand(app, exit_code);
+  hollerith::cli::AddStatusCommand(app, exit_code);
+  hollerith::cli::AddWatchCommand(app, exit_code);
+  hollerith::cli::AddLogsCommand(app, exit_code);
+  hollerith::cli::AddCancelCommand(app, exit_code);
+  hollerith::cli::AddWorkersCommand(app, exit_code);
+  hollerith::cli::AddTraceCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return exit_code;
+}

@@ -1,0 +1,34 @@
+// Tables for people: jobs, workers, a job's stacks, and a finished job's cards.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "hollerith.pb.h"
+
+namespace hollerith::cli {
+
+// Left-aligned columns, two spaces apart, sized to their widest cell.
+class TextTable {
+ public:
+  explicit TextTable(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print(std::FILE* out) const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string FormatDurationMs(int64_t ms);
+
+void PrintJobsTable(std::FILE* out, const std::vector<v1::JobStatus>& jobs);
+void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& workers);
+// The job's state and reason, then one line per stack (with why it waits, if it cannot be placed).
+void PrintJobStacks(std::FILE* out, const v1::JobStatus& job);
+// One line per card of the result document: state, exit code, attempts, node, duration.
+void PrintCardTable(std::FILE* out, const v1::JobStatus& job);
+// "job 'report' (ID) succeeded" plus the reason, if any.
+std::string JobSummaryLine(const v1::JobStatus& job);
+
+}  // namespace hollerith::cli

@@ -1,0 +1,58 @@
+#include "common/auth_token.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace hollerith {
+
+Result<std::string> LoadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot read token file " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string token = buf.str();
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return Status::Error("token file " + path + " is empty");
+  token = token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+  return token;
+}
+
+Result<std::string> CreateTokenFile(const std::string& path) {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return Status::Error("no randomness for a token");
+  static const char* kHex = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : raw) {
+    token.push_back(kHex[b >> 4]);
+    token.push_back(kHex[b & 15]);
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Error("cannot create token file " + path);
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  if (!ok) return Status::Error("cannot write token file " + path);
+  return token;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (size_t i = 0; i < n; ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string ResolveTokenFile(const std::string& flag, const std::string& fallback) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("HOLLERITH_TOKEN_FILE"); env && *env) return env;
+  return fallback;
+}
+
+}  // namespace hollerith

@@ -1,0 +1,52 @@
+// Logical clocks. LamportClock: one counter per process, merged (max+1) on every message received.
+// VectorClock: sparse (stack index -> counter), holding only the entries causally known, so most
+// cards carry one or two entries even in a 1,000-stack job.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hollerith {
+
+class LamportClock {
+ public:
+  uint64_t now() const { return time_; }
+  uint64_t Tick() { return ++time_; }
+  // Merge a timestamp carried by a received message, then tick for the receive event.
+  uint64_t Receive(uint64_t remote) {
+    if (remote > time_) time_ = remote;
+    return ++time_;
+  }
+
+ private:
+  uint64_t time_ = 0;
+};
+
+class VectorClock {
+ public:
+  using Entry = std::pair<uint32_t, uint64_t>;  // (stack index, counter), sorted by stack index
+
+  VectorClock() = default;
+  explicit VectorClock(std::vector<Entry> entries);  // sorts and merges duplicates (max)
+
+  uint64_t get(uint32_t stack) const;
+  void Tick(uint32_t stack);
+  void Merge(const VectorClock& other);
+  const std::vector<Entry>& entries() const { return entries_; }
+  bool empty() const { return entries_.empty(); }
+
+  // a <= b: every entry of a is <= the same entry of b (missing entries are 0).
+  bool LessOrEqual(const VectorClock& other) const;
+  // a < b: a <= b and a != b (happened-before).
+  bool HappenedBefore(const VectorClock& other) const {
+    return LessOrEqual(other) && entries_ != other.entries_;
+  }
+  friend bool operator==(const VectorClock&, const VectorClock&) = default;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+}  // namespace hollerith

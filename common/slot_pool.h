@@ -1,0 +1,26 @@
+// Counts the cards a node runs at once. A slot is a running process, not a placed stack: a stack
+// waiting for a release holds no slot, so mutually dependent stacks can never deadlock a node.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <cstddef>
+#include <deque>
+#include <functional>
+
+namespace hollerith {
+
+class SlotPool {
+ public:
+  SlotPool(asio::io_context& io, size_t slots) : io_(io), free_(slots == 0 ? 1 : slots) {}
+  // `granted` runs on the io_context once a slot is free (never inside Acquire).
+  void Acquire(std::function<void()> granted);
+  void Release();
+  size_t waiting() const { return waiters_.size(); }
+
+ private:
+  asio::io_context& io_;
+  size_t free_;
+  std::deque<std::function<void()>> waiters_;
+};
+
+}  // namespace hollerith

@@ -1,0 +1,71 @@
+// The job's event history: every event with wall time, node, attempt, Lamport time and the stack's
+// vector clock. Written as Chrome Trace Event JSON (opens in Perfetto / chrome://tracing as a
+// timeline; clocks in each event's args) and read back by `hollerith verify`.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/job.h"
+#include "common/status.h"
+
+namespace hollerith {
+
+enum class EventKind : uint8_t {
+  kJobSubmitted,
+  kStackPlaced,
+  kCardStarted,
+  kCardFinished,  // succeeded
+  kCardFailed,    // this try failed (a retry may follow)
+  kCardRetry,     // the core decided to retry
+  kCardSkipped,
+  kRelease,  // dependency `card` released to `target`
+  kStackLost,
+  kJobFinished,
+};
+
+const char* EventKindName(EventKind kind);
+bool ParseEventKind(const std::string& name, EventKind* kind);
+
+struct TraceEvent {
+  EventKind kind = EventKind::kJobSubmitted;
+  CardRef card;    // the card (or the stack, for stack events); the released card for kRelease
+  CardRef target;  // kRelease: the card that waited on `card`
+  uint32_t attempt = 0;
+  uint32_t try_no = 0;
+  uint16_t node = 0;  // index into Trace::nodes
+  int exit_code = 0;
+  int64_t wall_us = 0;
+  uint64_t lamport = 0;
+  VectorClock vc;
+  std::string detail;  // failure reason etc.; usually empty
+};
+
+class Trace {
+ public:
+  uint16_t NodeIndex(const std::string& node);
+  const std::vector<std::string>& nodes() const { return nodes_; }
+  void Add(TraceEvent event) { events_.push_back(std::move(event)); }
+  const std::vector<TraceEvent>& events() const { return events_; }
+  std::vector<TraceEvent>& mutable_events() { return events_; }
+
+ private:
+  std::vector<std::string> nodes_;
+  std::vector<TraceEvent> events_;
+};
+
+// Chrome Trace Event JSON. Cards are B/E slices (pid = node, tid = stack); other events are
+// instants. Every event's args carry kind, stack, card, attempt, try, node, lamport and vc.
+void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out);
+Status WriteChromeTraceFile(const JobSpec& job, const Trace& trace, const std::string& path);
+// Reads a trace written by WriteChromeTrace, resolving names against `job`.
+Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in);
+Result<Trace> ReadChromeTraceFile(const JobSpec& job, const std::string& path);
+
+// Name of a stack in clocks and traces: its id, or "@combine" for the combine stack.
+std::string StackDisplayName(const JobSpec& job, uint32_t stack);
+
+}  // namespace hollerith

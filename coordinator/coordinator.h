@@ -1,0 +1,117 @@
+// The coordinator's state, owned by its one event loop: jobs (one SchedulerCore each), connected
+// workers, stacks waiting for placement, watchers. gRPC reactors decode and validate, then post
+// calls onto the loop; every method here runs on the loop thread, so nothing here takes a lock.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/scheduler_core.h"
+#include "coordinator/job_store.h"
+#include "coordinator/outbox.h"
+#include "coordinator/placement.h"
+#include "hollerith.pb.h"
+
+namespace hollerith::coordinator {
+
+struct WorkerLink {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  uint32_t slots = 0;
+  std::string version;
+  std::string peer;
+  uint64_t epoch = 0;
+  std::chrono::steady_clock::time_point last_seen;
+  std::set<std::pair<std::string, uint32_t>> stacks;  // (job id, stack) placed here, not ended
+  std::shared_ptr<Outbox<v1::CoordinatorMessage>> outbox;
+  bool draining = false;
+  bool gone = false;
+};
+
+using JobEventOutbox = Outbox<v1::JobEvent>;
+using LogOutbox = Outbox<v1::LogChunk>;
+
+struct CoordinatorConfig {
+  std::chrono::milliseconds heartbeat{1000};
+  int missed_heartbeats = 5;  // lease = heartbeat * missed_heartbeats
+  RetryPolicy retry;
+};
+
+class Coordinator {
+ public:
+  Coordinator(asio::io_context& loop, CoordinatorConfig config, JobStore& store);
+  void Start();  // starts the lease timer
+
+  // Client side. Errors are grpc::Status with a message for people.
+  grpc::Status Submit(std::shared_ptr<const JobSpec> spec, const v1::SubmitJobRequest& req,
+                      v1::SubmitJobResponse* resp);
+  grpc::Status GetJob(const std::string& job, v1::JobStatus* out);
+  grpc::Status Cancel(const std::string& job, v1::CancelJobResponse* resp);
+  void ListJobs(v1::ListJobsResponse* resp);
+  void ListWorkers(v1::ListWorkersResponse* resp);
+  grpc::Status Watch(const std::string& job, uint64_t from_lamport,
+                     std::shared_ptr<JobEventOutbox> outbox);
+  grpc::Status ReadLog(const v1::ReadLogRequest& req, std::shared_ptr<LogOutbox> outbox);
+  grpc::Status RenderTrace(const std::string& job, std::string* json);
+  LamportClock& clock() { return clock_; }
+
+  // Worker side.
+  std::shared_ptr<WorkerLink> WorkerHello(const v1::Hello& hello, const std::string& peer,
+                                          std::shared_ptr<Outbox<v1::CoordinatorMessage>> outbox);
+  void WorkerMessage(const std::shared_ptr<WorkerLink>& worker, const v1::WorkerMessage& msg);
+  void WorkerGone(const std::shared_ptr<WorkerLink>& worker, const std::string& why);
+
+ private:
+  struct LogWaiter {
+    CardRef card;
+    std::shared_ptr<LogOutbox> outbox;
+  };
+  struct Job {
+    std::string id;
+    std::string key;
+    int64_t submitted_wall_us = 0;
+    std::unique_ptr<SchedulerCore> core;
+    std::map<uint32_t, std::string> waiting;  // stack -> why it is not placed
+    size_t published = 0;                     // trace events already sent to watchers
+    std::vector<std::shared_ptr<JobEventOutbox>> watchers;
+    std::vector<LogWaiter> log_waiters;
+  };
+  struct PendingPlacement {
+    std::string job;
+    uint32_t stack;
+    uint32_t attempt;
+  };
+
+  Job* Resolve(const std::string& job_or_name, grpc::Status* error);
+  void Drain(Job& job);
+  bool TryPlace(Job& job, uint32_t stack, uint32_t attempt);
+  void RetryPending();
+  WorkerLink* WorkerHolding(Job& job, uint32_t stack);
+  void Publish(Job& job);
+  void FillStatus(const Job& job, bool with_details, v1::JobStatus* out) const;
+  v1::StackStatus StackStatusOf(const Job& job, uint32_t stack) const;
+  void CheckLeases();
+  void SendLog(const CardRecord& rec, LogOutbox& outbox);
+
+  asio::io_context& loop_;
+  CoordinatorConfig config_;
+  JobStore& store_;
+  LamportClock clock_;
+  std::map<std::string, std::unique_ptr<Job>> jobs_;
+  std::map<std::string, std::string> by_key_;
+  std::map<std::string, size_t> name_counts_;
+  std::map<std::string, std::shared_ptr<WorkerLink>> workers_;
+  std::deque<PendingPlacement> pending_;
+  uint64_t next_epoch_ = 1;
+  uint64_t next_job_ = 1;
+  asio::steady_timer lease_timer_;
+};
+
+}  // namespace hollerith::coordinator

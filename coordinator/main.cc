@@ -1,0 +1,111 @@
+// hollerith-coordinator: accepts jobs, places stacks on workers, releases dependencies, keeps the
+// record. Thin: flags, token, gRPC server, and the one event loop that owns all state.
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "common/auth_token.h"
+#include "coordinator/service.h"
+#include "proto/rpc_auth.h"
+
+namespace {
+
+struct Flags {
+  std::string listen = "127.0.0.1:7070";
+  std::string data_dir = "/var/tmp/hollerith-coordinator";
+  std::string token_file;
+  std::string log_level = "info";
+  int heartbeat_ms = 1000;
+  int missed_heartbeats = 5;
+  size_t max_spec_bytes = size_t{512} << 20;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hollerith;
+  Flags f;
+  CLI::App app{"hollerith-coordinator: accepts jobs and ships their stacks to workers"};
+  app.add_option("--listen", f.listen, "Address to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  app.add_option("--data-dir", f.data_dir, "Where the token and artifacts are kept")
+      ->capture_default_str();
+  app.add_option("--token-file", f.token_file,
+                 "Bearer token file (default: DATA_DIR/token, created if missing)");
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")->capture_default_str();
+  app.add_option("--missed-heartbeats", f.missed_heartbeats,
+                 "Heartbeats a worker may miss before its stacks are re-placed")
+      ->capture_default_str();
+  app.add_option("--max-spec-bytes", f.max_spec_bytes, "Largest job spec accepted")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("coordinator"));
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
+
+  std::error_code ec;
+  std::filesystem::create_directories(f.data_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot create data dir %s: %s\n", f.data_dir.c_str(), ec.message().c_str());
+    return 2;
+  }
+  std::string token_path = f.token_file.empty() ? f.data_dir + "/token" : f.token_file;
+  auto token = LoadToken(token_path);
+  if (!token.ok() && f.token_file.empty()) token = CreateTokenFile(token_path);
+  if (!token.ok()) {
+    std::fprintf(stderr, "%s\n", token.message().c_str());
+    return 2;
+  }
+
+  asio::io_context loop;
+  coordinator::MemoryJobStore store;
+  coordinator::CoordinatorConfig config;
+  config.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
+  config.missed_heartbeats = f.missed_heartbeats;
+  coordinator::Coordinator brain(loop, config, store);
+  ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
+  SpecLimits limits;
+  limits.max_file_bytes = f.max_spec_bytes;
+  coordinator::Service service(loop, brain, artifacts, *token, limits);
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(f.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    std::fprintf(stderr, "cannot listen on %s\n", f.listen.c_str());
+    return 2;
+  }
+  const std::string host = f.listen.substr(0, f.listen.rfind(':'));
+  std::printf("listening on %s:%d\ntoken file: %s\n", host.c_str(), port, token_path.c_str());
+  std::fflush(stdout);
+  spdlog::info("listening on {}:{}; token file {}", host, port, token_path);
+
+  brain.Start();
+  std::thread stopper;
+  asio::signal_set signals(loop, SIGINT, SIGTERM);
+  signals.async_wait([&](const std::error_code& e, int sig) {
+    if (e) return;
+    spdlog::info("signal {}: shutting down", sig);
+    // Shutdown waits for in-flight calls, whose handlers need the loop: run it off the loop.
+    stopper = std::thread([&] {
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      asio::post(loop, [&] { loop.stop(); });
+    });
+  });
+  loop.run();
+  if (stopper.joinable()) stopper.join();
+  return 0;
+}

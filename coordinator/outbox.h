@@ -1,0 +1,101 @@
+// One-write-at-a-time outgoing queue for a gRPC callback stream. The loop thread pushes; the
+// reactor starts a write whenever none is in flight and calls OnWriteDone from a gRPC thread. A small
+// mutex guards the queue (the only lock in the daemon: it is transport plumbing, not state).
+// Batch() lets a caller merge into the last not-yet-sent message instead of queueing another.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+
+namespace hollerith::coordinator {
+
+template <typename Msg>
+class Outbox {
+ public:
+  using StartWrite = std::function<void(const Msg*)>;
+  using Finish = std::function<void(const grpc::Status&)>;
+
+  void Attach(StartWrite start_write, Finish finish) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    start_write_ = std::move(start_write);
+    finish_ = std::move(finish);
+  }
+  // The reactor is done: drop everything, never call it again.
+  void Detach() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    start_write_ = nullptr;
+    finish_ = nullptr;
+    queue_.clear();
+  }
+  bool attached() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return static_cast<bool>(start_write_);
+  }
+
+  void Push(Msg msg) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (!start_write_ || closing_) return;
+    queue_.push_back(std::move(msg));
+    PumpLocked();
+  }
+  // Adds to the newest queued message (not the one being written), or starts a new one.
+  void Batch(const std::function<void(Msg&)>& add) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (!start_write_ || closing_) return;
+    if (queue_.empty()) queue_.emplace_back();
+    add(queue_.back());
+    PumpLocked();
+  }
+  // Finish the stream once everything queued has been written.
+  void Close(grpc::Status status) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (!finish_ || closing_) return;
+    closing_ = true;
+    close_status_ = std::move(status);
+    PumpLocked();
+  }
+  void OnWriteDone(bool ok) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    writing_ = false;
+    in_flight_.reset();
+    if (!ok) {
+      queue_.clear();
+      return;
+    }
+    PumpLocked();
+  }
+  size_t queued() {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    return queue_.size();
+  }
+
+ private:
+  void PumpLocked() {
+    if (writing_ || !start_write_) return;
+    if (!queue_.empty()) {
+      in_flight_ = std::move(queue_.front());
+      queue_.pop_front();
+      writing_ = true;
+      start_write_(&*in_flight_);
+    } else if (closing_ && finish_) {
+      auto finish = std::exchange(finish_, nullptr);
+      start_write_ = nullptr;
+      finish(close_status_);
+    }
+  }
+
+  std::recursive_mutex mu_;  // gRPC may run OnWriteDone inline inside StartWrite
+  StartWrite start_write_;
+  Finish finish_;
+  std::deque<Msg> queue_;
+  std::optional<Msg> in_flight_;
+  bool writing_ = false;
+  bool closing_ = false;
+  grpc::Status close_status_;
+};
+
+}  // namespace hollerith::coordinator

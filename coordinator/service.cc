@@ -1,0 +1,273 @@
+#include "coordinator/service.h"
+
+#include <asio/post.hpp>
+#include <fstream>
+#include <regex>
+#include <spdlog/spdlog.h>
+
+#include "coordinator/stream_reactors.h"
+#include "proto/rpc_auth.h"
+
+namespace hollerith::coordinator {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+constexpr size_t kMaxArtifactBytes = size_t{1} << 30;
+
+bool ValidDigest(const std::string& d) {
+  static const std::regex kHex("[0-9a-f]{64}");
+  return std::regex_match(d, kHex);
+}
+
+// Finishes `reactor` with UNAUTHENTICATED (and returns true) unless the call is authenticated.
+template <typename Reactor>
+bool Reject(const grpc::CallbackServerContext& ctx, const std::string& token, Reactor* reactor) {
+  grpc::Status s = rpc::CheckBearer(ctx, token);
+  if (s.ok()) return false;
+  spdlog::warn("rejected call from {}: {}", ctx.peer(), s.error_message());
+  reactor->Finish(s);
+  return true;
+}
+
+// Unary calls: authenticate, then run `work` on the loop and finish with its status.
+template <typename Work>
+grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::string& token,
+                                asio::io_context& loop, Work work) {
+  auto* reactor = ctx->DefaultReactor();
+  if (Reject(*ctx, token, reactor)) return reactor;
+  asio::post(loop, [reactor, work = std::move(work)]() mutable { reactor->Finish(work()); });
+  return reactor;
+}
+
+class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
+ public:
+  UploadReactor(ArtifactStore& store, v1::UploadArtifactResponse* resp)
+      : store_(store), resp_(resp) {
+    StartRead(&chunk_);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Complete();
+      return;
+    }
+    if (digest_.empty()) digest_ = chunk_.sha256();
+    if (!ValidDigest(digest_)) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the first artifact chunk must carry a sha256 (64 lowercase hex)"));
+      return;
+    }
+    if (content_.size() + chunk_.data().size() > kMaxArtifactBytes) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "artifact larger than 1 GiB"));
+      return;
+    }
+    content_ += chunk_.data();
+    StartRead(&chunk_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Complete() {
+    if (digest_.empty()) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty upload"));
+      return;
+    }
+    Status s = store_.PutVerified(content_, digest_);
+    if (!s.ok()) {
+      spdlog::warn("artifact upload rejected: {}", s.message());
+      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS, s.message()));
+      return;
+    }
+    resp_->set_sha256(digest_);
+    Finish(grpc::Status::OK);
+  }
+
+  ArtifactStore& store_;
+  v1::UploadArtifactResponse* resp_;
+  v1::ArtifactChunk chunk_;
+  std::string digest_;
+  std::string content_;
+};
+
+}  // namespace
+
+Service::Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
+                 std::string token, SpecLimits spec_limits)
+    : loop_(loop),
+      coordinator_(coordinator),
+      artifacts_(artifacts),
+      token_(std::move(token)),
+      spec_limits_(spec_limits) {}
+
+grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
+                                             const v1::SubmitJobRequest* req,
+                                             v1::SubmitJobResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (Reject(*ctx, token_, reactor)) return reactor;
+  // Parse on this gRPC thread: a large spec must not stall the loop.
+  const std::string name = req->spec_name().empty() ? "spec" : req->spec_name().substr(0, 256);
+  if (req->spec().size() > spec_limits_.max_file_bytes) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 name + ": spec is " + std::to_string(req->spec().size()) +
+                                     " bytes; the limit is " +
+                                     std::to_string(spec_limits_.max_file_bytes)));
+    return reactor;
+  }
+  if (req->idempotency_key().size() > 256) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "idempotency key too long"));
+    return reactor;
+  }
+  auto parsed = ParseJobSpec(req->spec(), name, spec_limits_);
+  if (!parsed.ok()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, parsed.message()));
+    return reactor;
+  }
+  auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
+  asio::post(loop_, [this, reactor, req, resp, spec] {
+    reactor->Finish(coordinator_.Submit(spec, *req, resp));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
+                                          v1::GetJobResponse* resp) {
+  return Unary(ctx, token_, loop_, [this, req, resp] {
+    coordinator_.clock().Receive(req->lamport());
+    grpc::Status s = coordinator_.GetJob(req->job(), resp->mutable_job());
+    resp->set_lamport(coordinator_.clock().Tick());
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
+                                             const v1::JobRef* req, v1::CancelJobResponse* resp) {
+  return Unary(ctx, token_, loop_, [this, req, resp] {
+    coordinator_.clock().Receive(req->lamport());
+    return coordinator_.Cancel(req->job(), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
+                                            const v1::ListJobsRequest* req,
+                                            v1::ListJobsResponse* resp) {
+  return Unary(ctx, token_, loop_, [this, req, resp] {
+    coordinator_.clock().Receive(req->lamport());
+    coordinator_.ListJobs(resp);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
+                                               const v1::ListWorkersRequest* req,
+                                               v1::ListWorkersResponse* resp) {
+  return Unary(ctx, token_, loop_, [this, req, resp] {
+    coordinator_.clock().Receive(req->lamport());
+    coordinator_.ListWorkers(resp);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerWriteReactor<v1::JobEvent>* Service::WatchJob(grpc::CallbackServerContext* ctx,
+                                                          const v1::WatchJobRequest* req) {
+  auto* writer = new OutboxWriter<v1::JobEvent>();
+  if (Reject(*ctx, token_, writer)) return writer;
+  asio::post(loop_, [this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
+                     lamport = req->lamport()] {
+    coordinator_.clock().Receive(lamport);
+    grpc::Status s = coordinator_.Watch(job, from, out);
+    if (!s.ok()) out->Close(s);
+  });
+  return writer;
+}
+
+grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerContext* ctx,
+                                                         const v1::ReadLogRequest* req) {
+  auto* writer = new OutboxWriter<v1::LogChunk>();
+  if (Reject(*ctx, token_, writer)) return writer;
+  asio::post(loop_, [this, out = writer->outbox(), req = *req] {
+    grpc::Status s = coordinator_.ReadLog(req, out);
+    if (!s.ok()) out->Close(s);
+  });
+  return writer;
+}
+
+grpc::ServerWriteReactor<v1::TraceChunk>* Service::GetTrace(grpc::CallbackServerContext* ctx,
+                                                            const v1::JobRef* req) {
+  auto* writer = new OutboxWriter<v1::TraceChunk>();
+  if (Reject(*ctx, token_, writer)) return writer;
+  asio::post(loop_, [this, out = writer->outbox(), job = req->job(), lamport = req->lamport()] {
+    coordinator_.clock().Receive(lamport);
+    std::string json;
+    grpc::Status s = coordinator_.RenderTrace(job, &json);
+    if (s.ok()) {
+      for (size_t off = 0; off < json.size(); off += kChunk) {
+        v1::TraceChunk chunk;
+        chunk.set_data(json.substr(off, kChunk));
+        chunk.set_lamport(coordinator_.clock().now());
+        out->Push(std::move(chunk));
+      }
+    }
+    out->Close(s);
+  });
+  return writer;
+}
+
+grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>* Service::Session(
+    grpc::CallbackServerContext* ctx) {
+  grpc::Status s = rpc::CheckBearer(*ctx, token_);
+  if (!s.ok()) {
+    spdlog::warn("rejected worker session from {}: {}", ctx->peer(), s.error_message());
+    class Rejected : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage> {
+     public:
+      explicit Rejected(const grpc::Status& s) { Finish(s); }
+      void OnDone() override { delete this; }
+    };
+    return new Rejected(s);
+  }
+  return new SessionReactor(loop_, coordinator_, ctx->peer());
+}
+
+grpc::ServerReadReactor<v1::ArtifactChunk>* Service::UploadArtifact(
+    grpc::CallbackServerContext* ctx, v1::UploadArtifactResponse* resp) {
+  grpc::Status s = rpc::CheckBearer(*ctx, token_);
+  if (!s.ok()) {
+    class Rejected : public grpc::ServerReadReactor<v1::ArtifactChunk> {
+     public:
+      explicit Rejected(const grpc::Status& s) { Finish(s); }
+      void OnDone() override { delete this; }
+    };
+    return new Rejected(s);
+  }
+  return new UploadReactor(artifacts_, resp);
+}
+
+grpc::ServerWriteReactor<v1::ArtifactChunk>* Service::FetchArtifact(
+    grpc::CallbackServerContext* ctx, const v1::FetchArtifactRequest* req) {
+  auto* writer = new OutboxWriter<v1::ArtifactChunk>();
+  if (Reject(*ctx, token_, writer)) return writer;
+  auto out = writer->outbox();
+  if (!ValidDigest(req->sha256())) {
+    out->Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a sha256 digest"));
+    return writer;
+  }
+  if (!artifacts_.Has(req->sha256())) {
+    out->Close(grpc::Status(grpc::StatusCode::NOT_FOUND, "no artifact " + req->sha256()));
+    return writer;
+  }
+  std::ifstream in(artifacts_.PathOf(req->sha256()), std::ios::binary);
+  std::string buf(kChunk, '\0');
+  bool first = true;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = in.gcount();
+    if (n <= 0 && !first) break;
+    v1::ArtifactChunk chunk;
+    if (first) chunk.set_sha256(req->sha256());
+    chunk.set_data(buf.data(), static_cast<size_t>(n));
+    out->Push(std::move(chunk));
+    first = false;
+  }
+  out->Close(grpc::Status::OK);
+  return writer;
+}
+
+}  // namespace hollerith::coordinator

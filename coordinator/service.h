@@ -1,0 +1,55 @@
+// The gRPC face of the coordinator (callback API). Handlers check the bearer token, decode and
+// validate, then post the work onto the coordinator's loop; they never touch its state directly.
+// Artifact uploads and downloads go straight to the content-addressed store (files, no core state).
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <string>
+
+#include "common/artifact_store.h"
+#include "common/spec_parser.h"
+#include "coordinator/coordinator.h"
+#include "hollerith.grpc.pb.h"
+
+namespace hollerith::coordinator {
+
+class Service final : public v1::Coordinator::CallbackService {
+ public:
+  Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
+          std::string token, SpecLimits spec_limits);
+
+  grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx,
+                                      const v1::SubmitJobRequest* req,
+                                      v1::SubmitJobResponse* resp) override;
+  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
+                                   v1::GetJobResponse* resp) override;
+  grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(grpc::CallbackServerContext* ctx,
+                                                   const v1::WatchJobRequest* req) override;
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
+                                      v1::CancelJobResponse* resp) override;
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx,
+                                     const v1::ListJobsRequest* req,
+                                     v1::ListJobsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* ctx,
+                                        const v1::ListWorkersRequest* req,
+                                        v1::ListWorkersResponse* resp) override;
+  grpc::ServerWriteReactor<v1::LogChunk>* ReadLog(grpc::CallbackServerContext* ctx,
+                                                  const v1::ReadLogRequest* req) override;
+  grpc::ServerWriteReactor<v1::TraceChunk>* GetTrace(grpc::CallbackServerContext* ctx,
+                                                     const v1::JobRef* req) override;
+  grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>* Session(
+      grpc::CallbackServerContext* ctx) override;
+  grpc::ServerReadReactor<v1::ArtifactChunk>* UploadArtifact(
+      grpc::CallbackServerContext* ctx, v1::UploadArtifactResponse* resp) override;
+  grpc::ServerWriteReactor<v1::ArtifactChunk>* FetchArtifact(
+      grpc::CallbackServerContext* ctx, const v1::FetchArtifactRequest* req) override;
+
+ private:
+  asio::io_context& loop_;
+  Coordinator& coordinator_;
+  ArtifactStore& artifacts_;
+  std::string token_;
+  SpecLimits spec_limits_;
+};
+
+}  // namespace hollerith::coordinator

@@ -1,0 +1,71 @@
+#include <spdlog/spdlog.h>
+
+#include <regex>
+
+#include "coordinator/stream_reactors.h"
+
+namespace hollerith::coordinator {
+namespace {
+
+std::string ValidateHello(const v1::WorkerMessage& msg) {
+  if (!msg.has_hello()) return "the first message on a session must be a hello";
+  const auto& h = msg.hello();
+  static const std::regex kName("[A-Za-z0-9_.-]{1,64}");
+  if (!std::regex_match(h.name(), kName)) {
+    return "worker name must match [A-Za-z0-9_.-]{1,64}, got '" + h.name().substr(0, 80) + "'";
+  }
+  if (h.slots() == 0 || h.slots() > 4096) return "worker slots must be 1..4096";
+  for (const auto& kv : h.labels()) {
+    if (kv.key().empty() || kv.key().size() > 64 || kv.value().size() > 256) {
+      return "bad worker label '" + kv.key().substr(0, 80) + "'";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+SessionReactor::SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer)
+    : loop_(loop),
+      coordinator_(coordinator),
+      peer_(std::move(peer)),
+      outbox_(std::make_shared<Outbox<v1::CoordinatorMessage>>()) {
+  outbox_->Attach([this](const v1::CoordinatorMessage* m) { StartWrite(m); },
+                  [this](const grpc::Status& s) { Finish(s); });
+  StartRead(&in_);
+}
+
+void SessionReactor::OnReadDone(bool ok) {
+  if (!ok) {
+    outbox_->Close(grpc::Status::OK);
+    return;
+  }
+  auto msg = std::make_shared<v1::WorkerMessage>(std::move(in_));
+  in_.Clear();
+  if (!hello_seen_) {
+    if (std::string error = ValidateHello(*msg); !error.empty()) {
+      spdlog::warn("rejecting session from {}: {}", peer_, error);
+      outbox_->Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, error));
+      return;
+    }
+    hello_seen_ = true;
+    asio::post(loop_, [side = loop_side_, &c = coordinator_, msg, peer = peer_, out = outbox_] {
+      side->link = c.WorkerHello(msg->hello(), peer, out);
+    });
+  } else {
+    asio::post(loop_, [side = loop_side_, &c = coordinator_, msg] {
+      if (side->link) c.WorkerMessage(side->link, *msg);
+    });
+  }
+  StartRead(&in_);
+}
+
+void SessionReactor::OnDone() {
+  outbox_->Detach();
+  asio::post(loop_, [side = loop_side_, &c = coordinator_] {
+    if (side->link) c.WorkerGone(side->link, "disconnected");
+  });
+  delete this;
+}
+
+}  // namespace hollerith::coordinator

@@ -1,0 +1,61 @@
+// Reactors for the coordinator's streams. OutboxWriter: a server stream fed through an Outbox from
+// the loop. SessionReactor: one worker's bidirectional stream (hello, then batched events up;
+// batched assignments, releases, retries and skips down).
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <functional>
+#include <memory>
+
+#include "coordinator/coordinator.h"
+#include "hollerith.grpc.pb.h"
+
+namespace hollerith::coordinator {
+
+template <typename Msg>
+class OutboxWriter : public grpc::ServerWriteReactor<Msg> {
+ public:
+  // `on_done` runs (on a gRPC thread) when the stream is over, e.g. to unregister a watcher.
+  explicit OutboxWriter(std::function<void()> on_done = nullptr)
+      : outbox_(std::make_shared<Outbox<Msg>>()), on_done_(std::move(on_done)) {
+    outbox_->Attach([this](const Msg* m) { this->StartWrite(m); },
+                    [this](const grpc::Status& s) { this->Finish(s); });
+  }
+  std::shared_ptr<Outbox<Msg>> outbox() { return outbox_; }
+  void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
+  void OnCancel() override { outbox_->Close(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    outbox_->Detach();
+    if (on_done_) on_done_();
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<Outbox<Msg>> outbox_;
+  std::function<void()> on_done_;
+};
+
+class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage> {
+ public:
+  SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer);
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
+  void OnDone() override;
+
+ private:
+  // Touched only on the loop thread.
+  struct LoopSide {
+    std::shared_ptr<WorkerLink> link;
+  };
+
+  asio::io_context& loop_;
+  Coordinator& coordinator_;
+  std::string peer_;
+  std::shared_ptr<Outbox<v1::CoordinatorMessage>> outbox_;
+  std::shared_ptr<LoopSide> loop_side_ = std::make_shared<LoopSide>();
+  v1::WorkerMessage in_;
+  bool hello_seen_ = false;  // gRPC delivers reads one at a time
+};
+
+}  // namespace hollerith::coordinator

@@ -1,0 +1,22 @@
+// gRPC plumbing shared by the daemons and the client: bearer-token metadata, message size limits,
+// and channel creation.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+namespace hollerith::rpc {
+
+inline constexpr int kMaxMessageBytes = 256 << 20;  // a 1M-card spec fits; more is rejected
+inline constexpr const char* kAuthHeader = "authorization";
+
+// UNAUTHENTICATED unless the call carries "authorization: Bearer <token>" equal to `token`
+// (compared in constant time).
+grpc::Status CheckBearer(const grpc::ServerContextBase& ctx, const std::string& token);
+void AttachBearer(grpc::ClientContext& ctx, const std::string& token);
+// An insecure channel (loopback / trusted network; the token authenticates) with our size limits.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+}  // namespace hollerith::rpc

@@ -1,0 +1,245 @@
+#include "proto/wire.h"
+
+namespace hollerith::wire {
+namespace {
+
+void DigestsToProto(const OutputDigests& in,
+                    google::protobuf::RepeatedPtrField<v1::OutputDigest>* out) {
+  for (const auto& [path, digest] : in) {
+    auto* d = out->Add();
+    d->set_path(path);
+    d->set_sha256(digest);
+  }
+}
+
+OutputDigests DigestsFromProto(const google::protobuf::RepeatedPtrField<v1::OutputDigest>& in) {
+  OutputDigests out;
+  for (const auto& d : in) out.emplace_back(d.path(), d.sha256());
+  return out;
+}
+
+}  // namespace
+
+void ToProto(const VectorClock& vc, v1::VectorClock* out) {
+  for (const auto& [stack, count] : vc.entries()) {
+    out->add_stacks(stack);
+    out->add_counters(count);
+  }
+}
+
+VectorClock FromProto(const v1::VectorClock& vc) {
+  std::vector<VectorClock::Entry> entries;
+  const int n = std::min(vc.stacks_size(), vc.counters_size());
+  entries.reserve(n);
+  for (int i = 0; i < n; ++i) entries.emplace_back(vc.stacks(i), vc.counters(i));
+  return VectorClock(std::move(entries));
+}
+
+void ToProto(CardRef r, v1::CardRef* out) {
+  out->set_stack(r.stack);
+  out->set_card(r.card);
+}
+
+CardRef FromProto(const v1::CardRef& r) { return {r.stack(), r.card()}; }
+
+void ToProto(const StackSpec& stack, v1::StackDef* out) {
+  out->set_id(stack.id);
+  out->set_is_combine(stack.is_combine);
+  for (const CardSpec& c : stack.cards) {
+    auto* d = out->add_cards();
+    d->set_id(c.id);
+    d->set_shell(c.shell);
+    for (const auto& a : c.argv) d->add_argv(a);
+    d->set_builtin(static_cast<v1::Builtin>(c.builtin));
+    d->set_sleep_ms(c.sleep.count());
+    for (CardRef r : c.after) ToProto(r, d->add_after());
+    for (const auto& in : c.inputs) {
+      auto* i = d->add_inputs();
+      ToProto(in.from, i->mutable_from());
+      i->set_path(in.path);
+      i->set_dest(in.dest);
+    }
+    for (const auto& o : c.outputs) d->add_outputs(o);
+    for (const auto& [k, v] : c.env) {
+      auto* kv = d->add_env();
+      kv->set_key(k);
+      kv->set_value(v);
+    }
+    d->set_timeout_ms(c.timeout.count());
+    d->set_retries(c.retries);
+  }
+}
+
+namespace {
+
+bool SafeRelativePath(const std::string& p) {
+  if (p.empty() || p.front() == '/') return false;
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    if (p.compare(start, end - start, "..") == 0 && end - start == 2) return false;
+    start = end + 1;
+  }
+  return p.find('\0') == std::string::npos;
+}
+
+}  // namespace
+
+Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
+  StackSpec s;
+  s.id = def.id();
+  s.is_combine = def.is_combine();
+  if (def.cards_size() == 0) return Status::Error("stack " + s.id + " has no cards");
+  for (const auto& d : def.cards()) {
+    CardSpec c;
+    c.id = d.id();
+    c.shell = d.shell();
+    c.argv.assign(d.argv().begin(), d.argv().end());
+    if (d.builtin() < v1::BUILTIN_NONE || d.builtin() > v1::BUILTIN_SLEEP) {
+      return Status::Error("card " + c.id + ": unknown builtin");
+    }
+    c.builtin = static_cast<BuiltinKind>(d.builtin());
+    if (c.builtin == BuiltinKind::kNone && c.shell.empty() && c.argv.empty()) {
+      return Status::Error("card " + c.id + ": nothing to run");
+    }
+    c.sleep = Duration(d.sleep_ms());
+    for (const auto& r : d.after()) c.after.push_back(FromProto(r));
+    for (const auto& i : d.inputs()) {
+      if (!SafeRelativePath(i.dest()) || !SafeRelativePath(i.path())) {
+        return Status::Error("card " + c.id + ": unsafe input path");
+      }
+      c.inputs.push_back({FromProto(i.from()), i.path(), i.dest()});
+    }
+    for (const auto& o : d.outputs()) {
+      if (!SafeRelativePath(o)) return Status::Error("card " + c.id + ": unsafe output path " + o);
+      c.outputs.push_back(o);
+    }
+    for (const auto& kv : d.env()) c.env.emplace_back(kv.key(), kv.value());
+    c.timeout = Duration(d.timeout_ms());
+    c.retries = static_cast<int>(d.retries());
+    s.cards.push_back(std::move(c));
+  }
+  (void)stack_index;
+  return s;
+}
+
+void ToProto(const std::string& job_id, const AssignStackMsg& m, const StackSpec& spec,
+             v1::Assignment* out) {
+  out->set_job_id(job_id);
+  out->set_stack(m.stack);
+  out->set_attempt(m.attempt);
+  ToProto(spec, out->mutable_spec());
+  for (const auto& r : m.results) {
+    auto* f = out->add_results();
+    f->set_card_name(r.card_name);
+    f->set_exit_code(r.exit_code);
+    f->set_stdout_text(r.stdout_text);
+  }
+  out->set_lamport(m.lamport);
+}
+
+AssignStackMsg FromProto(const v1::Assignment& a) {
+  AssignStackMsg m;
+  m.stack = a.stack();
+  m.attempt = a.attempt();
+  for (const auto& r : a.results()) m.results.push_back({r.card_name(), r.exit_code(), r.stdout_text()});
+  m.lamport = a.lamport();
+  return m;
+}
+
+void ToProto(const std::string& job_id, const ReleaseMsg& m, v1::Release* out) {
+  out->set_job_id(job_id);
+  ToProto(m.from, out->mutable_from());
+  ToProto(m.to, out->mutable_to());
+  out->set_attempt(m.attempt);
+  ToProto(m.vc, out->mutable_vc());
+  DigestsToProto(m.outputs, out->mutable_outputs());
+  out->set_lamport(m.lamport);
+}
+
+ReleaseMsg FromProto(const v1::Release& r) {
+  return {FromProto(r.from()), FromProto(r.to()), r.attempt(), FromProto(r.vc()),
+          DigestsFromProto(r.outputs()), r.lamport()};
+}
+
+void ToProto(const std::string& job_id, const RetryMsg& m, v1::Retry* out) {
+  out->set_job_id(job_id);
+  ToProto(m.card, out->mutable_card());
+  out->set_attempt(m.attempt);
+  out->set_next_try(m.next_try);
+  out->set_delay_ms(m.delay.count());
+  out->set_lamport(m.lamport);
+}
+
+RetryMsg FromProto(const v1::Retry& r) {
+  return {FromProto(r.card()), r.attempt(), r.next_try(), Duration(r.delay_ms()), r.lamport()};
+}
+
+void ToProto(const std::string& job_id, const SkipMsg& m, v1::Skip* out) {
+  out->set_job_id(job_id);
+  out->set_stack(m.stack);
+  out->set_attempt(m.attempt);
+  out->set_from_card(m.from_card);
+  out->set_reason(m.reason);
+  out->set_lamport(m.lamport);
+}
+
+SkipMsg FromProto(const v1::Skip& s) {
+  return {s.stack(), s.attempt(), s.from_card(), s.reason(), s.lamport()};
+}
+
+void ToProto(const std::string& job_id, const CardStartedMsg& m, v1::CardStarted* out) {
+  out->set_job_id(job_id);
+  ToProto(m.card, out->mutable_card());
+  out->set_attempt(m.attempt);
+  out->set_try_no(m.try_no);
+  ToProto(m.vc, out->mutable_vc());
+  out->set_lamport(m.lamport);
+  out->set_wall_us(m.wall_us);
+}
+
+CardStartedMsg FromProto(const v1::CardStarted& m, const std::string& node) {
+  return {FromProto(m.card()), m.attempt(), m.try_no(), node, FromProto(m.vc()), m.lamport(),
+          m.wall_us()};
+}
+
+void ToProto(const std::string& job_id, const CardFinishedMsg& m, v1::CardFinished* out) {
+  out->set_job_id(job_id);
+  ToProto(m.card, out->mutable_card());
+  out->set_attempt(m.attempt);
+  out->set_try_no(m.try_no);
+  ToProto(m.vc, out->mutable_vc());
+  out->set_lamport(m.lamport);
+  out->set_wall_us(m.wall_us);
+  out->set_succeeded(m.succeeded);
+  out->set_exit_code(m.exit_code);
+  out->set_error(m.error);
+  out->set_stdout_text(m.stdout_text);
+  out->set_stdout_truncated(m.stdout_truncated);
+  out->set_stderr_text(m.stderr_text);
+  out->set_duration_ms(m.duration_ms);
+  DigestsToProto(m.outputs, out->mutable_outputs());
+}
+
+CardFinishedMsg FromProto(const v1::CardFinished& m, const std::string& node) {
+  CardFinishedMsg out;
+  out.card = FromProto(m.card());
+  out.attempt = m.attempt();
+  out.try_no = m.try_no();
+  out.node = node;
+  out.vc = FromProto(m.vc());
+  out.lamport = m.lamport();
+  out.wall_us = m.wall_us();
+  out.succeeded = m.succeeded();
+  out.exit_code = m.exit_code();
+  out.error = m.error();
+  out.stdout_text = m.stdout_text();
+  out.stdout_truncated = m.stdout_truncated();
+  out.stderr_text = m.stderr_text();
+  out.duration_ms = m.duration_ms();
+  out.outputs = DigestsFromProto(m.outputs());
+  return out;
+}
+
+}  // namespace hollerith::wire

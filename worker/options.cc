@@ -1,0 +1,104 @@
+#include "worker/options.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <climits>
+#include <cstdio>
+#include <thread>
+
+#include "common/auth_token.h"
+
+namespace hollerith::worker {
+
+std::string DefaultWorkerName() {
+  char host[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "worker";
+  return host;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseLabels(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) continue;  // tolerate "a=1,,b=2" and a trailing comma
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::Error("bad label '" + item + "': want key=value");
+    }
+    labels.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return labels;
+}
+
+ParsedOptions ParseWorkerOptions(int argc, char** argv) {
+  WorkerOptions o;
+  std::string labels;
+  std::string work_dir;
+  CLI::App app{
+      "hollerith-worker: the node daemon. Dials the coordinator, receives stacks of cards, runs "
+      "them in order in one workspace each, and reports every card's start and finish."};
+  app.add_option("--coordinator", o.coordinator,
+                 "coordinator address host:port (env HOLLERITH_COORDINATOR)")
+      ->envname("HOLLERITH_COORDINATOR")
+      ->capture_default_str();
+  app.add_option("--name", o.name,
+                 "this worker's name, used for placement (`node:` in specs); default: host name");
+  app.add_option("--labels", labels,
+                 "labels for placement (`labels:` in specs), as k=v,k2=v2; default: none");
+  app.add_option("--slots", o.slots,
+                 "cards run at once (running processes, not placed stacks); default: number of "
+                 "cores")
+      ->check(CLI::Range(size_t{1}, size_t{4096}));
+  app.add_option("--work-dir", work_dir,
+                 "workspaces and the artifact cache live here; default: "
+                 "/tmp/hollerith-worker-<name>");
+  app.add_option("--token-file", o.token_file,
+                 "file holding the coordinator's bearer token (env HOLLERITH_TOKEN_FILE); required");
+  app.add_flag("--keep-workspaces", o.keep_workspaces,
+               "keep each stack's workspace after it ended, for inspection; default: remove it "
+               "(declared outputs are already published)");
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn or error (logs go to stderr)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return {std::nullopt, code == 0 ? 0 : 2};
+  }
+
+  auto parsed_labels = ParseLabels(labels);
+  if (!parsed_labels.ok()) {
+    std::fprintf(stderr, "hollerith-worker: --labels: %s\n", parsed_labels.message().c_str());
+    return {std::nullopt, 2};
+  }
+  o.labels = std::move(*parsed_labels);
+  if (o.name.empty()) o.name = DefaultWorkerName();
+  if (o.slots == 0) {
+    const unsigned cores = std::thread::hardware_concurrency();
+    o.slots = cores == 0 ? 2 : cores;
+  }
+  o.work_dir = work_dir.empty() ? std::filesystem::path("/tmp/hollerith-worker-" + o.name)
+                                : std::filesystem::path(work_dir);
+  o.token_file = ResolveTokenFile(o.token_file, "");
+  if (o.token_file.empty()) {
+    std::fprintf(stderr,
+                 "hollerith-worker: no token: pass --token-file or set HOLLERITH_TOKEN_FILE "
+                 "(the coordinator writes one into its data dir)\n");
+    return {std::nullopt, 2};
+  }
+  auto token = LoadToken(o.token_file);
+  if (!token.ok()) {
+    std::fprintf(stderr, "hollerith-worker: %s\n", token.message().c_str());
+    return {std::nullopt, 2};
+  }
+  o.token = std::move(*token);
+  return {std::move(o), 0};
+}
+
+}  // namespace hollerith::worker

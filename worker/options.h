@@ -1,0 +1,53 @@
+// Command-line configuration of `hollerith-worker`: flags, their environment fallbacks and
+// defaults, and the bearer token (read here, so that a missing token stops the daemon before it
+// dials anyone).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hollerith::worker {
+
+inline constexpr const char* kWorkerVersion = "0.1.0";
+inline constexpr const char* kDefaultCoordinator = "127.0.0.1:7070";
+
+struct WorkerOptions {
+  std::string coordinator = kDefaultCoordinator;
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;
+  size_t slots = 0;  // cards running at once
+  std::filesystem::path work_dir;
+  std::string token_file;
+  std::string token;
+  std::string log_level = "info";
+  // Keep each stack's workspace after it ended (default: removed, its outputs are published).
+  bool keep_workspaces = false;
+  // How long a graceful drain (SIGTERM, or the coordinator's drain) may wait for running stacks.
+  std::chrono::milliseconds drain_timeout{60'000};
+  // Tests run the worker in-process and leave the process's signals alone.
+  bool handle_signals = true;
+};
+
+// Either options to run with, or the exit code to leave with (0 after --help, 2 on bad usage or a
+// token that cannot be read; the message has then been printed).
+struct ParsedOptions {
+  std::optional<WorkerOptions> options;
+  int exit_code = 0;
+};
+
+ParsedOptions ParseWorkerOptions(int argc, char** argv);
+
+// "k=v,k2=v2" -> pairs; an empty string is no labels. Keys must be non-empty.
+Result<std::vector<std::pair<std::string, std::string>>> ParseLabels(const std::string& text);
+
+// This machine's host name ("worker" if it cannot be read).
+std::string DefaultWorkerName();
+
+}  // namespace hollerith::worker

@@ -1,0 +1,87 @@
+// ArtifactAccess over the coordinator's artifact store. Publish puts the file into the worker's local
+// cache (a content-addressed ArtifactStore) for its digest and uploads it (UploadArtifact, 1 MiB
+// chunks, the first carrying the sha256). Fetch serves from the cache when it can, else downloads
+// (FetchArtifact), verifies the digest of what arrived, caches it and copies it to the destination.
+// Network and disk work runs on a small thread pool, never on the io_context; callbacks run on the
+// io_context. Concurrent fetches of one digest share a single download.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/artifact_access.h"
+#include "common/artifact_store.h"
+#include "common/clock.h"
+#include "hollerith.grpc.pb.h"
+#include "worker/blocking_pool.h"
+
+namespace hollerith::worker {
+
+class RemoteArtifacts : public ArtifactAccess {
+ public:
+  static constexpr size_t kChunkBytes = size_t{1} << 20;
+  static constexpr std::chrono::minutes kTransferTimeout{30};
+
+  // `clock` is the worker's Lamport clock; it is only touched on the io_context's thread.
+  RemoteArtifacts(asio::io_context& io, LamportClock& clock, std::filesystem::path cache_dir,
+                  v1::Coordinator::Stub& stub, std::string token, size_t threads = 4);
+  // Cancels transfers in flight and waits for the pool; pending callbacks are dropped.
+  ~RemoteArtifacts() override;
+
+  void Publish(const std::filesystem::path& file,
+               std::function<void(Result<std::string>)> done) override;
+  void Fetch(const std::string& digest, const std::filesystem::path& dest,
+             std::function<void(Status)> done) override;
+
+  // Forgets which blobs this process uploaded, so they are uploaded again (after a reconnect the
+  // coordinator may be a different process).
+  void ForgetUploads();
+  const ArtifactStore& cache() const { return cache_; }
+
+ private:
+  struct Waiter {
+    std::filesystem::path dest;
+    std::function<void(Status)> done;
+  };
+
+  // Pool threads.
+  Status Upload(const std::string& digest, uint64_t lamport, uint64_t* remote_lamport);
+  Status Download(const std::string& digest, uint64_t lamport, uint64_t* remote_lamport);
+  // Copies a cached blob to `dest`; a cached copy that no longer matches its digest is removed and
+  // reported as missing (false) so it is downloaded again.
+  bool MaterializeCached(const std::string& digest, const std::filesystem::path& dest,
+                         Status* status);
+  bool Register(grpc::ClientContext* ctx);
+  void Unregister(grpc::ClientContext* ctx);
+  bool WasUploaded(const std::string& digest);
+  void MarkUploaded(const std::string& digest);
+
+  // Loop thread.
+  void StartDownload(const std::string& digest, Waiter waiter);
+  void OnDownloaded(const std::string& digest, Status status);
+
+  asio::io_context& io_;
+  LamportClock& clock_;
+  ArtifactStore cache_;
+  v1::Coordinator::Stub& stub_;
+  std::string token_;
+  std::map<std::string, std::vector<Waiter>> downloads_;  // loop thread: digest -> waiting fetches
+
+  std::mutex mu_;  // guards the members below (pool threads)
+  std::set<grpc::ClientContext*> calls_;
+  std::set<std::string> uploaded_;
+  bool shutting_down_ = false;
+
+  BlockingPool pool_;  // last: its threads use everything above
+};
+
+}  // namespace hollerith::worker

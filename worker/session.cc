@@ -1,0 +1,182 @@
+#include "worker/session.h"
+
+#include <algorithm>
+#include <asio/post.hpp>
+
+#include "proto/rpc_auth.h"
+
+namespace hollerith::worker {
+namespace {
+
+// Cheap size estimate (no serialisation): the big parts are the captured outputs.
+size_t ApproxBytes(const v1::WorkerMessage& m) {
+  size_t bytes = 32 + 64 * static_cast<size_t>(m.started_size()) +
+                 16 * static_cast<size_t>(m.ended_size());
+  for (const auto& f : m.finished()) {
+    bytes += 96 + f.stdout_text().size() + f.stderr_text().size() + f.error().size() +
+             80 * static_cast<size_t>(f.outputs_size());
+  }
+  return bytes;
+}
+
+template <typename T>
+void MoveAll(google::protobuf::RepeatedPtrField<T>* from, google::protobuf::RepeatedPtrField<T>* to) {
+  if (from->empty()) return;
+  if (to->empty()) {
+    to->Swap(from);
+    return;
+  }
+  to->Reserve(to->size() + from->size());
+  for (T& item : *from) to->Add(std::move(item));
+  from->Clear();
+}
+
+// Appends `from`'s events to `into`; the merged message carries the newer clock and heartbeat.
+void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from) {
+  into.set_lamport(std::max(into.lamport(), from.lamport()));
+  into.set_epoch(from.epoch());
+  if (from.has_heartbeat()) into.mutable_heartbeat()->Swap(from.mutable_heartbeat());
+  MoveAll(from.mutable_started(), into.mutable_started());
+  MoveAll(from.mutable_finished(), into.mutable_finished());
+  MoveAll(from.mutable_ended(), into.mutable_ended());
+}
+
+}  // namespace
+
+Session::Session(asio::io_context& io, Handlers handlers)
+    : io_(io), handlers_(std::move(handlers)) {}
+
+void Session::Start(v1::Coordinator::Stub& stub, const std::string& token,
+                    v1::WorkerMessage hello) {
+  rpc::AttachBearer(context_, token);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t bytes = ApproxBytes(hello);
+    queue_.push_back({std::move(hello), bytes});
+  }
+  stub.async()->Session(&context_, this);
+  // The hold keeps the call open for writes the loop starts later, outside any reaction.
+  AddHold();
+  StartRead(&incoming_);
+  Pump();
+  StartCall();
+}
+
+bool Session::Send(v1::WorkerMessage&& msg) {
+  if (hold_released_) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || close_requested_) return false;
+    const size_t bytes = ApproxBytes(msg);
+    // Never merge into the hello: the coordinator validates it on its own.
+    if (!queue_.empty() && !queue_.back().msg.has_hello() &&
+        queue_.back().bytes + bytes <= kBatchBytes) {
+      Merge(queue_.back().msg, std::move(msg));
+      queue_.back().bytes += bytes;
+    } else {
+      queue_.push_back({std::move(msg), bytes});
+    }
+  }
+  Pump();
+  return true;
+}
+
+void Session::Close() {
+  if (hold_released_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || close_requested_) return;
+    close_requested_ = true;
+  }
+  Pump();
+}
+
+void Session::Cancel() {
+  context_.TryCancel();
+  ReleaseHold();
+}
+
+bool Session::WaitDone(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  return done_cv_.wait_for(lock, timeout, [this] { return done_; });
+}
+
+size_t Session::queued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+void Session::ReleaseHold() {
+  if (hold_released_) return;
+  hold_released_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    queue_.clear();
+  }
+  RemoveHold();
+}
+
+void Session::Pump() {
+  enum class Action { kNone, kWrite, kWritesDone } action = Action::kNone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || write_in_flight_ || writes_done_started_) return;
+    if (!queue_.empty()) {
+      writing_ = std::move(queue_.front().msg);
+      queue_.pop_front();
+      write_in_flight_ = true;
+      action = Action::kWrite;
+    } else if (close_requested_) {
+      writes_done_started_ = true;
+      action = Action::kWritesDone;
+    }
+  }
+  // Outside the lock: gRPC may run OnWriteDone inline.
+  if (action == Action::kWrite) {
+    StartWrite(&writing_);
+  } else if (action == Action::kWritesDone) {
+    StartWritesDone();
+  }
+}
+
+void Session::OnReadDone(bool ok) {
+  if (!ok) {
+    // The coordinator ended the stream (or it broke): stop writing once the loop has seen it.
+    asio::post(io_, [self = shared_from_this()] { self->ReleaseHold(); });
+    return;
+  }
+  auto msg = std::make_shared<v1::CoordinatorMessage>(std::move(incoming_));
+  incoming_.Clear();
+  StartRead(&incoming_);
+  asio::post(io_, [self = shared_from_this(), msg] {
+    if (self->handlers_.message) self->handlers_.message(*msg);
+  });
+}
+
+void Session::OnWriteDone(bool ok) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    write_in_flight_ = false;
+    if (!ok) {
+      // The stream is broken; the failed read that follows ends the session.
+      closed_ = true;
+      queue_.clear();
+      return;
+    }
+  }
+  Pump();
+}
+
+void Session::OnDone(const grpc::Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_ = true;
+  }
+  done_cv_.notify_all();
+  asio::post(io_, [self = shared_from_this(), status] {
+    if (self->handlers_.done) self->handlers_.done(status);
+  });
+}
+
+}  // namespace hollerith::worker

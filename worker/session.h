@@ -1,0 +1,92 @@
+// One connection to the coordinator: the `Session` bidi stream as a gRPC callback reactor. It only
+// moves messages. Received ones are posted to the io_context, in order. Outgoing ones come from the
+// loop and are written one at a time; while a write is in flight, further messages are merged into
+// the next one, so a burst of card events leaves as a few large WorkerMessages, not one per event.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "hollerith.grpc.pb.h"
+
+namespace hollerith::worker {
+
+class Session : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>,
+                public std::enable_shared_from_this<Session> {
+ public:
+  struct Handlers {
+    std::function<void(const v1::CoordinatorMessage&)> message;  // on the loop, in stream order
+    std::function<void(const grpc::Status&)> done;  // on the loop, once, after every message
+  };
+
+  // A merged message is cut at about this size (well under the channel's message limit).
+  static constexpr size_t kBatchBytes = size_t{4} << 20;
+
+  Session(asio::io_context& io, Handlers handlers);
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() override = default;
+
+  // The methods below run on the loop thread (or, for Cancel and WaitDone, on the thread that owns
+  // the loop once it has stopped). The Session must be owned by a shared_ptr.
+
+  // Opens the stream with bearer metadata; `hello` is the first message written.
+  void Start(v1::Coordinator::Stub& stub, const std::string& token, v1::WorkerMessage hello);
+  // Queues `msg` for writing; false (and `msg` dropped) once the stream is closing or over.
+  bool Send(v1::WorkerMessage&& msg);
+  // Half-closes the stream once everything queued has been written; the coordinator then ends it.
+  void Close();
+  // Ends the stream now; `done` still runs (with CANCELLED unless the stream ended first).
+  void Cancel();
+  // Blocks until the stream is over (OnDone ran) or `timeout` passed; true if it is over.
+  bool WaitDone(std::chrono::milliseconds timeout);
+  // Messages waiting behind the one being written.
+  size_t queued();
+
+  // gRPC reactions (gRPC threads).
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  struct Pending {
+    v1::WorkerMessage msg;
+    size_t bytes = 0;  // approximate encoded size
+  };
+
+  // Loop thread: lets the call complete once nothing more will be started from outside a reaction.
+  // Removing the hold on the loop (never on a gRPC thread) is what makes Send race-free: a write the
+  // loop starts either precedes the removal or sees that the stream is closing.
+  void ReleaseHold();
+  // Starts writing the next queued message, or half-closes if asked to; called without mu_ held.
+  void Pump();
+
+  asio::io_context& io_;
+  Handlers handlers_;
+  grpc::ClientContext context_;
+  v1::CoordinatorMessage incoming_;
+  bool hold_released_ = false;  // loop thread only
+
+  std::mutex mu_;  // guards the outgoing side, shared by the loop and OnWriteDone
+  std::deque<Pending> queue_;
+  v1::WorkerMessage writing_;  // owned by gRPC while write_in_flight_
+  bool write_in_flight_ = false;
+  bool close_requested_ = false;
+  bool writes_done_started_ = false;
+  bool closed_ = false;  // the stream is over or broken: nothing more is written
+
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+};
+
+}  // namespace hollerith::worker

@@ -1,0 +1,521 @@
+#include "worker/worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <asio/post.hpp>
+#include <csignal>
+#include <set>
+#include <system_error>
+
+#include "proto/wire.h"
+#include "worker/channel.h"
+
+namespace hollerith::worker {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::chrono::milliseconds kMinBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// After a drain half-closes the stream, how long the coordinator has to end it.
+constexpr std::chrono::milliseconds kCloseGrace{5000};
+// After the drain timeout cancelled the remaining stacks, how long their cards have to die.
+constexpr std::chrono::milliseconds kCancelGrace{10000};
+
+fs::path JobsRoot(const WorkerOptions& o) { return o.work_dir / "jobs"; }
+
+std::string CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    default:
+      return "code " + std::to_string(static_cast<int>(code));
+  }
+}
+
+std::string Describe(const grpc::Status& s) {
+  return s.error_message().empty() ? CodeName(s.error_code())
+                                   : CodeName(s.error_code()) + ": " + s.error_message();
+}
+
+bool HasEvents(const v1::WorkerMessage& m) {
+  return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0;
+}
+
+}  // namespace
+
+Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* executor)
+    : io_(io),
+      options_(std::move(options)),
+      own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
+      executor_(executor ? executor : own_executor_.get()),
+      channel_(MakeCoordinatorChannel(options_.coordinator)),
+      stub_(v1::Coordinator::NewStub(channel_)),
+      artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
+      slots_(io, options_.slots),
+      heartbeat_timer_(io),
+      reconnect_timer_(io),
+      drain_timer_(io),
+      close_timer_(io),
+      signals_(io) {
+  StackHost::Upward up;
+  up.started = [this](const std::string& job, const CardStartedMsg& m) { OnCardStarted(job, m); };
+  up.finished = [this](const std::string& job, const CardFinishedMsg& m) {
+    OnCardFinished(job, m);
+  };
+  up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt) {
+    OnStackEnded(job, stack, attempt);
+  };
+  host_ = std::make_unique<StackHost>(
+      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_}, JobsRoot(options_),
+      std::move(up));
+}
+
+Worker::~Worker() {
+  if (session_) {
+    session_->Cancel();
+    if (!session_->WaitDone(std::chrono::seconds(3))) {
+      spdlog::warn("the coordinator stream did not end within 3 s of cancelling it");
+    }
+  }
+}
+
+void Worker::Start(std::function<void(int)> exited) {
+  exited_ = std::move(exited);
+  // Workspaces left by an earlier run belong to stacks the coordinator has re-placed since.
+  std::error_code ec;
+  fs::remove_all(JobsRoot(options_), ec);
+  fs::create_directories(JobsRoot(options_), ec);
+  if (ec) {
+    spdlog::error("cannot create work dir {}: {}", JobsRoot(options_).string(), ec.message());
+    Stop(kExitUsage);
+    return;
+  }
+  if (options_.handle_signals) WatchSignals();
+  spdlog::info("worker {} ({} slots, work dir {}) dialing coordinator {}", options_.name,
+               options_.slots, options_.work_dir.string(), options_.coordinator);
+  Connect();
+}
+
+void Worker::WatchSignals() {
+  signals_.add(SIGTERM);
+  signals_.add(SIGINT);
+  signals_.async_wait([this](const std::error_code& ec, int signo) {
+    if (ec) return;
+    ++signals_seen_;
+    if (signals_seen_ == 1) {
+      Drain(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT"));
+      WatchSignals();
+    } else {
+      spdlog::warn("second signal: stopping now, killing running cards");
+      Stop(128 + signo);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- session lifecycle
+
+void Worker::Connect() {
+  if (stopping_) return;
+  const uint64_t generation = ++generation_;
+  welcomed_ = false;
+  epoch_ = 0;
+  v1::WorkerMessage hello;
+  auto* h = hello.mutable_hello();
+  h->set_name(options_.name);
+  for (const auto& [k, v] : options_.labels) {
+    auto* kv = h->add_labels();
+    kv->set_key(k);
+    kv->set_value(v);
+  }
+  h->set_slots(static_cast<uint32_t>(options_.slots));
+  h->set_version(kWorkerVersion);
+  hello.set_lamport(clock_.Tick());
+  Session::Handlers handlers;
+  handlers.message = [this, generation](const v1::CoordinatorMessage& m) {
+    OnSessionMessage(generation, m);
+  };
+  handlers.done = [this, generation](const grpc::Status& s) { OnSessionDone(generation, s); };
+  session_ = std::make_shared<Session>(io_, std::move(handlers));
+  spdlog::debug("opening session to {} (generation {})", options_.coordinator, generation);
+  session_->Start(*stub_, options_.token, std::move(hello));
+}
+
+void Worker::ScheduleReconnect() {
+  std::uniform_int_distribution<int64_t> jitter(next_backoff_.count() / 2, next_backoff_.count());
+  const std::chrono::milliseconds delay(jitter(rng_));
+  next_backoff_ = std::min(next_backoff_ * 2, kMaxBackoff);
+  spdlog::info("reconnecting to coordinator {} in {} ms", options_.coordinator, delay.count());
+  reconnect_timer_.expires_after(delay);
+  reconnect_timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) Connect();
+  });
+}
+
+void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
+  if (generation != generation_) return;
+  const bool was_welcomed = welcomed_;
+  session_.reset();
+  welcomed_ = false;
+  heartbeat_timer_.cancel();
+  close_timer_.cancel();
+  batch_.Clear();
+  if (stopping_) {
+    Finalize();
+    return;
+  }
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    spdlog::error("coordinator rejected our token ({}); check --token-file / HOLLERITH_TOKEN_FILE",
+                  Describe(status));
+    CancelAllStacks("the coordinator rejected our token");
+    Stop(kExitRejected);
+    return;
+  }
+  if (!was_welcomed && status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    spdlog::error("coordinator refused our hello: {}", Describe(status));
+    Stop(kExitUsage);
+    return;
+  }
+  if (draining_) {
+    if (!drain_closing_ && host_->active_stacks() > 0) {
+      spdlog::warn("coordinator stream ended during the drain ({}); abandoning {} running stacks",
+                   Describe(status), host_->active_stacks());
+    }
+    CancelAllStacks("the worker is shutting down");
+    Stop(kExitOk);
+    return;
+  }
+  if (was_welcomed) {
+    spdlog::warn("lost the coordinator stream ({}); {} local stacks are cancelled (the coordinator "
+                 "re-places them)",
+                 Describe(status), host_->active_stacks());
+  } else {
+    spdlog::warn("cannot open a session with coordinator {}: {}", options_.coordinator,
+                 Describe(status));
+  }
+  CancelAllStacks("lost the coordinator stream");
+  artifacts_.ForgetUploads();
+  ScheduleReconnect();
+}
+
+void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage& msg) {
+  if (generation != generation_ || !session_) return;
+  clock_.Receive(msg.lamport());
+  if (msg.has_welcome()) {
+    OnWelcome(msg.welcome());
+  } else if (!welcomed_) {
+    spdlog::warn("coordinator sent a message before its welcome; ignored");
+    return;
+  }
+  for (const auto& a : msg.assignments()) ApplyAssignment(a);
+  for (const auto& r : msg.releases()) {
+    spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
+                  r.from().card(), r.to().stack(), r.to().card(), r.attempt());
+    host_->Release(r.job_id(), wire::FromProto(r));
+  }
+  for (const auto& r : msg.retries()) {
+    spdlog::debug("retry {} {}.{} (attempt {}, try {}, in {} ms)", r.job_id(), r.card().stack(),
+                  r.card().card(), r.attempt(), r.next_try(), r.delay_ms());
+    host_->Retry(r.job_id(), wire::FromProto(r));
+  }
+  for (const auto& s : msg.skips()) {
+    spdlog::debug("skip {} stack {} from card {} (attempt {}): {}", s.job_id(), s.stack(),
+                  s.from_card(), s.attempt(), s.reason());
+    host_->Skip(s.job_id(), wire::FromProto(s));
+  }
+  for (const auto& job : msg.cancel_jobs()) {
+    spdlog::info("job {} cancelled by the coordinator", job);
+    host_->CancelJob(job);
+  }
+  if (msg.drain()) Drain("the coordinator asked us to drain");
+}
+
+void Worker::OnWelcome(const v1::Welcome& welcome) {
+  epoch_ = welcome.epoch();
+  const uint32_t ms = welcome.heartbeat_ms();
+  heartbeat_ = std::chrono::milliseconds(ms == 0 ? 1000 : std::clamp<uint32_t>(ms, 10, 600'000));
+  const bool first = !welcomed_;
+  welcomed_ = true;
+  next_backoff_ = kMinBackoff;
+  spdlog::info("connected to coordinator {} as {} (epoch {}, heartbeat {} ms)",
+               options_.coordinator, options_.name, epoch_, heartbeat_.count());
+  if (first) ArmHeartbeat();
+}
+
+void Worker::ApplyAssignment(const v1::Assignment& a) {
+  if (draining_) {
+    spdlog::info("draining: declining stack {} of job {} (attempt {}); the coordinator re-places "
+                 "it once we disconnect",
+                 a.stack(), a.job_id(), a.attempt());
+    return;
+  }
+  if (a.job_id().empty()) {
+    spdlog::error("assignment without a job id; ignored");
+    return;
+  }
+  // The stack is already hosted with this attempt or a newer one: a duplicate or stale assignment,
+  // unless that run belongs to a lost session and is winding down: then wait for it to end.
+  for (auto it = placed_.lower_bound({a.job_id(), a.stack(), a.attempt()});
+       it != placed_.end() && std::get<0>(it->first) == a.job_id() &&
+       std::get<1>(it->first) == a.stack();
+       ++it) {
+    if (it->second.generation == generation_) {
+      spdlog::debug("stack {} of job {} (attempt {}) is already here; assignment ignored",
+                    a.stack(), a.job_id(), a.attempt());
+      return;
+    }
+    spdlog::debug("stack {} of job {} (attempt {}) waits for its cancelled run to end", a.stack(),
+                  a.job_id(), a.attempt());
+    deferred_[{a.job_id(), a.stack()}] = Deferred{generation_, a};
+    return;
+  }
+  auto spec = wire::FromProto(a.spec(), a.stack());
+  if (!spec.ok()) {
+    spdlog::error("job {}: cannot run stack {} (attempt {}): {}", a.job_id(), a.stack(),
+                  a.attempt(), spec.message());
+    RejectAssignment(a, spec.message());
+    return;
+  }
+  spdlog::info("assigned job {} stack {} ({}, {} cards, attempt {})", a.job_id(), a.stack(),
+               spec->is_combine ? std::string(kCombineName) : spec->id, spec->cards.size(),
+               a.attempt());
+  auto stack = std::make_shared<const StackSpec>(std::move(*spec));
+  placed_[{a.job_id(), a.stack(), a.attempt()}] =
+      Placed{generation_, false, host_->WorkspaceOf(a.job_id(), *stack, a.attempt())};
+  host_->Assign(a.job_id(), std::move(stack), wire::FromProto(a));
+}
+
+void Worker::RejectAssignment(const v1::Assignment& a, const std::string& why) {
+  // Report the stack's first card as failed and the stack as ended, so the job fails with the
+  // reason instead of waiting for a stack that will never run.
+  if (a.spec().cards_size() == 0) return;
+  CardFinishedMsg failed;
+  failed.card = {a.stack(), 0};
+  failed.attempt = a.attempt();
+  failed.try_no = 1;
+  failed.node = options_.name;
+  failed.succeeded = false;
+  failed.error = "worker " + options_.name + " cannot run this stack: " + why;
+  failed.lamport = clock_.Tick();
+  failed.wall_us = WallMicros();
+  wire::ToProto(a.job_id(), failed, batch_.add_finished());
+  auto* ended = batch_.add_ended();
+  ended->set_job_id(a.job_id());
+  ended->set_stack(a.stack());
+  ended->set_attempt(a.attempt());
+  ScheduleFlush();
+}
+
+void Worker::CancelAllStacks(const std::string& why) {
+  deferred_.clear();
+  std::set<std::string> jobs;
+  for (const auto& [key, placed] : placed_) jobs.insert(std::get<0>(key));
+  if (jobs.empty()) return;
+  spdlog::info("cancelling {} local stacks of {} jobs: {}", placed_.size(), jobs.size(), why);
+  // Their reports belong to the lost session: never forward them.
+  for (auto& [key, placed] : placed_) placed.generation = 0;
+  for (const auto& job : jobs) host_->CancelJob(job);
+}
+
+// ---------------------------------------------------------------- upward events
+
+Worker::Placed* Worker::FindCurrent(const std::string& job, uint32_t stack, uint32_t attempt) {
+  auto it = placed_.find({job, stack, attempt});
+  if (it == placed_.end() || it->second.generation != generation_) return nullptr;
+  return &it->second;
+}
+
+void Worker::OnCardStarted(const std::string& job, const CardStartedMsg& m) {
+  Placed* p = FindCurrent(job, m.card.stack, m.attempt);
+  if (!p) return;
+  if (!p->running) {
+    p->running = true;
+    ++running_cards_;
+  }
+  spdlog::debug("started {} {}.{} (attempt {}, try {}, lamport {})", job, m.card.stack,
+                m.card.card, m.attempt, m.try_no, m.lamport);
+  wire::ToProto(job, m, batch_.add_started());
+  ScheduleFlush();
+}
+
+void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
+  Placed* p = FindCurrent(job, m.card.stack, m.attempt);
+  if (!p) return;
+  if (p->running) {
+    p->running = false;
+    --running_cards_;
+  }
+  spdlog::debug("finished {} {}.{} (attempt {}, try {}, exit {}{}{}, lamport {})", job,
+                m.card.stack, m.card.card, m.attempt, m.try_no, m.exit_code,
+                m.error.empty() ? "" : ", ", m.error, m.lamport);
+  wire::ToProto(job, m, batch_.add_finished());
+  ScheduleFlush();
+}
+
+void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt) {
+  auto it = placed_.find({job, stack, attempt});
+  if (it != placed_.end()) {
+    if (it->second.running) --running_cards_;
+    const bool current = it->second.generation == generation_;
+    fs::path workspace = std::move(it->second.workspace);
+    placed_.erase(it);
+    if (current) {
+      spdlog::debug("ended {} stack {} (attempt {})", job, stack, attempt);
+      auto* e = batch_.add_ended();
+      e->set_job_id(job);
+      e->set_stack(stack);
+      e->set_attempt(attempt);
+      ScheduleFlush();
+    }
+    if (!options_.keep_workspaces) RemoveWorkspace(std::move(workspace));
+  }
+  if (auto d = deferred_.find({job, stack}); d != deferred_.end()) {
+    auto next = placed_.lower_bound({job, stack, 0});
+    const bool still_running =
+        next != placed_.end() && std::get<0>(next->first) == job && std::get<1>(next->first) == stack;
+    if (!still_running) {
+      Deferred deferred = std::move(d->second);
+      deferred_.erase(d);
+      if (deferred.generation == generation_) ApplyAssignment(deferred.assignment);
+    }
+  }
+  CheckDrained();
+}
+
+void Worker::RemoveWorkspace(fs::path workspace) {
+  if (workspace.empty()) return;
+  housekeeping_.Submit([workspace = std::move(workspace)] {
+    std::error_code ec;
+    fs::remove_all(workspace, ec);
+    if (ec) spdlog::debug("cannot remove workspace {}: {}", workspace.string(), ec.message());
+  });
+}
+
+// ---------------------------------------------------------------- outbox
+
+void Worker::ArmHeartbeat() {
+  heartbeat_timer_.expires_after(heartbeat_);
+  heartbeat_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec || !connected()) return;
+    QueueHeartbeat();
+    ArmHeartbeat();
+  });
+}
+
+void Worker::QueueHeartbeat() {
+  batch_.mutable_heartbeat()->set_running_cards(static_cast<uint32_t>(running_cards_));
+  clock_.Tick();
+  Flush();
+}
+
+void Worker::ScheduleFlush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  // Everything produced in this turn of the loop leaves in one message.
+  asio::post(io_, [this] { Flush(); });
+}
+
+void Worker::Flush() {
+  flush_posted_ = false;
+  if (!connected()) {
+    batch_.Clear();  // nobody to tell: a new session starts clean
+    return;
+  }
+  if (!HasEvents(batch_)) return;
+  batch_.set_epoch(epoch_);
+  batch_.set_lamport(clock_.now());
+  session_->Send(std::move(batch_));
+  batch_.Clear();
+}
+
+// ---------------------------------------------------------------- drain and stop
+
+void Worker::Drain(const std::string& why) {
+  if (draining_ || stopping_) return;
+  draining_ = true;
+  spdlog::info("draining ({}): {} stacks still running; new stacks are declined", why,
+               host_->active_stacks());
+  if (!connected()) {
+    Stop(kExitOk);
+    return;
+  }
+  QueueHeartbeat();
+  drain_timer_.expires_after(options_.drain_timeout);
+  drain_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec || drain_closing_ || stopping_) return;
+    spdlog::warn("drain timed out after {} ms with {} stacks running; cancelling them",
+                 options_.drain_timeout.count(), host_->active_stacks());
+    CancelAllStacks("drain timed out");
+    drain_timer_.expires_after(kCancelGrace);
+    drain_timer_.async_wait([this](const std::error_code& ec2) {
+      if (!ec2 && !drain_closing_) FinishDrain();
+    });
+  });
+  CheckDrained();
+}
+
+void Worker::CheckDrained() {
+  if (draining_ && !drain_closing_ && !stopping_ && host_->active_stacks() == 0) FinishDrain();
+}
+
+void Worker::FinishDrain() {
+  drain_closing_ = true;
+  drain_timer_.cancel();
+  if (!session_) {
+    Stop(kExitOk);
+    return;
+  }
+  spdlog::info("drained: closing the coordinator stream");
+  Flush();
+  session_->Close();
+  close_timer_.expires_after(kCloseGrace);
+  close_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec || !session_) return;
+    spdlog::warn("the coordinator did not end the stream within {} ms; cancelling it",
+                 kCloseGrace.count());
+    Stop(kExitOk);
+  });
+}
+
+void Worker::Stop(int exit_code) {
+  if (stopping_) return;
+  stopping_ = true;
+  exit_code_ = exit_code;
+  heartbeat_timer_.cancel();
+  reconnect_timer_.cancel();
+  drain_timer_.cancel();
+  close_timer_.cancel();
+  if (session_) {
+    session_->Cancel();  // OnSessionDone finalizes
+  } else {
+    Finalize();
+  }
+}
+
+void Worker::Finalize() {
+  if (finalized_) return;
+  finalized_ = true;
+  std::error_code ignored;
+  signals_.cancel(ignored);
+  spdlog::info("worker {} stopped (exit code {})", options_.name, exit_code_);
+  if (exited_) asio::post(io_, [exited = std::move(exited_), code = exit_code_] { exited(code); });
+}
+
+}  // namespace hollerith::worker

@@ -1,0 +1,145 @@
+// The worker daemon's wiring. One io_context thread owns all state: the StackHost (one StackRunner
+// per placed stack), the card runner, the slot pool, the Lamport clock, the session. It dials the
+// coordinator (hello -> welcome{epoch}), applies what arrives (assignments, releases, retries,
+// skips, cancels, in that order), reports card events upward in batches, heartbeats, reconnects with
+// backoff after a lost stream (cancelling every local stack: the coordinator re-places them), and
+// drains on SIGTERM/SIGINT or when the coordinator asks.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <tuple>
+
+#include "common/card_runner.h"
+#include "common/clock.h"
+#include "common/slot_pool.h"
+#include "common/stack_host.h"
+#include "hollerith.grpc.pb.h"
+#include "worker/blocking_pool.h"
+#include "worker/options.h"
+#include "worker/remote_artifacts.h"
+#include "worker/session.h"
+
+namespace hollerith::worker {
+
+// Exit codes of the daemon.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 2;      // bad flags, no token, or the coordinator refused our hello
+inline constexpr int kExitRejected = 3;   // the coordinator rejected our token
+
+class Worker {
+ public:
+  // `executor`: nullptr runs cards as real processes (ProcessCardRunner); tests may inject one.
+  Worker(asio::io_context& io, WorkerOptions options, CardExecutor* executor = nullptr);
+  // Kills running cards and ends the stream if still open. Call with the loop stopped.
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The methods below run on the loop thread (or before io.run()).
+
+  // Dials the coordinator. `exited` runs once, on the loop, with the exit code when the worker has
+  // stopped for good (drained, rejected, or Stop()); the caller then stops the loop.
+  void Start(std::function<void(int exit_code)> exited);
+  // Graceful stop: decline new stacks, let running ones finish (bounded by drain_timeout), flush
+  // every event, close the stream, exit 0.
+  void Drain(const std::string& why);
+  // Immediate stop: drop the stream; running cards are killed when the Worker is destroyed.
+  void Stop(int exit_code);
+
+  // For tests and logs.
+  bool connected() const { return session_ != nullptr && welcomed_; }
+  uint64_t epoch() const { return epoch_; }
+  size_t active_stacks() const { return host_->active_stacks(); }
+  const LamportClock& clock() const { return clock_; }
+
+ private:
+  // A stack placed on this node in one session; `generation` tells sessions apart, so events of
+  // stacks from a lost session are never reported on the next one.
+  using PlacedKey = std::tuple<std::string, uint32_t, uint32_t>;  // job, stack, attempt
+  struct Placed {
+    uint64_t generation = 0;
+    bool running = false;  // a card of it is running now
+    std::filesystem::path workspace;
+  };
+  struct Deferred {
+    uint64_t generation = 0;
+    v1::Assignment assignment;
+  };
+
+  void Connect();
+  void ScheduleReconnect();
+  void OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage& msg);
+  void OnSessionDone(uint64_t generation, const grpc::Status& status);
+  void OnWelcome(const v1::Welcome& welcome);
+  void ApplyAssignment(const v1::Assignment& a);
+  void RejectAssignment(const v1::Assignment& a, const std::string& why);
+  void CancelAllStacks(const std::string& why);
+
+  void OnCardStarted(const std::string& job, const CardStartedMsg& m);
+  void OnCardFinished(const std::string& job, const CardFinishedMsg& m);
+  void OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt);
+  Placed* FindCurrent(const std::string& job, uint32_t stack, uint32_t attempt);
+  void RemoveWorkspace(std::filesystem::path workspace);
+
+  void ArmHeartbeat();
+  void QueueHeartbeat();
+  void ScheduleFlush();
+  void Flush();
+
+  void CheckDrained();
+  void FinishDrain();
+  void Finalize();
+  void WatchSignals();
+
+  asio::io_context& io_;
+  WorkerOptions options_;
+  LamportClock clock_;
+  std::unique_ptr<ProcessCardRunner> own_executor_;
+  CardExecutor* executor_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  RemoteArtifacts artifacts_;
+  SlotPool slots_;
+  std::unique_ptr<StackHost> host_;
+  BlockingPool housekeeping_{1};  // removes finished workspaces
+
+  std::shared_ptr<Session> session_;
+  uint64_t generation_ = 0;
+  bool welcomed_ = false;
+  uint64_t epoch_ = 0;
+  std::chrono::milliseconds heartbeat_{1000};
+  std::chrono::milliseconds next_backoff_{100};
+  std::minstd_rand rng_{std::random_device{}()};
+
+  std::map<PlacedKey, Placed> placed_;
+  // Assignments waiting for a cancelled run of the same stack (same or newer attempt) to wind down.
+  std::map<std::pair<std::string, uint32_t>, Deferred> deferred_;
+  size_t running_cards_ = 0;
+  v1::WorkerMessage batch_;  // events waiting for the next flush
+  bool flush_posted_ = false;
+
+  asio::steady_timer heartbeat_timer_;
+  asio::steady_timer reconnect_timer_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer close_timer_;
+  asio::signal_set signals_;
+  int signals_seen_ = 0;
+
+  bool draining_ = false;
+  bool drain_closing_ = false;  // the stream was half-closed at the end of a drain
+  bool stopping_ = false;
+  bool finalized_ = false;
+  int exit_code_ = kExitOk;
+  std::function<void(int)> exited_;
+};
+
+}  // namespace hollerith::worker
