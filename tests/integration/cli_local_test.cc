@@ -1,0 +1,175 @@
+// `hollerith validate / run --local / verify` as users call them: the real binary, real processes.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/support/process.h"
+
+namespace hollerith::testing {
+namespace {
+
+const std::string kHollerith = HOLLERITH_CLI_PATH;
+const std::string kExamples = std::string(HOLLERITH_SOURCE_DIR) + "/examples/";
+
+nlohmann::json RunLocalJson(const std::string& spec, CommandResult* raw, const std::string& trace = "") {
+  std::vector<std::string> argv = {kHollerith, "run", "--local", spec, "--json"};
+  if (!trace.empty()) {
+    argv.push_back("--trace");
+    argv.push_back(trace);
+  }
+  *raw = RunCommand(argv, std::chrono::seconds(60));
+  return nlohmann::json::parse(raw->out, nullptr, false);
+}
+
+TEST(CliLocal, ReportExampleGivesTheSumsAndAVerifiableTrace) {
+  TempDir dir;
+  CommandResult r;
+  auto doc = RunLocalJson(kExamples + "report.yaml", &r, dir.path() + "/trace.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(doc["state"], "succeeded");
+  EXPECT_EQ(doc["cards"]["A.sum"]["stdout"], "500500\n");
+  EXPECT_EQ(doc["cards"]["B.double"]["stdout"], "1001000\n");
+  EXPECT_EQ(doc["cards"]["combine"]["stdout"], "500500 1001000\n");
+  EXPECT_EQ(doc["cards"]["A.fetch"]["outputs"]["numbers.txt"].get<std::string>().size(), 64u);
+  auto v = RunCommand({kHollerith, "verify", dir.path() + "/trace.json", "--spec",
+                       kExamples + "report.yaml"});
+  EXPECT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_NE(v.out.find("verified"), std::string::npos);
+  // The trace is Chrome Trace Event JSON with clocks in the args.
+  std::ifstream in(dir.path() + "/trace.json");
+  auto trace = nlohmann::json::parse(in);
+  bool saw_clock = false;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e.value("ph", "") == "B") saw_clock |= e["args"].contains("lamport") && e["args"].contains("vc");
+  }
+  EXPECT_TRUE(saw_clock);
+}
+
+TEST(CliLocal, FailingExampleSkipsDependentsAndExitsOne) {
+  CommandResult r;
+  auto doc = RunLocalJson(kExamples + "failing.yaml", &r);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(doc["state"], "failed");
+  EXPECT_NE(doc["reason"].get<std::string>().find("A.check"), std::string::npos);
+  EXPECT_EQ(doc["cards"]["A.check"]["state"], "failed");
+  EXPECT_EQ(doc["cards"]["A.check"]["attempts"], 2) << "retries: 1 means two tries";
+  EXPECT_EQ(doc["cards"]["B.publish"]["state"], "skipped");
+  EXPECT_EQ(doc["cards"]["B.publish"]["attempts"], 0) << "a skipped card never runs";
+  EXPECT_EQ(doc["cards"]["B.archive"]["state"], "skipped");
+  EXPECT_EQ(doc["cards"]["B.prepare"]["state"], "succeeded");
+  EXPECT_EQ(doc["cards"]["C.independent"]["state"], "succeeded");
+  EXPECT_EQ(doc["cards"]["combine"]["state"], "skipped");
+}
+
+TEST(CliLocal, FanoutCombinesEightStacks) {
+  CommandResult r;
+  auto doc = RunLocalJson(kExamples + "fanout.yaml", &r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(doc["cards"]["combine"]["stdout"], "204\n");
+  EXPECT_EQ(doc["cards"].size(), 17u);
+}
+
+TEST(CliLocal, FilesTravelBetweenStacks) {
+  CommandResult r;
+  auto doc = RunLocalJson(kExamples + "files.yaml", &r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(doc["cards"]["C.report"]["stdout"], "3 words; first is alpha\n");
+  EXPECT_EQ(doc["cards"]["A.write"]["outputs"]["words.txt"],
+            "4fdbc441ea7b546100e086ac1e4fc5ae6749b7314311c99db05be450eca12996");
+}
+
+TEST(CliLocal, TimeoutKillsTheCardAndFailsTheJob) {
+  TempDir dir;
+  auto spec = dir.Write("t.yaml", R"(name: slow
+stacks:
+  A:
+    cards:
+      - id: nap
+        run: sleep 30
+        timeout: 300ms
+)");
+  CommandResult r;
+  auto doc = RunLocalJson(spec, &r);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(doc["cards"]["A.nap"]["state"], "failed");
+  EXPECT_NE(doc["cards"]["A.nap"].value("error", "").find("timed out"), std::string::npos) << doc.dump();
+}
+
+TEST(CliLocal, MissingBinaryIsAFailedCardWithTheReason) {
+  TempDir dir;
+  auto spec = dir.Write("m.yaml", R"(name: missing
+stacks:
+  A:
+    cards:
+      - id: ghost
+        run: [definitely-not-a-binary-xyz, --flag]
+)");
+  CommandResult r;
+  auto doc = RunLocalJson(spec, &r);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(doc["cards"]["A.ghost"].value("error", "").find("definitely-not-a-binary-xyz"),
+            std::string::npos)
+      << doc.dump();
+}
+
+TEST(CliLocal, BadSpecExitsTwoWithFileLineColumn) {
+  TempDir dir;
+  auto spec = dir.Write("bad.yaml", "name: x\nstacks:\n  A:\n    cards:\n      - id: a\n        rnu: true\n");
+  auto r = RunCommand({kHollerith, "run", "--local", spec});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:6:"), std::string::npos) << r.err;
+  auto v = RunCommand({kHollerith, "validate", spec});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.err.find("bad.yaml:6:"), std::string::npos) << v.err;
+  auto ok = RunCommand({kHollerith, "validate", kExamples + "report.yaml"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST(CliLocal, CycleIsReportedAsItsPath) {
+  TempDir dir;
+  auto spec = dir.Write("cycle.yaml", R"(name: cyc
+stacks:
+  A:
+    cards:
+      - id: fetch
+        after: [B.double]
+        run: "true"
+      - id: sum
+        run: "true"
+  B:
+    cards:
+      - id: double
+        after: [A.sum]
+        run: "true"
+)");
+  auto v = RunCommand({kHollerith, "validate", spec});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.err.find("A.sum -> B.double -> A.fetch -> A.sum"), std::string::npos) << v.err;
+}
+
+TEST(CliLocal, VerifyRejectsATamperedTrace) {
+  TempDir dir;
+  CommandResult r;
+  RunLocalJson(kExamples + "report.yaml", &r, dir.path() + "/trace.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir.path() + "/trace.json");
+  auto trace = nlohmann::json::parse(in);
+  // Drop the release of A.sum to B.double, as if the dependency had never been released.
+  auto& events = trace["traceEvents"];
+  for (auto it = events.begin(); it != events.end(); ++it) {
+    if ((*it)["args"].value("kind", "") == "release" && (*it)["args"].value("target", "") == "B.double") {
+      events.erase(it);
+      break;
+    }
+  }
+  std::ofstream(dir.path() + "/tampered.json") << trace.dump();
+  auto v = RunCommand({kHollerith, "verify", dir.path() + "/tampered.json", "--spec",
+                       kExamples + "report.yaml"});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_NE(v.err.find("A.sum -> B.double"), std::string::npos) << v.err;
+}
+
+}  // namespace
+}  // namespace hollerith::testing

@@ -1,0 +1,62 @@
+// Real processes for integration tests: run a command to completion with a deadline, or start a
+// daemon, read its stdout until a line appears (with a deadline), signal it, and always reap it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace hollerith::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // -1: killed (e.g. by the deadline)
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+// Runs argv with extra environment entries ("K=V"); kills it at the deadline.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                         const std::vector<std::string>& env = {});
+
+class Daemon {
+ public:
+  explicit Daemon(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Reads stdout until a line starting with `prefix`; returns the rest of that line, or "" at the
+  // deadline or if the process exits first.
+  std::string WaitForLine(const std::string& prefix,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  void Signal(int sig);
+  // Waits for exit (after a signal); returns the exit code, -1 if killed by a signal or timed out.
+  int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  pid_t pid() const { return pid_; }
+  const std::string& stderr_path() const { return stderr_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string buffer_;
+  std::string stderr_path_;
+  bool reaped_ = false;
+};
+
+// A fresh temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace hollerith::testing
