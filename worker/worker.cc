@@ -99,6 +99,7 @@ Worker::~Worker() {
 
 void Worker::Start(std::function<void(int)> exited) {
   exited_ = std::move(exited);
+  keep_running_.emplace(io_.get_executor());
   // Workspaces left by an earlier run belong to stacks the coordinator has re-placed since.
   std::error_code ec;
   fs::remove_all(JobsRoot(options_), ec);
@@ -516,6 +517,7 @@ void Worker::Finalize() {
   signals_.cancel(ignored);
   spdlog::info("worker {} stopped (exit code {})", options_.name, exit_code_);
   if (exited_) asio::post(io_, [exited = std::move(exited_), code = exit_code_] { exited(code); });
+  keep_running_.reset();
 }
 
 }  // namespace hollerith::worker

@@ -6,6 +6,7 @@
 // drains on SIGTERM/SIGINT or when the coordinator asks.
 #pragma once
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -14,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <tuple>
@@ -101,6 +103,8 @@ class Worker {
   void WatchSignals();
 
   asio::io_context& io_;
+  // Keeps io.run() going while the worker waits on gRPC alone (nothing of asio's pending).
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running_;
   WorkerOptions options_;
   LamportClock clock_;
   std::unique_ptr<ProcessCardRunner> own_executor_;

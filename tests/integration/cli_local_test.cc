@@ -159,7 +159,9 @@ TEST(CliLocal, VerifyRejectsATamperedTrace) {
   // Drop the release of A.sum to B.double, as if the dependency had never been released.
   auto& events = trace["traceEvents"];
   for (auto it = events.begin(); it != events.end(); ++it) {
-    if ((*it)["args"].value("kind", "") == "release" && (*it)["args"].value("target", "") == "B.double") {
+    const auto& args = (*it)["args"];
+    if (args.value("kind", "") == "release" && args.value("card", "") == "A.sum" &&
+        args.value("target", "") == "B.double") {
       events.erase(it);
       break;
     }

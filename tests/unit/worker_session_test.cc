@@ -80,8 +80,11 @@ Events Collect(const FakeCoordinator::SessionLog& log) {
 }
 
 bool HasEnded(const Logs& logs, size_t session) {
-  if (logs.size() <= session) return false;
-  return !Collect(logs[session]).ended.empty();
+  return logs.size() > session && !Collect(logs[session]).ended.empty();
+}
+
+bool HasStarted(const Logs& logs, size_t session) {
+  return logs.size() > session && !Collect(logs[session]).started.empty();
 }
 
 std::vector<std::pair<uint32_t, uint64_t>> Vc(const v1::VectorClock& vc) {
@@ -207,7 +210,7 @@ TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStac
   });
   WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
   worker.Start();
-  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return !Collect(l[0]).started.empty(); }));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
 
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 1); }));
@@ -241,7 +244,7 @@ TEST(WorkerSession, DrainLetsRunningStacksFinishThenClosesTheStream) {
   });
   WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
   worker.Start();
-  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return !l.empty() && !Collect(l[0]).started.empty(); }));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   worker.Post([&] { worker.worker().Drain("test"); });
   auto code = worker.WaitExit();
   ASSERT_TRUE(code.has_value());
@@ -267,7 +270,7 @@ TEST(WorkerSession, DrainDeclinesNewStacks) {
   });
   WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
   worker.Start();
-  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return !l.empty() && !Collect(l[0]).started.empty(); }));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   v1::CoordinatorMessage late;
   late.set_lamport(50);
   *late.add_assignments() = MakeAssignment("job-d", 1, 1, Noops(1), 50);
