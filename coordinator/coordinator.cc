@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "common/result_document.h"
@@ -156,6 +157,8 @@ void Coordinator::Drain(Job& job) {
         }
       } else if (auto* a = std::get_if<AssignStackMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, a->stack)) {
+          spdlog::debug("job {}: assign stack {} (attempt {}) to {}", job.id, a->stack, a->attempt,
+                        w->name);
           w->outbox->Batch([&](v1::CoordinatorMessage& m) {
             wire::ToProto(job.id, *a, spec.stacks[a->stack], m.add_assignments());
             m.set_lamport(clock_.now());
@@ -163,6 +166,8 @@ void Coordinator::Drain(Job& job) {
         }
       } else if (auto* r = std::get_if<ReleaseMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, r->to.stack)) {
+          spdlog::debug("job {}: release {}.{} -> {}.{} to {}", job.id, r->from.stack, r->from.card,
+                        r->to.stack, r->to.card, w->name);
           w->outbox->Batch([&](v1::CoordinatorMessage& m) {
             wire::ToProto(job.id, *r, m.add_releases());
             m.set_lamport(clock_.now());
@@ -453,14 +458,25 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w, const v1::
     }
     return job;
   };
-  for (const auto& s : msg.started()) {
-    if (Job* job = job_of(s.job_id(), s.card().stack())) {
-      if (job->core->CardStarted(wire::FromProto(s, w->name))) touched.insert(job);
-    }
-  }
-  for (const auto& f : msg.finished()) {
-    if (Job* job = job_of(f.job_id(), f.card().stack())) {
-      if (job->core->CardFinished(wire::FromProto(f, w->name))) touched.insert(job);
+  // A batch holds events of many cards; apply them in the order they happened (Lamport order),
+  // so the trace and watchers see finish(k) before start(k+1).
+  std::vector<std::pair<uint64_t, int>> order;  // (lamport, index: >= 0 started, < 0 finished)
+  order.reserve(msg.started_size() + msg.finished_size());
+  for (int i = 0; i < msg.started_size(); ++i) order.emplace_back(msg.started(i).lamport(), i);
+  for (int i = 0; i < msg.finished_size(); ++i) order.emplace_back(msg.finished(i).lamport(), -1 - i);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [lamport, i] : order) {
+    if (i >= 0) {
+      const auto& s = msg.started(i);
+      if (Job* job = job_of(s.job_id(), s.card().stack())) {
+        if (job->core->CardStarted(wire::FromProto(s, w->name))) touched.insert(job);
+      }
+    } else {
+      const auto& f = msg.finished(-1 - i);
+      if (Job* job = job_of(f.job_id(), f.card().stack())) {
+        if (job->core->CardFinished(wire::FromProto(f, w->name))) touched.insert(job);
+      }
     }
   }
   for (const auto& e : msg.ended()) w->stacks.erase({e.job_id(), e.stack()});

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <spdlog/spdlog.h>
 
 namespace hollerith::coordinator {
 
@@ -80,6 +81,11 @@ class Outbox {
       in_flight_ = std::move(queue_.front());
       queue_.pop_front();
       writing_ = true;
+      if constexpr (requires(Msg m) { m.set_sequence(1); }) {
+        in_flight_->set_sequence(++sequence_);
+        spdlog::trace("outbox write {}: {} assignments {} releases", sequence_,
+                      in_flight_->assignments_size(), in_flight_->releases_size());
+      }
       start_write_(&*in_flight_);
     } else if (closing_ && finish_) {
       auto finish = std::exchange(finish_, nullptr);
@@ -94,6 +100,7 @@ class Outbox {
   std::deque<Msg> queue_;
   std::optional<Msg> in_flight_;
   bool writing_ = false;
+  uint64_t sequence_ = 0;
   bool closing_ = false;
   grpc::Status close_status_;
 };

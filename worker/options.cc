@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <thread>
@@ -15,6 +16,11 @@ std::string DefaultWorkerName() {
   char host[HOST_NAME_MAX + 1] = {};
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "worker";
   return host;
+}
+
+size_t DefaultSlots() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 2 : std::min<size_t>(cores, 4096);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ParseLabels(const std::string& text) {
@@ -57,12 +63,14 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   app.add_option("--work-dir", work_dir,
                  "workspaces and the artifact cache live here; default: "
                  "/tmp/hollerith-worker-<name>");
-  app.add_option("--token-file", o.token_file,
-                 "file holding the coordinator's bearer token (env HOLLERITH_TOKEN_FILE); required");
+  app.add_option(
+      "--token-file", o.token_file,
+      "file holding the coordinator's bearer token (env HOLLERITH_TOKEN_FILE); required");
   app.add_flag("--keep-workspaces", o.keep_workspaces,
                "keep each stack's workspace after it ended, for inspection; default: remove it "
                "(declared outputs are already published)");
-  app.add_option("--log-level", o.log_level, "trace, debug, info, warn or error (logs go to stderr)")
+  app.add_option("--log-level", o.log_level,
+                 "trace, debug, info, warn or error (logs go to stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   try {
@@ -79,10 +87,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   }
   o.labels = std::move(*parsed_labels);
   if (o.name.empty()) o.name = DefaultWorkerName();
-  if (o.slots == 0) {
-    const unsigned cores = std::thread::hardware_concurrency();
-    o.slots = cores == 0 ? 2 : cores;
-  }
+  if (o.slots == 0) o.slots = DefaultSlots();
   o.work_dir = work_dir.empty() ? std::filesystem::path("/tmp/hollerith-worker-" + o.name)
                                 : std::filesystem::path(work_dir);
   o.token_file = ResolveTokenFile(o.token_file, "");

@@ -49,5 +49,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseLabels(const std::
 
 // This machine's host name ("worker" if it cannot be read).
 std::string DefaultWorkerName();
+// The number of cores (2 if unknown).
+size_t DefaultSlots();
 
 }  // namespace hollerith::worker

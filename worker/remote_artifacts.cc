@@ -79,8 +79,7 @@ void RemoteArtifacts::ForgetUploads() {
 
 // ---------------------------------------------------------------- publish
 
-void RemoteArtifacts::Publish(const fs::path& file,
-                              std::function<void(Result<std::string>)> done) {
+void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<std::string>)> done) {
   const uint64_t lamport = clock_.now();
   pool_.Submit([this, file, lamport, done = std::move(done)]() mutable {
     Result<std::string> digest = cache_.Put(file);
@@ -140,8 +139,8 @@ Status RemoteArtifacts::Upload(const std::string& digest, uint64_t lamport,
   Unregister(&ctx);
   if (read_failed) return Status::Error("cannot read cached artifact " + blob.string());
   if (!status.ok()) {
-    return Status::Error("cannot upload artifact " + digest + " to the coordinator: " +
-                         Describe(status));
+    return Status::Error("cannot upload artifact " + digest +
+                         " to the coordinator: " + Describe(status));
   }
   if (response.sha256() != digest) {
     return Status::Error("the coordinator stored artifact " + digest + " as '" +
@@ -260,11 +259,11 @@ Status RemoteArtifacts::Download(const std::string& digest, uint64_t lamport,
   if (!status.ok()) {
     fs::remove(temp, ec);
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      return Status::Error("artifact " + digest + " not found on the coordinator: " +
-                           Describe(status));
+      return Status::Error("artifact " + digest +
+                           " not found on the coordinator: " + Describe(status));
     }
-    return Status::Error("cannot fetch artifact " + digest + " from the coordinator: " +
-                         Describe(status));
+    return Status::Error("cannot fetch artifact " + digest +
+                         " from the coordinator: " + Describe(status));
   }
   auto actual = Sha256File(temp);
   if (!actual.ok()) {
@@ -280,8 +279,10 @@ Status RemoteArtifacts::Download(const std::string& digest, uint64_t lamport,
   fs::create_directories(blob.parent_path(), ec);
   fs::rename(temp, blob, ec);
   if (ec) {
+    const std::string why = ec.message();
     fs::remove(temp, ec);
-    return Status::Error("cannot store fetched artifact " + digest + " in " + blob.string());
+    return Status::Error("cannot store fetched artifact " + digest + " in " + blob.string() + ": " +
+                         why);
   }
   return Status::Ok();
 }

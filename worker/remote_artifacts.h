@@ -1,9 +1,9 @@
-// ArtifactAccess over the coordinator's artifact store. Publish puts the file into the worker's local
-// cache (a content-addressed ArtifactStore) for its digest and uploads it (UploadArtifact, 1 MiB
-// chunks, the first carrying the sha256). Fetch serves from the cache when it can, else downloads
-// (FetchArtifact), verifies the digest of what arrived, caches it and copies it to the destination.
-// Network and disk work runs on a small thread pool, never on the io_context; callbacks run on the
-// io_context. Concurrent fetches of one digest share a single download.
+// ArtifactAccess over the coordinator's artifact store. Publish puts the file into the worker's
+// local cache (a content-addressed ArtifactStore) for its digest, then uploads it in 1 MiB chunks,
+// the first carrying the sha256. Fetch serves from the cache when it can; otherwise it downloads,
+// verifies the digest of what arrived, caches it and copies it to the destination. Network and
+// disk work runs on a small thread pool, never on the io_context; callbacks run on the io_context.
+// Concurrent fetches of one digest share a single download.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

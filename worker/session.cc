@@ -10,8 +10,8 @@ namespace {
 
 // Cheap size estimate (no serialisation): the big parts are the captured outputs.
 size_t ApproxBytes(const v1::WorkerMessage& m) {
-  size_t bytes = 32 + 64 * static_cast<size_t>(m.started_size()) +
-                 16 * static_cast<size_t>(m.ended_size());
+  size_t bytes =
+      32 + 64 * static_cast<size_t>(m.started_size()) + 16 * static_cast<size_t>(m.ended_size());
   for (const auto& f : m.finished()) {
     bytes += 96 + f.stdout_text().size() + f.stderr_text().size() + f.error().size() +
              80 * static_cast<size_t>(f.outputs_size());
@@ -20,7 +20,8 @@ size_t ApproxBytes(const v1::WorkerMessage& m) {
 }
 
 template <typename T>
-void MoveAll(google::protobuf::RepeatedPtrField<T>* from, google::protobuf::RepeatedPtrField<T>* to) {
+void MoveAll(google::protobuf::RepeatedPtrField<T>* from,
+             google::protobuf::RepeatedPtrField<T>* to) {
   if (from->empty()) return;
   if (to->empty()) {
     to->Swap(from);
@@ -148,10 +149,12 @@ void Session::OnReadDone(bool ok) {
   }
   auto msg = std::make_shared<v1::CoordinatorMessage>(std::move(incoming_));
   incoming_.Clear();
-  StartRead(&incoming_);
+  // Post before starting the next read: its reaction may run on another thread at once, and
+  // messages must reach the loop in stream order (an assignment before its releases).
   asio::post(io_, [self = shared_from_this(), msg] {
     if (self->handlers_.message) self->handlers_.message(*msg);
   });
+  StartRead(&incoming_);
 }
 
 void Session::OnWriteDone(bool ok) {

@@ -64,8 +64,8 @@ class Session : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::Coordinato
   };
 
   // Loop thread: lets the call complete once nothing more will be started from outside a reaction.
-  // Removing the hold on the loop (never on a gRPC thread) is what makes Send race-free: a write the
-  // loop starts either precedes the removal or sees that the stream is closing.
+  // Removing the hold on the loop (never on a gRPC thread) is what makes Send race-free: a write
+  // the loop starts either precedes the removal or sees that the stream is closing.
   void ReleaseHold();
   // Starts writing the next queued message, or half-closes if asked to; called without mu_ held.
   void Pump();

@@ -20,6 +20,8 @@ constexpr std::chrono::milliseconds kMinBackoff{100};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 // After a drain half-closes the stream, how long the coordinator has to end it.
 constexpr std::chrono::milliseconds kCloseGrace{5000};
+// How long a coordinator may take to answer our hello before we try again.
+constexpr std::chrono::milliseconds kWelcomeTimeout{30000};
 // After the drain timeout cancelled the remaining stacks, how long their cards have to die.
 constexpr std::chrono::milliseconds kCancelGrace{10000};
 
@@ -55,6 +57,12 @@ std::string Describe(const grpc::Status& s) {
                                    : CodeName(s.error_code()) + ": " + s.error_message();
 }
 
+WorkerOptions Sanitized(WorkerOptions o) {
+  if (o.slots == 0) o.slots = DefaultSlots();
+  if (o.name.empty()) o.name = DefaultWorkerName();
+  return o;
+}
+
 bool HasEvents(const v1::WorkerMessage& m) {
   return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0;
 }
@@ -63,7 +71,7 @@ bool HasEvents(const v1::WorkerMessage& m) {
 
 Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* executor)
     : io_(io),
-      options_(std::move(options)),
+      options_(Sanitized(std::move(options))),
       own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
       executor_(executor ? executor : own_executor_.get()),
       channel_(MakeCoordinatorChannel(options_.coordinator)),
@@ -74,6 +82,7 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
       reconnect_timer_(io),
       drain_timer_(io),
       close_timer_(io),
+      welcome_timer_(io),
       signals_(io) {
   StackHost::Upward up;
   up.started = [this](const std::string& job, const CardStartedMsg& m) { OnCardStarted(job, m); };
@@ -84,8 +93,8 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
     OnStackEnded(job, stack, attempt);
   };
   host_ = std::make_unique<StackHost>(
-      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_}, JobsRoot(options_),
-      std::move(up));
+      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_},
+      JobsRoot(options_), std::move(up));
 }
 
 Worker::~Worker() {
@@ -157,6 +166,13 @@ void Worker::Connect() {
   session_ = std::make_shared<Session>(io_, std::move(handlers));
   spdlog::debug("opening session to {} (generation {})", options_.coordinator, generation);
   session_->Start(*stub_, options_.token, std::move(hello));
+  welcome_timer_.expires_after(kWelcomeTimeout);
+  welcome_timer_.async_wait([this, generation](const std::error_code& ec) {
+    if (ec || generation != generation_ || welcomed_ || !session_) return;
+    spdlog::warn("coordinator {} did not answer our hello within {} ms; trying again",
+                 options_.coordinator, kWelcomeTimeout.count());
+    session_->Cancel();
+  });
 }
 
 void Worker::ScheduleReconnect() {
@@ -177,6 +193,7 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   welcomed_ = false;
   heartbeat_timer_.cancel();
   close_timer_.cancel();
+  welcome_timer_.cancel();
   batch_.Clear();
   if (stopping_) {
     Finalize();
@@ -194,6 +211,17 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     Stop(kExitUsage);
     return;
   }
+  if (was_welcomed && status.error_code() == grpc::StatusCode::ABORTED) {
+    // Our own reconnects never reach the current session; this is another worker using our name.
+    // Reconnecting would make the two take the name from each other forever, losing stacks.
+    spdlog::error(
+        "coordinator ended our session ({}): another worker named '{}' connected; worker "
+        "names must be unique (--name)",
+        Describe(status), options_.name);
+    CancelAllStacks("another worker took our name");
+    Stop(kExitUsage);
+    return;
+  }
   if (draining_) {
     if (!drain_closing_ && host_->active_stacks() > 0) {
       spdlog::warn("coordinator stream ended during the drain ({}); abandoning {} running stacks",
@@ -204,13 +232,18 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     return;
   }
   if (was_welcomed) {
-    spdlog::warn("lost the coordinator stream ({}); {} local stacks are cancelled (the coordinator "
-                 "re-places them)",
-                 Describe(status), host_->active_stacks());
-  } else {
+    spdlog::warn(
+        "lost the coordinator stream ({}); {} local stacks are cancelled (the coordinator "
+        "re-places them)",
+        Describe(status), host_->active_stacks());
+  } else if (failed_connects_ == 0) {
     spdlog::warn("cannot open a session with coordinator {}: {}", options_.coordinator,
                  Describe(status));
+  } else {
+    spdlog::debug("cannot open a session with coordinator {}: {}", options_.coordinator,
+                  Describe(status));
   }
+  ++failed_connects_;
   CancelAllStacks("lost the coordinator stream");
   artifacts_.ForgetUploads();
   ScheduleReconnect();
@@ -218,6 +251,9 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
 
 void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage& msg) {
   if (generation != generation_ || !session_) return;
+  spdlog::trace("message {}: {} assignments, {} releases, {} retries, {} skips",
+                msg.sequence(), msg.assignments_size(), msg.releases_size(), msg.retries_size(),
+                msg.skips_size());
   clock_.Receive(msg.lamport());
   if (msg.has_welcome()) {
     OnWelcome(msg.welcome());
@@ -254,7 +290,9 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
   heartbeat_ = std::chrono::milliseconds(ms == 0 ? 1000 : std::clamp<uint32_t>(ms, 10, 600'000));
   const bool first = !welcomed_;
   welcomed_ = true;
+  welcome_timer_.cancel();
   next_backoff_ = kMinBackoff;
+  failed_connects_ = 0;
   spdlog::info("connected to coordinator {} as {} (epoch {}, heartbeat {} ms)",
                options_.coordinator, options_.name, epoch_, heartbeat_.count());
   if (first) ArmHeartbeat();
@@ -262,9 +300,10 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
 
 void Worker::ApplyAssignment(const v1::Assignment& a) {
   if (draining_) {
-    spdlog::info("draining: declining stack {} of job {} (attempt {}); the coordinator re-places "
-                 "it once we disconnect",
-                 a.stack(), a.job_id(), a.attempt());
+    spdlog::info(
+        "draining: declining stack {} of job {} (attempt {}); the coordinator re-places "
+        "it once we disconnect",
+        a.stack(), a.job_id(), a.attempt());
     return;
   }
   if (a.job_id().empty()) {
@@ -350,8 +389,8 @@ void Worker::OnCardStarted(const std::string& job, const CardStartedMsg& m) {
     p->running = true;
     ++running_cards_;
   }
-  spdlog::debug("started {} {}.{} (attempt {}, try {}, lamport {})", job, m.card.stack,
-                m.card.card, m.attempt, m.try_no, m.lamport);
+  spdlog::debug("started {} {}.{} (attempt {}, try {}, lamport {})", job, m.card.stack, m.card.card,
+                m.attempt, m.try_no, m.lamport);
   wire::ToProto(job, m, batch_.add_started());
   ScheduleFlush();
 }
@@ -389,8 +428,8 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
   }
   if (auto d = deferred_.find({job, stack}); d != deferred_.end()) {
     auto next = placed_.lower_bound({job, stack, 0});
-    const bool still_running =
-        next != placed_.end() && std::get<0>(next->first) == job && std::get<1>(next->first) == stack;
+    const bool still_running = next != placed_.end() && std::get<0>(next->first) == job &&
+                               std::get<1>(next->first) == stack;
     if (!still_running) {
       Deferred deferred = std::move(d->second);
       deferred_.erase(d);
@@ -503,6 +542,7 @@ void Worker::Stop(int exit_code) {
   reconnect_timer_.cancel();
   drain_timer_.cancel();
   close_timer_.cancel();
+  welcome_timer_.cancel();
   if (session_) {
     session_->Cancel();  // OnSessionDone finalizes
   } else {

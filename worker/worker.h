@@ -1,9 +1,9 @@
 // The worker daemon's wiring. One io_context thread owns all state: the StackHost (one StackRunner
 // per placed stack), the card runner, the slot pool, the Lamport clock, the session. It dials the
 // coordinator (hello -> welcome{epoch}), applies what arrives (assignments, releases, retries,
-// skips, cancels, in that order), reports card events upward in batches, heartbeats, reconnects with
-// backoff after a lost stream (cancelling every local stack: the coordinator re-places them), and
-// drains on SIGTERM/SIGINT or when the coordinator asks.
+// skips, cancels, in that order), reports card events upward in batches, heartbeats, reconnects
+// with backoff after a lost stream (cancelling every local stack: the coordinator re-places them),
+// and drains on SIGTERM/SIGINT or when the coordinator asks.
 #pragma once
 
 #include <asio/executor_work_guard.hpp>
@@ -34,8 +34,9 @@ namespace hollerith::worker {
 
 // Exit codes of the daemon.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 2;      // bad flags, no token, or the coordinator refused our hello
-inline constexpr int kExitRejected = 3;   // the coordinator rejected our token
+// Bad flags, no token, the coordinator refused our hello, or another worker took our name.
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRejected = 3;  // the coordinator rejected our token
 
 class Worker {
  public:
@@ -135,6 +136,8 @@ class Worker {
   asio::steady_timer reconnect_timer_;
   asio::steady_timer drain_timer_;
   asio::steady_timer close_timer_;
+  asio::steady_timer welcome_timer_;
+  int failed_connects_ = 0;  // since the last welcome
   asio::signal_set signals_;
   int signals_seen_ = 0;
 

@@ -72,8 +72,8 @@ TEST_F(WorkerOptionsTest, DefaultsAndToken) {
 TEST_F(WorkerOptionsTest, FlagsAndEnvironment) {
   ::setenv("HOLLERITH_TOKEN_FILE", token_file_.c_str(), 1);
   ::setenv("HOLLERITH_COORDINATOR", "coord:9000", 1);
-  auto p = Parse({"--labels", "zone=eu", "--slots", "3", "--work-dir", "/var/tmp/w",
-                  "--log-level", "debug"});
+  auto p = Parse(
+      {"--labels", "zone=eu", "--slots", "3", "--work-dir", "/var/tmp/w", "--log-level", "debug"});
   ASSERT_TRUE(p.options.has_value());
   EXPECT_EQ(p.options->coordinator, "coord:9000");
   EXPECT_EQ(p.options->labels, (Labels{{"zone", "eu"}}));

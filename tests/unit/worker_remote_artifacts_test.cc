@@ -40,8 +40,8 @@ class RemoteArtifactsTest : public ::testing::Test {
         stub_(v1::Coordinator::NewStub(
             grpc::CreateChannel(fake_.address(), grpc::InsecureChannelCredentials()))),
         work_(io_.get_executor()),
-        artifacts_(std::make_unique<worker::RemoteArtifacts>(io_, clock_, dir_ / "cache", *stub_,
-                                                              kToken)),
+        artifacts_(
+            std::make_unique<worker::RemoteArtifacts>(io_, clock_, dir_ / "cache", *stub_, kToken)),
         thread_([this] { io_.run(); }) {}
 
   ~RemoteArtifactsTest() override {

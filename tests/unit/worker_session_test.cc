@@ -79,13 +79,25 @@ Events Collect(const FakeCoordinator::SessionLog& log) {
   return e;
 }
 
-bool HasEnded(const Logs& logs, size_t session) {
-  return logs.size() > session && !Collect(logs[session]).ended.empty();
+// Counting, not copying: wait predicates run on every message the fake receives.
+size_t CountEnded(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.ended_size());
+  }
+  return n;
 }
 
-bool HasStarted(const Logs& logs, size_t session) {
-  return logs.size() > session && !Collect(logs[session]).started.empty();
+size_t CountStarted(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.started_size());
+  }
+  return n;
 }
+
+bool HasEnded(const Logs& logs, size_t session) { return CountEnded(logs, session) > 0; }
+bool HasStarted(const Logs& logs, size_t session) { return CountStarted(logs, session) > 0; }
 
 std::vector<std::pair<uint32_t, uint64_t>> Vc(const v1::VectorClock& vc) {
   std::vector<std::pair<uint32_t, uint64_t>> out;
@@ -106,7 +118,7 @@ TEST(WorkerSession, HelloWelcomeThenRunsAStackAndReportsEventsWithClocks) {
   WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 0); }));
-  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return Collect(l[0]).heartbeat; }));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return !l.empty() && Collect(l[0]).heartbeat; }));
 
   const auto log = fake.sessions()[0];
   const auto& hello = log.received[0];
@@ -219,8 +231,8 @@ TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStac
   ASSERT_TRUE(logs[1].received[0].has_hello());
   EXPECT_EQ(logs[1].received[0].epoch(), 0u);
   Events e = Collect(logs[1]);
-  for (const auto& m : std::vector<v1::WorkerMessage>(logs[1].received.begin() + 1,
-                                                      logs[1].received.end())) {
+  for (const auto& m :
+       std::vector<v1::WorkerMessage>(logs[1].received.begin() + 1, logs[1].received.end())) {
     EXPECT_EQ(m.epoch(), 2u);
   }
   // Nothing of the lost attempt is reported on the new session.
@@ -284,6 +296,49 @@ TEST(WorkerSession, DrainDeclinesNewStacks) {
   for (const auto& s : e.started) EXPECT_EQ(s.card().stack(), 0u);
 }
 
+TEST(WorkerSession, AppliesMessagesInStreamOrderAndStampsStartsWithReleases) {
+  // Each stack's only card waits for card 0 of stack kStacks (hosted elsewhere). The assignment
+  // and its release arrive in separate, back-to-back messages: applied out of order, the release
+  // would find no stack and the card would wait forever.
+  constexpr uint32_t kStacks = 2000;
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    fake.Send(session, Welcome(1, 60'000, 10));
+    for (uint32_t s = 0; s < kStacks; ++s) {
+      v1::CardDef waits = Noop("waits");
+      waits.add_after()->set_stack(kStacks);
+      v1::CoordinatorMessage assign;
+      assign.set_lamport(20 + 2 * s);
+      *assign.add_assignments() = MakeAssignment("job-o", s, 1, {waits}, 20 + 2 * s);
+      fake.Send(session, std::move(assign));
+      v1::CoordinatorMessage release;
+      release.set_lamport(21 + 2 * s);
+      auto* r = release.add_releases();
+      r->set_job_id("job-o");
+      r->mutable_from()->set_stack(kStacks);
+      r->mutable_to()->set_stack(s);
+      r->set_attempt(1);
+      r->mutable_vc()->add_stacks(kStacks);
+      r->mutable_vc()->add_counters(2);
+      r->set_lamport(21 + 2 * s);
+      fake.Send(session, std::move(release));
+    }
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == kStacks; }))
+      << "stacks ended: " << CountEnded(fake.sessions(), 0);
+  Events e = Collect(fake.sessions()[0]);
+  ASSERT_EQ(e.started.size(), kStacks);
+  using Vcs = std::vector<std::pair<uint32_t, uint64_t>>;
+  for (const auto& s : e.started) {
+    // The start knows the release's clock, and comes after the release in Lamport time.
+    EXPECT_EQ(Vc(s.vc()), (Vcs{{s.card().stack(), 1}, {kStacks, 2}}));
+    EXPECT_GT(s.lamport(), 21 + 2 * s.card().stack());
+  }
+}
+
 TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
   constexpr int kCards = 5000;
   FakeCoordinator fake(kToken);
@@ -298,9 +353,8 @@ TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
   WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
   const auto start = std::chrono::steady_clock::now();
   worker.Start();
-  ASSERT_TRUE(fake.WaitFor(
-      [](const Logs& l) { return !l.empty() && Collect(l[0]).ended.size() == 10; },
-      std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == 10; }, std::chrono::seconds(60)));
   const auto elapsed = std::chrono::steady_clock::now() - start;
   Events e = Collect(fake.sessions()[0]);
   EXPECT_EQ(e.started.size(), static_cast<size_t>(kCards));

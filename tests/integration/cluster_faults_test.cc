@@ -1,0 +1,81 @@
+// Workers that go away: between jobs (reconnect, nothing breaks), and in the middle of a stack
+// (the stack is re-placed on another worker from its first card with attempt+1; the job succeeds
+// and its trace still verifies).
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cluster.h"
+
+namespace hollerith::testing {
+namespace {
+
+const std::string kExamples = std::string(HOLLERITH_SOURCE_DIR) + "/examples/";
+
+TEST(Faults, WorkerThatReconnectsBetweenStacksDoesNotBreakJobs) {
+  TestCluster cluster({{"w1", ""}});
+  auto first = cluster.Cli({"submit", kExamples + "report.yaml", "--wait"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  cluster.KillWorker("w1", SIGKILL);
+  ASSERT_TRUE(cluster.WaitForWorkers({}));
+  cluster.StartWorker({"w1", ""});
+  ASSERT_TRUE(cluster.WaitForWorkers({"w1"}));
+  auto second = cluster.Cli({"submit", kExamples + "files.yaml", "--wait", "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto doc = nlohmann::json::parse(second.out);
+  EXPECT_EQ(doc["cards"]["C.report"]["stdout"], "3 words; first is alpha\n");
+}
+
+TEST(Faults, LostWorkerStackIsReplacedAndTheTraceStillVerifies) {
+  TestCluster cluster({{"x", ""}, {"y", ""}});
+  const std::string gate = cluster.data_dir() + "/gate";
+  const std::string spec = cluster.data_dir() + "/lost.yaml";
+  std::ofstream(spec) << R"(name: lost
+stacks:
+  A:
+    node: x
+    cards:
+      - {id: first, run: echo one}
+  B:
+    cards:
+      - {id: start, run: echo begin}
+      - id: hold
+        run: sh -c 'while [ ! -f )" << gate << R"( ]; do sleep 0.05; done; echo held'
+        timeout: 60s
+      - id: after
+        after: [A.first]
+        run: echo done
+)";
+  auto submit = cluster.Cli({"submit", spec});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  // B.start has finished on some worker; find which, then kill that worker mid-stack.
+  auto logs = cluster.Cli({"logs", "lost", "B.start", "-f"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  auto status = nlohmann::json::parse(cluster.Cli({"status", "lost", "--json"}).out);
+  const std::string holder = status["cards"]["B.start"]["node"];
+  cluster.KillWorker(holder, SIGKILL);
+  // x comes back as a new epoch (A is pinned to it); B is re-placed wherever there is room.
+  if (holder == "x") cluster.StartWorker({"x", ""});
+  std::ofstream(gate) << "go";
+  auto watch = cluster.Cli({"watch", "lost"});
+  EXPECT_EQ(watch.exit_code, 0) << watch.out << watch.err;
+  auto doc = nlohmann::json::parse(cluster.Cli({"status", "lost", "--json"}).out);
+  EXPECT_EQ(doc["state"], "succeeded") << doc.dump();
+  EXPECT_EQ(doc["cards"]["B.hold"]["stdout"], "held\n");
+  EXPECT_GE(doc["cards"]["B.start"]["attempts"].get<int>(), 2) << "B re-ran from its first card";
+  const std::string trace = cluster.data_dir() + "/trace.json";
+  ASSERT_EQ(cluster.Cli({"trace", "lost", "-o", trace}).exit_code, 0);
+  auto v = RunCommand({HOLLERITH_CLI_PATH, "verify", trace, "--spec", spec});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  std::ifstream in(trace);
+  auto events = nlohmann::json::parse(in)["traceEvents"];
+  bool lost = false;
+  for (const auto& e : events) lost |= e["args"].value("kind", "") == "stack_lost";
+  EXPECT_TRUE(lost) << "the trace records the lost stack";
+}
+
+}  // namespace
+}  // namespace hollerith::testing
