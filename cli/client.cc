@@ -40,7 +40,7 @@ Status ToStatus(const grpc::Status& s, const std::string& address, const std::st
       return Status::Error(msg);  // the server's words, e.g. "spec.yaml:3:5: unknown key"
     case grpc::StatusCode::NOT_FOUND:
       if (job.empty()) return Status::Error(msg.empty() ? "not found" : msg);
-      return Status::Error("no job " + job + (msg.empty() ? "" : " (" + msg + ")"));
+      return Status::Error("no job '" + job + "'");
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return Status::Error("coordinator at " + address + " did not answer in time");
     case grpc::StatusCode::CANCELLED:
@@ -124,25 +124,18 @@ class WatchThread : public JobWatch {
     }
     v1::WatchJobRequest req;
     req.set_job(job_);
-    // Lamport times can tie across nodes: resume one below the last time seen and drop the events
-    // at that time already delivered.
-    req.set_from_lamport(last_ > 0 && !seen_at_last_.empty() ? last_ - 1 : last_);
+    // Events come in the coordinator's trace order, which is not Lamport order (times tie and
+    // interleave across nodes), so a resumed stream asks for the same replay again and skips the
+    // events already delivered: the trace is append-only, so the replay order is the same.
+    req.set_from_lamport(from_);
     req.set_lamport(shared_->Send());
     auto reader = shared_->stub->WatchJob(&ctx, req);
     v1::JobEvent ev;
+    uint64_t index = 0;
     while (reader->Read(&ev)) {
       shared_->Receive(ev.lamport());
-      if (ev.lamport() < last_) continue;
-      std::string key = ev.kind() + '\0' + ev.stack() + '\0' + ev.card() + '\0' + ev.node() + '\0' +
-                        std::to_string(ev.attempt());
-      if (ev.lamport() == last_) {
-        if (std::find(seen_at_last_.begin(), seen_at_last_.end(), key) != seen_at_last_.end())
-          continue;
-      } else {
-        last_ = ev.lamport();
-        seen_at_last_.clear();
-      }
-      seen_at_last_.push_back(std::move(key));
+      if (index++ < delivered_) continue;
+      ++delivered_;
       *progressed = true;
       if (on_event_) on_event_(ev);
       if (ev.kind() == "job_finished") {
@@ -161,7 +154,6 @@ class WatchThread : public JobWatch {
     Status result;
     auto give_up_at = steady_clock::now() + reconnect_for_;
     auto backoff = std::chrono::milliseconds(100);
-    last_ = from_;
     for (;;) {
       bool finished = false, progressed = false;
       grpc::Status s = ReadStream(&finished, &progressed);
@@ -189,8 +181,7 @@ class WatchThread : public JobWatch {
   Client::DoneCallback on_done_;
   const std::chrono::seconds reconnect_for_;
 
-  uint64_t last_ = 0;  // watch thread only
-  std::vector<std::string> seen_at_last_;
+  uint64_t delivered_ = 0;  // events passed to on_event so far (watch thread only)
 
   std::mutex mu_;
   std::condition_variable wake_;

@@ -58,7 +58,8 @@ class Client {
 
   // Streams the job's events with Lamport time > from_lamport (a replay, then live ones) to
   // on_event, on a thread of its own, until the job finishes (on_done gets Ok) or the stream fails.
-  // A broken connection is re-opened from the last event seen for up to `reconnect_for_s` seconds.
+  // A broken connection is re-opened (skipping the events already delivered) for up to
+  // `reconnect_for_s` seconds without progress.
   // Callbacks run on the watch thread, one at a time.
   std::unique_ptr<JobWatch> Watch(const std::string& job, uint64_t from_lamport,
                                   EventCallback on_event, DoneCallback on_done,

@@ -26,27 +26,11 @@ JobProgress SnapshotProgress(const SchedulerCore& core) {
     sp.name = job.stacks[s].is_combine ? std::string(kCombineName) : job.stacks[s].id;
     sp.total = job.stacks[s].cards.size();
     sp.node = core.node_of(s);
-    bool failed = false, running = false;
-    for (uint32_t c = 0; c < sp.total; ++c) {
-      const CardRecord& r = core.record({s, c});
-      switch (r.state) {
-        case CardState::kSucceeded:
-          ++sp.done;
-          break;
-        case CardState::kFailed:
-          failed = true;
-          ++p.failed;
-          break;
-        case CardState::kSkipped:
-          ++p.skipped;
-          break;
-        case CardState::kRunning:
-          running = true;
-          break;
-        case CardState::kPending:
-          break;
-      }
-    }
+    const auto& counts = core.counts(s);
+    sp.done = counts.succeeded;
+    p.failed += counts.failed;
+    p.skipped += counts.skipped;
+    const bool failed = counts.failed > 0, running = counts.running > 0;
     p.cards_done += sp.done;
     p.cards_total += sp.total;
     sp.state = failed                               ? "failed"

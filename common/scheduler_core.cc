@@ -128,7 +128,10 @@ bool SchedulerCore::CardStarted(const CardStartedMsg& msg) {
   CardRecord& rec = records_[index(r)];
   ++rec.tries;
   rec.node = trace_.NodeIndex(msg.node);
-  if (rec.state == CardState::kPending) rec.state = CardState::kRunning;
+  if (rec.state == CardState::kPending) {
+    rec.state = CardState::kRunning;
+    ++stacks_[r.stack].counts.running;
+  }
   stacks_[r.stack].known.Merge(msg.vc);
   TraceEvent e = Stamp(EventKind::kCardStarted, r, msg.attempt, msg.lamport, msg.node);
   e.try_no = msg.try_no;
@@ -179,6 +182,7 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
       MaybePlaceCombine();
     }
   } else if (msg.try_no <= static_cast<uint32_t>(job_->card(r).retries)) {
+    if (rec.state == CardState::kRunning) --stacks_[r.stack].counts.running;
     rec.state = CardState::kPending;
     int64_t delay = retry_.base.count();
     for (uint32_t i = 1; i < msg.try_no && delay < retry_.max.count(); ++i) delay *= 2;
@@ -199,6 +203,11 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
 
 void SchedulerCore::SetTerminal(CardRef r, CardState s) {
   CardRecord& rec = records_[index(r)];
+  StackCounts& counts = stacks_[r.stack].counts;
+  if (rec.state == CardState::kRunning) --counts.running;
+  if (s == CardState::kSucceeded) ++counts.succeeded;
+  if (s == CardState::kFailed) ++counts.failed;
+  if (s == CardState::kSkipped) ++counts.skipped;
   rec.state = s;
   ++terminal_;
   ++stacks_[r.stack].terminal;
@@ -250,7 +259,10 @@ void SchedulerCore::StackLost(uint32_t stack, const std::string& why) {
   trace_.Add(std::move(e));
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
     CardRecord& rec = records_[index({stack, c})];
-    if (rec.state == CardState::kRunning) rec.state = CardState::kPending;
+    if (rec.state == CardState::kRunning) {
+      rec.state = CardState::kPending;
+      --st.counts.running;
+    }
   }
   st.node.clear();
   ++st.attempt;

@@ -84,6 +84,11 @@ class SchedulerCore {
   uint32_t attempt(uint32_t stack) const { return stacks_[stack].attempt; }
   const std::string& node_of(uint32_t stack) const { return stacks_[stack].node; }
   size_t finished_cards(uint32_t stack) const { return stacks_[stack].terminal; }
+  struct StackCounts {
+    size_t succeeded = 0, failed = 0, skipped = 0, running = 0;
+  };
+  // Kept up to date on every event, so progress never needs a scan over the stack's cards.
+  const StackCounts& counts(uint32_t stack) const { return stacks_[stack].counts; }
   const Trace& trace() const { return trace_; }
   uint64_t lamport() const { return clock_.now(); }
 
@@ -92,6 +97,7 @@ class SchedulerCore {
     uint32_t attempt = 1;
     std::string node;  // empty while not placed
     size_t terminal = 0;
+    StackCounts counts;
     VectorClock known;  // what the core has learnt of this stack's clock
   };
 

@@ -202,26 +202,9 @@ v1::StackStatus Coordinator::StackStatusOf(const Job& job, uint32_t s) const {
   const StackSpec& stack = core.job().stacks[s];
   v1::StackStatus st;
   st.set_name(stack.is_combine ? std::string(kCombineName) : stack.id);
-  uint32_t done = 0;
-  bool failed = false, running = false, skipped = false;
-  for (uint32_t c = 0; c < stack.cards.size(); ++c) {
-    switch (core.record({s, c}).state) {
-      case CardState::kSucceeded:
-        ++done;
-        break;
-      case CardState::kFailed:
-        failed = true;
-        break;
-      case CardState::kRunning:
-        running = true;
-        break;
-      case CardState::kSkipped:
-        skipped = true;
-        break;
-      case CardState::kPending:
-        break;
-    }
-  }
+  const auto& counts = core.counts(s);
+  const uint32_t done = static_cast<uint32_t>(counts.succeeded);
+  const bool failed = counts.failed > 0, running = counts.running > 0, skipped = counts.skipped > 0;
   st.set_done(done);
   st.set_total(static_cast<uint32_t>(stack.cards.size()));
   st.set_node(core.node_of(s));
