@@ -130,18 +130,20 @@ class WatchThread : public JobWatch {
     req.set_from_lamport(from_);
     req.set_lamport(shared_->Send());
     auto reader = shared_->stub->WatchJob(&ctx, req);
-    v1::JobEvent ev;
+    v1::JobEventBatch batch;
     uint64_t index = 0;
-    while (reader->Read(&ev)) {
-      shared_->Receive(ev.lamport());
-      if (index++ < delivered_) continue;
-      ++delivered_;
-      *progressed = true;
-      if (on_event_) on_event_(ev);
-      if (ev.kind() == "job_finished") {
-        *finished = true;
-        ctx.TryCancel();  // the server ends the stream too; no need to wait for it
-        break;
+    while (!*finished && reader->Read(&batch)) {
+      shared_->Receive(batch.lamport());
+      for (const v1::JobEvent& ev : batch.events()) {
+        if (index++ < delivered_) continue;
+        ++delivered_;
+        *progressed = true;
+        if (on_event_) on_event_(ev);
+        if (ev.kind() == "job_finished") {
+          *finished = true;
+          ctx.TryCancel();  // the server ends the stream too; no need to wait for it
+          break;
+        }
       }
     }
     grpc::Status status = reader->Finish();

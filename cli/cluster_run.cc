@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "cli/interrupt.h"
 #include "cli/job_follow.h"
@@ -16,7 +15,12 @@ namespace {
 
 int Fail(LocalCluster& cluster, const std::string& message) {
   std::fprintf(stderr, "%s\n", message.c_str());
-  for (const auto& what : cluster.ReapExited()) std::fprintf(stderr, "%s", what.c_str());
+  for (const auto& what : cluster.ReapExited()) std::fprintf(stderr, "%s\n", what.c_str());
+  if (InterruptSignal() != 0) {
+    std::fprintf(stderr, "stopping the cluster...\n");
+    cluster.Stop();
+    return 2;
+  }
   cluster.KeepDataDir();
   cluster.Stop();
   std::fprintf(stderr, "cluster logs kept in %s\n", cluster.data_dir().c_str());
@@ -65,8 +69,7 @@ int RunOnLocalCluster(const ClusterRunOptions& o) {
     }
   }
   if (o.json) {
-    const auto doc = nlohmann::ordered_json::parse(status->result_json(), nullptr, false);
-    std::cout << (doc.is_discarded() ? status->result_json() : doc.dump(2)) << std::endl;
+    std::cout << ResultDocumentText(*status) << std::endl;
   } else {
     PrintCardTable(stdout, *status);
   }

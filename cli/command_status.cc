@@ -48,9 +48,7 @@ int ShowJob(Client& client, const std::string& job, bool json) {
     return 2;
   }
   if (json) {
-    auto doc = nlohmann::ordered_json::parse(status->result_json(), nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) doc = JobSummaryJson(*status);
-    std::cout << doc.dump(2) << std::endl;
+    std::cout << ResultDocumentText(*status) << std::endl;
   } else {
     PrintJobStacks(stdout, *status);
   }

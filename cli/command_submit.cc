@@ -1,10 +1,10 @@
 #include <cstdio>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "cli/cluster_flags.h"
 #include "cli/commands.h"
 #include "cli/job_follow.h"
+#include "cli/tables.h"
 #include "cli/text_file.h"
 
 namespace hollerith::cli {
@@ -47,8 +47,7 @@ int Submit(const SubmitFlags& f) {
     return 2;
   }
   if (f.json) {
-    const auto doc = nlohmann::ordered_json::parse(status->result_json(), nullptr, false);
-    std::cout << (doc.is_discarded() ? status->result_json() : doc.dump(2)) << std::endl;
+    std::cout << ResultDocumentText(*status) << std::endl;
   }
   std::fprintf(stderr, "job '%s' %s%s%s\n", status->name().c_str(), status->state().c_str(),
                status->reason().empty() ? "" : ": ", status->reason().c_str());

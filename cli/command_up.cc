@@ -34,7 +34,7 @@ int Up(const LocalClusterOptions& options) {
   while (InterruptSignal() == 0) {
     bool coordinator_died = false;
     for (const auto& what : cluster.ReapExited(&coordinator_died)) {
-      std::fprintf(stderr, "%s", what.c_str());
+      std::fprintf(stderr, "%s\n", what.c_str());
     }
     if (coordinator_died) {
       std::fprintf(stderr, "the coordinator is gone: stopping the cluster\n");

@@ -86,14 +86,14 @@ std::string DescribeWaitStatus(int wait_status) {
 std::string LogTail(const std::string& path, size_t lines) {
   constexpr std::streamoff kMaxBytes = 16 * 1024;
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return "  (cannot read " + path + ")\n";
+  if (!in) return "  (cannot read " + path + ")";
   const std::streamoff size = in.tellg();
   const std::streamoff start = size > kMaxBytes ? size - kMaxBytes : 0;
   in.seekg(start);
   std::string text(static_cast<size_t>(size - start), '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) return "  (" + path + " is empty)\n";
+  if (text.empty()) return "  (" + path + " is empty)";
   size_t pos = text.size();
   for (size_t n = 0; n < lines && pos != std::string::npos && pos > 0; ++n) {
     pos = text.rfind('\n', pos - 1);
@@ -104,7 +104,7 @@ std::string LogTail(const std::string& path, size_t lines) {
   while (begin <= tail.size()) {
     size_t end = tail.find('\n', begin);
     if (end == std::string::npos) end = tail.size();
-    out += "  | " + tail.substr(begin, end - begin) + "\n";
+    out += (out.empty() ? "  | " : "\n  | ") + tail.substr(begin, end - begin);
     begin = end + 1;
   }
   return out;

@@ -24,7 +24,8 @@ Result<pid_t> SpawnDaemon(const std::string& program, const std::vector<std::str
 // "exited with status 1", "was killed by signal 9 (Killed)".
 std::string DescribeWaitStatus(int wait_status);
 
-// The last `lines` lines of a log file, each indented, or a note that it is empty or unreadable.
+// The last `lines` lines of a log file, each indented (no final newline), or a note that it is
+// empty or unreadable.
 std::string LogTail(const std::string& path, size_t lines = 20);
 
 }  // namespace hollerith::cli

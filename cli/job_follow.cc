@@ -7,6 +7,21 @@
 #include "cli/remote_progress.h"
 
 namespace hollerith::cli {
+namespace {
+
+// The final status's stacks, with the elapsed times and skip count learnt from the events.
+JobProgress FinalProgress(const v1::JobStatus& status, const JobProgress& live) {
+  JobProgress last = ProgressFromStatus(status);
+  last.skipped = live.skipped;
+  for (auto& stack : last.stacks) {
+    for (const auto& seen : live.stacks) {
+      if (seen.name == stack.name) stack.elapsed_s = seen.elapsed_s;
+    }
+  }
+  return last;
+}
+
+}  // namespace
 
 Result<v1::JobStatus> FollowJob(Client& client, const std::string& job,
                                 const FollowOptions& options) {
@@ -25,7 +40,9 @@ Result<v1::JobStatus> FollowJob(Client& client, const std::string& job,
         if (!options.progress) return;
         std::lock_guard lock(mu);
         progress.Apply(event);
-        if (printer.Due(progress.progress().stacks.size())) printer.Update(progress.progress());
+        if (printer.Due(progress.stack_count())) {
+          printer.Update(progress.Snapshot(WallMicrosNow()));
+        }
       },
       [&done](const Status& s) { done.set_value(s); });
   auto finished = done.get_future();
@@ -35,15 +52,19 @@ Result<v1::JobStatus> FollowJob(Client& client, const std::string& job,
       watch->Join();
       return Status::Error("interrupted");
     }
+    if (options.progress) {
+      // Redraw between events too: elapsed times advance, and a throttled update is not lost.
+      std::lock_guard lock(mu);
+      printer.Update(progress.Snapshot(WallMicrosNow()));
+    }
   }
   watch->Join();
   if (Status s = finished.get(); !s.ok()) return s;
   auto final_status = client.GetJob(id);
   if (final_status.ok() && options.progress) {
     std::lock_guard lock(mu);
-    JobProgress last = ProgressFromStatus(*final_status);
-    last.skipped = progress.progress().skipped;  // counted from events; JobStatus has no count
-    printer.Update(last, /*final=*/true);
+    printer.Update(FinalProgress(*final_status, progress.Snapshot(WallMicrosNow())),
+                   /*final=*/true);
   }
   return final_status;
 }

@@ -35,6 +35,8 @@ class LocalCluster {
  public:
   // Starts the coordinator, then the workers, and returns once every worker is connected. On
   // failure nothing is left running and the error says which process failed, with its log's tail.
+  // Call it from a thread that lives as long as the cluster: the kernel's parent-death signal
+  // follows the thread that spawned the children.
   static Result<std::unique_ptr<LocalCluster>> Start(const LocalClusterOptions& options);
   ~LocalCluster();
   LocalCluster(const LocalCluster&) = delete;

@@ -66,9 +66,11 @@ void ProgressPrinter::Update(const JobProgress& p, bool final) {
     for (const auto& s : p.stacks) {
       if (shown == kMaxStackLines) break;
       if (!final && p.stacks.size() > kMaxStackLines && s.state != "running") continue;
-      std::fprintf(out_, "  %-16s [%s] %zu/%zu %-8s %s\n", s.name.c_str(),
+      char elapsed_text[32] = "";
+      if (s.elapsed_s >= 0) std::snprintf(elapsed_text, sizeof elapsed_text, "%.1fs", s.elapsed_s);
+      std::fprintf(out_, "  %-16s [%s] %zu/%zu %-8s %-8s %s\n", s.name.c_str(),
                    Bar(s.done, s.total, 20).c_str(), s.done, s.total, s.state.c_str(),
-                   s.node.c_str());
+                   s.node.c_str(), elapsed_text);
       ++lines_drawn_;
       ++shown;
     }

@@ -17,7 +17,8 @@ struct StackProgress {
   size_t done = 0;
   size_t total = 0;
   std::string node;
-  std::string state;  // waiting, running, done, failed
+  std::string state;      // waiting, running, done, failed
+  double elapsed_s = -1;  // since the stack's first card started; < 0 when not known
 };
 
 struct JobProgress {

@@ -1,5 +1,7 @@
 #include "cli/remote_progress.h"
 
+#include <chrono>
+
 namespace hollerith::cli {
 namespace {
 
@@ -13,7 +15,17 @@ StackProgress FromProto(const v1::StackStatus& s) {
   return p;
 }
 
+bool Ended(const std::string& state) {
+  return state == "done" || state == "failed" || state == "skipped";
+}
+
 }  // namespace
+
+int64_t WallMicrosNow() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 JobProgress ProgressFromStatus(const v1::JobStatus& status) {
   JobProgress p;
@@ -27,30 +39,47 @@ JobProgress ProgressFromStatus(const v1::JobStatus& status) {
   return p;
 }
 
+RemoteProgress::RemoteProgress(const v1::JobStatus& status)
+    : progress_(ProgressFromStatus(status)), times_(progress_.stacks.size()) {}
+
+size_t RemoteProgress::StackIndex(const std::string& name) {
+  for (size_t i = 0; i < progress_.stacks.size(); ++i) {
+    if (progress_.stacks[i].name == name) return i;
+  }
+  progress_.stacks.emplace_back().name = name;
+  times_.emplace_back();
+  return progress_.stacks.size() - 1;
+}
+
 void RemoteProgress::Apply(const v1::JobEvent& event) {
   if (event.kind() == "card_skipped") ++progress_.skipped;
   const v1::StackStatus& s = event.stack_status();
   if (s.name().empty()) return;
-  for (auto& stack : progress_.stacks) {
-    if (stack.name == s.name()) {
-      stack = FromProto(s);
-      Recount();
-      return;
-    }
-  }
-  progress_.stacks.push_back(FromProto(s));
-  Recount();
-}
+  const size_t i = StackIndex(s.name());
+  progress_.stacks[i] = FromProto(s);
+  StackTimes& t = times_[i];
+  if (event.kind() == "card_started" && t.start_us == 0) t.start_us = event.wall_us();
+  t.end_us = Ended(s.state()) ? event.wall_us() : 0;
 
-void RemoteProgress::Recount() {
   progress_.cards_done = 0;
   progress_.cards_total = 0;
   progress_.failed = 0;
-  for (const auto& s : progress_.stacks) {
-    progress_.cards_done += s.done;
-    progress_.cards_total += s.total;
-    if (s.state == "failed") ++progress_.failed;
+  for (const auto& stack : progress_.stacks) {
+    progress_.cards_done += stack.done;
+    progress_.cards_total += stack.total;
+    if (stack.state == "failed") ++progress_.failed;
   }
+}
+
+JobProgress RemoteProgress::Snapshot(int64_t now_us) const {
+  JobProgress p = progress_;
+  for (size_t i = 0; i < p.stacks.size(); ++i) {
+    const StackTimes& t = times_[i];
+    if (t.start_us == 0) continue;
+    const int64_t end = t.end_us != 0 ? t.end_us : now_us;
+    p.stacks[i].elapsed_s = end > t.start_us ? static_cast<double>(end - t.start_us) / 1e6 : 0.0;
+  }
+  return p;
 }
 
 }  // namespace hollerith::cli

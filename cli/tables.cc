@@ -17,6 +17,7 @@ void TextTable::Print(std::FILE* out) const {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
     }
+    line.erase(line.find_last_not_of(' ') + 1);
     std::fprintf(out, "%s\n", line.c_str());
   }
 }
@@ -72,13 +73,15 @@ std::string JobSummaryLine(const v1::JobStatus& job) {
 
 void PrintJobStacks(std::FILE* out, const v1::JobStatus& job) {
   std::fprintf(out, "%s\n", JobSummaryLine(job).c_str());
-  std::fprintf(out, "cards: %u/%u done\n", job.cards_done(), job.cards_total());
+  std::fprintf(out, "cards: %u/%u finished\n", job.cards_done(), job.cards_total());
   if (job.stacks().empty()) return;
   TextTable t({"STACK", "CARDS", "NODE", "STATE", ""});
   for (const auto& s : job.stacks()) {
     t.AddRow({s.name(), std::to_string(s.done()) + "/" + std::to_string(s.total()),
               s.node().empty() ? "-" : s.node(), s.state(),
-              s.waiting().empty() ? "" : "waiting: " + s.waiting()});
+              s.waiting().empty() || s.waiting().rfind("waiting", 0) == 0
+                  ? s.waiting()
+                  : "waiting: " + s.waiting()});
   }
   t.Print(out);
 }
@@ -87,7 +90,8 @@ void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
   const auto doc = nlohmann::ordered_json::parse(job.result_json(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("cards") ||
       !doc["cards"].is_object()) {
-    std::fprintf(out, "(no result document for job %s)\n", job.job_id().c_str());
+    std::fprintf(out, "(no per-card results for job %s: %u cards%s)\n", job.job_id().c_str(),
+                 job.cards_total(), job.result_json().empty() ? ", too many to list" : "");
     return;
   }
   TextTable t({"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"});
@@ -101,6 +105,16 @@ void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
               ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"});
   }
   t.Print(out);
+}
+
+std::string ResultDocumentText(const v1::JobStatus& job) {
+  auto doc = nlohmann::ordered_json::parse(job.result_json(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    doc = {{"job_id", job.job_id()},         {"job", job.name()},
+           {"state", job.state()},           {"reason", job.reason()},
+           {"cards_done", job.cards_done()}, {"cards_total", job.cards_total()}};
+  }
+  return doc.dump(2);
 }
 
 }  // namespace hollerith::cli

@@ -1,4 +1,4 @@
-// Tables for people: jobs, workers, a job's stacks, and a finished job's cards.
+// Renderings of jobs and workers: tables for people, the result document for scripts.
 #pragma once
 
 #include <cstdio>
@@ -28,6 +28,8 @@ void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& worker
 void PrintJobStacks(std::FILE* out, const v1::JobStatus& job);
 // One line per card of the result document: state, exit code, attempts, node, duration.
 void PrintCardTable(std::FILE* out, const v1::JobStatus& job);
+// The result document, pretty-printed; for a job too big to have one, its summary as JSON.
+std::string ResultDocumentText(const v1::JobStatus& job);
 // "job 'report' (ID) succeeded" plus the reason, if any.
 std::string JobSummaryLine(const v1::JobStatus& job);
 

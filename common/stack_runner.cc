@@ -45,24 +45,22 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
 
 uint32_t StackRunner::DependencyCount(uint32_t card) const { return dependency_counts_[card]; }
 
-void StackRunner::Start() {
+void StackRunner::Start() { Advance(); }
+
+Status StackRunner::EnsureWorkspace() {
+  // Created lazily: a stack of built-ins never touches the disk.
+  if (workspace_ready_) return Status::Ok();
   std::error_code ec;
   std::filesystem::create_directories(workspace_, ec);
-  if (ec) {
-    // Without a workspace no card can run: report the first card as failed.
-    CardResult result;
-    result.error = "cannot create workspace " + workspace_.string() + ": " + ec.message();
-    busy_ = true;
-    auto self = shared_from_this();
-    asio::post(env_.io, [self, result] { self->OnCardDone(0, result); });
-    return;
-  }
+  if (ec) return Status::Error("cannot create workspace " + workspace_.string() + ": " + ec.message());
   for (const auto& r : assign_.results) {
     auto base = workspace_ / "results" / r.card_name;
     Status s = WriteFile(base.string() + ".stdout", r.stdout_text);
     if (s.ok()) s = WriteFile(base.string() + ".exit", std::to_string(r.exit_code) + "\n");
+    if (!s.ok()) return s;
   }
-  Advance();
+  workspace_ready_ = true;
+  return Status::Ok();
 }
 
 void StackRunner::OnRelease(const ReleaseMsg& msg) {
@@ -124,6 +122,16 @@ void StackRunner::Advance() {
 void StackRunner::BeginCard(uint32_t card) {
   busy_ = true;
   auto self = shared_from_this();
+  const CardSpec& card_spec = spec_->cards[card];
+  if (card_spec.builtin == BuiltinKind::kNone || !card_spec.inputs.empty() ||
+      !card_spec.outputs.empty()) {
+    if (Status s = EnsureWorkspace(); !s.ok()) {
+      CardResult result;
+      result.error = s.message();
+      asio::post(env_.io, [self, card, result] { self->OnCardDone(card, result); });
+      return;
+    }
+  }
   FetchInputs(card, 0, [self, card](Status s) {
     if (self->ended_) return;
     if (!s.ok()) {

@@ -62,6 +62,7 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   };
 
   void Advance();
+  Status EnsureWorkspace();
   void BeginCard(uint32_t card);
   void FetchInputs(uint32_t card, size_t next, std::function<void(Status)> done);
   void Launch(uint32_t card);
@@ -85,6 +86,7 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   uint32_t skip_from_ = UINT32_MAX;
   bool busy_ = false;  // a card is being prepared, run, or awaits the core's retry decision
   bool ended_ = false;
+  bool workspace_ready_ = false;
   std::optional<uint64_t> running_handle_;
   std::unique_ptr<asio::steady_timer> retry_timer_;
 };

@@ -12,6 +12,14 @@ namespace hollerith::coordinator {
 namespace {
 
 constexpr size_t kResultJsonCardLimit = 200000;
+// A worker applies one message in one turn of its loop: keep each turn short enough that its
+// heartbeats keep flowing while a 100,000-stack job is being handed out.
+constexpr int kItemsPerWorkerMessage = 1024;
+
+bool WorkerMessageFull(const v1::CoordinatorMessage& m) {
+  return m.assignments_size() + m.releases_size() + m.retries_size() + m.skips_size() >=
+         kItemsPerWorkerMessage;
+}
 constexpr size_t kLogChunk = 1 << 20;
 
 v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEvent& e) {
@@ -31,6 +39,16 @@ v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEven
 }
 
 }  // namespace
+
+void Coordinator::AddEvent(JobEventOutbox& outbox, v1::JobEvent ev) {
+  constexpr int kEventsPerMessage = 4096;
+  outbox.Batch(
+      [&](v1::JobEventBatch& batch) {
+        *batch.add_events() = std::move(ev);
+        batch.set_lamport(clock_.now());
+      },
+      [](const v1::JobEventBatch& batch) { return batch.events_size() >= kEventsPerMessage; });
+}
 
 Coordinator::Coordinator(asio::io_context& loop, CoordinatorConfig config, JobStore& store)
     : loop_(loop), config_(config), store_(store), lease_timer_(loop) {}
@@ -162,7 +180,7 @@ void Coordinator::Drain(Job& job) {
           w->outbox->Batch([&](v1::CoordinatorMessage& m) {
             wire::ToProto(job.id, *a, spec.stacks[a->stack], m.add_assignments());
             m.set_lamport(clock_.now());
-          });
+          }, WorkerMessageFull);
         }
       } else if (auto* r = std::get_if<ReleaseMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, r->to.stack)) {
@@ -171,21 +189,21 @@ void Coordinator::Drain(Job& job) {
           w->outbox->Batch([&](v1::CoordinatorMessage& m) {
             wire::ToProto(job.id, *r, m.add_releases());
             m.set_lamport(clock_.now());
-          });
+          }, WorkerMessageFull);
         }
       } else if (auto* t = std::get_if<RetryMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, t->card.stack)) {
           w->outbox->Batch([&](v1::CoordinatorMessage& m) {
             wire::ToProto(job.id, *t, m.add_retries());
             m.set_lamport(clock_.now());
-          });
+          }, WorkerMessageFull);
         }
       } else if (auto* s = std::get_if<SkipMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, s->stack)) {
           w->outbox->Batch([&](v1::CoordinatorMessage& m) {
             wire::ToProto(job.id, *s, m.add_skips());
             m.set_lamport(clock_.now());
-          });
+          }, WorkerMessageFull);
         }
       } else if (auto* f = std::get_if<JobFinishedAction>(&action)) {
         store_.JobStateChanged(job.id, JobStateName(f->state));
@@ -295,7 +313,7 @@ grpc::Status Coordinator::Watch(const std::string& name, uint64_t from_lamport,
       *ev.mutable_stack_status() = StackStatusOf(*job, events[i].card.stack);
     }
     ev.set_job_state(JobStateName(job->core->state()));
-    outbox->Push(std::move(ev));
+    AddEvent(*outbox, std::move(ev));
   }
   if (job->core->state() != JobState::kRunning) {
     outbox->Close(grpc::Status::OK);
@@ -315,7 +333,7 @@ void Coordinator::Publish(Job& job) {
         *ev.mutable_stack_status() = StackStatusOf(job, events[i].card.stack);
       }
       ev.set_job_state(JobStateName(job.core->state()));
-      for (auto& w : job.watchers) w->Push(ev);
+      for (auto& w : job.watchers) AddEvent(*w, ev);
     }
   }
   job.published = events.size();

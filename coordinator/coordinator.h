@@ -35,7 +35,7 @@ struct WorkerLink {
   bool gone = false;
 };
 
-using JobEventOutbox = Outbox<v1::JobEvent>;
+using JobEventOutbox = Outbox<v1::JobEventBatch>;
 using LogOutbox = Outbox<v1::LogChunk>;
 
 struct CoordinatorConfig {
@@ -99,6 +99,7 @@ class Coordinator {
   v1::StackStatus StackStatusOf(const Job& job, uint32_t stack) const;
   void CheckLeases();
   void SendLog(const CardRecord& rec, LogOutbox& outbox);
+  void AddEvent(JobEventOutbox& outbox, v1::JobEvent ev);
 
   asio::io_context& loop_;
   CoordinatorConfig config_;

@@ -43,11 +43,13 @@ class Outbox {
     queue_.push_back(std::move(msg));
     PumpLocked();
   }
-  // Adds to the newest queued message (not the one being written), or starts a new one.
-  void Batch(const std::function<void(Msg&)>& add) {
+  // Adds to the newest queued message (not the one being written), or starts a new one when there
+  // is none or it is `full`.
+  void Batch(const std::function<void(Msg&)>& add,
+             const std::function<bool(const Msg&)>& full = nullptr) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     if (!start_write_ || closing_) return;
-    if (queue_.empty()) queue_.emplace_back();
+    if (queue_.empty() || (full && full(queue_.back()))) queue_.emplace_back();
     add(queue_.back());
     PumpLocked();
   }

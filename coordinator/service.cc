@@ -166,9 +166,9 @@ grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
   });
 }
 
-grpc::ServerWriteReactor<v1::JobEvent>* Service::WatchJob(grpc::CallbackServerContext* ctx,
+grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackServerContext* ctx,
                                                           const v1::WatchJobRequest* req) {
-  auto* writer = new OutboxWriter<v1::JobEvent>();
+  auto* writer = new OutboxWriter<v1::JobEventBatch>();
   if (Reject(*ctx, token_, writer)) return writer;
   asio::post(loop_, [this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
                      lamport = req->lamport()] {

@@ -23,7 +23,7 @@ class Service final : public v1::Coordinator::CallbackService {
                                       v1::SubmitJobResponse* resp) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                    v1::GetJobResponse* resp) override;
-  grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(grpc::CallbackServerContext* ctx,
+  grpc::ServerWriteReactor<v1::JobEventBatch>* WatchJob(grpc::CallbackServerContext* ctx,
                                                    const v1::WatchJobRequest* req) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                       v1::CancelJobResponse* resp) override;

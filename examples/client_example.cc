@@ -47,10 +47,10 @@ int main(int argc, char** argv) {
   auto watch = client.Watch(
       job->job_id, /*from_lamport=*/0,
       [](const hollerith::v1::JobEvent& e) {
-        std::printf("[lamport %4llu] %-13s %s%s%s %s\n",
+        // `card` is "STACK.CARD" for card events; stack events name only the stack.
+        std::printf("[lamport %4llu] %-13s %-12s %s\n",
                     static_cast<unsigned long long>(e.lamport()), e.kind().c_str(),
-                    e.stack().c_str(), e.card().empty() ? "" : ".", e.card().c_str(),
-                    e.node().c_str());
+                    (e.card().empty() ? e.stack() : e.card()).c_str(), e.node().c_str());
       },
       [&done](const hollerith::Status& s) { done.set_value(s); });
   hollerith::Status watched = done.get_future().get();

@@ -40,7 +40,7 @@ std::vector<Call> EveryRpc() {
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::WatchJobRequest req;
          auto reader = s.WatchJob(&c, req);
-         v1::JobEvent ev;
+         v1::JobEventBatch ev;
          while (reader->Read(&ev)) {
          }
          return reader->Finish();

@@ -1,0 +1,933 @@
+#!/usr/bin/python3
+"""Hollerith benchmark harness (issue 4): every workload against Hollerith and its peers.
+
+Hollerith runs as real processes: one coordinator and 2 workers on loopback (the default cluster of
+`hollerith up`), started fresh for every measured run from this script (ports from 127.0.0.1:0,
+temporary directories) and stopped by PID afterwards, also on errors and Ctrl-C. Jobs are submitted
+and awaited by bench/serial_driver.cc (one gRPC channel, no CLI start-up per job). Clocks and the
+trace are on, as always.
+
+Peers, in the same run, alternating with Hollerith: Dask distributed
+(LocalCluster(n_workers=2, threads_per_worker=1, processes=True), fresh for every run) with the same
+DAG shapes as Python tasks, and GNU `make -j2` for the shell workload. Where a peer cannot finish the
+full size in reasonable time its size is capped (--dask-max-tasks etc.) and its per-task figure is
+taken from the smaller run; the table says so.
+
+  /usr/bin/python3 bench/run_bench.py --bin-dir build-bench               # everything, issue sizes
+  /usr/bin/python3 bench/run_bench.py --bin-dir build-bench --scale 0.3   # smaller
+  /usr/bin/python3 bench/run_bench.py --bin-dir build-bench --smoke       # seconds; the CTest test
+
+Writes bench/results/latest.json (every run's raw numbers), latest.md (the table) and latest.png.
+Needs python3-distributed and python3-matplotlib (bench/install-bench-deps.sh) except in --smoke.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+WORKLOADS = ["fanout_noop", "chain_hop", "fanin", "shell", "million", "serial"]
+
+# Sizes at --scale 1.0 (the issue's) and in --smoke.
+FULL = {
+    "fanout_noop": {"stacks": 100_000},
+    "chain_hop": {"cards": 1_000},  # per stack
+    "fanin": {"stacks": 10_000},
+    "shell": {"cards": 5_000},
+    "million": {"stacks": 1_000, "cards": 1_000},
+    "serial": {"jobs": 10_000},
+}
+SMOKE = {
+    "fanout_noop": {"stacks": 200},
+    "chain_hop": {"cards": 20},
+    "fanin": {"stacks": 100},
+    "shell": {"cards": 20},
+    "million": {"stacks": 10, "cards": 10},
+    "serial": {"jobs": 20},
+}
+
+# The issue's targets (checked on the medians of this run).
+TARGETS = {
+    "fanout_noop": "≥ 50,000 cards/s and ≥ 100× Dask",
+    "chain_hop": "p50 ≤ 150 µs and ≥ 50× faster than Dask",
+    "fanin": "(no target)",
+    "shell": "≥ 0.8× make -j2",
+    "million": "≤ 60 s and coordinator peak RSS ≤ 1 KiB per card",
+    "serial": "≤ 1 ms per job (p50)",
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------- process helpers
+
+def proc_status(pid, field):
+    """A kB field of /proc/PID/status (VmHWM, VmRSS), in bytes; None if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a running process (its own threads), None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def stop_pid(proc, grace=5.0):
+    """SIGTERM, then SIGKILL after `grace` seconds: only the processes this script started."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    except ProcessLookupError:
+        pass
+
+
+class HollerithCluster:
+    """One coordinator and 2 workers (w1, w2) on loopback, in a temp dir; stop() kills by PID."""
+
+    def __init__(self, bin_dir, keep_dir=False):
+        self.bin_dir = bin_dir
+        self.keep_dir = keep_dir
+        self.dir = tempfile.mkdtemp(prefix="hollerith-bench-")
+        self.coordinator = None
+        self.workers = []
+        self.address = None
+        self.token_file = None
+        self._logs = []
+
+    def binary(self, rel):
+        path = os.path.join(self.bin_dir, rel)
+        if not os.access(path, os.X_OK):
+            raise BenchError(f"{path} is missing: build first "
+                             f"(cmake --build {self.bin_dir})")
+        return path
+
+    def _open_log(self, name):
+        f = open(os.path.join(self.dir, name), "wb")
+        self._logs.append(f)
+        return f
+
+    def start(self, timeout=30.0):
+        coord_out = os.path.join(self.dir, "coordinator.out")
+        with open(coord_out, "wb") as out:
+            self.coordinator = subprocess.Popen(
+                [self.binary("coordinator/hollerith-coordinator"), "--listen", "127.0.0.1:0",
+                 "--data-dir", os.path.join(self.dir, "coordinator")],
+                stdout=out, stderr=self._open_log("coordinator.log"), stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while self.address is None or self.token_file is None:
+            if self.coordinator.poll() is not None:
+                raise BenchError("coordinator exited at start: " + self.log_tail("coordinator.log"))
+            if time.monotonic() > deadline:
+                raise BenchError("coordinator did not print its address")
+            with open(coord_out) as f:
+                for line in f:
+                    if line.startswith("listening on "):
+                        self.address = line.split()[2]
+                    elif line.startswith("token file: "):
+                        self.token_file = line[len("token file: "):].strip()
+            time.sleep(0.02)
+        for name in ("w1", "w2"):
+            self.workers.append(subprocess.Popen(
+                [self.binary("worker/hollerith-worker"), "--coordinator", self.address,
+                 "--name", name, "--token-file", self.token_file,
+                 "--work-dir", os.path.join(self.dir, name)],
+                stdout=self._open_log(name + ".log"), stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL))
+        self.driver(["wait-workers", "--count", "2", "--timeout", str(timeout)], timeout + 5)
+        return self
+
+    def driver(self, args, timeout):
+        cmd = [self.binary("bench/hollerith-serial-driver"), "--coordinator", self.address,
+               "--token-file", self.token_file] + args
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"driver {' '.join(args[:1])} did not finish in {timeout:.0f} s")
+        last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else "{}"
+        try:
+            doc = json.loads(last)
+        except ValueError:
+            doc = {}
+        if p.returncode != 0:
+            raise BenchError(f"driver {' '.join(args[:1])} failed: {p.stderr.strip()[-800:]}")
+        return doc
+
+    def alive(self):
+        procs = [self.coordinator] + self.workers
+        return all(p is not None and p.poll() is None for p in procs)
+
+    def usage(self):
+        """Coordinator memory and CPU, worker CPU, read while they still run."""
+        pid = self.coordinator.pid
+        return {
+            "coordinator_hwm_bytes": proc_status(pid, "VmHWM"),
+            "coordinator_rss_bytes": proc_status(pid, "VmRSS"),
+            "coordinator_cpu_s": proc_cpu_s(pid),
+            "workers_cpu_s": sum(proc_cpu_s(w.pid) or 0 for w in self.workers),
+        }
+
+    def log_tail(self, name, lines=15):
+        try:
+            with open(os.path.join(self.dir, name), errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        for w in self.workers:
+            stop_pid(w)
+        stop_pid(self.coordinator)
+        for f in self._logs:
+            f.close()
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- job specs (JSON)
+
+NOOP = '{"id": "c0", "builtin": "noop"}'
+
+
+def spec_fanout(stacks):
+    body = ",".join(f'"s{i}": {{"cards": [{NOOP}]}}' for i in range(stacks))
+    return f'{{"name": "fanout_noop", "stacks": {{{body}}}}}'
+
+
+def spec_chain(cards):
+    a, b = [], []
+    for i in range(cards):
+        after_a = f', "after": ["B.c{i - 1}"]' if i > 0 else ""
+        a.append(f'{{"id": "c{i}", "builtin": "noop"{after_a}}}')
+        b.append(f'{{"id": "c{i}", "builtin": "noop", "after": ["A.c{i}"]}}')
+    return ('{"name": "chain_hop", "stacks": {'
+            f'"A": {{"node": "w1", "cards": [{",".join(a)}]}}, '
+            f'"B": {{"node": "w2", "cards": [{",".join(b)}]}}}}}}')
+
+
+def spec_fanin(stacks):
+    body = ",".join(f'"s{i}": {{"cards": [{NOOP}]}}' for i in range(stacks))
+    return f'{{"name": "fanin", "stacks": {{{body}}}, "combine": {{"builtin": "noop"}}}}'
+
+
+def spec_shell(cards, shape):
+    card = '"run": ["true"]'  # argv: exec'd directly, as make execs a recipe without metacharacters
+    if shape == "stacks":
+        body = ",".join(f'"s{i}": {{"cards": [{{"id": "c0", {card}}}]}}' for i in range(cards))
+    else:  # two long stacks, one per worker
+        half = [cards - cards // 2, cards // 2]
+        body = ",".join(
+            f'"{n}": {{"node": "{w}", "cards": ['
+            + ",".join(f'{{"id": "c{i}", {card}}}' for i in range(k)) + "]}"
+            for n, w, k in (("A", "w1", half[0]), ("B", "w2", half[1])) if k > 0)
+    return f'{{"name": "shell", "stacks": {{{body}}}}}'
+
+
+def spec_million(stacks, cards):
+    stack = '{"cards": [' + ",".join(f'{{"id": "c{j}", "builtin": "noop"}}'
+                                     for j in range(cards)) + "]}"
+    body = ",".join(f'"s{i}": {stack}' for i in range(stacks))
+    return f'{{"name": "million", "stacks": {{{body}}}}}'
+
+
+# ----------------------------------------------------------------------------- statistics
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    rank = p / 100 * (len(v) - 1)
+    lo = int(rank)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (rank - lo)
+
+
+def load_trace_cards(path):
+    """{card: (start_us, finish_us)} from a Chrome trace (the last try of each card)."""
+    with open(path) as f:
+        doc = json.load(f)
+    start, finish = {}, {}
+    for ev in doc.get("traceEvents", []):
+        args = ev.get("args") or {}
+        kind, card = args.get("kind"), args.get("card")
+        if card is None:
+            continue
+        if kind == "card_started":
+            start[card] = ev["ts"]
+        elif kind == "card_finished":
+            finish[card] = ev["ts"]
+    return start, finish
+
+
+def hops_from_trace(path, cards):
+    """µs from the finish of each dependency to the start of its dependent (every edge crosses
+    nodes): A.ci -> B.ci and B.ci -> A.c(i+1)."""
+    start, finish = load_trace_cards(path)
+    hops = []
+    for i in range(cards):
+        hops.append(start[f"B.c{i}"] - finish[f"A.c{i}"])
+        if i + 1 < cards:
+            hops.append(start[f"A.c{i + 1}"] - finish[f"B.c{i}"])
+    return hops
+
+
+def fanin_gap_from_trace(path):
+    start, finish = load_trace_cards(path)
+    leaves = [t for c, t in finish.items() if c != "combine"]
+    if "combine" not in start or not leaves:
+        raise BenchError("trace has no combine start or no leaf finish")
+    return (start["combine"] - max(leaves)) / 1000.0
+
+
+# ----------------------------------------------------------------------------- Hollerith runs
+
+class Hollerith:
+    name = "hollerith"
+
+    def __init__(self, args):
+        self.args = args
+        self.spec_dir = tempfile.mkdtemp(prefix="hollerith-bench-specs-")
+        self._specs = {}
+
+    def close(self):
+        shutil.rmtree(self.spec_dir, ignore_errors=True)
+
+    def spec_file(self, key, make):
+        if key not in self._specs:
+            path = os.path.join(self.spec_dir, "_".join(str(k) for k in key) + ".json")
+            t0 = time.monotonic()
+            with open(path, "w") as f:
+                f.write(make())
+            log(f"  generated {os.path.basename(path)} ({os.path.getsize(path) / 1e6:.1f} MB, "
+                f"{time.monotonic() - t0:.1f} s)")
+            self._specs[key] = path
+        return self._specs[key]
+
+    def submit(self, cluster, spec, trace=None):
+        args = ["submit", "--spec", spec] + (["--trace", trace] if trace else [])
+        before = cluster.usage()
+        doc = cluster.driver(args, self.args.timeout)
+        after = cluster.usage()
+        if not doc.get("ok"):
+            raise BenchError(f"job failed: {doc.get('error')}")
+        doc["usage_before"], doc["usage_after"] = before, after
+        return doc
+
+    def run(self, workload, size):
+        cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
+        try:
+            t0 = time.monotonic()
+            cluster.start()
+            log(f"    cluster up in {time.monotonic() - t0:.2f} s")
+            return getattr(self, "run_" + workload)(cluster, size)
+        except BenchError as e:
+            if cluster.coordinator is not None and cluster.coordinator.poll() is not None:
+                e.args = (f"{e} (coordinator exited {cluster.coordinator.returncode}: "
+                          f"{cluster.log_tail('coordinator.log', 5)})",)
+            raise
+        finally:
+            t0 = time.monotonic()
+            cluster.stop()
+            log(f"    cluster stopped in {time.monotonic() - t0:.2f} s")
+
+    def run_fanout_noop(self, cluster, size):
+        n = size["stacks"]
+        d = self.submit(cluster, self.spec_file(("fanout", n), lambda: spec_fanout(n)))
+        s = d["total_us"] / 1e6
+        return {"value": n / s, "n": n, "total_s": s, "submit_s": d["submit_us"] / 1e6,
+                "usage": d["usage_after"]}
+
+    def run_chain_hop(self, cluster, size):
+        n = size["cards"]
+        trace = os.path.join(cluster.dir, "trace.json")
+        d = self.submit(cluster, self.spec_file(("chain", n), lambda: spec_chain(n)), trace)
+        hops = hops_from_trace(trace, n)
+        return {"value": percentile(hops, 50), "p99_us": percentile(hops, 99),
+                "mean_us": statistics.fmean(hops), "hops": len(hops), "n": 2 * n,
+                "total_s": d["total_us"] / 1e6, "usage": d["usage_after"]}
+
+    def run_fanin(self, cluster, size):
+        n = size["stacks"]
+        trace = os.path.join(cluster.dir, "trace.json")
+        d = self.submit(cluster, self.spec_file(("fanin", n), lambda: spec_fanin(n)), trace)
+        return {"value": fanin_gap_from_trace(trace), "total_s": d["total_us"] / 1e6, "n": n,
+                "usage": d["usage_after"]}
+
+    def run_shell(self, cluster, size):
+        n = size["cards"]
+        shape = self.args.shell_shape
+        d = self.submit(cluster, self.spec_file(("shell", shape, n), lambda: spec_shell(n, shape)))
+        s = d["total_us"] / 1e6
+        return {"value": n / s, "n": n, "total_s": s, "shape": shape, "usage": d["usage_after"]}
+
+    def run_million(self, cluster, size):
+        k, m = size["stacks"], size["cards"]
+        spec = self.spec_file(("million", k, m), lambda: spec_million(k, m))
+        idle = cluster.usage()
+        d = self.submit(cluster, spec)
+        u = d["usage_after"]
+        cards = k * m
+        baseline = idle["coordinator_rss_bytes"]
+        return {"value": d["total_us"] / 1e6, "n": cards, "submit_s": d["submit_us"] / 1e6,
+                "idle_rss_bytes": baseline, "peak_rss_bytes": u["coordinator_hwm_bytes"],
+                "rss_per_card_bytes": (u["coordinator_hwm_bytes"] - baseline) / cards,
+                "peak_rss_per_card_bytes": u["coordinator_hwm_bytes"] / cards,
+                "spec_bytes": os.path.getsize(spec), "usage": u}
+
+    def run_serial(self, cluster, size):
+        n = size["jobs"]
+        d = cluster.driver(["serial", "--jobs", str(n), "--warmup", "10"], self.args.timeout)
+        return {"value": d["job"]["p50_us"] / 1000, "p99_ms": d["job"]["p99_us"] / 1000,
+                "mean_ms": d["job"]["mean_us"] / 1000, "submit_p50_ms": d["submit"]["p50_us"] / 1000,
+                "n": n, "wall_s": d["wall_s"], "usage": cluster.usage()}
+
+
+# ----------------------------------------------------------------------------- Dask (peer)
+
+def _noop(*_):
+    return None
+
+
+def _true(*_):
+    subprocess.run(["true"], check=True)
+    return None
+
+
+class Dask:
+    name = "dask"
+
+    def __init__(self, args):
+        self.args = args
+        import distributed  # noqa: F401  (fail early, with a clear message, if it is missing)
+
+    def close(self):
+        pass
+
+    def run(self, workload, size):
+        import logging
+        from distributed import Client, LocalCluster
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        try:
+            with Client(cluster) as client:
+                client.wait_for_workers(2)
+                return getattr(self, "run_" + workload)(client, size)
+        finally:
+            cluster.close()
+
+    def cap(self, n, limit):
+        return min(n, limit), n > limit
+
+    def run_fanout_noop(self, client, size):
+        from distributed import wait
+        n, capped = self.cap(size["stacks"], self.args.dask_max_tasks)
+        t0 = time.perf_counter()
+        wait(client.map(_noop, range(n), pure=False))
+        s = time.perf_counter() - t0
+        return {"value": n / s, "n": n, "capped": capped, "total_s": s}
+
+    def run_chain_hop(self, client, size):
+        from distributed import get_task_stream, wait
+        n, capped = self.cap(size["cards"], self.args.dask_max_chain)
+        w1, w2 = sorted(client.scheduler_info()["workers"])
+        t0 = time.perf_counter()
+        with get_task_stream(client) as ts:
+            prev = None
+            for i in range(n):
+                a = client.submit(_noop, prev, key=f"A-c{i}", workers=[w1],
+                                  allow_other_workers=False, pure=False)
+                prev = client.submit(_noop, a, key=f"B-c{i}", workers=[w2],
+                                     allow_other_workers=False, pure=False)
+            wait(prev)
+        s = time.perf_counter() - t0
+        start, stop = {}, {}
+        for rec in ts.data:
+            for ss in rec["startstops"]:
+                if ss["action"] == "compute":
+                    start[rec["key"]], stop[rec["key"]] = ss["start"], ss["stop"]
+        hops = []
+        for i in range(n):
+            hops.append((start[f"B-c{i}"] - stop[f"A-c{i}"]) * 1e6)
+            if i + 1 < n:
+                hops.append((start[f"A-c{i + 1}"] - stop[f"B-c{i}"]) * 1e6)
+        return {"value": percentile(hops, 50), "p99_us": percentile(hops, 99),
+                "mean_us": statistics.fmean(hops), "hops": len(hops), "n": 2 * n,
+                "capped": capped, "total_s": s}
+
+    def run_fanin(self, client, size):
+        from distributed import get_task_stream
+        n, capped = self.cap(size["stacks"], self.args.dask_max_tasks)
+        t0 = time.perf_counter()
+        with get_task_stream(client) as ts:
+            leaves = client.map(_noop, range(n), pure=False)
+            combine = client.submit(_noop, leaves, key="combine", pure=False)
+            combine.result()
+        s = time.perf_counter() - t0
+        leaf_stop, combine_start = 0.0, None
+        for rec in ts.data:
+            for ss in rec["startstops"]:
+                if ss["action"] != "compute":
+                    continue
+                if rec["key"] == "combine":
+                    combine_start = ss["start"]
+                else:
+                    leaf_stop = max(leaf_stop, ss["stop"])
+        return {"value": (combine_start - leaf_stop) * 1000, "total_s": s, "n": n,
+                "capped": capped}
+
+    def run_shell(self, client, size):
+        from distributed import wait
+        n, capped = self.cap(size["cards"], self.args.dask_max_shell)
+        t0 = time.perf_counter()
+        wait(client.map(_true, range(n), pure=False))
+        s = time.perf_counter() - t0
+        return {"value": n / s, "n": n, "capped": capped, "total_s": s}
+
+    def run_million(self, client, size):
+        k, m = size["stacks"], size["cards"]
+        # Same shape (k chains of m tasks), fewer of them: k' chains of m' tasks, k'·m' ≤ the cap.
+        m2 = min(m, max(1, int(math.sqrt(self.args.dask_max_tasks))))
+        k2 = min(k, max(1, self.args.dask_max_tasks // m2))
+        graph = {}
+        for i in range(k2):
+            graph[f"s{i}-c0"] = (_noop,)
+            for j in range(1, m2):
+                graph[f"s{i}-c{j}"] = (_noop, f"s{i}-c{j - 1}")
+        t0 = time.perf_counter()
+        client.get(graph, [f"s{i}-c{m2 - 1}" for i in range(k2)])
+        s = time.perf_counter() - t0
+        n = k2 * m2
+        # Extrapolated to the full size at the measured per-task rate.
+        return {"value": s * (k * m) / n, "measured_s": s, "n": n, "capped": n < k * m,
+                "extrapolated": n < k * m}
+
+    def run_serial(self, client, size):
+        n, capped = self.cap(size["jobs"], self.args.dask_max_serial)
+        for i in range(10):
+            client.submit(_noop, -i, pure=False).result()
+        lat = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            client.submit(_noop, i, pure=False).result()
+            lat.append((time.perf_counter() - t0) * 1000)
+        return {"value": percentile(lat, 50), "p99_ms": percentile(lat, 99), "n": n,
+                "capped": capped}
+
+
+# ----------------------------------------------------------------------------- make (peer)
+
+class Make:
+    name = "make -j2"
+
+    def __init__(self, args):
+        self.args = args
+        if shutil.which("make") is None:
+            raise BenchError("GNU make is not installed")
+
+    def close(self):
+        pass
+
+    def run(self, workload, size):
+        if workload != "shell":
+            raise BenchError("make only runs the shell workload")
+        n = size["cards"]
+        d = tempfile.mkdtemp(prefix="hollerith-bench-make-")
+        try:
+            targets = [f"t{i}" for i in range(n)]
+            with open(os.path.join(d, "Makefile"), "w") as f:
+                f.write("all: " + " ".join(targets) + "\n")
+                for t in targets:
+                    f.write(f"{t}:\n\t@true\n")
+            t0 = time.perf_counter()
+            subprocess.run(["make", "-r", "-s", "-j2", "-C", d, "all"], check=True,
+                           stdout=subprocess.DEVNULL)
+            s = time.perf_counter() - t0
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        return {"value": n / s, "n": n, "total_s": s}
+
+
+# ----------------------------------------------------------------------------- the run
+
+# Per workload: metric, unit, whether higher is better, and which peers run it.
+METRICS = {
+    "fanout_noop": ("cards/s, submit→done", "cards/s", True, ["dask"]),
+    "chain_hop": ("µs per cross-node hop, p50", "µs", False, ["dask"]),
+    "fanin": ("ms last leaf finish→combine start", "ms", False, ["dask"]),
+    "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
+    "million": ("seconds, submit→done", "s", False, ["dask"]),
+    "serial": ("ms per job p50, submit→done", "ms", False, ["dask"]),
+}
+
+
+def sizes_for(args):
+    if args.smoke:
+        sizes = {w: dict(s) for w, s in SMOKE.items()}
+    else:
+        sc = args.scale
+        sizes = {
+            "fanout_noop": {"stacks": max(1, round(FULL["fanout_noop"]["stacks"] * sc))},
+            "chain_hop": {"cards": max(2, round(FULL["chain_hop"]["cards"] * sc))},
+            "fanin": {"stacks": max(1, round(FULL["fanin"]["stacks"] * sc))},
+            "shell": {"cards": max(1, round(FULL["shell"]["cards"] * sc))},
+            # Fewer cards per stack, always 1,000 stacks (the shape the RSS target is about).
+            "million": {"stacks": FULL["million"]["stacks"],
+                        "cards": max(1, round(FULL["million"]["cards"] * sc))},
+            "serial": {"jobs": max(1, round(FULL["serial"]["jobs"] * sc))},
+        }
+    if args.million_scale is not None:
+        sizes["million"]["cards"] = max(1, round(FULL["million"]["cards"] * args.million_scale))
+    if args.serial_jobs is not None:
+        sizes["serial"]["jobs"] = args.serial_jobs
+    return sizes
+
+
+def summarize(values):
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def fmt(v, unit):
+    if v is None:
+        return "—"
+    if unit == "cards/s":
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3g}" if abs(v) >= 0.01 else f"{v:.2g}"
+
+
+def build_table(results, sizes):
+    rows = []
+    for w in results["workloads"]:
+        metric, unit, higher, peers = METRICS[w]
+        runs = results["runs"][w]
+        h = summarize([r["value"] for r in runs.get("hollerith", []) if r.get("ok")])
+        row_peers = [p for p in peers if p in runs] or [None]
+        for p in row_peers:
+            pr = [r for r in runs.get(p, []) if r.get("ok")] if p else []
+            ps = summarize([r["value"] for r in pr])
+            note = ""
+            if pr and pr[0].get("capped"):
+                note = (f"{p} n={pr[0]['n']:,}" +
+                        (", extrapolated" if pr[0].get("extrapolated") else ", rate from capped run"))
+            ratio = h["median"] / ps["median"] if h and ps and ps["median"] else None
+            rows.append({"workload": w, "metric": metric, "unit": unit, "higher_is_better": higher,
+                         "hollerith": h, "peer": p, "peer_stats": ps, "ratio": ratio,
+                         "note": note})
+    return rows
+
+
+def extra_lines(results):
+    """Secondary figures per workload (medians over the Hollerith runs)."""
+    out = []
+    runs = results["runs"]
+
+    def med(w, key, system="hollerith"):
+        vals = [r[key] for r in runs.get(w, {}).get(system, []) if r.get("ok") and r.get(key) is not None]
+        return statistics.median(vals) if vals else None
+
+    if "chain_hop" in runs:
+        out.append(f"chain_hop: Hollerith p99 {fmt(med('chain_hop', 'p99_us'), 'µs')} µs, mean "
+                   f"{fmt(med('chain_hop', 'mean_us'), 'µs')} µs; Dask p99 "
+                   f"{fmt(med('chain_hop', 'p99_us', 'dask'), 'µs')} µs")
+    if "fanin" in runs:
+        out.append(f"fanin: Hollerith total {fmt(med('fanin', 'total_s'), 's')} s for "
+                   f"{fmt(med('fanin', 'n'), 'cards/s')} stacks; Dask total "
+                   f"{fmt(med('fanin', 'total_s', 'dask'), 's')} s for "
+                   f"{fmt(med('fanin', 'n', 'dask'), 'cards/s')}")
+    if "million" in runs:
+        per = med("million", "rss_per_card_bytes")
+        peak = med("million", "peak_rss_bytes")
+        idle = med("million", "idle_rss_bytes")
+        n = med("million", "n")
+        if per is not None:
+            out.append(f"million: {fmt(n, 'cards/s')} cards; coordinator peak RSS "
+                       f"{peak / 2**20:,.0f} MiB (idle {idle / 2**20:,.0f} MiB): "
+                       f"{per:,.0f} B per card above idle, {peak / n:,.0f} B per card in all")
+    if "serial" in runs:
+        out.append(f"serial: Hollerith p99 {fmt(med('serial', 'p99_ms'), 'ms')} ms, mean "
+                   f"{fmt(med('serial', 'mean_ms'), 'ms')} ms, SubmitJob alone p50 "
+                   f"{fmt(med('serial', 'submit_p50_ms'), 'ms')} ms")
+    cpu = []
+    for w in results["workloads"]:
+        vals = [(r["usage"]["coordinator_cpu_s"], r["usage"]["workers_cpu_s"])
+                for r in runs.get(w, {}).get("hollerith", []) if r.get("ok") and r.get("usage")]
+        if vals:
+            cpu.append(f"{w} {statistics.median(v[0] for v in vals):.1f}/"
+                       f"{statistics.median(v[1] for v in vals):.1f}")
+    if cpu:
+        out.append("CPU s coordinator/workers per run (incl. start-up): " + ", ".join(cpu))
+    return out
+
+
+def check_targets(results):
+    runs = results["runs"]
+
+    def med(w, system="hollerith", key="value"):
+        vals = [r[key] for r in runs.get(w, {}).get(system, []) if r.get("ok")]
+        return statistics.median(vals) if vals else None
+
+    verdicts = {}
+    h, d = med("fanout_noop"), med("fanout_noop", "dask")
+    if h is not None:
+        ok = h >= 50_000 and (d is None or h >= 100 * d)
+        verdicts["fanout_noop"] = (ok, f"{h:,.0f} cards/s" + (f" = {h / d:,.0f}× Dask" if d else ""))
+    h, d = med("chain_hop"), med("chain_hop", "dask")
+    if h is not None:
+        ok = h <= 150 and (d is None or d / h >= 50)
+        verdicts["chain_hop"] = (ok, f"p50 {h:,.0f} µs" + (f", {d / h:,.1f}× faster than Dask" if d else ""))
+    h, m = med("shell"), med("shell", "make -j2")
+    if h is not None and m is not None:
+        verdicts["shell"] = (h >= 0.8 * m, f"{h / m:.2f}× make -j2")
+    h = med("million")
+    per = med("million", key="rss_per_card_bytes")
+    n = med("million", key="n")
+    if h is not None:
+        full = h * 1_000_000 / n if n else h
+        extrap = "" if n == 1_000_000 else f" (measured {h:.1f} s on {n:,.0f} cards, scaled linearly)"
+        verdicts["million"] = (full <= 60 and per is not None and per <= 1024,
+                               f"{full:.1f} s{extrap}, {per:,.0f} B/card above idle")
+    h = med("serial")
+    if h is not None:
+        verdicts["serial"] = (h <= 1.0, f"p50 {h:.2f} ms per job")
+    return verdicts
+
+
+def render_table(rows, verdicts):
+    lines = ["| workload | metric | Hollerith median (min–max) | peer | peer median (min–max) "
+             "| Hollerith/peer | note |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        h, p, u = r["hollerith"], r["peer_stats"], r["unit"]
+        hs = f"{fmt(h['median'], u)} ({fmt(h['min'], u)}–{fmt(h['max'], u)})" if h else "failed"
+        ps = f"{fmt(p['median'], u)} ({fmt(p['min'], u)}–{fmt(p['max'], u)})" if p else "—"
+        ratio = f"{r['ratio']:.3g}" if r["ratio"] is not None else "—"
+        better = "higher" if r["higher_is_better"] else "lower"
+        lines.append(f"| {r['workload']} | {r['metric']} ({better} is better) | {hs} | "
+                     f"{r['peer'] or '—'} | {ps} | {ratio} | {r['note']} |")
+    out = "\n".join(lines)
+    if verdicts:
+        out += "\n\nTargets:\n" + "\n".join(
+            f"- {w}: {TARGETS[w]} — **{'met' if ok else 'missed'}** ({why})"
+            for w, (ok, why) in verdicts.items())
+    return out
+
+
+def draw_chart(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    workloads = []
+    for r in rows:
+        if r["workload"] not in workloads:
+            workloads.append(r["workload"])
+    fig, axes = plt.subplots(1, len(workloads), figsize=(3.2 * len(workloads), 4.2), squeeze=False)
+    for ax, w in zip(axes[0], workloads):
+        wr = [r for r in rows if r["workload"] == w]
+        labels, med, lo, hi = [], [], [], []
+        entries = [("Hollerith", wr[0]["hollerith"])] + [(r["peer"], r["peer_stats"]) for r in wr if r["peer"]]
+        for label, s in entries:
+            if s is None:
+                continue
+            labels.append(label)
+            med.append(s["median"])
+            lo.append(s["median"] - s["min"])
+            hi.append(s["max"] - s["median"])
+        colors = ["#1f77b4", "#ff7f0e", "#2ca02c"][:len(labels)]
+        ax.bar(range(len(labels)), med, yerr=[lo, hi], color=colors, capsize=4)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, rotation=20, fontsize=8)
+        better = "higher" if wr[0]["higher_is_better"] else "lower"
+        ax.set_title(f"{w}\n{wr[0]['unit']} ({better} is better)", fontsize=9)
+        if med and min(med) > 0 and max(med) / min(med) > 50:
+            ax.set_yscale("log")
+    fig.suptitle("Hollerith vs peers (median, min–max bars)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def machine_info():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu_model": model, "kernel": platform.release(),
+            "python": platform.python_version(), "load_avg_at_start": os.getloadavg()}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin-dir", default=os.path.join(REPO, "build-bench"),
+                   help="CMake build dir holding coordinator/, worker/, bench/ binaries")
+    p.add_argument("--scale", type=float, default=1.0, help="sizes × this (1.0 = the issue's)")
+    p.add_argument("--million-scale", type=float, help="scale of `million` alone (default --scale)")
+    p.add_argument("--serial-jobs", type=int, help="jobs in `serial` (default 10,000 × --scale)")
+    p.add_argument("--reps", type=int, default=3, help="repetitions of every workload and peer")
+    p.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny sizes, Hollerith only (unless --peers), 1 rep; exit 1 if anything fails")
+    p.add_argument("--peers", action="store_true", help="in --smoke, run the peers too")
+    p.add_argument("--no-peers", action="store_true", help="Hollerith only")
+    p.add_argument("--shell-shape", choices=["stacks", "two-stacks"], default="stacks",
+                   help="shell: one-card stacks, or two long stacks pinned to w1/w2")
+    p.add_argument("--dask-max-tasks", type=int, default=10_000,
+                   help="cap on Dask tasks in fanout/fanin/million (rates from the capped run)")
+    p.add_argument("--dask-max-chain", type=int, default=500, help="cap on Dask chain cards per side")
+    p.add_argument("--dask-max-shell", type=int, default=2_000, help="cap on Dask shell tasks")
+    p.add_argument("--dask-max-serial", type=int, default=1_000, help="cap on Dask serial jobs")
+    p.add_argument("--timeout", type=float, default=900, help="seconds allowed per measured run")
+    p.add_argument("--out-dir", help="where latest.{json,md,png} go (default bench/results; "
+                                     "--smoke: a temp dir)")
+    p.add_argument("--keep-dirs", action="store_true", help="keep cluster temp dirs (logs)")
+    args = p.parse_args(argv)
+    args.bin_dir = os.path.abspath(args.bin_dir)
+    if args.smoke:
+        args.reps = 1 if "--reps" not in argv else args.reps
+    return args
+
+
+def main(argv):
+    args = parse_args(argv)
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        log(f"unknown workloads: {unknown}; choose from {WORKLOADS}")
+        return 2
+    sizes = sizes_for(args)
+    want_peers = not args.no_peers and (args.peers or not args.smoke)
+    out_dir = args.out_dir or (tempfile.mkdtemp(prefix="hollerith-bench-smoke-") if args.smoke
+                               else os.path.join(HERE, "results"))
+    os.makedirs(out_dir, exist_ok=True)
+
+    systems = {"hollerith": Hollerith(args)}
+    if want_peers:
+        try:
+            systems["dask"] = Dask(args)
+        except ImportError:
+            log("Dask is not installed (bench/install-bench-deps.sh): its rows are skipped")
+        try:
+            systems["make -j2"] = Make(args)
+        except BenchError as e:
+            log(f"{e}: its rows are skipped")
+
+    results = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+               "machine": machine_info(), "command": " ".join([sys.executable] + sys.argv),
+               "args": {k: v for k, v in vars(args).items()}, "sizes": sizes,
+               "workloads": workloads, "runs": {w: {} for w in workloads}}
+    failures = []
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupted)
+
+    t_start = time.monotonic()
+    try:
+        for rep in range(args.reps):
+            for w in workloads:
+                order = ["hollerith"] + [p for p in METRICS[w][3] if p in systems]
+                if rep % 2 == 1:
+                    order.reverse()  # alternate who goes first
+                for name in order:
+                    log(f"[rep {rep + 1}/{args.reps}] {w} on {name} {sizes[w]}")
+                    t0 = time.monotonic()
+                    try:
+                        r = systems[name].run(w, sizes[w])
+                        r["ok"] = True
+                    except BenchError as e:
+                        r = {"ok": False, "error": str(e)}
+                        failures.append(f"{w} on {name}: {e}")
+                    except Exception as e:  # a peer's own failure must not lose the whole run
+                        r = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+                        failures.append(f"{w} on {name}: {type(e).__name__}: {e}")
+                    r["wall_s"] = time.monotonic() - t0
+                    r["rep"] = rep
+                    results["runs"][w].setdefault(name, []).append(r)
+                    shown = fmt(r.get("value"), METRICS[w][1]) if r["ok"] else "FAILED " + r["error"][:300]
+                    log(f"    → {shown} {METRICS[w][1] if r['ok'] else ''} ({r['wall_s']:.1f} s)")
+    except KeyboardInterrupt:
+        log("interrupted: clusters stopped; writing what was measured")
+        failures.append("interrupted")
+    finally:
+        for s in systems.values():
+            s.close()
+    results["elapsed_s"] = time.monotonic() - t_start
+
+    rows = build_table(results, sizes)
+    verdicts = {} if args.smoke else check_targets(results)
+    results["table"] = rows
+    results["targets"] = {w: {"target": TARGETS[w], "met": ok, "measured": why}
+                          for w, (ok, why) in verdicts.items()}
+    results["failures"] = failures
+    table = render_table(rows, verdicts)
+    extras = extra_lines(results)
+    header = (f"Hollerith benchmark, {results['date']}, {results['machine']['cpus']} cores "
+              f"({results['machine']['cpu_model']}), reps {args.reps}, scale "
+              f"{'smoke' if args.smoke else args.scale}; sizes {json.dumps(sizes)}")
+    text = header + "\n\n" + table + "\n\n" + "\n".join(f"- {x}" for x in extras) + "\n"
+    print(text)
+
+    with open(os.path.join(out_dir, "latest.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    with open(os.path.join(out_dir, "latest.md"), "w") as f:
+        f.write(text)
+    try:
+        draw_chart(rows, os.path.join(out_dir, "latest.png"))
+    except ImportError:
+        if not args.smoke:
+            log("matplotlib is not installed (bench/install-bench-deps.sh): no chart")
+    log(f"results in {out_dir}/latest.json, latest.md" +
+        (", latest.png" if os.path.exists(os.path.join(out_dir, "latest.png")) else ""))
+    if failures:
+        log("FAILURES:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
