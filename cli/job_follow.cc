@@ -3,6 +3,8 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "cli/remote_progress.h"
 
@@ -13,10 +15,10 @@ namespace {
 JobProgress FinalProgress(const v1::JobStatus& status, const JobProgress& live) {
   JobProgress last = ProgressFromStatus(status);
   last.skipped = live.skipped;
+  std::unordered_map<std::string_view, double> elapsed;
+  for (const auto& seen : live.stacks) elapsed[seen.name] = seen.elapsed_s;
   for (auto& stack : last.stacks) {
-    for (const auto& seen : live.stacks) {
-      if (seen.name == stack.name) stack.elapsed_s = seen.elapsed_s;
-    }
+    if (auto it = elapsed.find(stack.name); it != elapsed.end()) stack.elapsed_s = it->second;
   }
   return last;
 }
@@ -54,8 +56,9 @@ Result<v1::JobStatus> FollowJob(Client& client, const std::string& job,
     }
     if (options.progress) {
       // Redraw between events too: elapsed times advance, and a throttled update is not lost.
+      // A snapshot costs O(stacks): take it only when the printer would draw it.
       std::lock_guard lock(mu);
-      printer.Update(progress.Snapshot(WallMicrosNow()));
+      if (printer.Due(progress.stack_count())) printer.Update(progress.Snapshot(WallMicrosNow()));
     }
   }
   watch->Join();

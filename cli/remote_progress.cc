@@ -1,5 +1,7 @@
 #include "cli/remote_progress.h"
 
+#include <algorithm>
+
 #include <chrono>
 
 namespace hollerith::cli {
@@ -40,14 +42,15 @@ JobProgress ProgressFromStatus(const v1::JobStatus& status) {
 }
 
 RemoteProgress::RemoteProgress(const v1::JobStatus& status)
-    : progress_(ProgressFromStatus(status)), times_(progress_.stacks.size()) {}
+    : progress_(ProgressFromStatus(status)), times_(progress_.stacks.size()) {
+  for (size_t i = 0; i < progress_.stacks.size(); ++i) index_.emplace(progress_.stacks[i].name, i);
+}
 
 size_t RemoteProgress::StackIndex(const std::string& name) {
-  for (size_t i = 0; i < progress_.stacks.size(); ++i) {
-    if (progress_.stacks[i].name == name) return i;
-  }
+  if (auto it = index_.find(name); it != index_.end()) return it->second;
   progress_.stacks.emplace_back().name = name;
   times_.emplace_back();
+  index_.emplace(name, progress_.stacks.size() - 1);
   return progress_.stacks.size() - 1;
 }
 
@@ -56,19 +59,19 @@ void RemoteProgress::Apply(const v1::JobEvent& event) {
   const v1::StackStatus& s = event.stack_status();
   if (s.name().empty()) return;
   const size_t i = StackIndex(s.name());
+  // Totals change by this stack's difference only: constant work per event.
+  const StackProgress& before = progress_.stacks[i];
+  progress_.cards_done -= std::min(progress_.cards_done, before.done);
+  progress_.cards_total -= std::min(progress_.cards_total, before.total);
+  if (before.state == "failed" && progress_.failed > 0) --progress_.failed;
   progress_.stacks[i] = FromProto(s);
+  const StackProgress& after = progress_.stacks[i];
+  progress_.cards_done += after.done;
+  progress_.cards_total += after.total;
+  if (after.state == "failed") ++progress_.failed;
   StackTimes& t = times_[i];
   if (event.kind() == "card_started" && t.start_us == 0) t.start_us = event.wall_us();
   t.end_us = Ended(s.state()) ? event.wall_us() : 0;
-
-  progress_.cards_done = 0;
-  progress_.cards_total = 0;
-  progress_.failed = 0;
-  for (const auto& stack : progress_.stacks) {
-    progress_.cards_done += stack.done;
-    progress_.cards_total += stack.total;
-    if (stack.state == "failed") ++progress_.failed;
-  }
 }
 
 JobProgress RemoteProgress::Snapshot(int64_t now_us) const {

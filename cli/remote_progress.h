@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "cli/progress.h"
@@ -28,6 +29,7 @@ class RemoteProgress {
 
   size_t StackIndex(const std::string& name);
   JobProgress progress_;
+  std::unordered_map<std::string, size_t> index_;  // stack name -> position: O(1) per event
   std::vector<StackTimes> times_;  // parallel to progress_.stacks
 };
 

@@ -87,16 +87,21 @@ void PrintJobStacks(std::FILE* out, const v1::JobStatus& job) {
 }
 
 void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
-  const auto doc = nlohmann::ordered_json::parse(job.result_json(), nullptr, false);
+  // nlohmann::json, not ordered_json: the ordered map's inserts are linear, quadratic over a job.
+  const auto doc = nlohmann::json::parse(job.result_json(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("cards") ||
       !doc["cards"].is_object()) {
     std::fprintf(out, "(no per-card results for job %s: %u cards%s)\n", job.job_id().c_str(),
                  job.cards_total(), job.result_json().empty() ? ", too many to list" : "");
     return;
   }
+  constexpr size_t kMaxRows = 200;
   TextTable t({"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"});
-  for (const auto& [name, card] : doc["cards"].items()) {
+  size_t rows = 0;
+  const auto& cards = doc["cards"];
+  for (const auto& [name, card] : cards.items()) {
     if (!card.is_object()) continue;
+    if (++rows > kMaxRows) break;
     const std::string state = card.value("state", "?");
     const bool ran = card.value("attempts", 0) > 0;
     t.AddRow({name, state, ran ? std::to_string(card.value("exit_code", 0)) : "-",
@@ -105,10 +110,14 @@ void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
               ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"});
   }
   t.Print(out);
+  if (cards.size() > kMaxRows) {
+    std::fprintf(out, "... and %zu more cards (`hollerith status %s --json` lists them all)\n",
+                 cards.size() - kMaxRows, job.job_id().c_str());
+  }
 }
 
 std::string ResultDocumentText(const v1::JobStatus& job) {
-  auto doc = nlohmann::ordered_json::parse(job.result_json(), nullptr, false);
+  auto doc = nlohmann::json::parse(job.result_json(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     doc = {{"job_id", job.job_id()},         {"job", job.name()},
            {"state", job.state()},           {"reason", job.reason()},
