@@ -12,7 +12,8 @@ void AddVerifyCommand(CLI::App& app, int& exit_code) {
       "Check that a trace proves the run respected every happens-before edge of its spec");
   auto trace_file = std::make_shared<std::string>();
   auto spec_file = std::make_shared<std::string>();
-  cmd->add_option("TRACE", *trace_file, "Trace written by --trace or `hollerith trace`")->required();
+  cmd->add_option("TRACE", *trace_file, "Trace written by --trace or `hollerith trace`")
+      ->required();
   cmd->add_option("--spec", *spec_file, "The job spec the trace belongs to")->required();
   cmd->callback([trace_file, spec_file, &exit_code] {
     auto spec = LoadJobSpecFile(*spec_file);

@@ -30,7 +30,7 @@ class RemoteProgress {
   size_t StackIndex(const std::string& name);
   JobProgress progress_;
   std::unordered_map<std::string, size_t> index_;  // stack name -> position: O(1) per event
-  std::vector<StackTimes> times_;  // parallel to progress_.stacks
+  std::vector<StackTimes> times_;                  // parallel to progress_.stacks
 };
 
 // Wall-clock microseconds since the epoch, as in JobEvent.wall_us.

@@ -32,7 +32,8 @@ struct CardRef {
 enum class BuiltinKind { kNone, kNoop, kSleep };
 
 // A file published by card `from` (one of its declared outputs, `path`), copied into the consuming
-// card's workspace at `dest` (equal to `path` for ordinary cards, results/STACK.CARD/path for combine).
+// card's workspace at `dest` (equal to `path` for ordinary cards, results/STACK.CARD/path for
+// combine).
 struct InputSpec {
   CardRef from;
   std::string path;
@@ -58,8 +59,8 @@ struct CardSpec {
 
 struct StackSpec {
   std::string id;
-  std::string node;                                          // optional placement: worker name
-  std::vector<std::pair<std::string, std::string>> labels;   // optional placement: worker labels
+  std::string node;                                         // optional placement: worker name
+  std::vector<std::pair<std::string, std::string>> labels;  // optional placement: worker labels
   std::vector<CardSpec> cards;
   bool is_combine = false;
   SourceMark mark;
@@ -83,11 +84,14 @@ inline constexpr const char* kCombineName = "combine";
 // explicit `after` entries plus the producers of its inputs (deduplicated, sorted).
 std::vector<CardRef> CrossStackDependencies(const JobSpec& job, CardRef r);
 
-// Reverse index of CrossStackDependencies: for each card, the cards (of other stacks) waiting on it.
+// Reverse index of CrossStackDependencies: for each card, the cards (of other stacks) waiting on
+// it.
 class DependentsIndex {
  public:
   explicit DependentsIndex(const JobSpec& job);
-  const std::vector<CardRef>& of(CardRef r) const { return dependents_[offsets_[r.stack] + r.card]; }
+  const std::vector<CardRef>& of(CardRef r) const {
+    return dependents_[offsets_[r.stack] + r.card];
+  }
   // Number of cross-stack dependencies of r (how many releases it must receive before starting).
   uint32_t dependency_count(CardRef r) const { return counts_[offsets_[r.stack] + r.card]; }
 

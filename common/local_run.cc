@@ -63,7 +63,8 @@ void LocalRun::Drain() {
           host_->Assign(options_.job_id, stack, msg);
         });
       } else if (auto* release = std::get_if<ReleaseMsg>(&action)) {
-        asio::post(io_, [this, msg = std::move(*release)] { host_->Release(options_.job_id, msg); });
+        asio::post(io_,
+                   [this, msg = std::move(*release)] { host_->Release(options_.job_id, msg); });
       } else if (auto* retry = std::get_if<RetryMsg>(&action)) {
         asio::post(io_, [this, msg = *retry] { host_->Retry(options_.job_id, msg); });
       } else if (auto* skip = std::get_if<SkipMsg>(&action)) {

@@ -72,7 +72,8 @@ void SchedulerCore::Start() {
 }
 
 bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::string& node) {
-  if (stack >= stacks_.size() || attempt != stacks_[stack].attempt || state_ != JobState::kRunning) {
+  if (stack >= stacks_.size() || attempt != stacks_[stack].attempt ||
+      state_ != JobState::kRunning) {
     return false;
   }
   StackState& st = stacks_[stack];

@@ -56,8 +56,8 @@ struct JobFinishedAction {
   JobState state = JobState::kSucceeded;
   std::string reason;
 };
-using CoreAction =
-    std::variant<PlaceStackAction, AssignStackMsg, ReleaseMsg, RetryMsg, SkipMsg, JobFinishedAction>;
+using CoreAction = std::variant<PlaceStackAction, AssignStackMsg, ReleaseMsg, RetryMsg, SkipMsg,
+                                JobFinishedAction>;
 
 class SchedulerCore {
  public:

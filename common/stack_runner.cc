@@ -52,7 +52,8 @@ Status StackRunner::EnsureWorkspace() {
   if (workspace_ready_) return Status::Ok();
   std::error_code ec;
   std::filesystem::create_directories(workspace_, ec);
-  if (ec) return Status::Error("cannot create workspace " + workspace_.string() + ": " + ec.message());
+  if (ec)
+    return Status::Error("cannot create workspace " + workspace_.string() + ": " + ec.message());
   for (const auto& r : assign_.results) {
     auto base = workspace_ / "results" / r.card_name;
     Status s = WriteFile(base.string() + ".stdout", r.stdout_text);
@@ -66,12 +67,14 @@ Status StackRunner::EnsureWorkspace() {
 void StackRunner::OnRelease(const ReleaseMsg& msg) {
   if (msg.attempt != assign_.attempt || msg.to.card >= pending_.size()) return;
   Pending& p = pending_[msg.to.card];
-  if (std::find(p.released_from.begin(), p.released_from.end(), msg.from) != p.released_from.end()) {
+  if (std::find(p.released_from.begin(), p.released_from.end(), msg.from) !=
+      p.released_from.end()) {
     return;  // duplicate delivery
   }
   p.released_from.push_back(msg.from);
   p.vc.Merge(msg.vc);
-  for (const auto& [path, digest] : msg.outputs) p.digests.emplace_back(DigestKey(msg.from, path), digest);
+  for (const auto& [path, digest] : msg.outputs)
+    p.digests.emplace_back(DigestKey(msg.from, path), digest);
   if (!busy_ && msg.to.card == next_card_) Advance();
 }
 
@@ -188,7 +191,7 @@ void StackRunner::Launch(uint32_t card) {
   vc_.Merge(pending_[card].vc);
   vc_.Tick(assign_.stack);
   CardStartedMsg started{{assign_.stack, card}, assign_.attempt, try_no_, env_.node, vc_,
-                         env_.clock.Tick(), WallMicros()};
+                         env_.clock.Tick(),     WallMicros()};
   if (callbacks_.started) callbacks_.started(started);
 
   CardLaunch launch;

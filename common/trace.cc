@@ -70,19 +70,21 @@ void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out)
     out << e.dump();
   };
   for (size_t n = 0; n < trace.nodes().size(); ++n) {
-    emit({{"ph", "M"}, {"name", "process_name"}, {"pid", n}, {"args", {{"name", trace.nodes()[n]}}}});
+    emit({{"ph", "M"},
+          {"name", "process_name"},
+          {"pid", n},
+          {"args", {{"name", trace.nodes()[n]}}}});
   }
   for (const TraceEvent& e : trace.events()) {
     bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
-    bool has_card = card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
+    bool has_card =
+        card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
     std::string name = EventKindName(e.kind);
     if (has_card && !job_level_only) name = job.card_name(e.card);
-    json args = {{"job", job.name},
-                 {"kind", EventKindName(e.kind)},
-                 {"attempt", e.attempt},
-                 {"node", trace.nodes().empty() ? "" : trace.nodes()[e.node]},
-                 {"lamport", e.lamport},
-                 {"vc", VcToJson(job, e.vc)}};
+    json args = {
+        {"job", job.name},      {"kind", EventKindName(e.kind)},
+        {"attempt", e.attempt}, {"node", trace.nodes().empty() ? "" : trace.nodes()[e.node]},
+        {"lamport", e.lamport}, {"vc", VcToJson(job, e.vc)}};
     if (card_level) args["stack"] = StackDisplayName(job, e.card.stack);
     if (has_card) {
       args["card"] = job.card_name(e.card);
@@ -93,8 +95,9 @@ void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out)
       args["exit_code"] = e.exit_code;
     }
     if (!e.detail.empty()) args["detail"] = e.detail;
-    json ev = {{"name", name},   {"cat", EventKindName(e.kind)}, {"ph", Phase(e.kind)},
-               {"ts", e.wall_us}, {"pid", e.node},               {"tid", card_level ? e.card.stack + 1 : 0},
+    json ev = {{"name", name},           {"cat", EventKindName(e.kind)},
+               {"ph", Phase(e.kind)},    {"ts", e.wall_us},
+               {"pid", e.node},          {"tid", card_level ? e.card.stack + 1 : 0},
                {"args", std::move(args)}};
     if (std::string(Phase(e.kind)) == "i") ev["s"] = "t";
     emit(ev);
@@ -145,11 +148,13 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
       e.detail = a.value("detail", "");
       if (a.contains("card")) {
         auto it = cards.find(a["card"].get<std::string>());
-        if (it == cards.end()) return Status::Error(where + ": card not in the spec: " + a["card"].dump());
+        if (it == cards.end())
+          return Status::Error(where + ": card not in the spec: " + a["card"].dump());
         e.card = it->second;
       } else if (a.contains("stack")) {
         auto it = stacks.find(a["stack"].get<std::string>());
-        if (it == stacks.end()) return Status::Error(where + ": stack not in the spec: " + a["stack"].dump());
+        if (it == stacks.end())
+          return Status::Error(where + ": stack not in the spec: " + a["stack"].dump());
         e.card = {it->second, 0};
       }
       if (a.contains("target")) {
@@ -161,7 +166,8 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
       if (a.contains("vc")) {
         for (const auto& [name, count] : a["vc"].items()) {
           auto it = stacks.find(name);
-          if (it == stacks.end()) return Status::Error(where + ": clock names unknown stack " + name);
+          if (it == stacks.end())
+            return Status::Error(where + ": clock names unknown stack " + name);
           entries.emplace_back(it->second, count.get<uint64_t>());
         }
       }

@@ -31,8 +31,8 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
     return (static_cast<uint64_t>(idx(from)) << 32) | static_cast<uint64_t>(idx(to));
   };
   for (const TraceEvent& e : trace.events()) {
-    const bool card_event = e.kind == EventKind::kCardStarted || e.kind == EventKind::kCardFinished ||
-                            e.kind == EventKind::kRelease;
+    const bool card_event = e.kind == EventKind::kCardStarted ||
+                            e.kind == EventKind::kCardFinished || e.kind == EventKind::kRelease;
     if (card_event && (e.card.stack >= job.stacks.size() ||
                        e.card.card >= job.stacks[e.card.stack].cards.size())) {
       return Status::Error("trace names a card that is not in the spec");
@@ -63,8 +63,8 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
           const std::string edge = job.card_name(u) + " -> " + job.card_name(v);
           if (!fin) {
             return Status::Error("edge " + edge + " violated: " + job.card_name(v) +
-                                 " started (attempt " + std::to_string(start->attempt) +
-                                 ") but " + job.card_name(u) + " never finished in that attempt");
+                                 " started (attempt " + std::to_string(start->attempt) + ") but " +
+                                 job.card_name(u) + " never finished in that attempt");
           }
           if (!fin->vc.HappenedBefore(start->vc)) {
             return Status::Error("edge " + edge + " violated: VC(finish " + job.card_name(u) +
@@ -93,8 +93,8 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
             if (f->vc == rel->second->vc) fin = f;
           }
           if (!fin) {
-            return Status::Error("edge " + edge + " violated: the release of " +
-                                 job.card_name(u) + " carries a clock no finish of it has");
+            return Status::Error("edge " + edge + " violated: the release of " + job.card_name(u) +
+                                 " carries a clock no finish of it has");
           }
           if (!fin->vc.HappenedBefore(start->vc)) {
             return Status::Error("edge " + edge + " violated: VC(finish " + job.card_name(u) +

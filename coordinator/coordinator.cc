@@ -27,7 +27,8 @@ v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEven
   ev.set_lamport(e.lamport);
   ev.set_kind(EventKindName(e.kind));
   const bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
-  const bool has_card = card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
+  const bool has_card =
+      card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
   if (card_level) ev.set_stack(StackDisplayName(spec, e.card.stack));
   if (has_card) ev.set_card(spec.card_name(e.card));
   ev.set_node(trace.nodes()[e.node]);
@@ -113,7 +114,8 @@ grpc::Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec,
   Job& ref = *job;
   if (!job->key.empty()) by_key_[job->key] = job->id;
   jobs_[job->id] = std::move(job);
-  spdlog::info("job {} accepted: {} stacks, {} cards", ref.id, spec->stacks.size(), spec->card_count());
+  spdlog::info("job {} accepted: {} stacks, {} cards", ref.id, spec->stacks.size(),
+               spec->card_count());
   ref.core->Start();
   Drain(ref);
   resp->set_job_id(ref.id);
@@ -167,7 +169,8 @@ void Coordinator::RetryPending() {
 
 void Coordinator::Drain(Job& job) {
   const JobSpec& spec = job.core->job();
-  for (auto actions = job.core->TakeActions(); !actions.empty(); actions = job.core->TakeActions()) {
+  for (auto actions = job.core->TakeActions(); !actions.empty();
+       actions = job.core->TakeActions()) {
     for (auto& action : actions) {
       if (auto* place = std::get_if<PlaceStackAction>(&action)) {
         if (!TryPlace(job, place->stack, place->attempt)) {
@@ -177,33 +180,41 @@ void Coordinator::Drain(Job& job) {
         if (WorkerLink* w = WorkerHolding(job, a->stack)) {
           spdlog::debug("job {}: assign stack {} (attempt {}) to {}", job.id, a->stack, a->attempt,
                         w->name);
-          w->outbox->Batch([&](v1::CoordinatorMessage& m) {
-            wire::ToProto(job.id, *a, spec.stacks[a->stack], m.add_assignments());
-            m.set_lamport(clock_.now());
-          }, WorkerMessageFull);
+          w->outbox->Batch(
+              [&](v1::CoordinatorMessage& m) {
+                wire::ToProto(job.id, *a, spec.stacks[a->stack], m.add_assignments());
+                m.set_lamport(clock_.now());
+              },
+              WorkerMessageFull);
         }
       } else if (auto* r = std::get_if<ReleaseMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, r->to.stack)) {
           spdlog::debug("job {}: release {}.{} -> {}.{} to {}", job.id, r->from.stack, r->from.card,
                         r->to.stack, r->to.card, w->name);
-          w->outbox->Batch([&](v1::CoordinatorMessage& m) {
-            wire::ToProto(job.id, *r, m.add_releases());
-            m.set_lamport(clock_.now());
-          }, WorkerMessageFull);
+          w->outbox->Batch(
+              [&](v1::CoordinatorMessage& m) {
+                wire::ToProto(job.id, *r, m.add_releases());
+                m.set_lamport(clock_.now());
+              },
+              WorkerMessageFull);
         }
       } else if (auto* t = std::get_if<RetryMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, t->card.stack)) {
-          w->outbox->Batch([&](v1::CoordinatorMessage& m) {
-            wire::ToProto(job.id, *t, m.add_retries());
-            m.set_lamport(clock_.now());
-          }, WorkerMessageFull);
+          w->outbox->Batch(
+              [&](v1::CoordinatorMessage& m) {
+                wire::ToProto(job.id, *t, m.add_retries());
+                m.set_lamport(clock_.now());
+              },
+              WorkerMessageFull);
         }
       } else if (auto* s = std::get_if<SkipMsg>(&action)) {
         if (WorkerLink* w = WorkerHolding(job, s->stack)) {
-          w->outbox->Batch([&](v1::CoordinatorMessage& m) {
-            wire::ToProto(job.id, *s, m.add_skips());
-            m.set_lamport(clock_.now());
-          }, WorkerMessageFull);
+          w->outbox->Batch(
+              [&](v1::CoordinatorMessage& m) {
+                wire::ToProto(job.id, *s, m.add_skips());
+                m.set_lamport(clock_.now());
+              },
+              WorkerMessageFull);
         }
       } else if (auto* f = std::get_if<JobFinishedAction>(&action)) {
         store_.JobStateChanged(job.id, JobStateName(f->state));
@@ -228,10 +239,10 @@ v1::StackStatus Coordinator::StackStatusOf(const Job& job, uint32_t s) const {
   st.set_node(core.node_of(s));
   auto waiting = job.waiting.find(s);
   if (waiting != job.waiting.end()) st.set_waiting(waiting->second);
-  st.set_state(failed                     ? "failed"
-               : done == stack.cards.size() ? "done"
-               : skipped                  ? "skipped"
-               : running                  ? "running"
+  st.set_state(failed                         ? "failed"
+               : done == stack.cards.size()   ? "done"
+               : skipped                      ? "skipped"
+               : running                      ? "running"
                : waiting != job.waiting.end() ? "unplaced"
                                               : "waiting");
   return st;
@@ -374,7 +385,8 @@ void Coordinator::SendLog(const CardRecord& rec, LogOutbox& outbox) {
   outbox.Close(grpc::Status::OK);
 }
 
-grpc::Status Coordinator::ReadLog(const v1::ReadLogRequest& req, std::shared_ptr<LogOutbox> outbox) {
+grpc::Status Coordinator::ReadLog(const v1::ReadLogRequest& req,
+                                  std::shared_ptr<LogOutbox> outbox) {
   clock_.Receive(req.lamport());
   grpc::Status error;
   Job* job = Resolve(req.job(), &error);
@@ -390,8 +402,8 @@ grpc::Status Coordinator::ReadLog(const v1::ReadLogRequest& req, std::shared_ptr
     }
   }
   if (!card) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        "job " + job->id + " has no card '" + req.card() + "' (expected STACK.CARD)");
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "job " + job->id + " has no card '" +
+                                                         req.card() + "' (expected STACK.CARD)");
   }
   const CardRecord& rec = job->core->record(*card);
   const bool finished = rec.state != CardState::kPending && rec.state != CardState::kRunning;
@@ -434,7 +446,8 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(
   w->last_seen = std::chrono::steady_clock::now();
   w->outbox = std::move(outbox);
   workers_[w->name] = w;
-  spdlog::info("worker {} connected from {} (epoch {}, {} slots)", w->name, peer, w->epoch, w->slots);
+  spdlog::info("worker {} connected from {} (epoch {}, {} slots)", w->name, peer, w->epoch,
+               w->slots);
   v1::CoordinatorMessage welcome;
   welcome.mutable_welcome()->set_epoch(w->epoch);
   welcome.mutable_welcome()->set_heartbeat_ms(static_cast<uint32_t>(config_.heartbeat.count()));
@@ -444,7 +457,8 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(
   return w;
 }
 
-void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w, const v1::WorkerMessage& msg) {
+void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
+                                const v1::WorkerMessage& msg) {
   if (w->gone || msg.epoch() != w->epoch) return;  // a stale epoch: dropped
   clock_.Receive(msg.lamport());
   w->last_seen = std::chrono::steady_clock::now();
@@ -464,7 +478,8 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w, const v1::
   std::vector<std::pair<uint64_t, int>> order;  // (lamport, index: >= 0 started, < 0 finished)
   order.reserve(msg.started_size() + msg.finished_size());
   for (int i = 0; i < msg.started_size(); ++i) order.emplace_back(msg.started(i).lamport(), i);
-  for (int i = 0; i < msg.finished_size(); ++i) order.emplace_back(msg.finished(i).lamport(), -1 - i);
+  for (int i = 0; i < msg.finished_size(); ++i)
+    order.emplace_back(msg.finished(i).lamport(), -1 - i);
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [lamport, i] : order) {

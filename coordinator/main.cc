@@ -1,11 +1,11 @@
 // hollerith-coordinator: accepts jobs, places stacks on workers, releases dependencies, keeps the
 // record. Thin: flags, token, gRPC server, and the one event loop that owns all state.
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/signal_set.hpp>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/signal_set.hpp>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -40,8 +40,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token-file", f.token_file,
                  "Bearer token file (default: DATA_DIR/token, created if missing)");
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")->capture_default_str();
+  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")
+      ->capture_default_str();
   app.add_option("--missed-heartbeats", f.missed_heartbeats,
                  "Heartbeats a worker may miss before its stacks are re-placed")
       ->capture_default_str();
@@ -55,7 +57,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(f.data_dir, ec);
   if (ec) {
-    std::fprintf(stderr, "cannot create data dir %s: %s\n", f.data_dir.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "cannot create data dir %s: %s\n", f.data_dir.c_str(),
+                 ec.message().c_str());
     return 2;
   }
   std::string token_path = f.token_file.empty() ? f.data_dir + "/token" : f.token_file;

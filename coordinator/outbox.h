@@ -1,16 +1,16 @@
 // One-write-at-a-time outgoing queue for a gRPC callback stream. The loop thread pushes; the
-// reactor starts a write whenever none is in flight and calls OnWriteDone from a gRPC thread. A small
-// mutex guards the queue (the only lock in the daemon: it is transport plumbing, not state).
+// reactor starts a write whenever none is in flight and calls OnWriteDone from a gRPC thread. A
+// small mutex guards the queue (the only lock in the daemon: it is transport plumbing, not state).
 // Batch() lets a caller merge into the last not-yet-sent message instead of queueing another.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
+#include <spdlog/spdlog.h>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <spdlog/spdlog.h>
 
 namespace hollerith::coordinator {
 

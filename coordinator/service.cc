@@ -1,9 +1,9 @@
 #include "coordinator/service.h"
 
+#include <spdlog/spdlog.h>
 #include <asio/post.hpp>
 #include <fstream>
 #include <regex>
-#include <spdlog/spdlog.h>
 
 #include "coordinator/stream_reactors.h"
 #include "proto/rpc_auth.h"
@@ -167,7 +167,7 @@ grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
 }
 
 grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackServerContext* ctx,
-                                                          const v1::WatchJobRequest* req) {
+                                                               const v1::WatchJobRequest* req) {
   auto* writer = new OutboxWriter<v1::JobEventBatch>();
   if (Reject(*ctx, token_, writer)) return writer;
   asio::post(loop_, [this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),

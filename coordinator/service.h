@@ -24,7 +24,7 @@ class Service final : public v1::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                    v1::GetJobResponse* resp) override;
   grpc::ServerWriteReactor<v1::JobEventBatch>* WatchJob(grpc::CallbackServerContext* ctx,
-                                                   const v1::WatchJobRequest* req) override;
+                                                        const v1::WatchJobRequest* req) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                       v1::CancelJobResponse* resp) override;
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext* ctx,

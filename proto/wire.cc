@@ -143,7 +143,8 @@ AssignStackMsg FromProto(const v1::Assignment& a) {
   AssignStackMsg m;
   m.stack = a.stack();
   m.attempt = a.attempt();
-  for (const auto& r : a.results()) m.results.push_back({r.card_name(), r.exit_code(), r.stdout_text()});
+  for (const auto& r : a.results())
+    m.results.push_back({r.card_name(), r.exit_code(), r.stdout_text()});
   m.lamport = a.lamport();
   return m;
 }
@@ -159,7 +160,7 @@ void ToProto(const std::string& job_id, const ReleaseMsg& m, v1::Release* out) {
 }
 
 ReleaseMsg FromProto(const v1::Release& r) {
-  return {FromProto(r.from()), FromProto(r.to()), r.attempt(), FromProto(r.vc()),
+  return {FromProto(r.from()),           FromProto(r.to()), r.attempt(), FromProto(r.vc()),
           DigestsFromProto(r.outputs()), r.lamport()};
 }
 
@@ -200,8 +201,8 @@ void ToProto(const std::string& job_id, const CardStartedMsg& m, v1::CardStarted
 }
 
 CardStartedMsg FromProto(const v1::CardStarted& m, const std::string& node) {
-  return {FromProto(m.card()), m.attempt(), m.try_no(), node, FromProto(m.vc()), m.lamport(),
-          m.wall_us()};
+  return {FromProto(m.card()), m.attempt(), m.try_no(), node,
+          FromProto(m.vc()),   m.lamport(), m.wall_us()};
 }
 
 void ToProto(const std::string& job_id, const CardFinishedMsg& m, v1::CardFinished* out) {

@@ -251,9 +251,8 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
 
 void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage& msg) {
   if (generation != generation_ || !session_) return;
-  spdlog::trace("message {}: {} assignments, {} releases, {} retries, {} skips",
-                msg.sequence(), msg.assignments_size(), msg.releases_size(), msg.retries_size(),
-                msg.skips_size());
+  spdlog::trace("message {}: {} assignments, {} releases, {} retries, {} skips", msg.sequence(),
+                msg.assignments_size(), msg.releases_size(), msg.retries_size(), msg.skips_size());
   clock_.Receive(msg.lamport());
   if (msg.has_welcome()) {
     OnWelcome(msg.welcome());

@@ -13,7 +13,8 @@ namespace {
 const std::string kHollerith = HOLLERITH_CLI_PATH;
 const std::string kExamples = std::string(HOLLERITH_SOURCE_DIR) + "/examples/";
 
-nlohmann::json RunLocalJson(const std::string& spec, CommandResult* raw, const std::string& trace = "") {
+nlohmann::json RunLocalJson(const std::string& spec, CommandResult* raw,
+                            const std::string& trace = "") {
   std::vector<std::string> argv = {kHollerith, "run", "--local", spec, "--json"};
   if (!trace.empty()) {
     argv.push_back("--trace");
@@ -33,8 +34,8 @@ TEST(CliLocal, ReportExampleGivesTheSumsAndAVerifiableTrace) {
   EXPECT_EQ(doc["cards"]["B.double"]["stdout"], "1001000\n");
   EXPECT_EQ(doc["cards"]["combine"]["stdout"], "500500 1001000\n");
   EXPECT_EQ(doc["cards"]["A.fetch"]["outputs"]["numbers.txt"].get<std::string>().size(), 64u);
-  auto v = RunCommand({kHollerith, "verify", dir.path() + "/trace.json", "--spec",
-                       kExamples + "report.yaml"});
+  auto v = RunCommand(
+      {kHollerith, "verify", dir.path() + "/trace.json", "--spec", kExamples + "report.yaml"});
   EXPECT_EQ(v.exit_code, 0) << v.err;
   EXPECT_NE(v.out.find("verified"), std::string::npos);
   // The trace is Chrome Trace Event JSON with clocks in the args.
@@ -42,7 +43,8 @@ TEST(CliLocal, ReportExampleGivesTheSumsAndAVerifiableTrace) {
   auto trace = nlohmann::json::parse(in);
   bool saw_clock = false;
   for (const auto& e : trace["traceEvents"]) {
-    if (e.value("ph", "") == "B") saw_clock |= e["args"].contains("lamport") && e["args"].contains("vc");
+    if (e.value("ph", "") == "B")
+      saw_clock |= e["args"].contains("lamport") && e["args"].contains("vc");
   }
   EXPECT_TRUE(saw_clock);
 }
@@ -94,7 +96,8 @@ stacks:
   auto doc = RunLocalJson(spec, &r);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(doc["cards"]["A.nap"]["state"], "failed");
-  EXPECT_NE(doc["cards"]["A.nap"].value("error", "").find("timed out"), std::string::npos) << doc.dump();
+  EXPECT_NE(doc["cards"]["A.nap"].value("error", "").find("timed out"), std::string::npos)
+      << doc.dump();
 }
 
 TEST(CliLocal, MissingBinaryIsAFailedCardWithTheReason) {
@@ -116,7 +119,8 @@ stacks:
 
 TEST(CliLocal, BadSpecExitsTwoWithFileLineColumn) {
   TempDir dir;
-  auto spec = dir.Write("bad.yaml", "name: x\nstacks:\n  A:\n    cards:\n      - id: a\n        rnu: true\n");
+  auto spec = dir.Write("bad.yaml",
+                        "name: x\nstacks:\n  A:\n    cards:\n      - id: a\n        rnu: true\n");
   auto r = RunCommand({kHollerith, "run", "--local", spec});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.yaml:6:"), std::string::npos) << r.err;
@@ -167,8 +171,8 @@ TEST(CliLocal, VerifyRejectsATamperedTrace) {
     }
   }
   std::ofstream(dir.path() + "/tampered.json") << trace.dump();
-  auto v = RunCommand({kHollerith, "verify", dir.path() + "/tampered.json", "--spec",
-                       kExamples + "report.yaml"});
+  auto v = RunCommand(
+      {kHollerith, "verify", dir.path() + "/tampered.json", "--spec", kExamples + "report.yaml"});
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_NE(v.err.find("A.sum -> B.double"), std::string::npos) << v.err;
 }

@@ -20,13 +20,13 @@ struct Call {
   std::function<grpc::Status(Coordinator::Stub&, grpc::ClientContext&)> invoke;
 };
 
-
 std::vector<Call> EveryRpc() {
   return {
       {"SubmitJob",
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::SubmitJobRequest req;
-         req.set_spec("name: sneaky\nstacks:\n  A:\n    cards:\n      - {id: a, run: touch /tmp/pwned}\n");
+         req.set_spec(
+             "name: sneaky\nstacks:\n  A:\n    cards:\n      - {id: a, run: touch /tmp/pwned}\n");
          v1::SubmitJobResponse resp;
          return s.SubmitJob(&c, req, &resp);
        }},
@@ -122,7 +122,10 @@ TEST(Auth, EveryRpcRejectsMissingAndWrongTokens) {
   TestCluster cluster({});
   auto stub = Coordinator::NewStub(rpc::MakeChannel(cluster.address()));
   const auto calls = EveryRpc();
-  EXPECT_EQ(calls.size(), static_cast<size_t>(v1::SubmitJobRequest::descriptor()->file()->FindServiceByName("Coordinator")->method_count()))
+  EXPECT_EQ(calls.size(), static_cast<size_t>(v1::SubmitJobRequest::descriptor()
+                                                  ->file()
+                                                  ->FindServiceByName("Coordinator")
+                                                  ->method_count()))
       << "every RPC of the service is in the table";
   for (const auto& call : calls) {
     for (const char* token : {"", "wrong-token"}) {
@@ -145,7 +148,8 @@ TEST(Auth, EveryRpcRejectsMissingAndWrongTokens) {
 TEST(BadInput, MalformedSpecUnknownJobAndOversizedSpecGetClearErrors) {
   TestCluster cluster({}, {"--max-spec-bytes", "100000"});
   auto bad = cluster.data_dir() + "/bad.yaml";
-  std::ofstream(bad) << "name: x\nstacks:\n  A:\n    cards:\n      - id: a\n        after: [Z.q]\n        run: 'true'\n";
+  std::ofstream(bad) << "name: x\nstacks:\n  A:\n    cards:\n      - id: a\n        after: [Z.q]\n "
+                        "       run: 'true'\n";
   auto r = cluster.Cli({"submit", bad});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.yaml:"), std::string::npos) << r.err;

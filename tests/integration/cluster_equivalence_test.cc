@@ -54,9 +54,9 @@ INSTANTIATE_TEST_SUITE_P(Examples, Equivalence,
                          });
 
 TEST(ClusterRun, ReadmeDemoRunsOnAThrowawayLocalCluster) {
-  auto r = RunCommand({HOLLERITH_CLI_PATH, "run", kExamples + "report.yaml", "--workers", "3",
-                       "--json"},
-                      std::chrono::seconds(90));
+  auto r =
+      RunCommand({HOLLERITH_CLI_PATH, "run", kExamples + "report.yaml", "--workers", "3", "--json"},
+                 std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto doc = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << r.out;

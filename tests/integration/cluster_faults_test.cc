@@ -43,7 +43,8 @@ stacks:
     cards:
       - {id: start, run: echo begin}
       - id: hold
-        run: sh -c 'while [ ! -f )" << gate << R"( ]; do sleep 0.05; done; echo held'
+        run: sh -c 'while [ ! -f )"
+                      << gate << R"( ]; do sleep 0.05; done; echo held'
         timeout: 60s
       - id: after
         after: [A.first]

@@ -107,7 +107,8 @@ stacks:
         run: sh -c 'echo precious > data.txt'
         outputs: [data.txt]
       - id: gate
-        run: sh -c 'while [ ! -f )" << gate << R"( ]; do sleep 0.05; done'
+        run: sh -c 'while [ ! -f )"
+                      << gate << R"( ]; do sleep 0.05; done'
         timeout: 60s
   B:
     node: y
@@ -123,7 +124,8 @@ stacks:
   auto logs = cluster.Cli({"logs", "corrupt", "A.make", "-f"});
   ASSERT_EQ(logs.exit_code, 0) << logs.err;
   size_t corrupted = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(cluster.data_dir() + "/coordinator/artifacts")) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(cluster.data_dir() +
+                                                                     "/coordinator/artifacts")) {
     if (!e.is_regular_file()) continue;
     std::ofstream(e.path(), std::ios::trunc) << "tampered\n";
     ++corrupted;
@@ -134,7 +136,8 @@ stacks:
   EXPECT_EQ(watch.exit_code, 1);
   auto doc = Json(cluster.Cli({"status", "corrupt", "--json"}));
   EXPECT_EQ(doc["cards"]["B.use"]["state"], "failed") << doc.dump();
-  EXPECT_NE(doc["cards"]["B.use"].value("error", "").find("corrupt"), std::string::npos) << doc.dump();
+  EXPECT_NE(doc["cards"]["B.use"].value("error", "").find("corrupt"), std::string::npos)
+      << doc.dump();
 }
 
 }  // namespace

@@ -12,9 +12,15 @@ namespace hollerith::testing {
 
 TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
                          const std::vector<std::string>& coordinator_flags) {
-  std::vector<std::string> argv = {HOLLERITH_COORDINATOR_PATH, "--listen", "127.0.0.1:0",
-                                   "--data-dir", dir_.path() + "/coordinator", "--log-level",
-                                   "warn", "--heartbeat-ms", "200"};
+  std::vector<std::string> argv = {HOLLERITH_COORDINATOR_PATH,
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--data-dir",
+                                   dir_.path() + "/coordinator",
+                                   "--log-level",
+                                   "warn",
+                                   "--heartbeat-ms",
+                                   "200"};
   argv.insert(argv.end(), coordinator_flags.begin(), coordinator_flags.end());
   coordinator_ = std::make_unique<Daemon>(argv);
   std::string listening = coordinator_->WaitForLine("listening on ");
@@ -30,9 +36,18 @@ TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
 }
 
 void TestCluster::StartWorker(const WorkerSpec& w) {
-  std::vector<std::string> argv = {HOLLERITH_WORKER_PATH, "--coordinator", address_, "--name",
-                                   w.name, "--token-file", token_file_, "--work-dir",
-                                   dir_.path() + "/" + w.name, "--slots", "2", "--log-level",
+  std::vector<std::string> argv = {HOLLERITH_WORKER_PATH,
+                                   "--coordinator",
+                                   address_,
+                                   "--name",
+                                   w.name,
+                                   "--token-file",
+                                   token_file_,
+                                   "--work-dir",
+                                   dir_.path() + "/" + w.name,
+                                   "--slots",
+                                   "2",
+                                   "--log-level",
                                    "info"};
   if (!w.labels.empty()) {
     argv.push_back("--labels");
@@ -54,7 +69,8 @@ bool TestCluster::WaitForWorkers(const std::vector<std::string>& names,
   const std::set<std::string> want(names.begin(), names.end());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    // Each `hollerith workers` call is a round trip to the coordinator: a bounded poll of its state.
+    // Each `hollerith workers` call is a round trip to the coordinator: a bounded poll of its
+    // state.
     CommandResult r = Cli({"workers"}, std::chrono::seconds(10));
     std::set<std::string> have;
     std::istringstream lines(r.out);

@@ -24,9 +24,9 @@ struct Outcome {
 };
 
 std::filesystem::path TempDir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("hollerith-test-" + std::to_string(::getpid()) + "-" +
-              std::to_string(std::random_device{}()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("hollerith-test-" + std::to_string(::getpid()) +
+                                                "-" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -113,7 +113,8 @@ TEST(LocalRunRandomized, FailuresAndRetriesKeepTheContract) {
         any_failed |= state(v) == CardState::kFailed;
       }
     }
-    EXPECT_EQ(out.state, any_failed ? JobState::kFailed : JobState::kSucceeded) << "round " << round;
+    EXPECT_EQ(out.state, any_failed ? JobState::kFailed : JobState::kSucceeded)
+        << "round " << round;
   }
 }
 
@@ -198,7 +199,8 @@ TEST(Verify, ReleaseNotMergedIntoStartIsDetected) {
   start->vc = VectorClock(entries);
   auto report = VerifyTrace(spec, trace);
   ASSERT_FALSE(report.ok());
-  EXPECT_NE(report.message().find("VC(finish A.sum) is not < VC(start B.double)"), std::string::npos)
+  EXPECT_NE(report.message().find("VC(finish A.sum) is not < VC(start B.double)"),
+            std::string::npos)
       << report.message();
 }
 

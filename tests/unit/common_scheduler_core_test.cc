@@ -23,7 +23,8 @@ class CoreTest : public ::testing::Test {
  protected:
   void Init(JobSpec spec) {
     job_ = std::make_shared<const JobSpec>(std::move(spec));
-    core_ = std::make_unique<SchedulerCore>(job_, clock_, "coordinator", RetryPolicy{Duration(100), Duration(1000)});
+    core_ = std::make_unique<SchedulerCore>(job_, clock_, "coordinator",
+                                            RetryPolicy{Duration(100), Duration(1000)});
     core_->Start();
     for (const auto& p : Only<PlaceStackAction>(core_->TakeActions())) {
       core_->StackPlaced(p.stack, p.attempt, "n" + std::to_string(p.stack));
