@@ -126,7 +126,9 @@ class HollerithCluster:
         self.workers = []
         self.address = None
         self.token_file = None
+        self.extra_coordinator_flags = []
         self._logs = []
+        self._log_pos = 0
 
     def binary(self, rel):
         path = os.path.join(self.bin_dir, rel)
@@ -145,7 +147,7 @@ class HollerithCluster:
         with open(coord_out, "wb") as out:
             self.coordinator = subprocess.Popen(
                 [self.binary("coordinator/hollerith-coordinator"), "--listen", "127.0.0.1:0",
-                 "--data-dir", os.path.join(self.dir, "coordinator")],
+                 "--data-dir", os.path.join(self.dir, "coordinator")] + self.extra_coordinator_flags,
                 stdout=out, stderr=self._open_log("coordinator.log"), stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while self.address is None or self.token_file is None:
@@ -171,21 +173,58 @@ class HollerithCluster:
         return self
 
     def driver(self, args, timeout):
+        """Runs the driver; fails fast if a daemon dies or a worker loses its lease meanwhile
+        (a lost lease re-places every stack of the worker: the run no longer measures anything)."""
         cmd = [self.binary("bench/hollerith-serial-driver"), "--coordinator", self.address,
                "--token-file", self.token_file] + args
+        what = args[0]
+        deadline = time.monotonic() + timeout
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise BenchError(f"driver {' '.join(args[:1])} did not finish in {timeout:.0f} s")
-        last = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else "{}"
+            while True:
+                try:
+                    out, err = p.communicate(timeout=0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                problem = None
+                if time.monotonic() > deadline:
+                    problem = f"did not finish in {timeout:.0f} s"
+                elif not self.alive():
+                    problem = "a daemon exited: " + self.log_tail("coordinator.log", 5)
+                elif what != "wait-workers" and (lost := self.lease_lost()):
+                    problem = ("a worker missed its lease under load and its stacks were "
+                               "re-placed: " + lost)
+                if problem:
+                    raise BenchError(f"driver {what}: {problem}")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        last = out.strip().splitlines()[-1] if out.strip() else "{}"
         try:
             doc = json.loads(last)
         except ValueError:
             doc = {}
         if p.returncode != 0:
-            raise BenchError(f"driver {' '.join(args[:1])} failed: {p.stderr.strip()[-800:]}")
+            raise BenchError(f"driver {what} failed: {err.strip()[-800:]}")
         return doc
+
+    def lease_lost(self):
+        """The coordinator's first 'missed its lease' line since the last call, if any."""
+        path = os.path.join(self.dir, "coordinator.log")
+        try:
+            with open(path, "rb") as f:
+                f.seek(self._log_pos)
+                chunk = f.read()
+        except OSError:
+            return None
+        cut = chunk.rfind(b"\n") + 1
+        self._log_pos += cut
+        for line in chunk[:cut].decode(errors="replace").splitlines():
+            if "missed its lease" in line:
+                return line.strip()
+        return None
 
     def alive(self):
         procs = [self.coordinator] + self.workers
@@ -215,7 +254,8 @@ class HollerithCluster:
         for f in self._logs:
             f.close()
         if not self.keep_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            # rm(1): a worker killed mid-job can leave very many workspaces behind.
+            subprocess.run(["rm", "-rf", "--one-file-system", self.dir], check=False)
 
 
 # ----------------------------------------------------------------------------- job specs (JSON)
@@ -349,6 +389,7 @@ class Hollerith:
 
     def run(self, workload, size):
         cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
+        cluster.extra_coordinator_flags = self.args.coordinator_flags.split()
         try:
             t0 = time.monotonic()
             cluster.start()
@@ -641,7 +682,8 @@ def build_table(results, sizes):
     for w in results["workloads"]:
         metric, unit, higher, peers = METRICS[w]
         runs = results["runs"][w]
-        h = summarize([r["value"] for r in runs.get("hollerith", []) if r.get("ok")])
+        hr = [r for r in runs.get("hollerith", []) if r.get("ok")]
+        h = summarize([r["value"] for r in hr])
         row_peers = [p for p in peers if p in runs] or [None]
         for p in row_peers:
             pr = [r for r in runs.get(p, []) if r.get("ok")] if p else []
@@ -652,8 +694,9 @@ def build_table(results, sizes):
                         (", extrapolated" if pr[0].get("extrapolated") else ", rate from capped run"))
             ratio = h["median"] / ps["median"] if h and ps and ps["median"] else None
             rows.append({"workload": w, "metric": metric, "unit": unit, "higher_is_better": higher,
-                         "hollerith": h, "peer": p, "peer_stats": ps, "ratio": ratio,
-                         "note": note})
+                         "hollerith": h, "hollerith_n": hr[0]["n"] if hr else None,
+                         "peer": p, "peer_stats": ps, "peer_n": pr[0]["n"] if pr else None,
+                         "ratio": ratio, "note": note})
     return rows
 
 
@@ -734,16 +777,18 @@ def check_targets(results):
 
 
 def render_table(rows, verdicts):
-    lines = ["| workload | metric | Hollerith median (min–max) | peer | peer median (min–max) "
-             "| Hollerith/peer | note |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| workload | metric | cards (Hollerith / peer) | Hollerith median (min–max) | peer "
+             "| peer median (min–max) | Hollerith/peer | note |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         h, p, u = r["hollerith"], r["peer_stats"], r["unit"]
         hs = f"{fmt(h['median'], u)} ({fmt(h['min'], u)}–{fmt(h['max'], u)})" if h else "failed"
         ps = f"{fmt(p['median'], u)} ({fmt(p['min'], u)}–{fmt(p['max'], u)})" if p else "—"
         ratio = f"{r['ratio']:.3g}" if r["ratio"] is not None else "—"
         better = "higher" if r["higher_is_better"] else "lower"
-        lines.append(f"| {r['workload']} | {r['metric']} ({better} is better) | {hs} | "
+        n = lambda x: f"{x:,}" if x is not None else "—"  # noqa: E731
+        size = n(r["hollerith_n"]) + (f" / {n(r['peer_n'])}" if r["peer"] else "")
+        lines.append(f"| {r['workload']} | {r['metric']} ({better} is better) | {size} | {hs} | "
                      f"{r['peer'] or '—'} | {ps} | {ratio} | {r['note']} |")
     out = "\n".join(lines)
     if verdicts:
@@ -787,6 +832,18 @@ def draw_chart(rows, path):
     plt.close(fig)
 
 
+def source_info():
+    """Which tree was measured (read-only git queries)."""
+    def git(*a):
+        try:
+            return subprocess.run(["git", "-C", REPO] + list(a), capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+    return {"commit": git("rev-parse", "HEAD"),
+            "modified_files": git("status", "--porcelain", "--untracked-files=no").splitlines()}
+
+
 def machine_info():
     model = ""
     try:
@@ -821,7 +878,10 @@ def parse_args(argv):
     p.add_argument("--dask-max-chain", type=int, default=500, help="cap on Dask chain cards per side")
     p.add_argument("--dask-max-shell", type=int, default=2_000, help="cap on Dask shell tasks")
     p.add_argument("--dask-max-serial", type=int, default=1_000, help="cap on Dask serial jobs")
-    p.add_argument("--timeout", type=float, default=900, help="seconds allowed per measured run")
+    p.add_argument("--timeout", type=float, default=600, help="seconds allowed per measured run")
+    p.add_argument("--coordinator-flags", default="",
+                   help="extra hollerith-coordinator flags, e.g. '--missed-heartbeats 30' "
+                        "(default: none, as `hollerith up`)")
     p.add_argument("--out-dir", help="where latest.{json,md,png} go (default bench/results; "
                                      "--smoke: a temp dir)")
     p.add_argument("--keep-dirs", action="store_true", help="keep cluster temp dirs (logs)")
@@ -841,7 +901,7 @@ def main(argv):
         return 2
     sizes = sizes_for(args)
     want_peers = not args.no_peers and (args.peers or not args.smoke)
-    out_dir = args.out_dir or (tempfile.mkdtemp(prefix="hollerith-bench-smoke-") if args.smoke
+    out_dir = args.out_dir or (os.path.join(args.bin_dir, "bench-smoke") if args.smoke
                                else os.path.join(HERE, "results"))
     os.makedirs(out_dir, exist_ok=True)
 
@@ -857,7 +917,7 @@ def main(argv):
             log(f"{e}: its rows are skipped")
 
     results = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-               "machine": machine_info(), "command": " ".join([sys.executable] + sys.argv),
+               "machine": machine_info(), "source": source_info(), "command": " ".join([sys.executable] + sys.argv),
                "args": {k: v for k, v in vars(args).items()}, "sizes": sizes,
                "workloads": workloads, "runs": {w: {} for w in workloads}}
     failures = []
