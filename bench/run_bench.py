@@ -127,6 +127,8 @@ class HollerithCluster:
         self.address = None
         self.token_file = None
         self.extra_coordinator_flags = []
+        self.perf_prefix = None  # with --perf: DIR/WORKLOAD-repN, one perf.data per daemon
+        self._perf = []
         self._logs = []
         self._log_pos = 0
 
@@ -170,6 +172,14 @@ class HollerithCluster:
                 stdout=self._open_log(name + ".log"), stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL))
         self.driver(["wait-workers", "--count", "2", "--timeout", str(timeout)], timeout + 5)
+        if self.perf_prefix:
+            # Software clock sampling: hardware counters are often unavailable in VMs.
+            for name, proc in [("coordinator", self.coordinator)] + list(zip(("w1", "w2"), self.workers)):
+                self._perf.append(subprocess.Popen(
+                    ["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-g",
+                     "-o", f"{self.perf_prefix}-{name}.data", "-p", str(proc.pid)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            time.sleep(0.5)  # perf attaches asynchronously
         return self
 
     def driver(self, args, timeout):
@@ -248,6 +258,15 @@ class HollerithCluster:
             return ""
 
     def stop(self):
+        for p in self._perf:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self._perf:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
         for w in self.workers:
             stop_pid(w)
         stop_pid(self.coordinator)
@@ -316,8 +335,9 @@ def percentile(values, p):
     return v[lo] + (v[hi] - v[lo]) * (rank - lo)
 
 
-def load_trace_cards(path):
-    """{card: (start_us, finish_us)} from a Chrome trace (the last try of each card)."""
+def load_trace_cards(path, releases=None):
+    """({card: start_us}, {card: finish_us}) from a Chrome trace (the last try of each card);
+    fills `releases` with {(from, to): coordinator wall µs of the release} if given."""
     with open(path) as f:
         doc = json.load(f)
     start, finish = {}, {}
@@ -330,19 +350,31 @@ def load_trace_cards(path):
             start[card] = ev["ts"]
         elif kind == "card_finished":
             finish[card] = ev["ts"]
+        elif kind == "release" and releases is not None:
+            releases[(card, args.get("target"))] = ev["ts"]
     return start, finish
 
 
 def hops_from_trace(path, cards):
     """µs from the finish of each dependency to the start of its dependent (every edge crosses
-    nodes): A.ci -> B.ci and B.ci -> A.c(i+1)."""
-    start, finish = load_trace_cards(path)
-    hops = []
+    nodes): A.ci -> B.ci and B.ci -> A.c(i+1). Also split at the coordinator's release: `up`
+    (finish on one worker -> release decided by the coordinator) and `down` (release -> start on
+    the other worker). All on one host, so the three wall clocks agree."""
+    releases = {}
+    start, finish = load_trace_cards(path, releases)
+    hops, up, down = [], [], []
+    edges = []
     for i in range(cards):
-        hops.append(start[f"B.c{i}"] - finish[f"A.c{i}"])
+        edges.append((f"A.c{i}", f"B.c{i}"))
         if i + 1 < cards:
-            hops.append(start[f"A.c{i + 1}"] - finish[f"B.c{i}"])
-    return hops
+            edges.append((f"B.c{i}", f"A.c{i + 1}"))
+    for dep, dependent in edges:
+        hops.append(start[dependent] - finish[dep])
+        rel = releases.get((dep, dependent))
+        if rel is not None:
+            up.append(rel - finish[dep])
+            down.append(start[dependent] - rel)
+    return hops, up, down
 
 
 def fanin_gap_from_trace(path):
@@ -362,6 +394,7 @@ class Hollerith:
         self.args = args
         self.spec_dir = tempfile.mkdtemp(prefix="hollerith-bench-specs-")
         self._specs = {}
+        self.perf_runs = {}
 
     def close(self):
         shutil.rmtree(self.spec_dir, ignore_errors=True)
@@ -390,6 +423,10 @@ class Hollerith:
     def run(self, workload, size):
         cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
         cluster.extra_coordinator_flags = self.args.coordinator_flags.split()
+        if self.args.perf:
+            os.makedirs(self.args.perf, exist_ok=True)
+            self.perf_runs[workload] = self.perf_runs.get(workload, 0) + 1
+            cluster.perf_prefix = os.path.join(self.args.perf, f"{workload}-rep{self.perf_runs[workload]}")
         try:
             t0 = time.monotonic()
             cluster.start()
@@ -416,8 +453,9 @@ class Hollerith:
         n = size["cards"]
         trace = os.path.join(cluster.dir, "trace.json")
         d = self.submit(cluster, self.spec_file(("chain", n), lambda: spec_chain(n)), trace)
-        hops = hops_from_trace(trace, n)
+        hops, up, down = hops_from_trace(trace, n)
         return {"value": percentile(hops, 50), "p99_us": percentile(hops, 99),
+                "up_p50_us": percentile(up, 50), "down_p50_us": percentile(down, 50),
                 "mean_us": statistics.fmean(hops), "hops": len(hops), "n": 2 * n,
                 "total_s": d["total_us"] / 1e6, "usage": d["usage_after"]}
 
@@ -711,7 +749,9 @@ def extra_lines(results):
 
     if "chain_hop" in runs:
         out.append(f"chain_hop: Hollerith p99 {fmt(med('chain_hop', 'p99_us'), 'µs')} µs, mean "
-                   f"{fmt(med('chain_hop', 'mean_us'), 'µs')} µs; Dask p99 "
+                   f"{fmt(med('chain_hop', 'mean_us'), 'µs')} µs; p50 split at the coordinator's "
+                   f"release: finish→release {fmt(med('chain_hop', 'up_p50_us'), 'µs')} µs, "
+                   f"release→start {fmt(med('chain_hop', 'down_p50_us'), 'µs')} µs; Dask p99 "
                    f"{fmt(med('chain_hop', 'p99_us', 'dask'), 'µs')} µs")
     if "fanin" in runs:
         out.append(f"fanin: Hollerith total {fmt(med('fanin', 'total_s'), 's')} s for "
@@ -875,7 +915,7 @@ def parse_args(argv):
                    help="shell: one-card stacks, or two long stacks pinned to w1/w2")
     p.add_argument("--dask-max-tasks", type=int, default=10_000,
                    help="cap on Dask tasks in fanout/fanin/million (rates from the capped run)")
-    p.add_argument("--dask-max-chain", type=int, default=500, help="cap on Dask chain cards per side")
+    p.add_argument("--dask-max-chain", type=int, default=1_000, help="cap on Dask chain cards per side")
     p.add_argument("--dask-max-shell", type=int, default=2_000, help="cap on Dask shell tasks")
     p.add_argument("--dask-max-serial", type=int, default=1_000, help="cap on Dask serial jobs")
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed per measured run")
@@ -884,6 +924,9 @@ def parse_args(argv):
                         "(default: none, as `hollerith up`)")
     p.add_argument("--out-dir", help="where latest.{json,md,png} go (default bench/results; "
                                      "--smoke: a temp dir)")
+    p.add_argument("--perf", metavar="DIR",
+                   help="perf record (cpu-clock, call graphs) the coordinator and workers of every "
+                        "Hollerith run into DIR/WORKLOAD-repN-{coordinator,w1,w2}.data")
     p.add_argument("--keep-dirs", action="store_true", help="keep cluster temp dirs (logs)")
     args = p.parse_args(argv)
     args.bin_dir = os.path.abspath(args.bin_dir)

@@ -9,9 +9,12 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <cerrno>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "common/output_capture.h"
+#include "common/path_lookup.h"
 #include "common/process_spawn.h"
 
 namespace hollerith {
@@ -105,6 +108,7 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
 
   asio::io_context& io;
   std::unordered_map<uint64_t, std::unique_ptr<Card>> cards;
+  PathLookup paths;  // bare program names resolved once, not by execvp per card
   uint64_t last_handle = 0;
   bool shut_down = false;
 
@@ -186,9 +190,21 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     request.argv = argv.data();
     request.envp = env.data();
     request.workspace = launch.workspace.c_str();
+    std::optional<std::string> resolved;
+    if (request.search_path) resolved = paths.Find(request.program, PathOf(request.envp));
+    if (resolved) {
+      request.program = resolved->c_str();
+      request.search_path = false;
+    }
 
     const Clock::time_point started = Clock::now();
     Result<SpawnedProcess> spawned = SpawnInProcessGroup(request);
+    if (!spawned.ok() && resolved) {  // the file found earlier is gone: search again, as execvp
+      paths.Forget(spec.argv[0], PathOf(request.envp));
+      request.program = spec.argv[0].c_str();
+      request.search_path = true;
+      spawned = SpawnInProcessGroup(request);
+    }
     if (!spawned.ok()) {
       PostFailure(std::move(done), spawned.message());
       return;

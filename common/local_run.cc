@@ -25,7 +25,8 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
       executor_(executor ? executor : own_executor_.get()),
       store_(options_.workdir / ".artifacts"),
       artifacts_(io, store_),
-      slots_(io, DefaultJobs(options_.jobs)) {
+      slots_(io, DefaultJobs(options_.jobs)),
+      workspaces_(options_.workdir) {
   // One process, one Lamport clock: core and node share it (messages still carry it).
   StackHost::Upward up;
   up.started = [this](const std::string&, const CardStartedMsg& m) {
@@ -39,8 +40,8 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
     });
   };
   host_ = std::make_unique<StackHost>(
-      StackRunnerEnv{io_, kLocalNode, clock_, *executor_, artifacts_, slots_}, options_.workdir,
-      std::move(up));
+      StackRunnerEnv{io_, kLocalNode, clock_, *executor_, artifacts_, slots_, workspaces_},
+      options_.workdir, std::move(up));
 }
 
 void LocalRun::Start(std::function<void()> done) {

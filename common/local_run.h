@@ -45,6 +45,7 @@ class LocalRun {
   ArtifactStore store_;
   LocalArtifactAccess artifacts_;
   SlotPool slots_;
+  WorkspacePool workspaces_;
   std::unique_ptr<StackHost> host_;
   std::function<void()> done_;
 };

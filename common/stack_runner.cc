@@ -50,10 +50,7 @@ void StackRunner::Start() { Advance(); }
 Status StackRunner::EnsureWorkspace() {
   // Created lazily: a stack of built-ins never touches the disk.
   if (workspace_ready_) return Status::Ok();
-  std::error_code ec;
-  std::filesystem::create_directories(workspace_, ec);
-  if (ec)
-    return Status::Error("cannot create workspace " + workspace_.string() + ": " + ec.message());
+  if (Status s = env_.workspaces.Create(workspace_); !s.ok()) return s;
   for (const auto& r : assign_.results) {
     auto base = workspace_ / "results" / r.card_name;
     Status s = WriteFile(base.string() + ".stdout", r.stdout_text);
@@ -126,8 +123,9 @@ void StackRunner::BeginCard(uint32_t card) {
   busy_ = true;
   auto self = shared_from_this();
   const CardSpec& card_spec = spec_->cards[card];
-  if (card_spec.builtin == BuiltinKind::kNone || !card_spec.inputs.empty() ||
-      !card_spec.outputs.empty()) {
+  // Inputs are fetched into the workspace while the card waits for a slot; otherwise the workspace
+  // is made at launch, so stacks queued behind the slots do not each hold a directory.
+  if (!card_spec.inputs.empty()) {
     if (Status s = EnsureWorkspace(); !s.ok()) {
       CardResult result;
       result.error = s.message();
@@ -187,6 +185,16 @@ void StackRunner::Launch(uint32_t card) {
     busy_ = false;
     End();
     return;
+  }
+  if (holds_slot || !spec.outputs.empty()) {
+    if (Status s = EnsureWorkspace(); !s.ok()) {
+      if (holds_slot) env_.slots.Release();
+      CardResult result;
+      result.error = s.message();
+      asio::post(env_.io,
+                 [self = shared_from_this(), card, result] { self->OnCardDone(card, result); });
+      return;
+    }
   }
   vc_.Merge(pending_[card].vc);
   vc_.Tick(assign_.stack);

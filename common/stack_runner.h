@@ -20,6 +20,7 @@
 #include "common/job.h"
 #include "common/messages.h"
 #include "common/slot_pool.h"
+#include "common/workspace_pool.h"
 
 namespace hollerith {
 
@@ -30,6 +31,7 @@ struct StackRunnerEnv {
   CardExecutor& executor;
   ArtifactAccess& artifacts;
   SlotPool& slots;
+  WorkspacePool& workspaces;
 };
 
 class StackRunner : public std::enable_shared_from_this<StackRunner> {

@@ -78,6 +78,7 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
       stub_(v1::Coordinator::NewStub(channel_)),
       artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
       slots_(io, options_.slots),
+      workspaces_(JobsRoot(options_)),
       heartbeat_timer_(io),
       reconnect_timer_(io),
       drain_timer_(io),
@@ -93,7 +94,7 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
     OnStackEnded(job, stack, attempt);
   };
   host_ = std::make_unique<StackHost>(
-      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_},
+      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_, workspaces_},
       JobsRoot(options_), std::move(up));
 }
 
@@ -440,11 +441,7 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
 
 void Worker::RemoveWorkspace(fs::path workspace) {
   if (workspace.empty()) return;
-  housekeeping_.Submit([workspace = std::move(workspace)] {
-    std::error_code ec;
-    fs::remove_all(workspace, ec);
-    if (ec) spdlog::debug("cannot remove workspace {}: {}", workspace.string(), ec.message());
-  });
+  housekeeping_.Submit([this, workspace = std::move(workspace)] { workspaces_.Retire(workspace); });
 }
 
 // ---------------------------------------------------------------- outbox

@@ -114,6 +114,7 @@ class Worker {
   std::unique_ptr<v1::Coordinator::Stub> stub_;
   RemoteArtifacts artifacts_;
   SlotPool slots_;
+  WorkspacePool workspaces_;
   std::unique_ptr<StackHost> host_;
   BlockingPool housekeeping_{1};  // removes finished workspaces
 
