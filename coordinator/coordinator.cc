@@ -52,7 +52,7 @@ void Coordinator::AddEvent(JobEventOutbox& outbox, v1::JobEvent ev) {
 }
 
 Coordinator::Coordinator(asio::io_context& loop, CoordinatorConfig config, JobStore& store)
-    : loop_(loop), config_(config), store_(store), lease_timer_(loop) {}
+    : loop_(loop), config_(config), store_(store), lease_timer_(loop), publish_timer_(loop) {}
 
 void Coordinator::Start() { CheckLeases(); }
 
@@ -223,7 +223,35 @@ void Coordinator::Drain(Job& job) {
       }
     }
   }
-  Publish(job);
+  SchedulePublish(job);
+}
+
+void Coordinator::SchedulePublish(Job& job) {
+  if (job.core->state() != JobState::kRunning) {
+    job.publish_due = false;
+    Publish(job);
+    return;
+  }
+  if (!job.publish_due) {
+    job.publish_due = true;
+    publish_due_.push_back(job.id);
+  }
+  if (publish_armed_) return;
+  publish_armed_ = true;
+  publish_timer_.expires_after(kPublishLinger);
+  publish_timer_.async_wait([this](const std::error_code& ec) {
+    publish_armed_ = false;
+    if (!ec) PublishDue();
+  });
+}
+
+void Coordinator::PublishDue() {
+  for (const std::string& id : std::exchange(publish_due_, {})) {
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second->publish_due) continue;
+    it->second->publish_due = false;
+    Publish(*it->second);
+  }
 }
 
 v1::StackStatus Coordinator::StackStatusOf(const Job& job, uint32_t s) const {

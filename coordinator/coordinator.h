@@ -82,6 +82,7 @@ class Coordinator {
     size_t published = 0;                     // trace events already sent to watchers
     std::vector<std::shared_ptr<JobEventOutbox>> watchers;
     std::vector<LogWaiter> log_waiters;
+    bool publish_due = false;  // events wait for the publish timer
   };
   struct PendingPlacement {
     std::string job;
@@ -94,6 +95,12 @@ class Coordinator {
   bool TryPlace(Job& job, uint32_t stack, uint32_t attempt);
   void RetryPending();
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
+  // Watchers get a running job's events at most every kPublishLinger, in one batch: a message per
+  // card event would cost the coordinator more in gRPC than running the card does. The job's end
+  // (and everything before it) goes out at once.
+  static constexpr std::chrono::milliseconds kPublishLinger{5};
+  void SchedulePublish(Job& job);
+  void PublishDue();
   void Publish(Job& job);
   void FillStatus(const Job& job, bool with_details, v1::JobStatus* out) const;
   v1::StackStatus StackStatusOf(const Job& job, uint32_t stack) const;
@@ -113,6 +120,9 @@ class Coordinator {
   uint64_t next_epoch_ = 1;
   uint64_t next_job_ = 1;
   asio::steady_timer lease_timer_;
+  asio::steady_timer publish_timer_;
+  bool publish_armed_ = false;
+  std::vector<std::string> publish_due_;  // ids of jobs with publish_due set
 };
 
 }  // namespace hollerith::coordinator
