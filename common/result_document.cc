@@ -9,16 +9,16 @@ nlohmann::json ResultDocument(const SchedulerCore& core) {
     for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) {
       const CardRecord& r = core.record({s, c});
       nlohmann::json outputs = nlohmann::json::object();
-      for (const auto& [path, digest] : r.outputs) outputs[path] = digest;
+      for (const auto& [path, digest] : r.out().outputs) outputs[path] = digest;
       nlohmann::json card = {{"state", CardStateName(r.state)},
                              {"exit_code", r.exit_code},
-                             {"stdout", r.stdout_text},
-                             {"stdout_truncated", r.stdout_truncated},
+                             {"stdout", r.out().stdout_text},
+                             {"stdout_truncated", r.out().stdout_truncated},
                              {"attempts", r.tries},
                              {"node", r.tries ? core.trace().nodes()[r.node] : ""},
                              {"duration_ms", r.duration_ms},
                              {"outputs", std::move(outputs)}};
-      if (!r.error.empty()) card["error"] = r.error;
+      if (!r.out().error.empty()) card["error"] = r.out().error;
       cards[job.card_name({s, c})] = std::move(card);
     }
   }

@@ -5,6 +5,8 @@
 
 namespace hollerith {
 
+const CardOutput CardRecord::kNoOutput{};
+
 const char* CardStateName(CardState s) {
   switch (s) {
     case CardState::kPending:
@@ -49,6 +51,15 @@ SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& c
   records_.resize(total_);
   stacks_.resize(job_->stacks.size());
   trace_.NodeIndex(self_node_);
+  // A job that succeeds without retries: submitted, finished, a placement per stack, a start and a
+  // finish per card, a release per cross-stack edge.
+  size_t releases = 0;
+  for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
+    for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
+      releases += dependents_.dependency_count({s, c});
+    }
+  }
+  trace_.Reserve(2 + job_->stacks.size() + 2 * total_ + releases);
 }
 
 TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, uint64_t lamport,
@@ -86,7 +97,7 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
     for (uint32_t s = 0; s + 1 < job_->stacks.size(); ++s) {
       for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
         const CardRecord& r = record({s, c});
-        assign.results.push_back({job_->card_name({s, c}), r.exit_code, r.stdout_text});
+        assign.results.push_back({job_->card_name({s, c}), r.exit_code, r.out().stdout_text});
       }
     }
   }
@@ -101,7 +112,7 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
     }
   }
   if (first_skipped) {
-    Emit(SkipMsg{stack, attempt, *first_skipped, record({stack, *first_skipped}).error, now});
+    Emit(SkipMsg{stack, attempt, *first_skipped, record({stack, *first_skipped}).out().error, now});
   }
   return true;
 }
@@ -115,7 +126,7 @@ void SchedulerCore::Release(CardRef from, CardRef to) {
   e.target = to;
   e.vc = r.finish_vc;
   trace_.Add(std::move(e));
-  Emit(ReleaseMsg{from, to, target.attempt, r.finish_vc, r.outputs, now});
+  Emit(ReleaseMsg{from, to, target.attempt, r.finish_vc, r.out().outputs, now});
 }
 
 bool SchedulerCore::CardStarted(const CardStartedMsg& msg) {
@@ -156,7 +167,7 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
   e.wall_us = msg.wall_us;
   e.vc = msg.vc;
   e.exit_code = msg.exit_code;
-  e.detail = msg.error;
+  e.detail = trace_.Detail(msg.error);
   trace_.Add(std::move(e));
 
   CardRecord& rec = records_[index(r)];
@@ -168,12 +179,17 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
   rec.exit_code = msg.exit_code;
   rec.duration_ms = msg.duration_ms;
   rec.node = trace_.NodeIndex(msg.node);
-  rec.error = msg.error;
-  rec.stdout_text = msg.stdout_text.substr(0, kResultStdoutBound);
-  rec.stdout_truncated = msg.stdout_truncated || msg.stdout_text.size() > kResultStdoutBound;
-  rec.stderr_text = msg.stderr_text.substr(0, kResultStdoutBound);
+  rec.output.reset();
+  if (!msg.error.empty() || !msg.stdout_text.empty() || !msg.stderr_text.empty() ||
+      msg.stdout_truncated || (msg.succeeded && !msg.outputs.empty())) {
+    CardOutput& out = rec.mutable_out();
+    out.error = msg.error;
+    out.stdout_text = msg.stdout_text.substr(0, kResultStdoutBound);
+    out.stdout_truncated = msg.stdout_truncated || msg.stdout_text.size() > kResultStdoutBound;
+    out.stderr_text = msg.stderr_text.substr(0, kResultStdoutBound);
+    if (msg.succeeded) out.outputs = msg.outputs;
+  }
   if (msg.succeeded) {
-    rec.outputs = msg.outputs;
     rec.finish_vc = msg.vc;
     SetTerminal(r, CardState::kSucceeded);
     for (CardRef to : dependents_.of(r)) Release(r, to);
@@ -230,12 +246,12 @@ void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
         rec.state == CardState::kSkipped) {
       return;
     }
-    rec.error = reason;
+    rec.mutable_out().error = reason;
     SetTerminal(next, CardState::kSkipped);
     first_skipped[next.stack] = std::min(first_skipped[next.stack], next.card);
     TraceEvent e = Stamp(EventKind::kCardSkipped, next, stacks_[next.stack].attempt, clock_.Tick(),
                          self_node_);
-    e.detail = reason;
+    e.detail = trace_.Detail(reason);
     trace_.Add(std::move(e));
     queue.push_back(next);
   };
@@ -256,7 +272,7 @@ void SchedulerCore::StackLost(uint32_t stack, const std::string& why) {
   StackState& st = stacks_[stack];
   if (st.node.empty() || st.terminal == job_->stacks[stack].cards.size()) return;
   TraceEvent e = Stamp(EventKind::kStackLost, {stack, 0}, st.attempt, clock_.Tick(), self_node_);
-  e.detail = why;
+  e.detail = trace_.Detail(why);
   trace_.Add(std::move(e));
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
     CardRecord& rec = records_[index({stack, c})];
@@ -277,7 +293,7 @@ void SchedulerCore::Cancel(const std::string& reason) {
     for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
       CardRecord& rec = records_[index({s, c})];
       if (rec.state != CardState::kPending && rec.state != CardState::kRunning) continue;
-      rec.error = reason;
+      rec.mutable_out().error = reason;
       SetTerminal({s, c}, CardState::kSkipped);
       any = true;
     }
@@ -309,7 +325,7 @@ void SchedulerCore::MaybeFinish() {
     entries.insert(entries.end(), st.known.entries().begin(), st.known.entries().end());
   }
   e.vc = VectorClock(std::move(entries));
-  e.detail = reason_;
+  e.detail = trace_.Detail(reason_);
   trace_.Add(std::move(e));
   Emit(JobFinishedAction{state_, reason_});
 }

@@ -30,19 +30,32 @@ enum class JobState : uint8_t { kRunning, kSucceeded, kFailed, kCancelled };
 const char* CardStateName(CardState s);
 const char* JobStateName(JobState s);
 
-// What the job remembers of a card: the result its dependents saw.
-struct CardRecord {
-  CardState state = CardState::kPending;
-  int exit_code = 0;
-  uint32_t tries = 0;  // times started, over all attempts
-  uint16_t node = 0;   // index into trace().nodes()
-  int64_t duration_ms = 0;
+// What a card said and left: kept apart from CardRecord, and only for cards that have any (a
+// million-card job of built-ins has none), so a record stays small.
+struct CardOutput {
   std::string stdout_text;  // at most kResultStdoutBound bytes
   bool stdout_truncated = false;
   std::string stderr_text;  // at most kResultStdoutBound bytes
   std::string error;
   OutputDigests outputs;
+};
+
+// What the job remembers of a card: the result its dependents saw.
+struct CardRecord {
+  CardState state = CardState::kPending;
+  uint16_t node = 0;  // index into trace().nodes()
+  int exit_code = 0;
+  uint32_t tries = 0;  // times started, over all attempts
+  int64_t duration_ms = 0;
   VectorClock finish_vc;
+  std::unique_ptr<CardOutput> output;  // null: no output, no error, no files
+
+  const CardOutput& out() const { return output ? *output : kNoOutput; }
+  CardOutput& mutable_out() {
+    if (!output) output = std::make_unique<CardOutput>();
+    return *output;
+  }
+  static const CardOutput kNoOutput;
 };
 
 inline constexpr size_t kResultStdoutBound = 64 * 1024;

@@ -59,6 +59,12 @@ uint16_t Trace::NodeIndex(const std::string& node) {
   return static_cast<uint16_t>(nodes_.size() - 1);
 }
 
+uint32_t Trace::Detail(std::string text) {
+  if (text.empty()) return 0;
+  details_.push_back(std::move(text));
+  return static_cast<uint32_t>(details_.size() - 1);
+}
+
 void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out) {
   const bool job_level_only = job.stacks.empty();
   out << "{\"displayTimeUnit\":\"ms\",\"otherData\":" << json{{"job", job.name}}.dump()
@@ -94,7 +100,7 @@ void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out)
     if (e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardFailed) {
       args["exit_code"] = e.exit_code;
     }
-    if (!e.detail.empty()) args["detail"] = e.detail;
+    if (e.detail != 0) args["detail"] = trace.detail(e);
     json ev = {{"name", name},           {"cat", EventKindName(e.kind)},
                {"ph", Phase(e.kind)},    {"ts", e.wall_us},
                {"pid", e.node},          {"tid", card_level ? e.card.stack + 1 : 0},
@@ -145,7 +151,7 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
       e.lamport = a.value("lamport", uint64_t{0});
       e.wall_us = ev.value("ts", int64_t{0});
       e.exit_code = a.value("exit_code", 0);
-      e.detail = a.value("detail", "");
+      e.detail = trace.Detail(a.value("detail", ""));
       if (a.contains("card")) {
         auto it = cards.find(a["card"].get<std::string>());
         if (it == cards.end())

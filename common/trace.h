@@ -30,30 +30,37 @@ enum class EventKind : uint8_t {
 const char* EventKindName(EventKind kind);
 bool ParseEventKind(const std::string& name, EventKind* kind);
 
-struct TraceEvent {
+struct TraceEvent {  // 80 bytes: a million-card job keeps two million of these
   EventKind kind = EventKind::kJobSubmitted;
-  CardRef card;    // the card (or the stack, for stack events); the released card for kRelease
-  CardRef target;  // kRelease: the card that waited on `card`
+  uint16_t node = 0;  // index into Trace::nodes
+  CardRef card;       // the card (or the stack, for stack events); the released card for kRelease
+  CardRef target;     // kRelease: the card that waited on `card`
   uint32_t attempt = 0;
   uint32_t try_no = 0;
-  uint16_t node = 0;  // index into Trace::nodes
   int exit_code = 0;
+  uint32_t detail = 0;  // failure reason etc.: index into Trace's details, 0 (empty) for most
   int64_t wall_us = 0;
   uint64_t lamport = 0;
   VectorClock vc;
-  std::string detail;  // failure reason etc.; usually empty
 };
 
 class Trace {
  public:
   uint16_t NodeIndex(const std::string& node);
+  // Stores a detail text for an event; 0 (no allocation) for an empty one.
+  uint32_t Detail(std::string text);
+  const std::string& detail(const TraceEvent& e) const { return details_[e.detail]; }
   const std::vector<std::string>& nodes() const { return nodes_; }
   void Add(TraceEvent event) { events_.push_back(std::move(event)); }
+  // Room for `n` events: a growing vector of a million-card job's events would hold up to twice
+  // what it needs, plus the old copy while it moves.
+  void Reserve(size_t n) { events_.reserve(n); }
   const std::vector<TraceEvent>& events() const { return events_; }
   std::vector<TraceEvent>& mutable_events() { return events_; }
 
  private:
   std::vector<std::string> nodes_;
+  std::vector<std::string> details_{std::string()};
   std::vector<TraceEvent> events_;
 };
 

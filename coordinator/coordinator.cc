@@ -34,7 +34,7 @@ v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEven
   ev.set_node(trace.nodes()[e.node]);
   ev.set_attempt(e.attempt);
   ev.set_exit_code(e.exit_code);
-  ev.set_detail(e.detail);
+  ev.set_detail(trace.detail(e));
   ev.set_wall_us(e.wall_us);
   return ev;
 }
@@ -408,8 +408,8 @@ void Coordinator::SendLog(const CardRecord& rec, LogOutbox& outbox) {
       outbox.Push(std::move(chunk));
     }
   };
-  send("stdout", rec.stdout_text);
-  send("stderr", rec.stderr_text);
+  send("stdout", rec.out().stdout_text);
+  send("stderr", rec.out().stderr_text);
   outbox.Close(grpc::Status::OK);
 }
 
