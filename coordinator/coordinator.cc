@@ -54,7 +54,27 @@ void Coordinator::AddEvent(JobEventOutbox& outbox, v1::JobEvent ev) {
 Coordinator::Coordinator(asio::io_context& loop, CoordinatorConfig config, JobStore& store)
     : loop_(loop), config_(config), store_(store), lease_timer_(loop), publish_timer_(loop) {}
 
-void Coordinator::Start() { CheckLeases(); }
+namespace {
+thread_local bool owns_state = false;
+}  // namespace
+
+Coordinator::Owner::Owner(Coordinator& c) : lock_(c.state_mu_) { owns_state = true; }
+Coordinator::Owner::~Owner() { owns_state = false; }
+
+bool Coordinator::TryRunHere(const std::function<void()>& f) {
+  if (owns_state) return false;
+  std::unique_lock<std::mutex> lock(state_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  owns_state = true;
+  f();
+  owns_state = false;
+  return true;
+}
+
+void Coordinator::Start() {
+  Owner owner(*this);
+  CheckLeases();
+}
 
 void Coordinator::CheckLeases() {
   const auto now = std::chrono::steady_clock::now();
@@ -71,7 +91,9 @@ void Coordinator::CheckLeases() {
   }
   lease_timer_.expires_after(config_.heartbeat);
   lease_timer_.async_wait([this](const std::error_code& ec) {
-    if (!ec) CheckLeases();
+    if (ec) return;
+    Owner owner(*this);
+    CheckLeases();
   });
 }
 
@@ -240,8 +262,10 @@ void Coordinator::SchedulePublish(Job& job) {
   publish_armed_ = true;
   publish_timer_.expires_after(kPublishLinger);
   publish_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec) return;
+    Owner owner(*this);
     publish_armed_ = false;
-    if (!ec) PublishDue();
+    PublishDue();
   });
 }
 

@@ -1,14 +1,19 @@
-// The coordinator's state, owned by its one event loop: jobs (one SchedulerCore each), connected
-// workers, stacks waiting for placement, watchers. gRPC reactors decode and validate, then post
-// calls onto the loop; every method here runs on the loop thread, so nothing here takes a lock.
+// The coordinator's state: jobs (one SchedulerCore each), connected workers, stacks waiting for
+// placement, watchers. It has one owner at a time, never two: normally the event loop (gRPC
+// reactors decode and validate, then Post() onto it), but a worker's message is applied at once
+// by the gRPC thread that read it when the state is free (TryRunHere): on this VM each hand-off
+// to the loop thread costs a wake-up of ~20 us on the path of every cross-node release.
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +54,18 @@ class Coordinator {
   Coordinator(asio::io_context& loop, CoordinatorConfig config, JobStore& store);
   void Start();  // starts the lease timer
 
+  // Runs `f` on the loop thread, owning the state.
+  template <typename F>
+  void Post(F f) {
+    asio::post(loop_, [this, f = std::move(f)]() mutable {
+      Owner owner(*this);
+      f();
+    });
+  }
+  // Runs `f` here and now, owning the state, if nobody owns it (and this thread does not already);
+  // false otherwise, and `f` did not run. Never blocks: a gRPC thread must not wait on the loop.
+  bool TryRunHere(const std::function<void()>& f);
+
   // Client side. Errors are grpc::Status with a message for people.
   grpc::Status Submit(std::shared_ptr<const JobSpec> spec, const v1::SubmitJobRequest& req,
                       v1::SubmitJobResponse* resp);
@@ -69,6 +86,18 @@ class Coordinator {
   void WorkerGone(const std::shared_ptr<WorkerLink>& worker, const std::string& why);
 
  private:
+  // Owns the state for its lifetime (blocking until it is free); marks this thread as the owner.
+  class Owner {
+   public:
+    explicit Owner(Coordinator& c);
+    ~Owner();
+    Owner(const Owner&) = delete;
+    Owner& operator=(const Owner&) = delete;
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+  };
+
   struct LogWaiter {
     CardRef card;
     std::shared_ptr<LogOutbox> outbox;
@@ -119,6 +148,7 @@ class Coordinator {
   std::deque<PendingPlacement> pending_;
   uint64_t next_epoch_ = 1;
   uint64_t next_job_ = 1;
+  std::mutex state_mu_;  // held by whoever owns the state (see the top of this file)
   asio::steady_timer lease_timer_;
   asio::steady_timer publish_timer_;
   bool publish_armed_ = false;

@@ -32,10 +32,10 @@ bool Reject(const grpc::CallbackServerContext& ctx, const std::string& token, Re
 // Unary calls: authenticate, then run `work` on the loop and finish with its status.
 template <typename Work>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::string& token,
-                                asio::io_context& loop, Work work) {
+                                Coordinator& coordinator, Work work) {
   auto* reactor = ctx->DefaultReactor();
   if (Reject(*ctx, token, reactor)) return reactor;
-  asio::post(loop, [reactor, work = std::move(work)]() mutable { reactor->Finish(work()); });
+  coordinator.Post([reactor, work = std::move(work)]() mutable { reactor->Finish(work()); });
   return reactor;
 }
 
@@ -122,15 +122,14 @@ grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
     return reactor;
   }
   auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
-  asio::post(loop_, [this, reactor, req, resp, spec] {
-    reactor->Finish(coordinator_.Submit(spec, *req, resp));
-  });
+  coordinator_.Post(
+      [this, reactor, req, resp, spec] { reactor->Finish(coordinator_.Submit(spec, *req, resp)); });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                           v1::GetJobResponse* resp) {
-  return Unary(ctx, token_, loop_, [this, req, resp] {
+  return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     grpc::Status s = coordinator_.GetJob(req->job(), resp->mutable_job());
     resp->set_lamport(coordinator_.clock().Tick());
@@ -140,7 +139,7 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
 
 grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
                                              const v1::JobRef* req, v1::CancelJobResponse* resp) {
-  return Unary(ctx, token_, loop_, [this, req, resp] {
+  return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     return coordinator_.Cancel(req->job(), resp);
   });
@@ -149,7 +148,7 @@ grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
                                             const v1::ListJobsRequest* req,
                                             v1::ListJobsResponse* resp) {
-  return Unary(ctx, token_, loop_, [this, req, resp] {
+  return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListJobs(resp);
     return grpc::Status::OK;
@@ -159,7 +158,7 @@ grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
                                                const v1::ListWorkersRequest* req,
                                                v1::ListWorkersResponse* resp) {
-  return Unary(ctx, token_, loop_, [this, req, resp] {
+  return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListWorkers(resp);
     return grpc::Status::OK;
@@ -170,7 +169,7 @@ grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackSer
                                                                const v1::WatchJobRequest* req) {
   auto* writer = new OutboxWriter<v1::JobEventBatch>();
   if (Reject(*ctx, token_, writer)) return writer;
-  asio::post(loop_, [this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
+  coordinator_.Post([this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
                      lamport = req->lamport()] {
     coordinator_.clock().Receive(lamport);
     grpc::Status s = coordinator_.Watch(job, from, out);
@@ -183,7 +182,7 @@ grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerCon
                                                          const v1::ReadLogRequest* req) {
   auto* writer = new OutboxWriter<v1::LogChunk>();
   if (Reject(*ctx, token_, writer)) return writer;
-  asio::post(loop_, [this, out = writer->outbox(), req = *req] {
+  coordinator_.Post([this, out = writer->outbox(), req = *req] {
     grpc::Status s = coordinator_.ReadLog(req, out);
     if (!s.ok()) out->Close(s);
   });
@@ -194,7 +193,7 @@ grpc::ServerWriteReactor<v1::TraceChunk>* Service::GetTrace(grpc::CallbackServer
                                                             const v1::JobRef* req) {
   auto* writer = new OutboxWriter<v1::TraceChunk>();
   if (Reject(*ctx, token_, writer)) return writer;
-  asio::post(loop_, [this, out = writer->outbox(), job = req->job(), lamport = req->lamport()] {
+  coordinator_.Post([this, out = writer->outbox(), job = req->job(), lamport = req->lamport()] {
     coordinator_.clock().Receive(lamport);
     std::string json;
     grpc::Status s = coordinator_.RenderTrace(job, &json);

@@ -49,20 +49,32 @@ void SessionReactor::OnReadDone(bool ok) {
       return;
     }
     hello_seen_ = true;
-    asio::post(loop_, [side = loop_side_, &c = coordinator_, msg, peer = peer_, out = outbox_] {
+    Deliver([side = loop_side_, &c = coordinator_, msg, peer = peer_, out = outbox_] {
       side->link = c.WorkerHello(msg->hello(), peer, out);
     });
   } else {
-    asio::post(loop_, [side = loop_side_, &c = coordinator_, msg] {
+    Deliver([side = loop_side_, &c = coordinator_, msg] {
       if (side->link) c.WorkerMessage(side->link, *msg);
     });
   }
   StartRead(&in_);
 }
 
+void SessionReactor::Deliver(std::function<void()> apply) {
+  // In stream order: at once only if nothing this session posted earlier is still waiting.
+  if (loop_side_->posted.load(std::memory_order_acquire) == 0 && coordinator_.TryRunHere(apply)) {
+    return;
+  }
+  loop_side_->posted.fetch_add(1, std::memory_order_relaxed);
+  coordinator_.Post([side = loop_side_, apply = std::move(apply)] {
+    apply();
+    side->posted.fetch_sub(1, std::memory_order_release);
+  });
+}
+
 void SessionReactor::OnDone() {
   outbox_->Detach();
-  asio::post(loop_, [side = loop_side_, &c = coordinator_] {
+  Deliver([side = loop_side_, &c = coordinator_] {
     if (side->link) c.WorkerGone(side->link, "disconnected");
   });
   delete this;

@@ -5,6 +5,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -44,9 +45,14 @@ class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::Coo
   void OnDone() override;
 
  private:
-  // Touched only on the loop thread.
+  // Applies a message (or the end of the stream) to the coordinator's state: here if the state is
+  // free, else on the loop; always in the order the stream delivered them.
+  void Deliver(std::function<void()> apply);
+
+  // Touched only by the state's owner, except the count of applications still posted.
   struct LoopSide {
     std::shared_ptr<WorkerLink> link;
+    std::atomic<int> posted{0};
   };
 
   asio::io_context& loop_;
