@@ -84,6 +84,7 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
       drain_timer_(io),
       close_timer_(io),
       welcome_timer_(io),
+      linger_timer_(io),
       signals_(io) {
   StackHost::Upward up;
   up.started = [this](const std::string& job, const CardStartedMsg& m) { OnCardStarted(job, m); };
@@ -195,6 +196,8 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   heartbeat_timer_.cancel();
   close_timer_.cancel();
   welcome_timer_.cancel();
+  linger_timer_.cancel();
+  linger_armed_ = false;
   batch_.Clear();
   if (stopping_) {
     Finalize();
@@ -392,7 +395,14 @@ void Worker::OnCardStarted(const std::string& job, const CardStartedMsg& m) {
   spdlog::debug("started {} {}.{} (attempt {}, try {}, lamport {})", job, m.card.stack, m.card.card,
                 m.attempt, m.try_no, m.lamport);
   wire::ToProto(job, m, batch_.add_started());
-  ScheduleFlush();
+  // A lone card's start leaves at once: on this VM the small message also wakes the coordinator's
+  // threads ahead of the card's finish (chain_hop p50 ~167 us with, ~190 us without). Under load
+  // (other cards running) starts ride along with the next finish instead.
+  if (running_cards_ > 1) {
+    ScheduleLateFlush();
+  } else {
+    ScheduleFlush();
+  }
 }
 
 void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
@@ -468,6 +478,26 @@ void Worker::ScheduleFlush() {
   asio::post(io_, [this] { Flush(); });
 }
 
+void Worker::ScheduleLateFlush() {
+  if (flush_posted_ || linger_armed_ || late_check_posted_) return;
+  late_check_posted_ = true;
+  // A built-in's finish follows its start within two turns of the loop: look again after those,
+  // and start the linger timer only if the start is still waiting alone.
+  asio::post(io_, [this] {
+    asio::post(io_, [this] {
+      late_check_posted_ = false;
+      if (flush_posted_ || linger_armed_ || !HasEvents(batch_)) return;
+      linger_armed_ = true;
+      linger_timer_.expires_after(kStartedLinger);
+      linger_timer_.async_wait([this](const std::error_code& ec) {
+        if (ec) return;
+        linger_armed_ = false;
+        Flush();
+      });
+    });
+  });
+}
+
 void Worker::Flush() {
   flush_posted_ = false;
   if (!connected()) {
@@ -539,6 +569,8 @@ void Worker::Stop(int exit_code) {
   drain_timer_.cancel();
   close_timer_.cancel();
   welcome_timer_.cancel();
+  linger_timer_.cancel();
+  linger_armed_ = false;
   if (session_) {
     session_->Cancel();  // OnSessionDone finalizes
   } else {

@@ -96,6 +96,11 @@ class Worker {
   void ArmHeartbeat();
   void QueueHeartbeat();
   void ScheduleFlush();
+  // For events nobody waits on (a card started while others run): they ride along with the next
+  // flush, or leave after kStartedLinger. Halves the messages of a busy worker; a finish is never
+  // delayed.
+  void ScheduleLateFlush();
+  static constexpr std::chrono::milliseconds kStartedLinger{2};
   void Flush();
 
   void CheckDrained();
@@ -132,12 +137,15 @@ class Worker {
   size_t running_cards_ = 0;
   v1::WorkerMessage batch_;  // events waiting for the next flush
   bool flush_posted_ = false;
+  bool linger_armed_ = false;
+  bool late_check_posted_ = false;
 
   asio::steady_timer heartbeat_timer_;
   asio::steady_timer reconnect_timer_;
   asio::steady_timer drain_timer_;
   asio::steady_timer close_timer_;
   asio::steady_timer welcome_timer_;
+  asio::steady_timer linger_timer_;
   int failed_connects_ = 0;  // since the last welcome
   asio::signal_set signals_;
   int signals_seen_ = 0;
