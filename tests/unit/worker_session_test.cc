@@ -368,3 +368,29 @@ TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
 
 }  // namespace
 }  // namespace hollerith::testing
+
+namespace hollerith::testing {
+namespace {
+
+// Under load a card's start rides along with the next message, but never waits for its card to
+// finish: both starts arrive while both cards (10 s sleeps) are still running.
+TEST(WorkerSession, StartsUnderLoadArriveWhileTheCardsRun) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(1, 60'000, 10);
+    *reply.add_assignments() = MakeAssignment("job-s", 0, 1, {Sleep("a", 10'000)}, 11);
+    *reply.add_assignments() = MakeAssignment("job-s", 1, 1, {Sleep("b", 10'000)}, 11);
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(
+      fake.WaitFor([](const Logs& l) { return CountStarted(l, 0) == 2; }, std::chrono::seconds(5)))
+      << "a start waited for its card to finish";
+  Events e = Collect(fake.sessions()[0]);
+  EXPECT_TRUE(e.finished.empty());
+}
+
+}  // namespace
+}  // namespace hollerith::testing
