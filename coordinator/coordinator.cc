@@ -278,10 +278,10 @@ void Coordinator::PublishDue() {
   }
 }
 
-v1::StackStatus Coordinator::StackStatusOf(const Job& job, uint32_t s) const {
+void Coordinator::StackStatusOf(const Job& job, uint32_t s, v1::StackStatus* out) const {
   const SchedulerCore& core = *job.core;
   const StackSpec& stack = core.job().stacks[s];
-  v1::StackStatus st;
+  v1::StackStatus& st = *out;
   st.set_name(stack.is_combine ? std::string(kCombineName) : stack.id);
   const auto& counts = core.counts(s);
   const uint32_t done = static_cast<uint32_t>(counts.succeeded);
@@ -297,7 +297,6 @@ v1::StackStatus Coordinator::StackStatusOf(const Job& job, uint32_t s) const {
                : running                      ? "running"
                : waiting != job.waiting.end() ? "unplaced"
                                               : "waiting");
-  return st;
 }
 
 void Coordinator::FillStatus(const Job& job, bool with_details, v1::JobStatus* out) const {
@@ -313,7 +312,7 @@ void Coordinator::FillStatus(const Job& job, bool with_details, v1::JobStatus* o
   out->set_cards_done(done);
   out->set_cards_total(static_cast<uint32_t>(spec.card_count()));
   if (!with_details) return;
-  for (uint32_t s = 0; s < spec.stacks.size(); ++s) *out->add_stacks() = StackStatusOf(job, s);
+  for (uint32_t s = 0; s < spec.stacks.size(); ++s) StackStatusOf(job, s, out->add_stacks());
   if (spec.card_count() <= kResultJsonCardLimit) {
     nlohmann::json doc = ResultDocument(core);
     doc["job_id"] = job.id;
@@ -373,7 +372,7 @@ grpc::Status Coordinator::Watch(const std::string& name, uint64_t from_lamport,
     if (events[i].lamport <= from_lamport) continue;
     v1::JobEvent ev = ToJobEvent(job->core->job(), job->core->trace(), events[i]);
     if (events[i].kind != EventKind::kJobSubmitted && events[i].kind != EventKind::kJobFinished) {
-      *ev.mutable_stack_status() = StackStatusOf(*job, events[i].card.stack);
+      StackStatusOf(*job, events[i].card.stack, ev.mutable_stack_status());
     }
     ev.set_job_state(JobStateName(job->core->state()));
     AddEvent(*outbox, std::move(ev));
@@ -393,10 +392,11 @@ void Coordinator::Publish(Job& job) {
     for (size_t i = job.published; i < events.size(); ++i) {
       v1::JobEvent ev = ToJobEvent(job.core->job(), job.core->trace(), events[i]);
       if (events[i].kind != EventKind::kJobSubmitted && events[i].kind != EventKind::kJobFinished) {
-        *ev.mutable_stack_status() = StackStatusOf(job, events[i].card.stack);
+        StackStatusOf(job, events[i].card.stack, ev.mutable_stack_status());
       }
       ev.set_job_state(JobStateName(job.core->state()));
-      for (auto& w : job.watchers) AddEvent(*w, ev);
+      for (size_t k = 0; k + 1 < job.watchers.size(); ++k) AddEvent(*job.watchers[k], ev);
+      AddEvent(*job.watchers.back(), std::move(ev));  // most jobs have one watcher: no copy
     }
   }
   job.published = events.size();

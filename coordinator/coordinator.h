@@ -132,7 +132,8 @@ class Coordinator {
   void PublishDue();
   void Publish(Job& job);
   void FillStatus(const Job& job, bool with_details, v1::JobStatus* out) const;
-  v1::StackStatus StackStatusOf(const Job& job, uint32_t stack) const;
+  // Fills `out` in place (events carry one each: no temporary and copy per event).
+  void StackStatusOf(const Job& job, uint32_t stack, v1::StackStatus* out) const;
   void CheckLeases();
   void SendLog(const CardRecord& rec, LogOutbox& outbox);
   void AddEvent(JobEventOutbox& outbox, v1::JobEvent ev);
