@@ -325,6 +325,27 @@ def spec_million(stacks, cards):
 
 # ----------------------------------------------------------------------------- statistics
 
+def cpu_idle_fraction(window_s):
+    """Share of all CPUs' time spent idle over `window_s` seconds (from /proc/stat)."""
+    def read():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+    idle0, total0 = read()
+    time.sleep(window_s)
+    idle1, total1 = read()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def settle(max_s=10.0):
+    """Before every measured run (either system): wait until the machine is quiet again, e.g.
+    until a peer's worker processes from the previous run have really exited, so one system's
+    teardown is not measured as the next one's slowness."""
+    deadline = time.monotonic() + max_s
+    while time.monotonic() < deadline and cpu_idle_fraction(0.2) < 0.9:
+        pass
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
@@ -978,6 +999,8 @@ def main(argv):
                     order.reverse()  # alternate who goes first
                 for name in order:
                     log(f"[rep {rep + 1}/{args.reps}] {w} on {name} {sizes[w]}")
+                    if not args.smoke:
+                        settle()
                     t0 = time.monotonic()
                     try:
                         r = systems[name].run(w, sizes[w])

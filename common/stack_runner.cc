@@ -1,5 +1,8 @@
 #include "common/stack_runner.h"
 
+#include <algorithm>
+#include <utility>
+
 #include <asio/post.hpp>
 #include <fstream>
 
@@ -32,18 +35,16 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
       workspace_(std::move(workspace)),
       callbacks_(std::move(callbacks)),
       pending_(spec_->cards.size()) {
-  dependency_counts_.reserve(spec_->cards.size());
   for (uint32_t c = 0; c < spec_->cards.size(); ++c) {
-    std::vector<CardRef> deps = spec_->cards[c].after;
+    std::vector<CardRef>& deps = pending_[c].deps;
+    deps = spec_->cards[c].after;
     for (const auto& in : spec_->cards[c].inputs) deps.push_back(in.from);
     std::erase_if(deps, [&](CardRef d) { return d.stack == assign_.stack; });
     std::sort(deps.begin(), deps.end());
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
-    dependency_counts_.push_back(static_cast<uint32_t>(deps.size()));
+    pending_[c].released.assign(deps.size(), false);
   }
 }
-
-uint32_t StackRunner::DependencyCount(uint32_t card) const { return dependency_counts_[card]; }
 
 void StackRunner::Start() { Advance(); }
 
@@ -64,12 +65,13 @@ Status StackRunner::EnsureWorkspace() {
 void StackRunner::OnRelease(const ReleaseMsg& msg) {
   if (msg.attempt != assign_.attempt || msg.to.card >= pending_.size()) return;
   Pending& p = pending_[msg.to.card];
-  if (std::find(p.released_from.begin(), p.released_from.end(), msg.from) !=
-      p.released_from.end()) {
-    return;  // duplicate delivery
-  }
-  p.released_from.push_back(msg.from);
-  p.vc.Merge(msg.vc);
+  auto it = std::lower_bound(p.deps.begin(), p.deps.end(), msg.from);
+  if (it == p.deps.end() || *it != msg.from) return;  // not a dependency of this card
+  const size_t i = static_cast<size_t>(it - p.deps.begin());
+  if (p.released[i]) return;  // duplicate delivery
+  p.released[i] = true;
+  ++p.released_count;
+  p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
   for (const auto& [path, digest] : msg.outputs)
     p.digests.emplace_back(DigestKey(msg.from, path), digest);
   if (!busy_ && msg.to.card == next_card_) Advance();
@@ -114,7 +116,7 @@ void StackRunner::Advance() {
     End();
     return;
   }
-  if (pending_[next_card_].released_from.size() < DependencyCount(next_card_)) return;  // waits
+  if (!pending_[next_card_].ready()) return;  // waits for releases
   try_no_ = 1;
   BeginCard(next_card_);
 }
@@ -196,7 +198,9 @@ void StackRunner::Launch(uint32_t card) {
       return;
     }
   }
-  vc_.Merge(pending_[card].vc);
+  if (!pending_[card].clocks.empty()) {
+    vc_.Merge(VectorClock(std::exchange(pending_[card].clocks, {})));  // sorts and merges once
+  }
   vc_.Tick(assign_.stack);
   CardStartedMsg started{{assign_.stack, card}, assign_.attempt, try_no_, env_.node, vc_,
                          env_.clock.Tick(),     WallMicros()};
