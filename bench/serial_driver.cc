@@ -1,5 +1,5 @@
-// hollerith-serial-driver: the client side of bench/run_bench.py, in C++ so that what is measured is
-// the system and not the start-up of a CLI process per job. One gRPC channel for the whole run.
+// hollerith-serial-driver: the client side of bench/run_bench.py, in C++ so that what is measured
+// is the system and not the start-up of a CLI process per job. One gRPC channel for the whole run.
 //
 //   serial --jobs N        submit N one-card noop jobs one after the other, each awaited (watch
 //                          stream until job_finished) before the next; per-job latencies
@@ -150,12 +150,8 @@ int Serial(Client& client, int jobs, int warmup) {
     submit.push_back(r.submit_us);
   }
   const double wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  json out = {{"ok", true},
-              {"jobs", jobs},
-              {"warmup", warmup},
-              {"wall_s", wall_s},
-              {"job", Summary(total)},
-              {"submit", Summary(submit)}};
+  json out = {{"ok", true},       {"jobs", jobs},          {"warmup", warmup},
+              {"wall_s", wall_s}, {"job", Summary(total)}, {"submit", Summary(submit)}};
   std::cout << out.dump() << std::endl;
   return 0;
 }
