@@ -56,9 +56,14 @@ size_t RemoteProgress::StackIndex(const std::string& name) {
 
 void RemoteProgress::Apply(const v1::JobEvent& event) {
   if (event.kind() == "card_skipped") ++progress_.skipped;
+  // The coordinator puts a stack's status on its last event of a batch only.
   const v1::StackStatus& s = event.stack_status();
+  const std::string& name = s.name().empty() ? event.stack() : s.name();
+  if (name.empty()) return;
+  const size_t i = StackIndex(name);
+  StackTimes& t = times_[i];
+  if (event.kind() == "card_started" && t.start_us == 0) t.start_us = event.wall_us();
   if (s.name().empty()) return;
-  const size_t i = StackIndex(s.name());
   // Totals change by this stack's difference only: constant work per event.
   const StackProgress& before = progress_.stacks[i];
   progress_.cards_done -= std::min(progress_.cards_done, before.done);
@@ -69,8 +74,6 @@ void RemoteProgress::Apply(const v1::JobEvent& event) {
   progress_.cards_done += after.done;
   progress_.cards_total += after.total;
   if (after.state == "failed") ++progress_.failed;
-  StackTimes& t = times_[i];
-  if (event.kind() == "card_started" && t.start_us == 0) t.start_us = event.wall_us();
   t.end_us = Ended(s.state()) ? event.wall_us() : 0;
 }
 

@@ -367,16 +367,8 @@ grpc::Status Coordinator::Watch(const std::string& name, uint64_t from_lamport,
   grpc::Status error;
   Job* job = Resolve(name, &error);
   if (!job) return error;
-  const auto& events = job->core->trace().events();
-  for (size_t i = 0; i < job->published && i < events.size(); ++i) {
-    if (events[i].lamport <= from_lamport) continue;
-    v1::JobEvent ev = ToJobEvent(job->core->job(), job->core->trace(), events[i]);
-    if (events[i].kind != EventKind::kJobSubmitted && events[i].kind != EventKind::kJobFinished) {
-      StackStatusOf(*job, events[i].card.stack, ev.mutable_stack_status());
-    }
-    ev.set_job_state(JobStateName(job->core->state()));
-    AddEvent(*outbox, std::move(ev));
-  }
+  const size_t end = std::min(job->published, job->core->trace().events().size());
+  for (v1::JobEvent& ev : WatchEvents(*job, 0, end, from_lamport)) AddEvent(*outbox, std::move(ev));
   if (job->core->state() != JobState::kRunning) {
     outbox->Close(grpc::Status::OK);
   } else {
@@ -385,16 +377,41 @@ grpc::Status Coordinator::Watch(const std::string& name, uint64_t from_lamport,
   return grpc::Status::OK;
 }
 
+std::vector<v1::JobEvent> Coordinator::WatchEvents(const Job& job, size_t begin, size_t end,
+                                                   uint64_t after_lamport) const {
+  const auto& events = job.core->trace().events();
+  const std::string job_state = JobStateName(job.core->state());
+  std::vector<v1::JobEvent> out;
+  out.reserve(end - begin);
+  // A status is the stack's progress now, so only each stack's last event here carries one.
+  std::vector<bool> has_status(job.core->job().stacks.size(), false);
+  std::vector<size_t> status_on;  // indexes into `out`
+  for (size_t i = end; i-- > begin;) {
+    const TraceEvent& e = events[i];
+    if (e.kind == EventKind::kJobSubmitted || e.kind == EventKind::kJobFinished) continue;
+    if (e.lamport <= after_lamport || has_status[e.card.stack]) continue;
+    has_status[e.card.stack] = true;
+    status_on.push_back(i);
+  }
+  std::sort(status_on.begin(), status_on.end());
+  auto next_status = status_on.begin();
+  for (size_t i = begin; i < end; ++i) {
+    if (events[i].lamport <= after_lamport) continue;
+    v1::JobEvent& ev = out.emplace_back(ToJobEvent(job.core->job(), job.core->trace(), events[i]));
+    if (next_status != status_on.end() && *next_status == i) {
+      StackStatusOf(job, events[i].card.stack, ev.mutable_stack_status());
+      ++next_status;
+    }
+    ev.set_job_state(job_state);
+  }
+  return out;
+}
+
 void Coordinator::Publish(Job& job) {
   const auto& events = job.core->trace().events();
   std::erase_if(job.watchers, [](const auto& w) { return !w->attached(); });
   if (!job.watchers.empty()) {
-    for (size_t i = job.published; i < events.size(); ++i) {
-      v1::JobEvent ev = ToJobEvent(job.core->job(), job.core->trace(), events[i]);
-      if (events[i].kind != EventKind::kJobSubmitted && events[i].kind != EventKind::kJobFinished) {
-        StackStatusOf(job, events[i].card.stack, ev.mutable_stack_status());
-      }
-      ev.set_job_state(JobStateName(job.core->state()));
+    for (v1::JobEvent& ev : WatchEvents(job, job.published, events.size(), 0)) {
       for (size_t k = 0; k + 1 < job.watchers.size(); ++k) AddEvent(*job.watchers[k], ev);
       AddEvent(*job.watchers.back(), std::move(ev));  // most jobs have one watcher: no copy
     }

@@ -131,6 +131,11 @@ class Coordinator {
   void SchedulePublish(Job& job);
   void PublishDue();
   void Publish(Job& job);
+  // Watcher events for trace events [begin, end) after `after_lamport`. Each stack's status (its
+  // progress now) rides on its last event in the range only: a 100,000-card fan-out would
+  // otherwise build and send three identical statuses per card.
+  std::vector<v1::JobEvent> WatchEvents(const Job& job, size_t begin, size_t end,
+                                        uint64_t after_lamport) const;
   void FillStatus(const Job& job, bool with_details, v1::JobStatus* out) const;
   // Fills `out` in place (events carry one each: no temporary and copy per event).
   void StackStatusOf(const Job& job, uint32_t stack, v1::StackStatus* out) const;

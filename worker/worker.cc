@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 #include <csignal>
 #include <set>
+#include <string_view>
 #include <system_error>
 
 #include "proto/wire.h"
@@ -264,6 +265,16 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
     spdlog::warn("coordinator sent a message before its welcome; ignored");
     return;
   }
+  if (msg.assignments_size() > 0) {
+    // One line per message (up to 1,024 stacks), not per stack: a 100,000-stack job would write
+    // 50,000 log lines here, each a write(2) on the loop.
+    std::set<std::string_view> jobs;
+    for (const auto& a : msg.assignments()) jobs.insert(a.job_id());
+    spdlog::info("assigned {} stack{} of {}", msg.assignments_size(),
+                 msg.assignments_size() == 1 ? "" : "s",
+                 jobs.size() == 1 ? "job " + std::string(*jobs.begin())
+                                  : std::to_string(jobs.size()) + " jobs");
+  }
   for (const auto& a : msg.assignments()) ApplyAssignment(a);
   for (const auto& r : msg.releases()) {
     spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
@@ -336,9 +347,9 @@ void Worker::ApplyAssignment(const v1::Assignment& a) {
     RejectAssignment(a, spec.message());
     return;
   }
-  spdlog::info("assigned job {} stack {} ({}, {} cards, attempt {})", a.job_id(), a.stack(),
-               spec->is_combine ? std::string(kCombineName) : spec->id, spec->cards.size(),
-               a.attempt());
+  spdlog::debug("assigned job {} stack {} ({}, {} cards, attempt {})", a.job_id(), a.stack(),
+                spec->is_combine ? std::string(kCombineName) : spec->id, spec->cards.size(),
+                a.attempt());
   auto stack = std::make_shared<const StackSpec>(std::move(*spec));
   placed_[{a.job_id(), a.stack(), a.attempt()}] =
       Placed{generation_, false, host_->WorkspaceOf(a.job_id(), *stack, a.attempt())};
@@ -450,7 +461,9 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
 }
 
 void Worker::RemoveWorkspace(fs::path workspace) {
-  if (workspace.empty()) return;
+  std::error_code ec;
+  // A stack of built-ins never made one: no need to wake the housekeeping thread.
+  if (workspace.empty() || !fs::exists(workspace, ec)) return;
   housekeeping_.Submit([this, workspace = std::move(workspace)] { workspaces_.Retire(workspace); });
 }
 
