@@ -42,7 +42,7 @@ v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEven
 }  // namespace
 
 void Coordinator::AddEvent(JobEventOutbox& outbox, v1::JobEvent ev) {
-  constexpr int kEventsPerMessage = 4096;
+  constexpr int kEventsPerMessage = static_cast<int>(kEventsPerBatch);
   outbox.Batch(
       [&](v1::JobEventBatch& batch) {
         *batch.add_events() = std::move(ev);
@@ -250,10 +250,13 @@ void Coordinator::Drain(Job& job) {
 
 void Coordinator::SchedulePublish(Job& job) {
   if (job.core->state() != JobState::kRunning) {
-    job.publish_due = false;
     Publish(job);
     return;
   }
+  MarkPublishDue(job);
+}
+
+void Coordinator::MarkPublishDue(Job& job) {
   if (!job.publish_due) {
     job.publish_due = true;
     publish_due_.push_back(job.id);
@@ -367,13 +370,8 @@ grpc::Status Coordinator::Watch(const std::string& name, uint64_t from_lamport,
   grpc::Status error;
   Job* job = Resolve(name, &error);
   if (!job) return error;
-  const size_t end = std::min(job->published, job->core->trace().events().size());
-  for (v1::JobEvent& ev : WatchEvents(*job, 0, end, from_lamport)) AddEvent(*outbox, std::move(ev));
-  if (job->core->state() != JobState::kRunning) {
-    outbox->Close(grpc::Status::OK);
-  } else {
-    job->watchers.push_back(std::move(outbox));
-  }
+  job->watchers.push_back({std::move(outbox), 0, from_lamport});
+  Publish(*job);  // the history now (paced by the stream), the rest as it happens
   return grpc::Status::OK;
 }
 
@@ -407,16 +405,22 @@ std::vector<v1::JobEvent> Coordinator::WatchEvents(const Job& job, size_t begin,
   return out;
 }
 
-void Coordinator::Publish(Job& job) {
-  const auto& events = job.core->trace().events();
-  std::erase_if(job.watchers, [](const auto& w) { return !w->attached(); });
-  if (!job.watchers.empty()) {
-    for (v1::JobEvent& ev : WatchEvents(job, job.published, events.size(), 0)) {
-      for (size_t k = 0; k + 1 < job.watchers.size(); ++k) AddEvent(*job.watchers[k], ev);
-      AddEvent(*job.watchers.back(), std::move(ev));  // most jobs have one watcher: no copy
+bool Coordinator::Feed(const Job& job, Watcher& w) {
+  const size_t end = job.core->trace().events().size();
+  while (w.next < end && w.outbox->queued() < kWatcherQueuedBatches) {
+    const size_t stop = std::min(end, w.next + kEventsPerBatch);
+    for (v1::JobEvent& ev : WatchEvents(job, w.next, stop, w.after_lamport)) {
+      AddEvent(*w.outbox, std::move(ev));
     }
+    w.next = stop;
   }
-  job.published = events.size();
+  return w.next >= end;
+}
+
+void Coordinator::Publish(Job& job) {
+  std::erase_if(job.watchers, [](const Watcher& w) { return !w.outbox->attached(); });
+  bool lagging = false;
+  for (Watcher& w : job.watchers) lagging |= !Feed(job, w);
   if (!job.log_waiters.empty()) {
     std::vector<LogWaiter> still;
     for (auto& waiter : job.log_waiters) {
@@ -430,13 +434,18 @@ void Coordinator::Publish(Job& job) {
     job.log_waiters = std::move(still);
   }
   if (job.core->state() != JobState::kRunning) {
-    for (auto& w : job.watchers) w->Close(grpc::Status::OK);
-    job.watchers.clear();
+    // A stream ends once it has had every event; a lagging one is fed on by the timer.
+    std::erase_if(job.watchers, [&](Watcher& w) {
+      if (w.next < job.core->trace().events().size()) return false;
+      w.outbox->Close(grpc::Status::OK);
+      return true;
+    });
     for (auto& waiter : job.log_waiters) {
       SendLog(job.core->record(waiter.card), *waiter.outbox);
     }
     job.log_waiters.clear();
   }
+  if (lagging) MarkPublishDue(job);
 }
 
 void Coordinator::SendLog(const CardRecord& rec, LogOutbox& outbox) {

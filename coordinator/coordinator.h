@@ -98,6 +98,16 @@ class Coordinator {
     std::unique_lock<std::mutex> lock_;
   };
 
+  // A WatchJob stream: its own cursor into the job's trace, so a slow reader holds back only its
+  // own stream (at most kWatcherQueuedBatches batches queued) and never the coordinator's memory.
+  struct Watcher {
+    std::shared_ptr<JobEventOutbox> outbox;
+    size_t next = 0;             // next trace event to send
+    uint64_t after_lamport = 0;  // resume point: events at or before it are not sent
+  };
+  static constexpr size_t kWatcherQueuedBatches = 2;
+  static constexpr size_t kEventsPerBatch = 4096;
+
   struct LogWaiter {
     CardRef card;
     std::shared_ptr<LogOutbox> outbox;
@@ -108,8 +118,7 @@ class Coordinator {
     int64_t submitted_wall_us = 0;
     std::unique_ptr<SchedulerCore> core;
     std::map<uint32_t, std::string> waiting;  // stack -> why it is not placed
-    size_t published = 0;                     // trace events already sent to watchers
-    std::vector<std::shared_ptr<JobEventOutbox>> watchers;
+    std::vector<Watcher> watchers;
     std::vector<LogWaiter> log_waiters;
     bool publish_due = false;  // events wait for the publish timer
   };
@@ -129,6 +138,9 @@ class Coordinator {
   // (and everything before it) goes out at once.
   static constexpr std::chrono::milliseconds kPublishLinger{5};
   void SchedulePublish(Job& job);
+  void MarkPublishDue(Job& job);
+  // Sends `w` what it has not had yet, as far as its queue allows; true once it has everything.
+  bool Feed(const Job& job, Watcher& w);
   void PublishDue();
   void Publish(Job& job);
   // Watcher events for trace events [begin, end) after `after_lamport`. Each stack's status (its
