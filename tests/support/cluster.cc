@@ -6,7 +6,6 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 namespace hollerith::testing {
 
@@ -18,7 +17,7 @@ TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
                                    "--data-dir",
                                    dir_.path() + "/coordinator",
                                    "--log-level",
-                                   "warn",
+                                   "info",  // WaitForWorkers follows its worker lines
                                    "--heartbeat-ms",
                                    "200"};
   argv.insert(argv.end(), coordinator_flags.begin(), coordinator_flags.end());
@@ -64,27 +63,61 @@ void TestCluster::KillWorker(const std::string& name, int sig) {
   workers_.erase(it);
 }
 
+namespace {
+
+// The worker named in a coordinator log line "... worker NAME connected from ..." or
+// "... worker NAME (epoch E) gone: ...", with `connected` telling which; "" for other lines.
+std::string WorkerEvent(const std::string& line, bool* connected) {
+  const size_t at = line.find("] worker ");
+  if (at == std::string::npos) return "";
+  std::istringstream words(line.substr(at + 9));
+  std::string name, what;
+  words >> name >> what;
+  if (what == "connected") {
+    *connected = true;
+    return name;
+  }
+  if (what == "(epoch" && line.find(") gone: ") != std::string::npos) {
+    *connected = false;
+    return name;
+  }
+  return "";
+}
+
+}  // namespace
+
 bool TestCluster::WaitForWorkers(const std::vector<std::string>& names,
                                  std::chrono::milliseconds timeout) {
   const std::set<std::string> want(names.begin(), names.end());
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    // Each `hollerith workers` call is a round trip to the coordinator: a bounded poll of its
-    // state.
-    CommandResult r = Cli({"workers"}, std::chrono::seconds(10));
-    std::set<std::string> have;
-    std::istringstream lines(r.out);
-    std::string line;
-    std::getline(lines, line);  // header
-    while (std::getline(lines, line)) {
-      std::istringstream words(line);
-      std::string name;
-      if (words >> name) have.insert(name);
-    }
-    if (have == want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Follow the coordinator's log (connect and gone events) until it has exactly these workers...
+  if (connected_ != want) {
+    const bool seen = coordinator_->WaitForLogLine(
+        [&](const std::string& line) {
+          bool connected = false;
+          const std::string name = WorkerEvent(line, &connected);
+          if (name.empty()) return false;
+          if (connected) {
+            connected_.insert(name);
+          } else {
+            connected_.erase(name);
+          }
+          return connected_ == want;
+        },
+        timeout);
+    if (!seen) return false;
   }
-  return false;
+  // ...then ask it, the way users do.
+  CommandResult r = Cli({"workers"}, std::chrono::seconds(10));
+  std::set<std::string> have;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (words >> name) have.insert(name);
+  }
+  return have == want;
 }
 
 CommandResult TestCluster::Cli(const std::vector<std::string>& args,

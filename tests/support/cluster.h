@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ class TestCluster {
 
   void StartWorker(const WorkerSpec& worker);
   void KillWorker(const std::string& name, int sig);
-  // Waits (with a deadline) until `hollerith workers` lists exactly these names.
+  // Waits (with a deadline) until the coordinator has logged that exactly these workers are
+  // connected, then checks that `hollerith workers` lists exactly these names.
   bool WaitForWorkers(const std::vector<std::string>& names,
                       std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Runs the CLI against this cluster.
@@ -41,6 +43,7 @@ class TestCluster {
   std::map<std::string, std::unique_ptr<Daemon>> workers_;
   std::string address_;
   std::string token_file_;
+  std::set<std::string> connected_;  // per the coordinator's log, as far as read
 };
 
 }  // namespace hollerith::testing

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,6 +140,38 @@ std::string Daemon::WaitForLine(const std::string& prefix, std::chrono::millisec
     if (n <= 0) return "";
     buffer_.append(buf, static_cast<size_t>(n));
   }
+}
+
+bool Daemon::WaitForLogLine(const std::function<bool(const std::string& line)>& match,
+                            std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  // Watch before reading, so a line written in between still wakes us.
+  const int notify = inotify_init1(IN_CLOEXEC);
+  if (notify < 0 || inotify_add_watch(notify, stderr_path_.c_str(), IN_MODIFY) < 0) {
+    if (notify >= 0) close(notify);
+    throw std::runtime_error("inotify on " + stderr_path_);
+  }
+  bool found = false;
+  while (!found) {
+    std::ifstream log(stderr_path_, std::ios::binary);
+    log.seekg(static_cast<std::streamoff>(stderr_offset_));
+    std::string line;
+    // Complete lines only: a line still being written is read again next time.
+    while (!found && std::getline(log, line) && !log.eof()) {
+      stderr_offset_ += line.size() + 1;
+      found = match(line);
+    }
+    if (found) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{notify, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      if (read(notify, events, sizeof events) < 0) break;
+    }
+  }
+  close(notify);
+  return found;
 }
 
 void Daemon::Signal(int sig) {

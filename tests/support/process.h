@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ class Daemon {
   // deadline or if the process exits first.
   std::string WaitForLine(const std::string& prefix,
                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Reads the daemon's stderr (its log) line by line, from where the last call stopped, until
+  // `match` returns true for a line; false at the deadline. Waits for new output with inotify.
+  bool WaitForLogLine(const std::function<bool(const std::string& line)>& match,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void Signal(int sig);
   // Waits for exit (after a signal); returns the exit code, -1 if killed by a signal or timed out.
   int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(20));
@@ -44,6 +49,7 @@ class Daemon {
   int out_fd_ = -1;
   std::string buffer_;
   std::string stderr_path_;
+  size_t stderr_offset_ = 0;  // log bytes WaitForLogLine has already looked at
   bool reaped_ = false;
 };
 

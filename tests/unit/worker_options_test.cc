@@ -60,7 +60,7 @@ TEST(WorkerLabels, RejectsMissingKeyOrValue) {
 TEST_F(WorkerOptionsTest, DefaultsAndToken) {
   auto p = Parse({"--token-file", token_file_, "--name", "node-7"});
   ASSERT_TRUE(p.options.has_value());
-  EXPECT_EQ(p.options->coordinator, "127.0.0.1:7070");
+  EXPECT_EQ(p.options->coordinator, kDefaultCoordinator);  // loopback, the documented default
   EXPECT_EQ(p.options->name, "node-7");
   EXPECT_EQ(p.options->work_dir, "/tmp/hollerith-worker-node-7");
   EXPECT_GE(p.options->slots, 1u);
