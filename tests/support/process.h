@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace hollerith::testing {
 
 struct CommandResult {
@@ -51,18 +53,6 @@ class Daemon {
   std::string stderr_path_;
   size_t stderr_offset_ = 0;  // log bytes WaitForLogLine has already looked at
   bool reaped_ = false;
-};
-
-// A fresh temporary directory, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
 };
 
 }  // namespace hollerith::testing

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace hollerith {
 namespace {
 
@@ -29,15 +31,7 @@ void WriteFile(const fs::path& path, const std::string& content) {
 
 class ArtifactStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/hollerith-cas-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { dir_ = temp_.path(); }
   // Everything in the store other than blobs (e.g. leftover temporary files).
   std::vector<fs::path> StoreFiles() const {
     std::vector<fs::path> files;
@@ -47,6 +41,7 @@ class ArtifactStoreTest : public ::testing::Test {
     return files;
   }
 
+  testing::TempDir temp_;
   fs::path dir_;
 };
 

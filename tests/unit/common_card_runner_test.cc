@@ -15,6 +15,8 @@
 #include <optional>
 #include <sstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace hollerith {
 namespace {
 
@@ -51,14 +53,8 @@ bool ExitsWithin(pid_t pid, milliseconds within) {
 class CardRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/hollerith-runner-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    workspace_ = fs::canonical(tmpl);
+    workspace_ = fs::canonical(dir_.path());
     launch_.workspace = workspace_;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(workspace_, ec);
   }
 
   // Runs the io_context until `done` fired for this card (or the deadline passed).
@@ -81,6 +77,7 @@ class CardRunnerTest : public ::testing::Test {
 
   asio::io_context io_;
   ProcessCardRunner runner_{io_};
+  testing::TempDir dir_;
   fs::path workspace_;
   CardLaunch launch_;
 };

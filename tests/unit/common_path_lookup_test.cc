@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/support/scratch_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace hollerith {
 namespace {
@@ -19,34 +19,34 @@ void WriteExecutable(const fs::path& file, bool executable) {
 }
 
 TEST(PathLookup, FindsTheFirstExecutableAlongPath) {
-  testing::ScratchDir a;
-  testing::ScratchDir b;
-  WriteExecutable(a.path() / "tool", false);  // not executable: skipped, as execvp does
-  WriteExecutable(b.path() / "tool", true);
-  const std::string path = a.path().string() + ":" + b.path().string();
+  testing::TempDir a;
+  testing::TempDir b;
+  WriteExecutable(fs::path(a.path()) / "tool", false);  // not executable: skipped, as execvp does
+  WriteExecutable(fs::path(b.path()) / "tool", true);
+  const std::string path = a.path() + ":" + b.path();
   PathLookup lookup;
-  EXPECT_EQ(lookup.Find("tool", path.c_str()), (b.path() / "tool").string());
+  EXPECT_EQ(lookup.Find("tool", path.c_str()), (fs::path(b.path()) / "tool").string());
 }
 
 TEST(PathLookup, CachesAndForgets) {
-  testing::ScratchDir a;
-  WriteExecutable(a.path() / "tool", true);
-  const std::string path = a.path().string();
+  testing::TempDir a;
+  WriteExecutable(fs::path(a.path()) / "tool", true);
+  const std::string path = a.path();
   PathLookup lookup;
   ASSERT_TRUE(lookup.Find("tool", path.c_str()));
-  fs::remove(a.path() / "tool");
+  fs::remove(fs::path(a.path()) / "tool");
   EXPECT_TRUE(lookup.Find("tool", path.c_str())) << "cached";
   lookup.Forget("tool", path.c_str());
   EXPECT_FALSE(lookup.Find("tool", path.c_str()));
 }
 
 TEST(PathLookup, LeavesRelativePathsAndNamesWithSlashesToExecvp) {
-  testing::ScratchDir a;
-  WriteExecutable(a.path() / "tool", true);
+  testing::TempDir a;
+  WriteExecutable(fs::path(a.path()) / "tool", true);
   PathLookup lookup;
-  const std::string relative_first = "bin:" + a.path().string();
+  const std::string relative_first = "bin:" + a.path();
   EXPECT_FALSE(lookup.Find("tool", relative_first.c_str()));
-  const std::string empty_entry = ":" + a.path().string();
+  const std::string empty_entry = ":" + a.path();
   EXPECT_FALSE(lookup.Find("tool", empty_entry.c_str()));
   EXPECT_FALSE(lookup.Find("./tool", a.path().c_str()));
   EXPECT_FALSE(lookup.Find("", a.path().c_str()));

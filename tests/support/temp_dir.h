@@ -1,0 +1,22 @@
+// A fresh temporary directory for a test, removed with everything in it by the destructor.
+#pragma once
+
+#include <string>
+
+namespace hollerith::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to path()/name; returns that file's path.
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace hollerith::testing
