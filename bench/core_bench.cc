@@ -200,20 +200,13 @@ void BM_FanIn(benchmark::State& state) { RunShape(state, FanIn); }
 void BM_Grid(benchmark::State& state) { RunShape(state, Grid); }
 
 // 10,000 is the smoke size; 1,000,000 is the size for every shape.
-BENCHMARK(BM_FanOut)
-    ->Arg(10'000)
-    ->Arg(100'000)
-    ->Arg(1'000'000)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_Chain)->Arg(10'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_FanIn)
-    ->Arg(10'000)
-    ->Arg(100'000)
-    ->Arg(1'000'000)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(BM_Grid)->Arg(10'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+void Sizes(benchmark::internal::Benchmark* b) {
+  b->Arg(10'000)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK(BM_FanOut)->Apply(Sizes);
+BENCHMARK(BM_Chain)->Apply(Sizes);
+BENCHMARK(BM_FanIn)->Apply(Sizes);
+BENCHMARK(BM_Grid)->Apply(Sizes);
 
 }  // namespace
 }  // namespace hollerith

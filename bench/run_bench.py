@@ -552,13 +552,17 @@ class Dask:
     def cap(self, n, limit):
         return min(n, limit), n > limit
 
-    def run_fanout_noop(self, client, size):
+    def map_rate(self, client, fn, n, limit):
+        """Tasks/s of `fn` mapped over n independent tasks (at most `limit` of them)."""
         from distributed import wait
-        n, capped = self.cap(size["stacks"], self.args.dask_max_tasks)
+        n, capped = self.cap(n, limit)
         t0 = time.perf_counter()
-        wait(client.map(_noop, range(n), pure=False))
+        wait(client.map(fn, range(n), pure=False))
         s = time.perf_counter() - t0
         return {"value": n / s, "n": n, "capped": capped, "total_s": s}
+
+    def run_fanout_noop(self, client, size):
+        return self.map_rate(client, _noop, size["stacks"], self.args.dask_max_tasks)
 
     def run_chain_hop(self, client, size):
         from distributed import get_task_stream, wait
@@ -610,12 +614,7 @@ class Dask:
                 "capped": capped}
 
     def run_shell(self, client, size):
-        from distributed import wait
-        n, capped = self.cap(size["cards"], self.args.dask_max_shell)
-        t0 = time.perf_counter()
-        wait(client.map(_true, range(n), pure=False))
-        s = time.perf_counter() - t0
-        return {"value": n / s, "n": n, "capped": capped, "total_s": s}
+        return self.map_rate(client, _true, size["cards"], self.args.dask_max_shell)
 
     def run_million(self, client, size):
         k, m = size["stacks"], size["cards"]
