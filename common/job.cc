@@ -17,10 +17,13 @@ std::string JobSpec::card_name(CardRef r) const {
 }
 
 std::vector<CardRef> CrossStackDependencies(const JobSpec& job, CardRef r) {
-  const CardSpec& c = job.card(r);
-  std::vector<CardRef> deps = c.after;
-  for (const auto& in : c.inputs) deps.push_back(in.from);
-  std::erase_if(deps, [&](CardRef d) { return d.stack == r.stack; });
+  return CrossStackDependencies(job.card(r), r.stack);
+}
+
+std::vector<CardRef> CrossStackDependencies(const CardSpec& card, uint32_t own_stack) {
+  std::vector<CardRef> deps = card.after;
+  for (const auto& in : card.inputs) deps.push_back(in.from);
+  std::erase_if(deps, [&](CardRef d) { return d.stack == own_stack; });
   std::sort(deps.begin(), deps.end());
   deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
   return deps;

@@ -83,6 +83,8 @@ inline constexpr const char* kCombineName = "combine";
 // Every card that must complete before `r` may start, excluding its predecessor in the stack:
 // explicit `after` entries plus the producers of its inputs (deduplicated, sorted).
 std::vector<CardRef> CrossStackDependencies(const JobSpec& job, CardRef r);
+// The same for `card` of stack `own_stack`, when only its stack's spec is at hand (a node).
+std::vector<CardRef> CrossStackDependencies(const CardSpec& card, uint32_t own_stack);
 
 // Reverse index of CrossStackDependencies: for each card, the cards (of other stacks) waiting on
 // it.

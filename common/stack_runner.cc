@@ -36,13 +36,8 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
       callbacks_(std::move(callbacks)),
       pending_(spec_->cards.size()) {
   for (uint32_t c = 0; c < spec_->cards.size(); ++c) {
-    std::vector<CardRef>& deps = pending_[c].deps;
-    deps = spec_->cards[c].after;
-    for (const auto& in : spec_->cards[c].inputs) deps.push_back(in.from);
-    std::erase_if(deps, [&](CardRef d) { return d.stack == assign_.stack; });
-    std::sort(deps.begin(), deps.end());
-    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
-    pending_[c].released.assign(deps.size(), false);
+    pending_[c].deps = CrossStackDependencies(spec_->cards[c], assign_.stack);
+    pending_[c].released.assign(pending_[c].deps.size(), false);
   }
 }
 
