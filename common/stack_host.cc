@@ -28,16 +28,22 @@ void StackHost::Assign(const std::string& job, std::shared_ptr<const StackSpec> 
   callbacks.finished = [this, job](const CardFinishedMsg& m) { upward_.finished(job, m); };
   const uint32_t stack_index = msg.stack;
   const uint32_t attempt = msg.attempt;
-  callbacks.ended = [this, job, stack_index, attempt] {
+  // The runner calls `ended` itself (so it is alive then), possibly after a newer attempt
+  // replaced it here.
+  auto self = std::make_shared<std::weak_ptr<StackRunner>>();
+  callbacks.ended = [this, job, stack_index, attempt, self] {
+    std::filesystem::path made;
+    if (auto runner = self->lock(); runner && runner->workspace_made()) made = runner->workspace();
     // Defer the erase: the runner is still on the call stack.
-    asio::post(env_.io, [this, job, stack_index, attempt] {
+    asio::post(env_.io, [this, job, stack_index, attempt, made = std::move(made)] {
       auto it = runners_.find({job, stack_index});
       if (it != runners_.end() && it->second->attempt() == attempt) runners_.erase(it);
-      if (upward_.ended) upward_.ended(job, stack_index, attempt);
+      if (upward_.ended) upward_.ended(job, stack_index, attempt, made);
     });
   };
   auto runner = std::make_shared<StackRunner>(env_, std::move(stack), msg, std::move(workspace),
                                               std::move(callbacks));
+  *self = runner;
   runners_[key] = runner;
   runner->Start();
 }

@@ -18,7 +18,10 @@ class StackHost {
   struct Upward {
     std::function<void(const std::string& job, const CardStartedMsg&)> started;
     std::function<void(const std::string& job, const CardFinishedMsg&)> finished;
-    std::function<void(const std::string& job, uint32_t stack, uint32_t attempt)> ended;
+    // `workspace`: the directory the stack's runner made, empty if it made none (built-ins only).
+    std::function<void(const std::string& job, uint32_t stack, uint32_t attempt,
+                       const std::filesystem::path& workspace)>
+        ended;
   };
 
   StackHost(StackRunnerEnv env, std::filesystem::path work_root, Upward upward)

@@ -55,6 +55,7 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   uint32_t attempt() const { return assign_.attempt; }
   bool ended() const { return ended_; }
   const std::filesystem::path& workspace() const { return workspace_; }
+  bool workspace_made() const { return workspace_ready_; }
 
  private:
   // What a card waits for. A combine card waits for every other stack (10,000 releases in the

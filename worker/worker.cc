@@ -92,9 +92,8 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
   up.finished = [this](const std::string& job, const CardFinishedMsg& m) {
     OnCardFinished(job, m);
   };
-  up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt) {
-    OnStackEnded(job, stack, attempt);
-  };
+  up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt,
+                    const fs::path& workspace) { OnStackEnded(job, stack, attempt, workspace); };
   host_ = std::make_unique<StackHost>(
       StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_, workspaces_},
       JobsRoot(options_), std::move(up));
@@ -351,8 +350,7 @@ void Worker::ApplyAssignment(const v1::Assignment& a) {
                 spec->is_combine ? std::string(kCombineName) : spec->id, spec->cards.size(),
                 a.attempt());
   auto stack = std::make_shared<const StackSpec>(std::move(*spec));
-  placed_[{a.job_id(), a.stack(), a.attempt()}] =
-      Placed{generation_, false, host_->WorkspaceOf(a.job_id(), *stack, a.attempt())};
+  placed_[{a.job_id(), a.stack(), a.attempt()}] = Placed{generation_, false};
   host_->Assign(a.job_id(), std::move(stack), wire::FromProto(a));
 }
 
@@ -430,12 +428,12 @@ void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
   ScheduleFlush();
 }
 
-void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt) {
+void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt,
+                          const fs::path& workspace) {
   auto it = placed_.find({job, stack, attempt});
   if (it != placed_.end()) {
     if (it->second.running) --running_cards_;
     const bool current = it->second.generation == generation_;
-    fs::path workspace = std::move(it->second.workspace);
     placed_.erase(it);
     if (current) {
       spdlog::debug("ended {} stack {} (attempt {})", job, stack, attempt);
@@ -445,7 +443,7 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
       e->set_attempt(attempt);
       ScheduleFlush();
     }
-    if (!options_.keep_workspaces) RemoveWorkspace(std::move(workspace));
+    if (!options_.keep_workspaces) RemoveWorkspace(workspace);
   }
   if (auto d = deferred_.find({job, stack}); d != deferred_.end()) {
     auto next = placed_.lower_bound({job, stack, 0});
@@ -460,11 +458,9 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
   CheckDrained();
 }
 
-void Worker::RemoveWorkspace(fs::path workspace) {
-  std::error_code ec;
-  // A stack of built-ins never made one: no need to wake the housekeeping thread.
-  if (workspace.empty() || !fs::exists(workspace, ec)) return;
-  housekeeping_.Submit([this, workspace = std::move(workspace)] { workspaces_.Retire(workspace); });
+void Worker::RemoveWorkspace(const fs::path& workspace) {
+  if (workspace.empty()) return;  // a stack of built-ins made none
+  housekeeping_.Submit([this, workspace] { workspaces_.Retire(workspace); });
 }
 
 // ---------------------------------------------------------------- outbox

@@ -71,7 +71,6 @@ class Worker {
   struct Placed {
     uint64_t generation = 0;
     bool running = false;  // a card of it is running now
-    std::filesystem::path workspace;
   };
   struct Deferred {
     uint64_t generation = 0;
@@ -89,9 +88,10 @@ class Worker {
 
   void OnCardStarted(const std::string& job, const CardStartedMsg& m);
   void OnCardFinished(const std::string& job, const CardFinishedMsg& m);
-  void OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt);
+  void OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt,
+                    const std::filesystem::path& workspace);
   Placed* FindCurrent(const std::string& job, uint32_t stack, uint32_t attempt);
-  void RemoveWorkspace(std::filesystem::path workspace);
+  void RemoveWorkspace(const std::filesystem::path& workspace);
 
   void ArmHeartbeat();
   void QueueHeartbeat();
