@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/scheduler_core.h"
+#include "common/core/scheduler_core.h"
 #include "tests/support/job_builder.h"
 
 namespace hollerith {

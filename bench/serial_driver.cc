@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "cli/client.h"
-#include "common/auth_token.h"
+#include "cli/client/client.h"
+#include "common/auth/auth_token.h"
 
 namespace {
 

@@ -1,8 +1,8 @@
 // `hollerith`: the command-line client. Thin: every subcommand lives in its own command_*.cc.
 #include <CLI/CLI.hpp>
 
-#include "cli/child_guard.h"
-#include "cli/commands.h"
+#include "cli/cluster/child_guard.h"
+#include "cli/commands/commands.h"
 
 int main(int argc, char** argv) {
   // Daemons started by `up` / `run --workers` pass through here first (never returns for them).

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "common/result_document.h"
+#include "common/core/result_document.h"
+#include "common/trace/chrome_trace.h"
 #include "proto/wire.h"
 
 namespace hollerith::coordinator {

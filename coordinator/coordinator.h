@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "common/scheduler_core.h"
+#include "common/core/scheduler_core.h"
 #include "coordinator/job_store.h"
 #include "coordinator/outbox.h"
 #include "coordinator/placement.h"

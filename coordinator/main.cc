@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "common/auth_token.h"
+#include "common/auth/auth_token.h"
 #include "coordinator/service.h"
 #include "proto/rpc_auth.h"
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/job.h"
+#include "common/spec/job.h"
 
 namespace hollerith::coordinator {
 

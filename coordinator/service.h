@@ -6,8 +6,8 @@
 #include <asio/io_context.hpp>
 #include <string>
 
-#include "common/artifact_store.h"
-#include "common/spec_parser.h"
+#include "common/artifacts/store.h"
+#include "common/spec/parser.h"
 #include "coordinator/coordinator.h"
 #include "hollerith.grpc.pb.h"
 

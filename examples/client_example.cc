@@ -10,8 +10,8 @@
 #include <future>
 #include <sstream>
 
-#include "cli/client.h"
-#include "common/auth_token.h"
+#include "cli/client/client.h"
+#include "common/auth/auth_token.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

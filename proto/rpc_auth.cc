@@ -1,6 +1,6 @@
 #include "proto/rpc_auth.h"
 
-#include "common/auth_token.h"
+#include "common/auth/auth_token.h"
 
 namespace hollerith::rpc {
 

@@ -2,9 +2,9 @@
 // Anything coming from the wire is validated here (FromProto returns errors, never asserts).
 #pragma once
 
-#include "common/job.h"
-#include "common/messages.h"
-#include "common/status.h"
+#include "common/base/status.h"
+#include "common/core/messages.h"
+#include "common/spec/job.h"
 #include "hollerith.pb.h"
 
 namespace hollerith::wire {

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "common/auth_token.h"
+#include "common/auth/auth_token.h"
 
 namespace hollerith::worker {
 

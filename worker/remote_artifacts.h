@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "common/artifact_access.h"
-#include "common/artifact_store.h"
-#include "common/clock.h"
+#include "common/artifacts/access.h"
+#include "common/artifacts/store.h"
+#include "common/core/clock.h"
 #include "hollerith.grpc.pb.h"
 #include "worker/blocking_pool.h"
 

@@ -20,10 +20,10 @@
 #include <string>
 #include <tuple>
 
-#include "common/card_runner.h"
-#include "common/clock.h"
-#include "common/slot_pool.h"
-#include "common/stack_host.h"
+#include "common/core/clock.h"
+#include "common/runner/card_runner.h"
+#include "common/runner/slot_pool.h"
+#include "common/runner/stack_host.h"
 #include "hollerith.grpc.pb.h"
 #include "worker/blocking_pool.h"
 #include "worker/options.h"

@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-#include "common/card_runner.h"
+#include "common/runner/card_runner.h"
 
 namespace hollerith::testing {
 

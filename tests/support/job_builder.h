@@ -4,7 +4,7 @@
 #include <random>
 #include <string>
 
-#include "common/job.h"
+#include "common/spec/job.h"
 
 namespace hollerith::testing {
 

@@ -1,0 +1,356 @@
+#include "cli/client/client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/core/clock.h"
+#include "hollerith.grpc.pb.h"
+#include "proto/rpc_auth.h"
+
+namespace hollerith {
+
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kUnaryDeadlineS = 30;
+constexpr int kSubmitDeadlineS = 120;
+constexpr int kStreamDeadlineS = 300;  // bounded streams: a log without follow, a trace
+
+// Turns a failed call into a message for people. `job` names the job the call was about (if any).
+Status ToStatus(const grpc::Status& s, const std::string& address, const std::string& job = "") {
+  const std::string& msg = s.error_message();
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK:
+      return Status::Ok();
+    case grpc::StatusCode::UNAVAILABLE:
+      return Status::Error("cannot reach coordinator at " + address + ": " + msg);
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return Status::Error("coordinator rejected the token (check --token-file)");
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return Status::Error(msg);  // the server's words, e.g. "spec.yaml:3:5: unknown key"
+    case grpc::StatusCode::NOT_FOUND:
+      if (job.empty()) return Status::Error(msg.empty() ? "not found" : msg);
+      return Status::Error("no job '" + job + "'");
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Status::Error("coordinator at " + address + " did not answer in time");
+    case grpc::StatusCode::CANCELLED:
+      return Status::Error("call cancelled" + (msg.empty() ? "" : ": " + msg));
+    default:
+      return Status::Error("coordinator at " + address + " failed (gRPC code " +
+                           std::to_string(static_cast<int>(s.error_code())) + "): " + msg);
+  }
+}
+
+}  // namespace
+
+struct Client::Shared {
+  std::string address;
+  std::string token;
+  std::unique_ptr<v1::Coordinator::Stub> stub;
+  mutable std::mutex mu;
+  LamportClock clock;
+
+  // Lamport time for an outgoing request (a send event).
+  uint64_t Send() {
+    std::lock_guard lock(mu);
+    return clock.Tick();
+  }
+  void Receive(uint64_t remote) {
+    std::lock_guard lock(mu);
+    clock.Receive(remote);
+  }
+  void Prepare(grpc::ClientContext& ctx, int deadline_s) const {
+    rpc::AttachBearer(ctx, token);
+    if (deadline_s > 0)
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
+  }
+};
+
+namespace {
+
+// Runs one WatchJob stream (re-opened after a broken connection) on a thread of its own.
+class WatchThread : public JobWatch {
+ public:
+  WatchThread(std::shared_ptr<Client::Shared> shared, std::string job, uint64_t from_lamport,
+              Client::EventCallback on_event, Client::DoneCallback on_done, int reconnect_for_s)
+      : shared_(std::move(shared)),
+        job_(std::move(job)),
+        from_(from_lamport),
+        on_event_(std::move(on_event)),
+        on_done_(std::move(on_done)),
+        reconnect_for_(std::chrono::seconds(std::max(0, reconnect_for_s))) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~WatchThread() override {
+    Cancel();
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();  // destroyed from its own callback: Run touches nothing after on_done
+    } else {
+      Join();
+    }
+  }
+
+  void Cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    if (ctx_ != nullptr) ctx_->TryCancel();
+    wake_.notify_all();
+  }
+  void Join() override {
+    if (thread_.get_id() == std::this_thread::get_id()) return;
+    std::lock_guard lock(join_mu_);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  // One stream; returns its final status and whether job_finished arrived.
+  grpc::Status ReadStream(bool* finished, bool* progressed) {
+    grpc::ClientContext ctx;
+    shared_->Prepare(ctx, 0);
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
+      ctx_ = &ctx;
+    }
+    v1::WatchJobRequest req;
+    req.set_job(job_);
+    // Events come in the coordinator's trace order, which is not Lamport order (times tie and
+    // interleave across nodes), so a resumed stream asks for the same replay again and skips the
+    // events already delivered: the trace is append-only, so the replay order is the same.
+    req.set_from_lamport(from_);
+    req.set_lamport(shared_->Send());
+    auto reader = shared_->stub->WatchJob(&ctx, req);
+    v1::JobEventBatch batch;
+    uint64_t index = 0;
+    while (!*finished && reader->Read(&batch)) {
+      shared_->Receive(batch.lamport());
+      for (const v1::JobEvent& ev : batch.events()) {
+        if (index++ < delivered_) continue;
+        ++delivered_;
+        *progressed = true;
+        if (on_event_) on_event_(ev);
+        if (ev.kind() == "job_finished") {
+          *finished = true;
+          ctx.TryCancel();  // the server ends the stream too; no need to wait for it
+          break;
+        }
+      }
+    }
+    grpc::Status status = reader->Finish();
+    std::lock_guard lock(mu_);
+    ctx_ = nullptr;
+    return status;
+  }
+
+  void Run() {
+    Status result;
+    auto give_up_at = steady_clock::now() + reconnect_for_;
+    auto backoff = std::chrono::milliseconds(100);
+    for (;;) {
+      bool finished = false, progressed = false;
+      grpc::Status s = ReadStream(&finished, &progressed);
+      if (finished || s.ok()) break;
+      std::unique_lock lock(mu_);
+      if (cancelled_) {
+        result = Status::Error("watch of job " + job_ + " cancelled");
+        break;
+      }
+      if (progressed) give_up_at = steady_clock::now() + reconnect_for_;
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE || steady_clock::now() >= give_up_at) {
+        result = ToStatus(s, shared_->address, job_);
+        break;
+      }
+      wake_.wait_for(lock, backoff, [this] { return cancelled_; });
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+    if (on_done_) on_done_(result);
+  }
+
+  std::shared_ptr<Client::Shared> shared_;
+  const std::string job_;
+  const uint64_t from_;
+  Client::EventCallback on_event_;
+  Client::DoneCallback on_done_;
+  const std::chrono::seconds reconnect_for_;
+
+  uint64_t delivered_ = 0;  // events passed to on_event so far (watch thread only)
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool cancelled_ = false;
+  grpc::ClientContext* ctx_ = nullptr;
+  std::mutex join_mu_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::string NewIdempotencyKey() {
+  std::random_device rd;
+  std::string key;
+  static const char* kHex = "0123456789abcdef";
+  for (int i = 0; i < 4; ++i) {
+    uint32_t word = rd();
+    for (int j = 0; j < 8; ++j, word >>= 4) key.push_back(kHex[word & 15]);
+  }
+  return key;
+}
+
+bool IsFinishedJobState(const std::string& state) {
+  return state == "succeeded" || state == "failed" || state == "cancelled";
+}
+
+Client::Client(std::string address, std::string token) : shared_(std::make_shared<Shared>()) {
+  shared_->stub = v1::Coordinator::NewStub(rpc::MakeChannel(address));
+  shared_->address = std::move(address);
+  shared_->token = std::move(token);
+}
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+const std::string& Client::address() const { return shared_->address; }
+
+uint64_t Client::lamport() const {
+  std::lock_guard lock(shared_->mu);
+  return shared_->clock.now();
+}
+
+Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::string& spec_name,
+                                    const std::string& idempotency_key) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kSubmitDeadlineS);
+  v1::SubmitJobRequest req;
+  req.set_spec(spec_text);
+  req.set_spec_name(spec_name);
+  req.set_idempotency_key(idempotency_key);
+  req.set_lamport(shared_->Send());
+  v1::SubmitJobResponse resp;
+  grpc::Status s = shared_->stub->SubmitJob(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address);
+  shared_->Receive(resp.lamport());
+  return SubmittedJob{resp.job_id(), resp.name(), resp.existing()};
+}
+
+Result<v1::JobStatus> Client::GetJob(const std::string& job) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::JobRef req;
+  req.set_job(job);
+  req.set_lamport(shared_->Send());
+  v1::GetJobResponse resp;
+  grpc::Status s = shared_->stub->GetJob(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  shared_->Receive(resp.lamport());
+  return std::move(*resp.mutable_job());
+}
+
+Result<std::string> Client::Cancel(const std::string& job) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::JobRef req;
+  req.set_job(job);
+  req.set_lamport(shared_->Send());
+  v1::CancelJobResponse resp;
+  grpc::Status s = shared_->stub->CancelJob(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  shared_->Receive(resp.lamport());
+  return resp.state();
+}
+
+Result<std::vector<v1::JobStatus>> Client::ListJobs() {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::ListJobsRequest req;
+  req.set_lamport(shared_->Send());
+  v1::ListJobsResponse resp;
+  grpc::Status s = shared_->stub->ListJobs(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address);
+  shared_->Receive(resp.lamport());
+  return std::vector<v1::JobStatus>(resp.jobs().begin(), resp.jobs().end());
+}
+
+Result<std::vector<v1::WorkerInfo>> Client::ListWorkers() {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::ListWorkersRequest req;
+  req.set_lamport(shared_->Send());
+  v1::ListWorkersResponse resp;
+  grpc::Status s = shared_->stub->ListWorkers(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address);
+  shared_->Receive(resp.lamport());
+  return std::vector<v1::WorkerInfo>(resp.workers().begin(), resp.workers().end());
+}
+
+std::unique_ptr<JobWatch> Client::Watch(const std::string& job, uint64_t from_lamport,
+                                        EventCallback on_event, DoneCallback on_done,
+                                        int reconnect_for_s) {
+  return std::make_unique<WatchThread>(shared_, job, from_lamport, std::move(on_event),
+                                       std::move(on_done), reconnect_for_s);
+}
+
+Result<v1::JobStatus> Client::WaitForCompletion(const std::string& job, EventCallback on_event) {
+  auto status = GetJob(job);
+  if (!status.ok() || IsFinishedJobState(status->state())) return status;
+  // Watch by id: a name could be reused by a later submission meanwhile.
+  const std::string id = status->job_id().empty() ? job : status->job_id();
+  std::promise<Status> done;
+  auto watch = Watch(id, 0, std::move(on_event), [&done](const Status& s) { done.set_value(s); });
+  Status watched = done.get_future().get();
+  watch->Join();
+  if (!watched.ok()) return watched;
+  return GetJob(id);
+}
+
+Status Client::ReadLog(const std::string& job, const std::string& card, bool follow,
+                       const LogCallback& on_chunk) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, follow ? 0 : kStreamDeadlineS);
+  v1::ReadLogRequest req;
+  req.set_job(job);
+  req.set_card(card);
+  req.set_follow(follow);
+  req.set_lamport(shared_->Send());
+  auto reader = shared_->stub->ReadLog(&ctx, req);
+  v1::LogChunk chunk;
+  while (reader->Read(&chunk)) {
+    shared_->Receive(chunk.lamport());
+    on_chunk(chunk.stream(), chunk.data());
+  }
+  grpc::Status s = reader->Finish();
+  // NOT_FOUND here may be about the card, which the server's message names.
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND && !s.error_message().empty()) {
+    return Status::Error(s.error_message());
+  }
+  return ToStatus(s, shared_->address, job);
+}
+
+Result<std::string> Client::GetTrace(const std::string& job) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kStreamDeadlineS);
+  v1::JobRef req;
+  req.set_job(job);
+  req.set_lamport(shared_->Send());
+  auto reader = shared_->stub->GetTrace(&ctx, req);
+  v1::TraceChunk chunk;
+  std::string text;
+  while (reader->Read(&chunk)) {
+    shared_->Receive(chunk.lamport());
+    text += chunk.data();
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  return text;
+}
+
+}  // namespace hollerith

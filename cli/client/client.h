@@ -1,0 +1,89 @@
+// hollerith::Client: the client side of the coordinator's API, for the CLI and for programs.
+// Every method is thread-safe, returns errors as values with messages meant for people, stamps each
+// request with the client's Lamport time and merges the time of every reply. Unary calls carry
+// deadlines; streams run until they end or are cancelled.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "hollerith.pb.h"
+
+namespace hollerith {
+
+struct SubmittedJob {
+  std::string job_id;
+  std::string name;
+  bool existing = false;  // the idempotency key matched an earlier submission
+};
+
+// A running WatchJob stream. Destroying it cancels the stream and joins its thread; on_done has run
+// by then (with an error if it was cancelled before the job finished).
+class JobWatch {
+ public:
+  virtual ~JobWatch() = default;
+  virtual void Cancel() = 0;  // ends the stream soon; on_done still runs once
+  virtual void Join() = 0;    // waits until on_done has returned
+};
+
+class Client {
+ public:
+  using EventCallback = std::function<void(const v1::JobEvent&)>;
+  using DoneCallback = std::function<void(const Status&)>;
+  using LogCallback = std::function<void(const std::string& stream, const std::string& data)>;
+
+  // `address` is host:port. No connection is made until the first call.
+  Client(std::string address, std::string token);
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+
+  const std::string& address() const;
+  uint64_t lamport() const;
+
+  // `spec_name` names the spec in error messages (INVALID_ARGUMENT carries "file:line:col: ...").
+  // Submitting again with the same `idempotency_key` returns the first job (existing = true).
+  Result<SubmittedJob> Submit(const std::string& spec_text, const std::string& spec_name,
+                              const std::string& idempotency_key);
+  // `job` is a job id, or a job name unique among the kept jobs.
+  Result<v1::JobStatus> GetJob(const std::string& job);
+  // Returns the job's state after the request (e.g. "cancelled").
+  Result<std::string> Cancel(const std::string& job);
+  Result<std::vector<v1::JobStatus>> ListJobs();
+  Result<std::vector<v1::WorkerInfo>> ListWorkers();
+
+  // Streams the job's events with Lamport time > from_lamport (a replay, then live ones) to
+  // on_event, on a thread of its own, until the job finishes (on_done gets Ok) or the stream fails.
+  // A broken connection is re-opened (skipping the events already delivered) for up to
+  // `reconnect_for_s` seconds without progress.
+  // Callbacks run on the watch thread, one at a time.
+  std::unique_ptr<JobWatch> Watch(const std::string& job, uint64_t from_lamport,
+                                  EventCallback on_event, DoneCallback on_done,
+                                  int reconnect_for_s = 30);
+  // Blocks until the job is finished (calling on_event for every event meanwhile, if given) and
+  // returns its final status.
+  Result<v1::JobStatus> WaitForCompletion(const std::string& job, EventCallback on_event = {});
+
+  // Streams a card's captured output ("STACK.CARD"); with `follow`, waits for the card to finish.
+  Status ReadLog(const std::string& job, const std::string& card, bool follow,
+                 const LogCallback& on_chunk);
+  // The job's trace as Chrome Trace Event JSON (what `hollerith verify` reads).
+  Result<std::string> GetTrace(const std::string& job);
+
+  struct Shared;  // channel, stub, token, clock: shared with watch threads
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+// A fresh random idempotency key (128 bits, hex). Reuse a key to make a retried Submit idempotent.
+std::string NewIdempotencyKey();
+
+// True for the final states of a job: succeeded, failed, cancelled.
+bool IsFinishedJobState(const std::string& state);
+
+}  // namespace hollerith

@@ -1,0 +1,41 @@
+#include "cli/commands/cluster_flags.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/auth/auth_token.h"
+
+namespace hollerith::cli {
+
+void AddClusterFlags(CLI::App* cmd, ClusterFlags& flags) {
+  cmd->add_option("--coordinator", flags.coordinator,
+                  std::string("Coordinator address (default: $HOLLERITH_COORDINATOR or ") +
+                      kDefaultCoordinator + ")");
+  cmd->add_option("--token-file", flags.token_file,
+                  "File holding the coordinator's token (default: $HOLLERITH_TOKEN_FILE)");
+}
+
+std::optional<Client> ConnectClient(const ClusterFlags& flags) {
+  std::string address = flags.coordinator;
+  if (address.empty()) {
+    const char* env = std::getenv("HOLLERITH_COORDINATOR");
+    address = env != nullptr && *env != '\0' ? env : kDefaultCoordinator;
+  }
+  const std::string token_file = ResolveTokenFile(flags.token_file, "");
+  if (token_file.empty()) {
+    std::fprintf(stderr,
+                 "no token: pass --token-file PATH or set HOLLERITH_TOKEN_FILE. The coordinator "
+                 "prints 'token file: PATH' when it starts (the file is in its --data-dir); "
+                 "`hollerith up` prints the export line to use.\n");
+    return std::nullopt;
+  }
+  auto token = LoadToken(token_file);
+  if (!token.ok()) {
+    std::fprintf(stderr, "%s (the coordinator prints 'token file: PATH' when it starts)\n",
+                 token.message().c_str());
+    return std::nullopt;
+  }
+  return Client(std::move(address), std::move(*token));
+}
+
+}  // namespace hollerith::cli

@@ -1,0 +1,132 @@
+#include <stdlib.h>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cluster/cluster_run.h"
+#include "cli/commands/commands.h"
+#include "cli/display/progress.h"
+#include "common/core/result_document.h"
+#include "common/local/local_run.h"
+#include "common/spec/parser.h"
+#include "common/trace/chrome_trace.h"
+
+namespace hollerith::cli {
+namespace {
+
+struct RunFlags {
+  std::string file;
+  bool local = false;
+  size_t jobs = 0;
+  bool json = false;
+  std::string trace;
+  std::string workdir;
+  int workers = 0;  // > 0: on a local cluster of that many workers
+  int slots = 0;
+};
+
+std::filesystem::path MakeWorkdir(const RunFlags& f, const std::string& job) {
+  if (!f.workdir.empty()) return f.workdir;
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / ("hollerith-" + job + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr)
+    return std::filesystem::temp_directory_path() / "hollerith";
+  return pattern;
+}
+
+int RunLocal(const RunFlags& f) {
+  auto spec = LoadJobSpecFile(f.file);
+  if (!spec.ok()) {
+    std::fprintf(stderr, "%s\n", spec.message().c_str());
+    return 2;
+  }
+  auto job = std::make_shared<const JobSpec>(std::move(*spec));
+  LocalRunOptions options;
+  options.jobs = f.jobs;
+  options.workdir = MakeWorkdir(f, job->name);
+  std::error_code ec;
+  std::filesystem::create_directories(options.workdir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot create workdir %s: %s\n", options.workdir.c_str(),
+                 ec.message().c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "running job '%s' locally; workspaces in %s\n", job->name.c_str(),
+               options.workdir.c_str());
+  ProgressPrinter printer(stderr);
+  const size_t stacks = job->stacks.size();
+  options.on_event = [&printer, stacks](const SchedulerCore& core) {
+    if (printer.Due(stacks)) printer.Update(SnapshotProgress(core));
+  };
+
+  asio::io_context io;
+  LocalRun run(io, job, options);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool finished = false;
+  run.Start([&] {
+    finished = true;
+    signals.cancel();
+  });
+  signals.async_wait([&](const std::error_code& e, int) {
+    if (!e) std::fprintf(stderr, "interrupted: stopping running cards\n");
+    if (!e) io.stop();
+  });
+  io.run();
+  const SchedulerCore& core = run.core();
+  printer.Update(SnapshotProgress(core), /*final=*/true);
+  if (!f.trace.empty()) {
+    if (Status s = WriteChromeTraceFile(core.job(), core.trace(), f.trace); !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.message().c_str());
+    } else {
+      std::fprintf(stderr, "trace written to %s\n", f.trace.c_str());
+    }
+  }
+  if (f.json) std::cout << ResultDocument(core).dump(2) << std::endl;
+  if (!finished) return 1;
+  std::fprintf(stderr, "job '%s' %s%s%s\n", job->name.c_str(), JobStateName(core.state()),
+               core.reason().empty() ? "" : ": ", core.reason().c_str());
+  return core.state() == JobState::kSucceeded ? 0 : 1;
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "run", "Run a job and wait for its result (exit 0 ok, 1 failed, 2 bad spec)");
+  auto f = std::make_shared<RunFlags>();
+  cmd->add_option("FILE", f->file, "Job spec (YAML or JSON)")->required();
+  cmd->add_flag("--local", f->local, "Run every stack in this process (no daemons)");
+  cmd->add_option("--jobs,-j", f->jobs, "Cards running at once (default: number of cores)");
+  cmd->add_flag("--json", f->json, "Print the result document as JSON on stdout");
+  cmd->add_option("--trace", f->trace, "Write the trace (Chrome Trace Event JSON) to this file");
+  cmd->add_option(
+      "--workdir", f->workdir,
+      "Where stack workspaces go (with --workers: the cluster's data dir; default: a new "
+      "temp dir)");
+  cmd->add_option("--workers,-w", f->workers,
+                  "Run on a throwaway local cluster: a coordinator and this many workers")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--slots", f->slots, "With --workers: cards at once per worker");
+  cmd->callback([f, &exit_code] {
+    if (f->workers == 0) {
+      exit_code = RunLocal(*f);
+      return;
+    }
+    if (f->local) {
+      std::fprintf(stderr, "--local and --workers exclude each other\n");
+      exit_code = 2;
+      return;
+    }
+    exit_code = RunOnLocalCluster({.file = f->file,
+                                   .workers = f->workers,
+                                   .slots = f->slots,
+                                   .data_dir = f->workdir,
+                                   .json = f->json,
+                                   .trace = f->trace});
+  });
+}
+
+}  // namespace hollerith::cli

@@ -1,0 +1,129 @@
+#include "cli/display/tables.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace hollerith::cli {
+
+void TextTable::Print(std::FILE* out) const {
+  std::vector<size_t> widths;
+  for (const auto& row : rows_) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows_) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    std::fprintf(out, "%s\n", line.c_str());
+  }
+}
+
+std::string FormatDurationMs(int64_t ms) {
+  char buf[32];
+  if (ms < 1000) {
+    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  } else if (ms < 60'000) {
+    std::snprintf(buf, sizeof buf, "%.2fs", static_cast<double>(ms) / 1000.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60'000),
+                  static_cast<long long>(ms / 1000 % 60));
+  }
+  return buf;
+}
+
+void PrintJobsTable(std::FILE* out, const std::vector<v1::JobStatus>& jobs) {
+  if (jobs.empty()) {
+    std::fprintf(out, "no jobs\n");
+    return;
+  }
+  TextTable t({"JOB", "NAME", "STATE", "CARDS"});
+  for (const auto& j : jobs) {
+    t.AddRow({j.job_id(), j.name(), j.state(),
+              std::to_string(j.cards_done()) + "/" + std::to_string(j.cards_total())});
+  }
+  t.Print(out);
+}
+
+void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& workers) {
+  if (workers.empty()) {
+    std::fprintf(out, "no workers connected\n");
+    return;
+  }
+  TextTable t({"NAME", "LABELS", "SLOTS", "STACKS", "EPOCH"});
+  for (const auto& w : workers) {
+    std::string labels;
+    for (const auto& kv : w.labels()) {
+      labels += (labels.empty() ? "" : ",") + kv.key() + "=" + kv.value();
+    }
+    t.AddRow({w.name(), labels.empty() ? "-" : labels, std::to_string(w.slots()),
+              std::to_string(w.stacks()), std::to_string(w.epoch())});
+  }
+  t.Print(out);
+}
+
+std::string JobSummaryLine(const v1::JobStatus& job) {
+  std::string line = "job '" + job.name() + "' (" + job.job_id() + ") " + job.state();
+  if (!job.reason().empty()) line += ": " + job.reason();
+  return line;
+}
+
+void PrintJobStacks(std::FILE* out, const v1::JobStatus& job) {
+  std::fprintf(out, "%s\n", JobSummaryLine(job).c_str());
+  std::fprintf(out, "cards: %u/%u finished\n", job.cards_done(), job.cards_total());
+  if (job.stacks().empty()) return;
+  TextTable t({"STACK", "CARDS", "NODE", "STATE", ""});
+  for (const auto& s : job.stacks()) {
+    t.AddRow({s.name(), std::to_string(s.done()) + "/" + std::to_string(s.total()),
+              s.node().empty() ? "-" : s.node(), s.state(),
+              s.waiting().empty() || s.waiting().rfind("waiting", 0) == 0
+                  ? s.waiting()
+                  : "waiting: " + s.waiting()});
+  }
+  t.Print(out);
+}
+
+void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
+  // nlohmann::json, not ordered_json: the ordered map's inserts are linear, quadratic over a job.
+  const auto doc = nlohmann::json::parse(job.result_json(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("cards") ||
+      !doc["cards"].is_object()) {
+    std::fprintf(out, "(no per-card results for job %s: %u cards%s)\n", job.job_id().c_str(),
+                 job.cards_total(), job.result_json().empty() ? ", too many to list" : "");
+    return;
+  }
+  constexpr size_t kMaxRows = 200;
+  TextTable t({"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"});
+  size_t rows = 0;
+  const auto& cards = doc["cards"];
+  for (const auto& [name, card] : cards.items()) {
+    if (!card.is_object()) continue;
+    if (++rows > kMaxRows) break;
+    const std::string state = card.value("state", "?");
+    const bool ran = card.value("attempts", 0) > 0;
+    t.AddRow({name, state, ran ? std::to_string(card.value("exit_code", 0)) : "-",
+              std::to_string(card.value("attempts", 0)),
+              card.value("node", "").empty() ? "-" : card.value("node", ""),
+              ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"});
+  }
+  t.Print(out);
+  if (cards.size() > kMaxRows) {
+    std::fprintf(out, "... and %zu more cards (`hollerith status %s --json` lists them all)\n",
+                 cards.size() - kMaxRows, job.job_id().c_str());
+  }
+}
+
+std::string ResultDocumentText(const v1::JobStatus& job) {
+  auto doc = nlohmann::json::parse(job.result_json(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    doc = {{"job_id", job.job_id()},         {"job", job.name()},
+           {"state", job.state()},           {"reason", job.reason()},
+           {"cards_done", job.cards_done()}, {"cards_total", job.cards_total()}};
+  }
+  return doc.dump(2);
+}
+
+}  // namespace hollerith::cli

@@ -1,0 +1,98 @@
+// Transport-neutral messages between the scheduler core (job side) and the stack runners (node
+// side). The local wiring passes them as function calls; the cluster maps them 1:1 onto proto/.
+// Every message carries the sender's Lamport time; every receiver merges it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/core/clock.h"
+#include "common/spec/job.h"
+
+namespace hollerith {
+
+// (path, sha256) of each declared output a card published.
+using OutputDigests = std::vector<std::pair<std::string, std::string>>;
+
+// The result of one card as the combine card sees it (results/STACK.CARD.stdout and .exit).
+struct CardResultFile {
+  std::string card_name;
+  int exit_code = 0;
+  std::string stdout_text;
+};
+
+// Down: run stack `stack` (attempt `attempt`) on `node`. The combine stack also gets every result.
+struct AssignStackMsg {
+  uint32_t stack = 0;
+  uint32_t attempt = 0;
+  std::string node;
+  std::vector<CardResultFile> results;  // combine only
+  uint64_t lamport = 0;
+};
+
+// Down: card `from` finished successfully; card `to` (of another stack) may count it as released.
+struct ReleaseMsg {
+  CardRef from;
+  CardRef to;
+  uint32_t attempt = 0;  // attempt of to.stack this release is addressed to
+  VectorClock vc;        // VC of from's finish
+  OutputDigests outputs;
+  uint64_t lamport = 0;
+};
+
+// Down: run card again (after a failure) once `delay` has passed.
+struct RetryMsg {
+  CardRef card;
+  uint32_t attempt = 0;
+  uint32_t next_try = 0;
+  Duration delay{0};
+  uint64_t lamport = 0;
+};
+
+// Down: cards from `from_card` on will never run (a dependency failed, or the job was cancelled);
+// cards before it still run. A running card at or after from_card is killed.
+struct SkipMsg {
+  uint32_t stack = 0;
+  uint32_t attempt = 0;
+  uint32_t from_card = 0;
+  std::string reason;
+  uint64_t lamport = 0;
+};
+
+// Up: a card started; vc is what the node actually knew (its stack order + releases received).
+struct CardStartedMsg {
+  CardRef card;
+  uint32_t attempt = 0;
+  uint32_t try_no = 0;
+  std::string node;
+  VectorClock vc;
+  uint64_t lamport = 0;
+  int64_t wall_us = 0;
+};
+
+// What a result keeps of a card's stdout and stderr; the rest stays in the worker's spill file.
+inline constexpr size_t kResultStdoutBound = 64 * 1024;
+
+struct CardFinishedMsg {
+  CardRef card;
+  uint32_t attempt = 0;
+  uint32_t try_no = 0;
+  std::string node;
+  VectorClock vc;
+  uint64_t lamport = 0;
+  int64_t wall_us = 0;
+  bool succeeded = false;
+  int exit_code = -1;
+  std::string error;  // why it failed, beyond the exit code
+  std::string stdout_text;
+  bool stdout_truncated = false;
+  std::string stderr_text;
+  int64_t duration_ms = 0;
+  OutputDigests outputs;
+};
+
+int64_t WallMicros();
+
+}  // namespace hollerith

@@ -1,0 +1,333 @@
+#include "common/core/scheduler_core.h"
+
+#include <algorithm>
+#include <deque>
+
+namespace hollerith {
+
+const CardOutput CardRecord::kNoOutput{};
+
+const char* CardStateName(CardState s) {
+  switch (s) {
+    case CardState::kPending:
+      return "pending";
+    case CardState::kRunning:
+      return "running";
+    case CardState::kSucceeded:
+      return "succeeded";
+    case CardState::kFailed:
+      return "failed";
+    case CardState::kSkipped:
+      return "skipped";
+  }
+  return "?";
+}
+
+const char* JobStateName(JobState s) {
+  switch (s) {
+    case JobState::kRunning:
+      return "running";
+    case JobState::kSucceeded:
+      return "succeeded";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kCancelled:
+      return "cancelled";
+  }
+  return "?";
+}
+
+SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& clock,
+                             std::string self_node, RetryPolicy retry)
+    : job_(std::move(job)),
+      dependents_(*job_),
+      clock_(clock),
+      self_node_(std::move(self_node)),
+      retry_(retry) {
+  for (const auto& s : job_->stacks) {
+    offsets_.push_back(total_);
+    total_ += s.cards.size();
+  }
+  records_.resize(total_);
+  stacks_.resize(job_->stacks.size());
+  trace_.NodeIndex(self_node_);
+  // A job that succeeds without retries: submitted, finished, a placement per stack, a start and a
+  // finish per card, a release per cross-stack edge.
+  size_t releases = 0;
+  for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
+    for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
+      releases += dependents_.dependency_count({s, c});
+    }
+  }
+  trace_.Reserve(2 + job_->stacks.size() + 2 * total_ + releases);
+}
+
+TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, uint64_t lamport,
+                                const std::string& node) {
+  TraceEvent e;
+  e.kind = kind;
+  e.card = card;
+  e.attempt = attempt;
+  e.lamport = lamport;
+  e.node = trace_.NodeIndex(node);
+  e.wall_us = WallMicros();
+  return e;
+}
+
+void SchedulerCore::Start() {
+  trace_.Add(Stamp(EventKind::kJobSubmitted, {}, 0, clock_.Tick(), self_node_));
+  for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
+    if (!job_->stacks[s].is_combine) Emit(PlaceStackAction{s, stacks_[s].attempt});
+  }
+  MaybeFinish();  // a job whose stacks are all empty is done at once
+}
+
+bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::string& node) {
+  if (stack >= stacks_.size() || attempt != stacks_[stack].attempt ||
+      state_ != JobState::kRunning) {
+    return false;
+  }
+  StackState& st = stacks_[stack];
+  st.node = node;
+  const uint64_t now = clock_.Tick();
+  trace_.Add(Stamp(EventKind::kStackPlaced, {stack, 0}, attempt, now, self_node_));
+
+  AssignStackMsg assign{stack, attempt, node, {}, now};
+  if (job_->stacks[stack].is_combine) {
+    for (uint32_t s = 0; s + 1 < job_->stacks.size(); ++s) {
+      for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
+        const CardRecord& r = record({s, c});
+        assign.results.push_back({job_->card_name({s, c}), r.exit_code, r.out().stdout_text});
+      }
+    }
+  }
+  Emit(std::move(assign));
+  // Dependencies that completed before this placement (or before a re-placement) are released now.
+  std::optional<uint32_t> first_skipped;
+  for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
+    CardRef to{stack, c};
+    if (record(to).state == CardState::kSkipped && !first_skipped) first_skipped = c;
+    for (CardRef from : CrossStackDependencies(*job_, to)) {
+      if (record(from).state == CardState::kSucceeded) Release(from, to);
+    }
+  }
+  if (first_skipped) {
+    Emit(SkipMsg{stack, attempt, *first_skipped, record({stack, *first_skipped}).out().error, now});
+  }
+  return true;
+}
+
+void SchedulerCore::Release(CardRef from, CardRef to) {
+  const StackState& target = stacks_[to.stack];
+  if (target.node.empty()) return;  // released on placement instead
+  const CardRecord& r = record(from);
+  const uint64_t now = clock_.Tick();
+  TraceEvent e = Stamp(EventKind::kRelease, from, target.attempt, now, self_node_);
+  e.target = to;
+  e.vc = r.finish_vc;
+  trace_.Add(std::move(e));
+  Emit(ReleaseMsg{from, to, target.attempt, r.finish_vc, r.out().outputs, now});
+}
+
+bool SchedulerCore::CardStarted(const CardStartedMsg& msg) {
+  const CardRef r = msg.card;
+  if (r.stack >= stacks_.size() || r.card >= job_->stacks[r.stack].cards.size() ||
+      msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
+    return false;
+  }
+  const uint64_t now = clock_.Receive(msg.lamport);
+  (void)now;
+  CardRecord& rec = records_[index(r)];
+  ++rec.tries;
+  rec.node = trace_.NodeIndex(msg.node);
+  if (rec.state == CardState::kPending) {
+    rec.state = CardState::kRunning;
+    ++stacks_[r.stack].counts.running;
+  }
+  stacks_[r.stack].known.Merge(msg.vc);
+  TraceEvent e = Stamp(EventKind::kCardStarted, r, msg.attempt, msg.lamport, msg.node);
+  e.try_no = msg.try_no;
+  e.wall_us = msg.wall_us;
+  e.vc = msg.vc;
+  trace_.Add(std::move(e));
+  return true;
+}
+
+bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
+  const CardRef r = msg.card;
+  if (r.stack >= stacks_.size() || r.card >= job_->stacks[r.stack].cards.size() ||
+      msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
+    return false;
+  }
+  clock_.Receive(msg.lamport);
+  stacks_[r.stack].known.Merge(msg.vc);
+  TraceEvent e = Stamp(msg.succeeded ? EventKind::kCardFinished : EventKind::kCardFailed, r,
+                       msg.attempt, msg.lamport, msg.node);
+  e.try_no = msg.try_no;
+  e.wall_us = msg.wall_us;
+  e.vc = msg.vc;
+  e.exit_code = msg.exit_code;
+  e.detail = trace_.Detail(msg.error);
+  trace_.Add(std::move(e));
+
+  CardRecord& rec = records_[index(r)];
+  if (rec.state == CardState::kSucceeded || rec.state == CardState::kSkipped ||
+      rec.state == CardState::kFailed) {
+    // A re-run after re-placement: the result dependents saw stays; nothing is released twice.
+    return true;
+  }
+  rec.exit_code = msg.exit_code;
+  rec.duration_ms = msg.duration_ms;
+  rec.node = trace_.NodeIndex(msg.node);
+  rec.output.reset();
+  if (!msg.error.empty() || !msg.stdout_text.empty() || !msg.stderr_text.empty() ||
+      msg.stdout_truncated || (msg.succeeded && !msg.outputs.empty())) {
+    CardOutput& out = rec.mutable_out();
+    out.error = msg.error;
+    out.stdout_text = msg.stdout_text.substr(0, kResultStdoutBound);
+    out.stdout_truncated = msg.stdout_truncated || msg.stdout_text.size() > kResultStdoutBound;
+    out.stderr_text = msg.stderr_text.substr(0, kResultStdoutBound);
+    if (msg.succeeded) out.outputs = msg.outputs;
+  }
+  if (msg.succeeded) {
+    rec.finish_vc = msg.vc;
+    SetTerminal(r, CardState::kSucceeded);
+    for (CardRef to : dependents_.of(r)) Release(r, to);
+    const StackSpec& stack = job_->stacks[r.stack];
+    if (!stack.is_combine && r.card + 1 == stack.cards.size()) {
+      ++user_stacks_done_;
+      MaybePlaceCombine();
+    }
+  } else if (msg.try_no <= static_cast<uint32_t>(job_->card(r).retries)) {
+    if (rec.state == CardState::kRunning) --stacks_[r.stack].counts.running;
+    rec.state = CardState::kPending;
+    int64_t delay = retry_.base.count();
+    for (uint32_t i = 1; i < msg.try_no && delay < retry_.max.count(); ++i) delay *= 2;
+    delay = std::min<int64_t>(delay, retry_.max.count());
+    const uint64_t now = clock_.Tick();
+    TraceEvent retry = Stamp(EventKind::kCardRetry, r, msg.attempt, now, self_node_);
+    retry.try_no = msg.try_no + 1;
+    retry.vc = msg.vc;
+    trace_.Add(std::move(retry));
+    Emit(RetryMsg{r, msg.attempt, msg.try_no + 1, Duration(delay), now});
+  } else {
+    std::string why = msg.error.empty() ? "exit code " + std::to_string(msg.exit_code) : msg.error;
+    FailPermanently(r, "card " + job_->card_name(r) + " failed: " + why);
+  }
+  MaybeFinish();
+  return true;
+}
+
+void SchedulerCore::SetTerminal(CardRef r, CardState s) {
+  CardRecord& rec = records_[index(r)];
+  StackCounts& counts = stacks_[r.stack].counts;
+  if (rec.state == CardState::kRunning) --counts.running;
+  if (s == CardState::kSucceeded) ++counts.succeeded;
+  if (s == CardState::kFailed) ++counts.failed;
+  if (s == CardState::kSkipped) ++counts.skipped;
+  rec.state = s;
+  ++terminal_;
+  ++stacks_[r.stack].terminal;
+}
+
+void SchedulerCore::FailPermanently(CardRef r, const std::string& reason) {
+  SetTerminal(r, CardState::kFailed);
+  if (reason_.empty()) reason_ = reason;
+  SkipDependents(r, "skipped: " + reason);
+}
+
+void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
+  // Everything that transitively waits on `failed` (stack order and cross-stack edges) never runs.
+  std::vector<uint32_t> first_skipped(stacks_.size(), UINT32_MAX);
+  std::deque<CardRef> queue{failed};
+  auto visit = [&](CardRef next) {
+    CardRecord& rec = records_[index(next)];
+    if (rec.state == CardState::kSucceeded || rec.state == CardState::kFailed ||
+        rec.state == CardState::kSkipped) {
+      return;
+    }
+    rec.mutable_out().error = reason;
+    SetTerminal(next, CardState::kSkipped);
+    first_skipped[next.stack] = std::min(first_skipped[next.stack], next.card);
+    TraceEvent e = Stamp(EventKind::kCardSkipped, next, stacks_[next.stack].attempt, clock_.Tick(),
+                         self_node_);
+    e.detail = trace_.Detail(reason);
+    trace_.Add(std::move(e));
+    queue.push_back(next);
+  };
+  while (!queue.empty()) {
+    CardRef u = queue.front();
+    queue.pop_front();
+    if (u.card + 1 < job_->stacks[u.stack].cards.size()) visit({u.stack, u.card + 1});
+    for (CardRef v : dependents_.of(u)) visit(v);
+  }
+  for (uint32_t s = 0; s < stacks_.size(); ++s) {
+    if (first_skipped[s] == UINT32_MAX || stacks_[s].node.empty()) continue;
+    Emit(SkipMsg{s, stacks_[s].attempt, first_skipped[s], reason, clock_.now()});
+  }
+}
+
+void SchedulerCore::StackLost(uint32_t stack, const std::string& why) {
+  if (stack >= stacks_.size() || state_ != JobState::kRunning) return;
+  StackState& st = stacks_[stack];
+  if (st.node.empty() || st.terminal == job_->stacks[stack].cards.size()) return;
+  TraceEvent e = Stamp(EventKind::kStackLost, {stack, 0}, st.attempt, clock_.Tick(), self_node_);
+  e.detail = trace_.Detail(why);
+  trace_.Add(std::move(e));
+  for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
+    CardRecord& rec = records_[index({stack, c})];
+    if (rec.state == CardState::kRunning) {
+      rec.state = CardState::kPending;
+      --st.counts.running;
+    }
+  }
+  st.node.clear();
+  ++st.attempt;
+  Emit(PlaceStackAction{stack, st.attempt});
+}
+
+void SchedulerCore::Cancel(const std::string& reason) {
+  if (state_ != JobState::kRunning) return;
+  for (uint32_t s = 0; s < stacks_.size(); ++s) {
+    bool any = false;
+    for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
+      CardRecord& rec = records_[index({s, c})];
+      if (rec.state != CardState::kPending && rec.state != CardState::kRunning) continue;
+      rec.mutable_out().error = reason;
+      SetTerminal({s, c}, CardState::kSkipped);
+      any = true;
+    }
+    if (any && !stacks_[s].node.empty()) {
+      Emit(SkipMsg{s, stacks_[s].attempt, 0, reason, clock_.Tick()});
+    }
+  }
+  state_ = JobState::kCancelled;
+  reason_ = reason;
+  trace_.Add(Stamp(EventKind::kJobFinished, {}, 0, clock_.Tick(), self_node_));
+  Emit(JobFinishedAction{state_, reason_});
+}
+
+void SchedulerCore::MaybePlaceCombine() {
+  if (!job_->has_combine() || combine_placed_) return;
+  if (user_stacks_done_ + 1 < job_->stacks.size()) return;
+  combine_placed_ = true;
+  uint32_t s = static_cast<uint32_t>(job_->stacks.size() - 1);
+  Emit(PlaceStackAction{s, stacks_[s].attempt});
+}
+
+void SchedulerCore::MaybeFinish() {
+  if (state_ != JobState::kRunning || terminal_ < total_) return;
+  state_ = reason_.empty() ? JobState::kSucceeded : JobState::kFailed;
+  TraceEvent e = Stamp(EventKind::kJobFinished, {}, 0, clock_.Tick(), self_node_);
+  // One entry list sorted once: merging stack by stack would be quadratic on 100,000 stacks.
+  std::vector<VectorClock::Entry> entries;
+  for (const auto& st : stacks_) {
+    entries.insert(entries.end(), st.known.entries().begin(), st.known.entries().end());
+  }
+  e.vc = VectorClock(std::move(entries));
+  e.detail = trace_.Detail(reason_);
+  trace_.Add(std::move(e));
+  Emit(JobFinishedAction{state_, reason_});
+}
+
+}  // namespace hollerith

@@ -1,0 +1,144 @@
+// The scheduler core: a pure, single-threaded state machine with no I/O. It tracks one job: which
+// cards are pending, running, done; which stacks are placed where (with fencing attempts); it
+// releases each cross-stack dependency the moment its card finishes, decides retries with
+// exponential backoff, skips the dependents of a failed card while independent stacks go on, places
+// the combine stack last, and records the job's trace. Events go in through the methods; what the
+// wiring must do comes out of TakeActions(). The same class runs in `hollerith run --local` and in
+// the coordinator.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/core/clock.h"
+#include "common/core/messages.h"
+#include "common/core/trace.h"
+#include "common/spec/job.h"
+
+namespace hollerith {
+
+struct RetryPolicy {
+  Duration base{200};  // delay before the first retry; doubles each time
+  Duration max{10000};
+};
+
+enum class CardState : uint8_t { kPending, kRunning, kSucceeded, kFailed, kSkipped };
+enum class JobState : uint8_t { kRunning, kSucceeded, kFailed, kCancelled };
+const char* CardStateName(CardState s);
+const char* JobStateName(JobState s);
+
+// What a card said and left: kept apart from CardRecord, and only for cards that have any (a
+// million-card job of built-ins has none), so a record stays small.
+struct CardOutput {
+  std::string stdout_text;  // at most kResultStdoutBound bytes
+  bool stdout_truncated = false;
+  std::string stderr_text;  // at most kResultStdoutBound bytes
+  std::string error;
+  OutputDigests outputs;
+};
+
+// What the job remembers of a card: the result its dependents saw.
+struct CardRecord {
+  CardState state = CardState::kPending;
+  uint16_t node = 0;  // index into trace().nodes()
+  int exit_code = 0;
+  uint32_t tries = 0;  // times started, over all attempts
+  int64_t duration_ms = 0;
+  VectorClock finish_vc;
+  std::unique_ptr<CardOutput> output;  // null: no output, no error, no files
+
+  const CardOutput& out() const { return output ? *output : kNoOutput; }
+  CardOutput& mutable_out() {
+    if (!output) output = std::make_unique<CardOutput>();
+    return *output;
+  }
+  static const CardOutput kNoOutput;
+};
+
+// The wiring must find a node for the stack, then call StackPlaced.
+struct PlaceStackAction {
+  uint32_t stack = 0;
+  uint32_t attempt = 0;
+};
+struct JobFinishedAction {
+  JobState state = JobState::kSucceeded;
+  std::string reason;
+};
+using CoreAction = std::variant<PlaceStackAction, AssignStackMsg, ReleaseMsg, RetryMsg, SkipMsg,
+                                JobFinishedAction>;
+
+class SchedulerCore {
+ public:
+  SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& clock, std::string self_node,
+                RetryPolicy retry = {});
+
+  // Events in. Reports from a stale attempt are dropped (the methods return false).
+  void Start();
+  bool StackPlaced(uint32_t stack, uint32_t attempt, const std::string& node);
+  bool CardStarted(const CardStartedMsg& msg);
+  bool CardFinished(const CardFinishedMsg& msg);
+  // The node holding the stack is gone: re-place it from its first card with attempt+1.
+  void StackLost(uint32_t stack, const std::string& why);
+  void Cancel(const std::string& reason);
+
+  // Actions out, in the order they must be carried out.
+  std::vector<CoreAction> TakeActions() { return std::exchange(actions_, {}); }
+
+  const JobSpec& job() const { return *job_; }
+  std::shared_ptr<const JobSpec> job_ptr() const { return job_; }
+  JobState state() const { return state_; }
+  const std::string& reason() const { return reason_; }
+  const CardRecord& record(CardRef r) const { return records_[index(r)]; }
+  uint32_t attempt(uint32_t stack) const { return stacks_[stack].attempt; }
+  const std::string& node_of(uint32_t stack) const { return stacks_[stack].node; }
+  size_t finished_cards(uint32_t stack) const { return stacks_[stack].terminal; }
+  struct StackCounts {
+    size_t succeeded = 0, failed = 0, skipped = 0, running = 0;
+  };
+  // Kept up to date on every event, so progress never needs a scan over the stack's cards.
+  const StackCounts& counts(uint32_t stack) const { return stacks_[stack].counts; }
+  const Trace& trace() const { return trace_; }
+  uint64_t lamport() const { return clock_.now(); }
+
+ private:
+  struct StackState {
+    uint32_t attempt = 1;
+    std::string node;  // empty while not placed
+    size_t terminal = 0;
+    StackCounts counts;
+    VectorClock known;  // what the core has learnt of this stack's clock
+  };
+
+  size_t index(CardRef r) const { return offsets_[r.stack] + r.card; }
+  void Emit(CoreAction a) { actions_.push_back(std::move(a)); }
+  TraceEvent Stamp(EventKind kind, CardRef card, uint32_t attempt, uint64_t lamport,
+                   const std::string& node);
+  void SetTerminal(CardRef r, CardState s);
+  void Release(CardRef from, CardRef to);
+  void FailPermanently(CardRef r, const std::string& reason);
+  void SkipDependents(CardRef failed, const std::string& reason);
+  void MaybePlaceCombine();
+  void MaybeFinish();
+
+  std::shared_ptr<const JobSpec> job_;
+  DependentsIndex dependents_;
+  LamportClock& clock_;
+  std::string self_node_;
+  RetryPolicy retry_;
+  std::vector<size_t> offsets_;
+  std::vector<CardRecord> records_;
+  std::vector<StackState> stacks_;
+  size_t terminal_ = 0;
+  size_t total_ = 0;
+  size_t user_stacks_done_ = 0;
+  bool combine_placed_ = false;
+  JobState state_ = JobState::kRunning;
+  std::string reason_;
+  Trace trace_;
+  std::vector<CoreAction> actions_;
+};
+
+}  // namespace hollerith

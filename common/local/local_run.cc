@@ -1,0 +1,80 @@
+#include "common/local/local_run.h"
+
+#include <asio/post.hpp>
+#include <thread>
+
+namespace hollerith {
+namespace {
+
+constexpr const char* kLocalNode = "local";
+
+size_t DefaultJobs(size_t jobs) {
+  if (jobs > 0) return jobs;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 2 : n;
+}
+
+}  // namespace
+
+LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
+                   LocalRunOptions options, CardExecutor* executor)
+    : io_(io),
+      options_(std::move(options)),
+      core_(std::move(job), clock_, kLocalNode, options_.retry),
+      own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
+      executor_(executor ? executor : own_executor_.get()),
+      store_(options_.workdir / ".artifacts"),
+      artifacts_(io, store_),
+      slots_(io, DefaultJobs(options_.jobs)),
+      workspaces_(options_.workdir) {
+  // One process, one Lamport clock: core and node share it (messages still carry it).
+  StackHost::Upward up;
+  up.started = [this](const std::string&, const CardStartedMsg& m) {
+    asio::post(io_, [this, m] {
+      if (core_.CardStarted(m)) Drain();
+    });
+  };
+  up.finished = [this](const std::string&, const CardFinishedMsg& m) {
+    asio::post(io_, [this, m] {
+      if (core_.CardFinished(m)) Drain();
+    });
+  };
+  host_ = std::make_unique<StackHost>(
+      StackRunnerEnv{io_, kLocalNode, clock_, *executor_, artifacts_, slots_, workspaces_},
+      options_.workdir, std::move(up));
+}
+
+void LocalRun::Start(std::function<void()> done) {
+  done_ = std::move(done);
+  core_.Start();
+  Drain();
+}
+
+void LocalRun::Drain() {
+  if (options_.on_event) options_.on_event(core_);
+  // Carrying out an action can produce more (placement produces an assignment and releases).
+  for (auto actions = core_.TakeActions(); !actions.empty(); actions = core_.TakeActions()) {
+    for (auto& action : actions) {
+      if (auto* place = std::get_if<PlaceStackAction>(&action)) {
+        core_.StackPlaced(place->stack, place->attempt, kLocalNode);
+      } else if (auto* assign = std::get_if<AssignStackMsg>(&action)) {
+        auto job = core_.job_ptr();
+        std::shared_ptr<const StackSpec> stack(job, &job->stacks[assign->stack]);
+        asio::post(io_, [this, stack, msg = std::move(*assign)] {
+          host_->Assign(options_.job_id, stack, msg);
+        });
+      } else if (auto* release = std::get_if<ReleaseMsg>(&action)) {
+        asio::post(io_,
+                   [this, msg = std::move(*release)] { host_->Release(options_.job_id, msg); });
+      } else if (auto* retry = std::get_if<RetryMsg>(&action)) {
+        asio::post(io_, [this, msg = *retry] { host_->Retry(options_.job_id, msg); });
+      } else if (auto* skip = std::get_if<SkipMsg>(&action)) {
+        asio::post(io_, [this, msg = std::move(*skip)] { host_->Skip(options_.job_id, msg); });
+      } else if (std::get_if<JobFinishedAction>(&action)) {
+        if (done_) asio::post(io_, std::exchange(done_, nullptr));
+      }
+    }
+  }
+}
+
+}  // namespace hollerith

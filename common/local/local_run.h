@@ -1,0 +1,53 @@
+// `hollerith run --local`: the scheduler core and a StackHost wired together in one process, on one
+// io_context. Messages between them are posted (never direct re-entrant calls), as a network would
+// deliver them, so the local run exercises the same code paths and ordering rules as the cluster.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "common/artifacts/access.h"
+#include "common/core/scheduler_core.h"
+#include "common/runner/card_runner.h"
+#include "common/runner/slot_pool.h"
+#include "common/runner/stack_host.h"
+
+namespace hollerith {
+
+struct LocalRunOptions {
+  size_t jobs = 0;  // cards running at once; 0 = number of cores
+  std::filesystem::path workdir;
+  RetryPolicy retry;
+  std::string job_id = "local";
+  // Called on the io_context after every event the core accepted (for progress display).
+  std::function<void(const SchedulerCore&)> on_event;
+};
+
+class LocalRun {
+ public:
+  LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job, LocalRunOptions options,
+           CardExecutor* executor = nullptr);  // nullptr: the real process runner
+  // Starts the job; `done` runs on the io_context when the job has finished.
+  void Start(std::function<void()> done);
+  const SchedulerCore& core() const { return core_; }
+
+ private:
+  void Drain();
+
+  asio::io_context& io_;
+  LocalRunOptions options_;
+  LamportClock clock_;
+  SchedulerCore core_;
+  std::unique_ptr<ProcessCardRunner> own_executor_;
+  CardExecutor* executor_;
+  ArtifactStore store_;
+  LocalArtifactAccess artifacts_;
+  SlotPool slots_;
+  WorkspacePool workspaces_;
+  std::unique_ptr<StackHost> host_;
+  std::function<void()> done_;
+};
+
+}  // namespace hollerith

@@ -1,0 +1,76 @@
+// Runs one card. CardExecutor is the interface the stack runner depends on (tests replace it);
+// ProcessCardRunner is the real one: posix_spawn in a new process group, exit watched through a
+// pidfd on the io_context, stdout/stderr captured through pipes (kept in memory up to a bound, the
+// rest spilled to a file in the workspace), timeout kills the whole group (TERM, then KILL after a
+// grace). Built-ins (noop, sleep) run without a process.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+// After a standard header on purpose: asio 1.22 picks its handler allocator (aligned_alloc or
+// operator new) from libstdc++ macros, so including it first in some files and later in others
+// mixes the two (alloc/dealloc mismatch).
+#include <asio/io_context.hpp>
+
+#include "common/runner/output_capture.h"
+#include "common/spec/job.h"
+
+namespace hollerith {
+
+struct CardResult {
+  int exit_code = -1;   // the process's exit status; -1 when it did not exit normally
+  int term_signal = 0;  // the signal that ended it, if any
+  bool timed_out = false;
+  std::string error;  // why it failed beyond a non-zero exit: spawn error, timeout, ...
+  CapturedStream out;
+  CapturedStream err;
+  std::chrono::milliseconds duration{0};
+
+  bool succeeded() const { return exit_code == 0 && error.empty() && !timed_out; }
+};
+
+struct CardLaunch {
+  std::filesystem::path workspace;                             // working directory; must exist
+  std::vector<std::pair<std::string, std::string>> extra_env;  // added after the card's env
+  size_t capture_limit = size_t{1} << 20;
+  std::chrono::milliseconds kill_grace{2000};  // TERM -> KILL on timeout or cancel
+  // After the card's process exits, how long stray members of its process group (background
+  // jobs it started) may keep stdout/stderr open before the runner closes the pipes and reports.
+  std::chrono::milliseconds output_drain{2000};
+};
+
+class CardExecutor {
+ public:
+  using Done = std::function<void(CardResult)>;
+  virtual ~CardExecutor() = default;
+  // Starts the card; `done` runs on the io_context exactly once (never inside Run itself).
+  // Returns a handle for Cancel.
+  virtual uint64_t Run(const CardSpec& card, const CardLaunch& launch, Done done) = 0;
+  // Kills the card's process group (TERM then KILL); its `done` still runs, with an error.
+  virtual void Cancel(uint64_t handle) = 0;
+};
+
+// Single-threaded: Run, Cancel and destruction happen on the io_context's thread (or while it is
+// not running). Destroying the runner SIGKILLs and reaps every running card's process group; their
+// `done` callbacks are then never invoked.
+class ProcessCardRunner : public CardExecutor {
+ public:
+  explicit ProcessCardRunner(asio::io_context& io);
+  ~ProcessCardRunner() override;
+  uint64_t Run(const CardSpec& card, const CardLaunch& launch, Done done) override;
+  void Cancel(uint64_t handle) override;
+
+ private:
+  struct Impl;
+  // Shared so that completion handlers still queued on the io_context can tell (weak_ptr) that the
+  // runner is gone.
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace hollerith

@@ -1,0 +1,103 @@
+#include "common/runner/output_capture.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace hollerith {
+
+namespace {
+
+// Card ids come from user specs; keep the file name inside .hollerith/ whatever they contain.
+std::string SafeFileStem(const std::string& id) {
+  std::string stem = id.empty() ? std::string("card") : id;
+  for (char& c : stem) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  if (stem[0] == '.') stem[0] = '_';
+  return stem;
+}
+
+}  // namespace
+
+OutputCapture::OutputCapture(size_t limit, const std::filesystem::path& workspace,
+                             const std::string& card_id, uint64_t seq, const char* suffix)
+    : limit_(limit), workspace_(workspace), card_id_(card_id), seq_(seq), suffix_(suffix) {}
+
+OutputCapture::~OutputCapture() { CloseSpill(); }
+
+void OutputCapture::Append(std::string_view chunk) {
+  captured_.total_bytes += chunk.size();
+  if (!captured_.truncated) {
+    size_t room = limit_ - captured_.text.size();
+    if (chunk.size() <= room) {
+      captured_.text.append(chunk);
+      return;
+    }
+    captured_.text.append(chunk.substr(0, room));
+    captured_.truncated = true;
+    StartSpill();
+    chunk.remove_prefix(room);
+  }
+  WriteSpill(chunk);
+}
+
+void OutputCapture::StartSpill() {
+  std::filesystem::path dir = workspace_ / ".hollerith";
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    spdlog::warn("card {}: cannot create {}: {}; {} beyond {} bytes is dropped", card_id_,
+                 dir.string(), std::generic_category().message(errno), suffix_, limit_);
+    return;
+  }
+  std::string stem = SafeFileStem(card_id_);
+  for (int attempt = 0; attempt < 1000; ++attempt, ++seq_) {
+    std::filesystem::path path =
+        dir / (stem + "." + std::to_string(seq_) + "." + std::string(suffix_));
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      spill_fd_ = fd;
+      captured_.spill_path = path.string();
+      WriteSpill(captured_.text);
+      return;
+    }
+    if (errno != EEXIST) {
+      spdlog::warn("card {}: cannot create spill file {}: {}", card_id_, path.string(),
+                   std::generic_category().message(errno));
+      return;
+    }
+  }
+}
+
+void OutputCapture::WriteSpill(std::string_view data) {
+  while (spill_fd_ >= 0 && !data.empty()) {
+    ssize_t n = ::write(spill_fd_, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      spdlog::warn("card {}: writing spill file {} failed: {}", card_id_, captured_.spill_path,
+                   std::generic_category().message(errno));
+      CloseSpill();
+      ::unlink(captured_.spill_path.c_str());
+      captured_.spill_path.clear();
+      return;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void OutputCapture::CloseSpill() {
+  if (spill_fd_ >= 0) ::close(spill_fd_);
+  spill_fd_ = -1;
+}
+
+CapturedStream OutputCapture::Finish() {
+  CloseSpill();
+  return std::move(captured_);
+}
+
+}  // namespace hollerith

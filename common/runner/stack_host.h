@@ -1,0 +1,52 @@
+// The node side of a job: hosts every stack placed on this node (one StackRunner each), routes the
+// core's messages (assign, release, retry, skip) to them, and reports their events upward. One per
+// worker daemon; `hollerith run --local` uses one with the node name "local".
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "common/runner/stack_runner.h"
+
+namespace hollerith {
+
+class StackHost {
+ public:
+  struct Upward {
+    std::function<void(const std::string& job, const CardStartedMsg&)> started;
+    std::function<void(const std::string& job, const CardFinishedMsg&)> finished;
+    // `workspace`: the directory the stack's runner made, empty if it made none (built-ins only).
+    std::function<void(const std::string& job, uint32_t stack, uint32_t attempt,
+                       const std::filesystem::path& workspace)>
+        ended;
+  };
+
+  StackHost(StackRunnerEnv env, std::filesystem::path work_root, Upward upward)
+      : env_(env), work_root_(std::move(work_root)), upward_(std::move(upward)) {}
+
+  void Assign(const std::string& job, std::shared_ptr<const StackSpec> stack,
+              const AssignStackMsg& msg);
+  void Release(const std::string& job, const ReleaseMsg& msg);
+  void Retry(const std::string& job, const RetryMsg& msg);
+  void Skip(const std::string& job, const SkipMsg& msg);
+  // Stops every stack of the job (running cards are killed) and forgets it.
+  void CancelJob(const std::string& job);
+
+  size_t active_stacks() const { return runners_.size(); }
+  std::filesystem::path WorkspaceOf(const std::string& job, const StackSpec& stack,
+                                    uint32_t attempt) const;
+
+ private:
+  using Key = std::pair<std::string, uint32_t>;  // (job, stack)
+  StackRunner* Find(const std::string& job, uint32_t stack);
+
+  StackRunnerEnv env_;
+  std::filesystem::path work_root_;
+  Upward upward_;
+  std::map<Key, std::shared_ptr<StackRunner>> runners_;
+};
+
+}  // namespace hollerith

@@ -1,0 +1,295 @@
+#include "common/runner/stack_runner.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <asio/post.hpp>
+#include <fstream>
+
+namespace hollerith {
+namespace {
+
+std::string DigestKey(CardRef from, const std::string& path) {
+  return std::to_string(from.stack) + ":" + std::to_string(from.card) + ":" + path;
+}
+
+Status WriteFile(const std::filesystem::path& path, const std::string& content) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) return Status::Error("cannot write " + path.string());
+  return Status::Ok();
+}
+
+}  // namespace
+
+StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> stack,
+                         AssignStackMsg assign, std::filesystem::path workspace,
+                         Callbacks callbacks)
+    : env_(env),
+      spec_(std::move(stack)),
+      assign_(std::move(assign)),
+      workspace_(std::move(workspace)),
+      callbacks_(std::move(callbacks)),
+      pending_(spec_->cards.size()) {
+  for (uint32_t c = 0; c < spec_->cards.size(); ++c) {
+    pending_[c].deps = CrossStackDependencies(spec_->cards[c], assign_.stack);
+    pending_[c].released.assign(pending_[c].deps.size(), false);
+  }
+}
+
+void StackRunner::Start() { Advance(); }
+
+Status StackRunner::EnsureWorkspace() {
+  // Created lazily: a stack of built-ins never touches the disk.
+  if (workspace_ready_) return Status::Ok();
+  if (Status s = env_.workspaces.Create(workspace_); !s.ok()) return s;
+  for (const auto& r : assign_.results) {
+    auto base = workspace_ / "results" / r.card_name;
+    Status s = WriteFile(base.string() + ".stdout", r.stdout_text);
+    if (s.ok()) s = WriteFile(base.string() + ".exit", std::to_string(r.exit_code) + "\n");
+    if (!s.ok()) return s;
+  }
+  workspace_ready_ = true;
+  return Status::Ok();
+}
+
+void StackRunner::OnRelease(const ReleaseMsg& msg) {
+  if (msg.attempt != assign_.attempt || msg.to.card >= pending_.size()) return;
+  Pending& p = pending_[msg.to.card];
+  auto it = std::lower_bound(p.deps.begin(), p.deps.end(), msg.from);
+  if (it == p.deps.end() || *it != msg.from) return;  // not a dependency of this card
+  const size_t i = static_cast<size_t>(it - p.deps.begin());
+  if (p.released[i]) return;  // duplicate delivery
+  p.released[i] = true;
+  ++p.released_count;
+  p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
+  for (const auto& [path, digest] : msg.outputs)
+    p.digests.emplace_back(DigestKey(msg.from, path), digest);
+  if (!busy_ && msg.to.card == next_card_) Advance();
+}
+
+void StackRunner::OnRetry(const RetryMsg& msg) {
+  if (msg.attempt != assign_.attempt || msg.card.card != next_card_ || ended_) return;
+  try_no_ = msg.next_try;
+  retry_timer_ = std::make_unique<asio::steady_timer>(env_.io, msg.delay);
+  std::weak_ptr<StackRunner> weak = weak_from_this();
+  uint32_t card = next_card_;
+  retry_timer_->async_wait([weak, card](const std::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->ended_) return;
+    if (self->skip_from_ <= card) {
+      self->End();
+      return;
+    }
+    self->BeginCard(card);
+  });
+}
+
+void StackRunner::OnSkip(const SkipMsg& msg) {
+  if (msg.attempt != assign_.attempt || ended_) return;
+  skip_from_ = std::min(skip_from_, msg.from_card);
+  if (running_handle_ && next_card_ >= skip_from_) {
+    env_.executor.Cancel(*running_handle_);
+    return;  // OnCardDone reports and ends
+  }
+  if (retry_timer_ && next_card_ >= skip_from_) retry_timer_->cancel();
+  if (next_card_ >= skip_from_ && !running_handle_) {
+    busy_ = false;
+    End();
+  } else if (!busy_) {
+    Advance();
+  }
+}
+
+void StackRunner::Advance() {
+  if (ended_ || busy_) return;
+  if (next_card_ >= spec_->cards.size() || next_card_ >= skip_from_) {
+    End();
+    return;
+  }
+  if (!pending_[next_card_].ready()) return;  // waits for releases
+  try_no_ = 1;
+  BeginCard(next_card_);
+}
+
+void StackRunner::BeginCard(uint32_t card) {
+  busy_ = true;
+  auto self = shared_from_this();
+  const CardSpec& card_spec = spec_->cards[card];
+  // Inputs are fetched into the workspace while the card waits for a slot; otherwise the workspace
+  // is made at launch, so stacks queued behind the slots do not each hold a directory.
+  if (!card_spec.inputs.empty()) {
+    if (Status s = EnsureWorkspace(); !s.ok()) {
+      CardResult result;
+      result.error = s.message();
+      asio::post(env_.io, [self, card, result] { self->OnCardDone(card, result); });
+      return;
+    }
+  }
+  FetchInputs(card, 0, [self, card](Status s) {
+    if (self->ended_) return;
+    if (!s.ok()) {
+      CardResult result;
+      result.error = s.message();
+      self->OnCardDone(card, result);
+      return;
+    }
+    const CardSpec& spec = self->spec_->cards[card];
+    if (spec.builtin != BuiltinKind::kNone) {
+      self->Launch(card);
+    } else {
+      self->env_.slots.Acquire([self, card] { self->Launch(card); });
+    }
+  });
+}
+
+void StackRunner::FetchInputs(uint32_t card, size_t next, std::function<void(Status)> done) {
+  const CardSpec& spec = spec_->cards[card];
+  if (next >= spec.inputs.size()) {
+    done(Status::Ok());
+    return;
+  }
+  const InputSpec& in = spec.inputs[next];
+  const std::string key = DigestKey(in.from, in.path);
+  std::string digest;
+  for (const auto& [k, d] : pending_[card].digests) {
+    if (k == key) digest = d;
+  }
+  if (digest.empty()) {
+    done(Status::Error("input " + in.path + " was not published by its producer"));
+    return;
+  }
+  auto self = shared_from_this();
+  env_.artifacts.Fetch(digest, workspace_ / in.dest,
+                       [self, card, next, done = std::move(done)](Status s) mutable {
+                         if (!s.ok()) {
+                           done(s);
+                           return;
+                         }
+                         self->FetchInputs(card, next + 1, std::move(done));
+                       });
+}
+
+void StackRunner::Launch(uint32_t card) {
+  const CardSpec& spec = spec_->cards[card];
+  const bool holds_slot = spec.builtin == BuiltinKind::kNone;
+  if (ended_ || card >= skip_from_) {
+    if (holds_slot) env_.slots.Release();
+    busy_ = false;
+    End();
+    return;
+  }
+  if (holds_slot || !spec.outputs.empty()) {
+    if (Status s = EnsureWorkspace(); !s.ok()) {
+      if (holds_slot) env_.slots.Release();
+      CardResult result;
+      result.error = s.message();
+      asio::post(env_.io,
+                 [self = shared_from_this(), card, result] { self->OnCardDone(card, result); });
+      return;
+    }
+  }
+  if (!pending_[card].clocks.empty()) {
+    vc_.Merge(VectorClock(std::exchange(pending_[card].clocks, {})));  // sorts and merges once
+  }
+  vc_.Tick(assign_.stack);
+  CardStartedMsg started{{assign_.stack, card}, assign_.attempt, try_no_, env_.node, vc_,
+                         env_.clock.Tick(),     WallMicros()};
+  if (callbacks_.started) callbacks_.started(started);
+
+  CardLaunch launch;
+  launch.workspace = workspace_;
+  auto self = shared_from_this();
+  running_handle_ = env_.executor.Run(spec, launch, [self, card, holds_slot](CardResult result) {
+    if (holds_slot) self->env_.slots.Release();
+    self->running_handle_.reset();
+    self->OnCardDone(card, std::move(result));
+  });
+}
+
+std::shared_ptr<CardFinishedMsg> StackRunner::FinishedMsg(uint32_t card, const CardResult& result) {
+  auto msg = std::make_shared<CardFinishedMsg>();
+  msg->card = {assign_.stack, card};
+  msg->attempt = assign_.attempt;
+  msg->try_no = try_no_;
+  msg->node = env_.node;
+  msg->succeeded = result.succeeded();
+  msg->exit_code = result.exit_code;
+  msg->error = result.error;
+  msg->stdout_text = result.out.text.substr(0, kResultStdoutBound);
+  msg->stdout_truncated = result.out.truncated || result.out.text.size() > kResultStdoutBound;
+  msg->stderr_text = result.err.text.substr(0, kResultStdoutBound);
+  msg->duration_ms = result.duration.count();
+  return msg;
+}
+
+void StackRunner::OnCardDone(uint32_t card, CardResult result) {
+  if (ended_) return;
+  auto msg = FinishedMsg(card, result);
+  if (msg->succeeded && !spec_->cards[card].outputs.empty()) {
+    PublishOutputs(card, 0, msg);
+  } else {
+    Report(card, msg);
+  }
+}
+
+void StackRunner::PublishOutputs(uint32_t card, size_t next, std::shared_ptr<CardFinishedMsg> msg) {
+  const auto& outputs = spec_->cards[card].outputs;
+  if (next >= outputs.size()) {
+    Report(card, msg);
+    return;
+  }
+  const std::filesystem::path file = workspace_ / outputs[next];
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    msg->succeeded = false;
+    msg->error = "declared output " + outputs[next] + " was not produced";
+    Report(card, msg);
+    return;
+  }
+  auto self = shared_from_this();
+  env_.artifacts.Publish(file, [self, card, next, msg](Result<std::string> digest) {
+    if (self->ended_) return;
+    if (!digest.ok()) {
+      msg->succeeded = false;
+      msg->error = "cannot publish output " + self->spec_->cards[card].outputs[next] + ": " +
+                   digest.message();
+      self->Report(card, msg);
+      return;
+    }
+    msg->outputs.emplace_back(self->spec_->cards[card].outputs[next], *digest);
+    self->PublishOutputs(card, next + 1, msg);
+  });
+}
+
+void StackRunner::Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg) {
+  vc_.Tick(assign_.stack);
+  msg->vc = vc_;
+  msg->lamport = env_.clock.Tick();
+  msg->wall_us = WallMicros();
+  const bool succeeded = msg->succeeded;
+  const bool may_retry = try_no_ <= static_cast<uint32_t>(spec_->cards[card].retries);
+  if (callbacks_.finished) callbacks_.finished(*msg);
+  if (ended_) return;  // the callback may have torn the job down
+  if (succeeded) {
+    busy_ = false;
+    ++next_card_;
+    auto self = shared_from_this();
+    asio::post(env_.io, [self] { self->Advance(); });
+  } else if (!may_retry || card >= skip_from_) {
+    busy_ = false;
+    End();
+  }
+  // else: busy until the core's RetryMsg (or a SkipMsg) arrives.
+}
+
+void StackRunner::End() {
+  if (ended_) return;
+  ended_ = true;
+  if (retry_timer_) retry_timer_->cancel();
+  if (callbacks_.ended) callbacks_.ended();
+}
+
+}  // namespace hollerith

@@ -1,0 +1,101 @@
+// Runs one placed stack on a node: its cards in order, in one workspace. Before a card with
+// cross-stack dependencies it waits until every release has arrived; it stamps each card's start
+// from what it actually received (its previous card plus the releases' clocks), not from what the
+// core believes, so an early release shows up in `verify`. Retries and skips are the core's
+// decisions, received as messages. Used by the local wiring and by the worker daemon alike.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/artifacts/access.h"
+#include "common/core/clock.h"
+#include "common/core/messages.h"
+#include "common/runner/card_runner.h"
+#include "common/runner/slot_pool.h"
+#include "common/runner/workspace_pool.h"
+#include "common/spec/job.h"
+
+namespace hollerith {
+
+struct StackRunnerEnv {
+  asio::io_context& io;
+  std::string node;
+  LamportClock& clock;
+  CardExecutor& executor;
+  ArtifactAccess& artifacts;
+  SlotPool& slots;
+  WorkspacePool& workspaces;
+};
+
+class StackRunner : public std::enable_shared_from_this<StackRunner> {
+ public:
+  struct Callbacks {
+    std::function<void(const CardStartedMsg&)> started;
+    std::function<void(const CardFinishedMsg&)> finished;
+    std::function<void()> ended;  // no more cards will run (done, failed or skipped)
+  };
+
+  // `stack` is the stack's spec (cards reference other stacks by index); `workspace` is created.
+  StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> stack, AssignStackMsg assign,
+              std::filesystem::path workspace, Callbacks callbacks);
+
+  void Start();
+  void OnRelease(const ReleaseMsg& msg);
+  void OnRetry(const RetryMsg& msg);
+  void OnSkip(const SkipMsg& msg);
+
+  uint32_t stack() const { return assign_.stack; }
+  uint32_t attempt() const { return assign_.attempt; }
+  bool ended() const { return ended_; }
+  const std::filesystem::path& workspace() const { return workspace_; }
+  bool workspace_made() const { return workspace_ready_; }
+
+ private:
+  // What a card waits for. A combine card waits for every other stack (10,000 releases in the
+  // fan-in benchmark): duplicates are found by binary search, and the releases' clocks are merged
+  // once, at launch, not into a growing clock one by one (both were quadratic).
+  struct Pending {
+    std::vector<CardRef> deps;   // sorted cross-stack dependencies, from the spec
+    std::vector<bool> released;  // per entry of deps
+    uint32_t released_count = 0;
+    std::vector<VectorClock::Entry> clocks;  // every release's clock entries, not merged yet
+    OutputDigests digests;  // ("STACK-index:CARD-index:path", digest) of released producers
+    bool ready() const { return released_count == deps.size(); }
+  };
+
+  void Advance();
+  Status EnsureWorkspace();
+  void BeginCard(uint32_t card);
+  void FetchInputs(uint32_t card, size_t next, std::function<void(Status)> done);
+  void Launch(uint32_t card);
+  void OnCardDone(uint32_t card, CardResult result);
+  void PublishOutputs(uint32_t card, size_t next, std::shared_ptr<CardFinishedMsg> msg);
+  void Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg);
+  void End();
+  std::shared_ptr<CardFinishedMsg> FinishedMsg(uint32_t card, const CardResult& result);
+
+  StackRunnerEnv env_;
+  std::shared_ptr<const StackSpec> spec_;
+  AssignStackMsg assign_;
+  std::filesystem::path workspace_;
+  Callbacks callbacks_;
+  std::vector<Pending> pending_;
+  VectorClock vc_;
+  uint32_t next_card_ = 0;
+  uint32_t try_no_ = 1;
+  uint32_t skip_from_ = UINT32_MAX;
+  bool busy_ = false;  // a card is being prepared, run, or awaits the core's retry decision
+  bool ended_ = false;
+  bool workspace_ready_ = false;
+  std::optional<uint64_t> running_handle_;
+  std::unique_ptr<asio::steady_timer> retry_timer_;
+};
+
+}  // namespace hollerith

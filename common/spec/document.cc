@@ -1,0 +1,93 @@
+#include "common/spec/document.h"
+
+#include <utility>
+
+#include "common/base/hex.h"
+
+namespace hollerith {
+
+std::string QuoteForMessage(std::string_view s) {
+  constexpr size_t kMaxShown = 80;
+  bool shortened = false;
+  if (s.size() > kMaxShown) {
+    size_t cut = kMaxShown;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // whole chars
+    s = s.substr(0, cut);
+    shortened = true;
+  }
+  std::string out = "'";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) {
+      out += "\\x" + HexEncode(std::string_view(&ch, 1));
+    } else {
+      out += ch;
+    }
+  }
+  out += shortened ? "...'" : "'";
+  return out;
+}
+
+DocTreeBuilder::DocTreeBuilder(const SpecLimits& limits, size_t source_bytes) : limits_(limits) {
+  constexpr size_t kSourceBytesPerNode = 6;  // about 7 for compact JSON and YAML job specs
+  tree_.nodes_.reserve(source_bytes / kSourceBytesPerNode + 1);
+  tree_.text_.reserve(source_bytes / 2);
+}
+
+DocNode DocTreeBuilder::Leaf(SourceMark mark, DocKind kind) {
+  DocNode n;
+  n.line = static_cast<uint32_t>(mark.line);
+  n.column = static_cast<uint32_t>(mark.column);
+  n.kind = kind;
+  return n;
+}
+
+void DocTreeBuilder::Null(SourceMark mark) { pending_.push_back(Leaf(mark, DocKind::kNull)); }
+
+void DocTreeBuilder::Scalar(SourceMark mark, std::string_view value) {
+  if (value.size() > limits_.max_string_bytes || value.size() > UINT32_MAX) {
+    throw SpecError(mark, "string of " + std::to_string(value.size()) +
+                              " bytes is longer than the limit of " +
+                              std::to_string(limits_.max_string_bytes) + " bytes");
+  }
+  DocNode n = Leaf(mark, DocKind::kScalar);
+  n.first = tree_.text_.size();
+  n.size = static_cast<uint32_t>(value.size());
+  tree_.text_.append(value);
+  pending_.push_back(n);
+}
+
+void DocTreeBuilder::Open(SourceMark mark, DocKind kind) {
+  if (depth() >= limits_.max_depth) {
+    throw SpecError(mark, "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+  }
+  open_.push_back(pending_.size());
+  pending_.push_back(Leaf(mark, kind));
+}
+
+void DocTreeBuilder::End() {
+  const size_t at = open_.back();
+  open_.pop_back();
+  DocNode& container = pending_[at];
+  const size_t children = pending_.size() - at - 1;
+  if (children > UINT32_MAX) throw SpecError(container.mark(), "too many entries");
+  container.first = tree_.nodes_.size();
+  container.size = static_cast<uint32_t>(children);
+  tree_.nodes_.insert(tree_.nodes_.end(), pending_.begin() + static_cast<std::ptrdiff_t>(at) + 1,
+                      pending_.end());
+  pending_.resize(at + 1);
+}
+
+const DocNode* DocTreeBuilder::PendingKey() const {
+  if (open_.empty() || pending_[open_.back()].kind != DocKind::kMap) return nullptr;
+  const size_t children = pending_.size() - open_.back() - 1;
+  return children % 2 == 1 ? &pending_.back() : nullptr;
+}
+
+DocTree DocTreeBuilder::Finish() {
+  tree_.nodes_.push_back(pending_.back());
+  pending_.clear();
+  return std::move(tree_);
+}
+
+}  // namespace hollerith

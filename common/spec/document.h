@@ -1,0 +1,93 @@
+// A parsed spec document as a compact, format-neutral tree (null, scalar, sequence, map), built
+// from either YAML or JSON so that one schema reader validates both. Used only inside the spec
+// parser: the readers report errors by throwing SpecError, which ParseJobSpec turns into a Status.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/spec/job.h"
+#include "common/spec/parser.h"
+
+namespace hollerith {
+
+// An error at a place in the spec text; `message` does not include the place.
+class SpecError : public std::runtime_error {
+ public:
+  SpecError(SourceMark mark, const std::string& message)
+      : std::runtime_error(message), mark(mark) {}
+  SourceMark mark;
+};
+
+// Malformed YAML or JSON text (as opposed to a well-formed document that breaks the schema).
+class SpecSyntaxError : public SpecError {
+ public:
+  using SpecError::SpecError;
+};
+
+// `s` in single quotes for an error message: control bytes escaped, long strings shortened.
+std::string QuoteForMessage(std::string_view s);
+
+enum class DocKind : uint8_t { kNull, kScalar, kSequence, kMap };
+
+// One value. A map's children alternate key, value. Children of a container are contiguous.
+struct DocNode {
+  uint32_t line = 0;
+  uint32_t column = 0;
+  uint64_t first = 0;  // scalar: offset in DocTree::text; container: index of first child
+  uint32_t size = 0;   // scalar: byte length; sequence: items; map: 2 * entries
+  DocKind kind = DocKind::kNull;
+
+  SourceMark mark() const { return {static_cast<int>(line), static_cast<int>(column)}; }
+};
+
+class DocTree {
+ public:
+  const DocNode& root() const { return nodes_.back(); }
+  const DocNode& child(const DocNode& container, size_t i) const {
+    return nodes_[container.first + i];
+  }
+  std::string_view scalar(const DocNode& n) const {
+    return std::string_view(text_).substr(n.first, n.size);
+  }
+
+ private:
+  friend class DocTreeBuilder;
+  std::vector<DocNode> nodes_;  // the root is last
+  std::string text_;            // all scalar bytes, back to back
+};
+
+// Receives parse events in document order and builds a DocTree without recursion, enforcing the
+// nesting and string-size limits as it goes (so a reader can stop at the first offending byte).
+class DocTreeBuilder {
+ public:
+  // `source_bytes` (the size of the text being read) sizes the buffers up front: growing them by
+  // doubling would touch twice the memory, which is most of the cost for big specs.
+  DocTreeBuilder(const SpecLimits& limits, size_t source_bytes);
+
+  void Null(SourceMark mark);
+  void Scalar(SourceMark mark, std::string_view value);
+  void StartSequence(SourceMark mark) { Open(mark, DocKind::kSequence); }
+  void StartMap(SourceMark mark) { Open(mark, DocKind::kMap); }
+  void End();  // closes the innermost open sequence or map
+
+  int depth() const { return static_cast<int>(open_.size()); }
+  // The key just read in the innermost open map when its value is due, else nullptr.
+  const DocNode* PendingKey() const;
+  bool complete() const { return open_.empty() && pending_.size() == 1; }
+  DocTree Finish();  // requires complete()
+
+ private:
+  void Open(SourceMark mark, DocKind kind);
+  static DocNode Leaf(SourceMark mark, DocKind kind);
+
+  SpecLimits limits_;
+  DocTree tree_;
+  std::vector<DocNode> pending_;  // finished nodes whose container is still open
+  std::vector<size_t> open_;      // for each open container: its index in pending_
+};
+
+}  // namespace hollerith

@@ -1,0 +1,231 @@
+#include "common/spec/parser.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "common/base/hex.h"
+#include "common/spec/cycles.h"
+#include "common/spec/document.h"
+#include "common/spec/json.h"
+#include "common/spec/schema.h"
+#include "common/spec/yaml.h"
+
+namespace hollerith {
+namespace {
+
+std::string FormatError(const std::string& source, SourceMark mark, const std::string& message) {
+  return source + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column) + ": " +
+         message;
+}
+
+// Length of the well-formed UTF-8 sequence at the start of `s`, or 0 if it is malformed
+// (overlong forms, surrogates and code points above U+10FFFF are malformed).
+size_t Utf8SequenceLength(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto continuation = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  const unsigned char b = byte(0);
+  if (b >= 0xC2 && b <= 0xDF) return continuation(1) ? 2 : 0;
+  if (b >= 0xE0 && b <= 0xEF) {
+    const unsigned char lo = b == 0xE0 ? 0xA0 : 0x80;
+    const unsigned char hi = b == 0xED ? 0x9F : 0xBF;
+    return continuation(1, lo, hi) && continuation(2) ? 3 : 0;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    const unsigned char lo = b == 0xF0 ? 0x90 : 0x80;
+    const unsigned char hi = b == 0xF4 ? 0x8F : 0xBF;
+    return continuation(1, lo, hi) && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// Rejects what is not text before any parser sees it: NUL and other control bytes, and bytes
+// that are not UTF-8 (binary files, UTF-16).
+void CheckIsText(std::string_view text) {
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      ++i;
+      continue;
+    }
+    const SourceMark mark{line, static_cast<int>(i - line_start) + 1};
+    if (c == '\n') {
+      ++line;
+      line_start = ++i;
+    } else if (c == '\t' || c == '\r') {
+      ++i;
+    } else if (c == 0) {
+      throw SpecError(mark, "NUL byte: the spec must be UTF-8 text, not binary data");
+    } else if (c < 0x80) {
+      throw SpecError(mark, "control character " + QuoteForMessage(text.substr(i, 1)) +
+                                ": the spec must be UTF-8 text");
+    } else if (const size_t n = Utf8SequenceLength(text.substr(i))) {
+      i += n;
+    } else {
+      throw SpecError(mark, "invalid UTF-8 byte 0x" + HexEncode(text.substr(i, 1)) +
+                                ": the spec must be UTF-8 text");
+    }
+  }
+}
+
+// "A.a -> B.b -> A.a"; a long cycle (say, through a million-card stack) is shortened in the middle.
+std::string CyclePath(const JobSpec& job, const std::vector<CardRef>& cycle) {
+  constexpr size_t kShownAtEachEnd = 8;
+  std::string path;
+  for (size_t i = 0; i < cycle.size(); ++i) {
+    if (cycle.size() > 3 * kShownAtEachEnd && i == kShownAtEachEnd) {
+      const size_t skipped = cycle.size() - 2 * kShownAtEachEnd;
+      path += " -> ... (" + std::to_string(skipped) + " more cards)";
+      i += skipped - 1;
+      continue;
+    }
+    path += (path.empty() ? "" : " -> ") + job.card_name(cycle[i]);
+  }
+  return path;
+}
+
+bool LooksLikeJson(std::string_view text) {
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{';
+}
+
+DocTree ReadDocument(std::string_view text, const SpecLimits& limits) {
+  if (!LooksLikeJson(text)) return ReadYamlDocument(text, limits);
+  try {
+    return ReadJsonDocument(text, limits);
+  } catch (const SpecSyntaxError&) {
+    // Not JSON, but maybe a hand-written YAML flow mapping ({name: x, ...}); if YAML fails too,
+    // the JSON error is the better explanation. Big files are generated JSON: report at once
+    // rather than spend yaml-cpp's seconds on them.
+    constexpr size_t kMaxYamlRetryBytes = size_t{1} << 20;
+    if (text.size() > kMaxYamlRetryBytes) throw;
+    try {
+      return ReadYamlDocument(text, limits);
+    } catch (const SpecError&) {
+    }
+    throw;
+  }
+}
+
+JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
+                     const SpecLimits& limits) {
+  if (text.size() > limits.max_file_bytes) {
+    throw SpecError({1, 1}, "the spec is " + std::to_string(text.size()) +
+                                " bytes, more than the limit of " +
+                                std::to_string(limits.max_file_bytes));
+  }
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark
+  CheckIsText(text);
+  const DocTree doc = ReadDocument(text, limits);
+  JobSpec job = ReadJobSpec(doc);
+  job.source = source_name;
+  const std::vector<CardRef> cycle = FindDependencyCycle(job);
+  if (!cycle.empty()) {
+    throw SpecError(job.card(cycle.front()).mark, "dependency cycle: " + CyclePath(job, cycle));
+  }
+  return job;
+}
+
+}  // namespace
+
+Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
+                             const SpecLimits& limits) {
+  try {
+    return ParseOrThrow(text, source_name, limits);
+  } catch (const SpecError& e) {
+    return Status::Error(FormatError(source_name, e.mark, e.what()));
+  } catch (const std::bad_alloc&) {
+    return Status::Error(FormatError(source_name, {1, 1}, "out of memory reading the spec"));
+  } catch (const std::exception& e) {
+    return Status::Error(FormatError(source_name, {1, 1}, std::string("error: ") + e.what()));
+  }
+}
+
+Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits) {
+  auto fail = [&](const std::string& reason) {
+    return Status::Error("cannot read " + path + ": " + reason);
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(std::strerror(errno));
+  std::string text;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (static_cast<uint64_t>(st.st_size) > limits.max_file_bytes) {
+      ::close(fd);
+      return fail("the file is " + std::to_string(st.st_size) + " bytes, more than the limit of " +
+                  std::to_string(limits.max_file_bytes));
+    }
+    text.reserve(static_cast<size_t>(st.st_size));
+  }
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return fail(std::strerror(err));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > limits.max_file_bytes)
+      break;  // a pipe or growing file; ParseJobSpec says why
+  }
+  ::close(fd);
+  return ParseJobSpec(text, path, limits);
+}
+
+Result<Duration> ParseDuration(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Status::Error("bad duration " + QuoteForMessage(text) + ": " + why);
+  };
+  size_t i = 0;
+  auto digit = [&] { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  int64_t whole = 0;
+  int whole_digits = 0;
+  for (; digit(); ++i) {
+    if (++whole_digits > 12) return bad("too large");
+    whole = whole * 10 + (text[i] - '0');
+  }
+  if (whole_digits == 0) return bad("expected a number and a unit, e.g. 500ms, 30s, 1.5m, 2h");
+  int64_t fraction = 0;
+  int64_t fraction_scale = 1;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    if (!digit()) return bad("expected digits after '.'");
+    for (; digit(); ++i) {
+      if (fraction_scale == 1'000'000'000) return bad("too many decimal places");
+      fraction = fraction * 10 + (text[i] - '0');
+      fraction_scale *= 10;
+    }
+  }
+  const std::string_view unit = text.substr(i);
+  int64_t unit_ms;
+  if (unit == "ms") {
+    unit_ms = 1;
+  } else if (unit == "s") {
+    unit_ms = 1000;
+  } else if (unit == "m") {
+    unit_ms = 60 * 1000;
+  } else if (unit == "h") {
+    unit_ms = 60 * 60 * 1000;
+  } else if (unit.empty()) {
+    return bad("a unit is required (ms, s, m or h)");
+  } else {
+    return bad("unknown unit " + QuoteForMessage(unit) + " (use ms, s, m or h)");
+  }
+  if (fraction * unit_ms % fraction_scale != 0) return bad("finer than a millisecond");
+  return Duration(whole * unit_ms + fraction * unit_ms / fraction_scale);
+}
+
+}  // namespace hollerith

@@ -1,0 +1,35 @@
+// Parses and validates a job spec written in YAML (JSON accepted: it is read by the same parser or
+// a fast JSON path). Every error names its place as "file:line:col: message"; hostile input (binary
+// garbage, deep nesting, huge strings) yields an error, never a crash.
+//
+// Text whose first non-blank character is '{' is read as strict JSON by a fast reader (a million
+// cards in about a second; yaml-cpp needs several); other text by yaml-cpp's event parser. Both
+// build the same document tree, checked by one schema reader (spec_schema.cc), so JSON and YAML
+// specs of the same job parse equal. YAML aliases (*name) and multi-document files are rejected.
+// The first error found is returned (syntax before schema before references before cycles).
+// Cycles read in execution order: "dependency cycle: A.sum -> B.double -> A.fetch -> A.sum".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/base/status.h"
+#include "common/spec/job.h"
+
+namespace hollerith {
+
+struct SpecLimits {
+  size_t max_file_bytes = size_t{512} << 20;
+  size_t max_string_bytes = size_t{1} << 20;
+  int max_depth = 64;
+};
+
+// `source_name` is what errors print as the file (e.g. the path given on the command line).
+Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
+                             const SpecLimits& limits = {});
+Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits = {});
+
+// Parses "500ms", "30s", "5m", "1h", "1.5s"; a bare number is rejected (units are required).
+Result<Duration> ParseDuration(std::string_view text);
+
+}  // namespace hollerith

@@ -1,0 +1,576 @@
+#include "common/spec/schema.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "common/spec/id_index.h"
+#include "common/spec/parser.h"
+
+namespace hollerith {
+namespace {
+
+constexpr size_t kMaxIdLength = 64;
+constexpr size_t kMaxNameLength = 128;
+constexpr int kMaxRetries = 100;
+
+bool IsIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+bool IsValidId(std::string_view s, size_t max_length = kMaxIdLength) {
+  if (s.empty() || s.size() > max_length) return false;
+  for (char c : s) {
+    if (!IsIdChar(c)) return false;
+  }
+  return true;
+}
+
+bool IsValidEnvName(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s) {
+    if (!IsIdChar(c) || c == '-') return false;
+  }
+  return true;
+}
+
+// Why `path` is not a clean workspace-relative path, or nullptr if it is one. Clean paths compare
+// equal exactly when they name the same file, which is what matching inputs to outputs relies on.
+const char* PathProblem(std::string_view path) {
+  if (path.empty()) return "is empty";
+  if (path.front() == '/') return "must be relative to the workspace";
+  size_t start = 0;
+  while (true) {
+    const size_t slash = path.find('/', start);
+    const std::string_view part = path.substr(start, slash - start);
+    if (part.empty()) return "has an empty component ('//' or a trailing '/')";
+    if (part == ".") return "has a '.' component";
+    if (part == "..") return "must not contain '..'";
+    if (slash == std::string_view::npos) return nullptr;
+    start = slash + 1;
+  }
+}
+
+std::string MarkText(SourceMark m) {
+  return std::to_string(m.line) + ":" + std::to_string(m.column);
+}
+
+const char* KindName(DocKind k) {
+  switch (k) {
+    case DocKind::kNull:
+      return "empty";
+    case DocKind::kScalar:
+      return "a string";
+    case DocKind::kSequence:
+      return "a list";
+    case DocKind::kMap:
+      return "a map";
+  }
+  return "?";
+}
+
+// The keys a card may have; the combine card accepts a subset.
+enum CardKey : size_t { kId, kRun, kBuiltin, kAfter, kInputs, kOutputs, kTimeout, kRetries, kEnv };
+constexpr std::array<std::string_view, 9> kCardKeys = {
+    "id", "run", "builtin", "after", "inputs", "outputs", "timeout", "retries", "env"};
+constexpr uint32_t kCombineKeys =
+    1u << kId | 1u << kRun | 1u << kBuiltin | 1u << kTimeout | 1u << kRetries | 1u << kEnv;
+constexpr uint32_t kAllKeys = ~0u;
+enum JobKey : size_t { kName, kStacks, kCombine };
+constexpr std::array<std::string_view, 3> kJobKeys = {"name", "stacks", "combine"};
+enum StackKey : size_t { kNode, kLabels, kCards };
+constexpr std::array<std::string_view, 3> kStackKeys = {"node", "labels", "cards"};
+
+struct Field {
+  const DocNode* key = nullptr;
+  const DocNode* value = nullptr;
+};
+
+// A reference from a card's `after` or `inputs` entry, resolved once every stack is known.
+struct PendingRef {
+  CardRef consumer;
+  uint32_t index = 0;  // into the consumer's after or inputs
+  bool is_input = false;
+  const DocNode* node = nullptr;
+  std::string_view text;   // as written
+  std::string_view stack;  // parts of text
+  std::string_view card;
+};
+
+struct ProducedFile {
+  size_t card;  // global card index
+  std::string_view path;
+  bool operator==(const ProducedFile&) const = default;
+};
+
+struct ProducedFileHash {
+  size_t operator()(const ProducedFile& f) const {
+    return std::hash<std::string_view>()(f.path) ^ (f.card * 0x9E3779B97F4A7C15ull);
+  }
+};
+
+class SchemaReader {
+ public:
+  explicit SchemaReader(const DocTree& doc) : doc_(doc) {}
+
+  JobSpec Read() {
+    const DocNode& root = doc_.root();
+    if (root.kind != DocKind::kMap) {
+      Fail(root, std::string("the spec must be a map with 'name' and 'stacks', not ") +
+                     KindName(root.kind));
+    }
+    const auto fields = ReadFields(root, kJobKeys, "the job");
+    if (!fields[kName].value) Fail(root, "missing 'name'");
+    if (!fields[kStacks].value) Fail(root, "missing 'stacks'");
+    job_.name = Id(*fields[kName].value, "job name", kMaxNameLength);
+    ReadStacks(*fields[kStacks].value);
+    CardSpec combine;
+    if (fields[kCombine].value) combine = ReadCombine(*fields[kCombine].value);
+    ResolveReferences();
+    if (fields[kCombine].value) AddCombineStack(std::move(combine), *fields[kCombine].key);
+    return std::move(job_);
+  }
+
+ private:
+  [[noreturn]] void Fail(const DocNode& at, const std::string& message) const {
+    throw SpecError(at.mark(), message);
+  }
+
+  // `What` names the value in an error message: a string, or a callable that makes one, so that
+  // the message costs nothing unless there is an error (this runs for each of a million cards).
+  template <typename What>
+  static std::string Describe(const What& what) {
+    if constexpr (std::is_invocable_v<const What&>) {
+      return what();
+    } else {
+      return std::string(what);
+    }
+  }
+
+  template <typename What>
+  std::string_view Scalar(const DocNode& n, const What& what) const {
+    if (n.kind != DocKind::kScalar) {
+      Fail(n, Describe(what) + " must be a string, not " + KindName(n.kind));
+    }
+    return doc_.scalar(n);
+  }
+
+  template <typename What>
+  void ExpectKind(const DocNode& n, DocKind kind, const What& what) const {
+    if (n.kind != kind) {
+      Fail(n, Describe(what) + " must be " + KindName(kind) + ", not " + KindName(n.kind));
+    }
+  }
+
+  std::string_view Id(const DocNode& n, const char* what, size_t max_length = kMaxIdLength) const {
+    const std::string_view id = Scalar(n, what);
+    if (!IsValidId(id, max_length)) {
+      Fail(n, std::string("bad ") + what + " " + QuoteForMessage(id) + " (use 1-" +
+                  std::to_string(max_length) + " characters from A-Z a-z 0-9 _ -)");
+    }
+    return id;
+  }
+
+  // Reads the entries of a map whose keys are those of `keys` selected by the bit mask `allowed`;
+  // other and repeated keys are errors.
+  template <size_t N>
+  std::array<Field, N> ReadFields(const DocNode& map, const std::array<std::string_view, N>& keys,
+                                  const std::string& where, uint32_t allowed = kAllKeys) const {
+    std::array<Field, N> fields;
+    for (uint32_t i = 0; i < map.size; i += 2) {
+      const DocNode& key = doc_.child(map, i);
+      const std::string_view name = Scalar(key, [&] { return "a key in " + where; });
+      size_t k = 0;
+      while (k < N && keys[k] != name) ++k;
+      if (k == N || !(allowed & (1u << k))) {
+        std::string expected;
+        for (size_t j = 0; j < N; ++j) {
+          if (allowed & (1u << j))
+            expected += (expected.empty() ? "" : ", ") + std::string(keys[j]);
+        }
+        Fail(key, "unknown key " + QuoteForMessage(name) + " in " + where +
+                      " (expected one of: " + expected + ")");
+      }
+      if (fields[k].key) Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + where);
+      fields[k] = Field{&key, &doc_.child(map, i + 1)};
+    }
+    return fields;
+  }
+
+  // Reads a map of string to string (labels, env), keeping the order of the file.
+  std::vector<std::pair<std::string, std::string>> ReadStringMap(
+      const DocNode& map, const std::string& what, bool (*valid_key)(std::string_view),
+      const char* key_rule) const {
+    ExpectKind(map, DocKind::kMap, what);
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unordered_set<std::string_view> seen;
+    for (uint32_t i = 0; i < map.size; i += 2) {
+      const DocNode& key = doc_.child(map, i);
+      const std::string_view name = Scalar(key, [&] { return "a key in " + what; });
+      if (!valid_key(name))
+        Fail(key, "bad key " + QuoteForMessage(name) + " in " + what + key_rule);
+      if (!seen.insert(name).second)
+        Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + what);
+      const std::string_view value =
+          Scalar(doc_.child(map, i + 1), [&] { return what + " " + QuoteForMessage(name); });
+      out.emplace_back(name, value);
+    }
+    return out;
+  }
+
+  void ReadStacks(const DocNode& stacks) {
+    ExpectKind(stacks, DocKind::kMap, "'stacks'");
+    if (stacks.size == 0) Fail(stacks, "'stacks' must not be empty");
+    job_.stacks.reserve(stacks.size / 2 + 1);
+    stack_index_.Reserve(stacks.size / 2);
+    for (uint32_t i = 0; i < stacks.size; i += 2) {
+      const DocNode& key = doc_.child(stacks, i);
+      const std::string_view id = Id(key, "stack id");
+      if (const uint32_t first = stack_index_.Add(id); first != SpecIdIndex::kAbsent) {
+        Fail(key, "duplicate stack id " + QuoteForMessage(id) + " (first at " +
+                      MarkText(job_.stacks[first].mark) + ")");
+      }
+      ReadStack(id, key, doc_.child(stacks, i + 1));
+    }
+  }
+
+  void ReadStack(std::string_view id, const DocNode& key, const DocNode& value) {
+    const std::string where = "stack " + QuoteForMessage(id);
+    ExpectKind(value, DocKind::kMap, where);
+    const auto fields = ReadFields(value, kStackKeys, where);
+    StackSpec& stack = job_.stacks.emplace_back();
+    stack.id = id;
+    stack.mark = key.mark();
+    if (const DocNode* node = fields[kNode].value) {
+      stack.node = Scalar(*node, "'node' of " + where);
+      if (stack.node.empty()) Fail(*node, "'node' of " + where + " must not be empty");
+    }
+    if (const DocNode* labels = fields[kLabels].value) {
+      stack.labels = ReadStringMap(
+          *labels, "'labels' of " + where, [](std::string_view k) { return !k.empty(); },
+          " (must not be empty)");
+    }
+    const DocNode* cards = fields[kCards].value;
+    if (!cards || cards->kind != DocKind::kSequence || cards->size == 0) {
+      Fail(cards ? *cards : value, where + " needs a non-empty 'cards' list");
+    }
+    const auto stack_index = static_cast<uint32_t>(job_.stacks.size() - 1);
+    card_index_.emplace_back().Reserve(cards->size);
+    stack.cards.reserve(cards->size);
+    for (uint32_t i = 0; i < cards->size; ++i) {
+      ReadCard(doc_.child(*cards, i), stack_index, i);
+    }
+  }
+
+  const DocNode* FindValue(const DocNode& map, std::string_view name) const {
+    for (uint32_t i = 0; i < map.size; i += 2) {
+      const DocNode& key = doc_.child(map, i);
+      if (key.kind == DocKind::kScalar && doc_.scalar(key) == name) return &doc_.child(map, i + 1);
+    }
+    return nullptr;
+  }
+
+  void ReadCard(const DocNode& node, uint32_t stack_index, uint32_t index) {
+    StackSpec& stack = job_.stacks[stack_index];
+    auto numbered = [&] {
+      return "card " + std::to_string(index + 1) + " of stack " + QuoteForMessage(stack.id);
+    };
+    ExpectKind(node, DocKind::kMap, numbered);
+    const DocNode* id_node = FindValue(node, "id");
+    if (!id_node) Fail(node, numbered() + " has no 'id'");
+    const std::string_view id = Id(*id_node, "card id");
+    std::string where = "card '";  // ids need no quoting
+    where.append(stack.id).append(".").append(id).append("'");
+    const auto fields = ReadFields(node, kCardKeys, where);
+
+    if (const uint32_t first = card_index_[stack_index].Add(id); first != SpecIdIndex::kAbsent) {
+      Fail(*id_node, "duplicate card id " + QuoteForMessage(id) + " in stack " +
+                         QuoteForMessage(stack.id) + " (first at " +
+                         MarkText(stack.cards[first].mark) + ")");
+    }
+    CardSpec& card = stack.cards.emplace_back();
+    card.id = id;
+    card.mark = node.mark();
+    ReadCommonFields(fields, node, where, card);
+    const CardRef self{stack_index, index};
+    if (const DocNode* after = fields[kAfter].value) ReadAfter(*after, self, where, card);
+    if (const DocNode* inputs = fields[kInputs].value) ReadInputs(*inputs, self, where, card);
+    if (const DocNode* outputs = fields[kOutputs].value) ReadOutputs(*outputs, where, card);
+  }
+
+  // The fields a user card shares with the combine card: command, env, timeout, retries.
+  void ReadCommonFields(const std::array<Field, kCardKeys.size()>& fields, const DocNode& node,
+                        const std::string& where, CardSpec& card) const {
+    ReadCommand(fields[kRun], fields[kBuiltin], node, where, card);
+    if (const DocNode* env = fields[kEnv].value) {
+      card.env = ReadStringMap(*env, "'env' of " + where, IsValidEnvName,
+                               " (names are letters, digits and _, not starting with a digit)");
+    }
+    if (const DocNode* timeout = fields[kTimeout].value) {
+      card.timeout = ReadDuration(*timeout, [&] { return where + ", 'timeout'"; });
+    }
+    if (const DocNode* retries = fields[kRetries].value)
+      card.retries = ReadRetries(*retries, where);
+  }
+
+  void ReadCommand(const Field& run, const Field& builtin, const DocNode& node,
+                   const std::string& where, CardSpec& card) const {
+    if (!run.value && !builtin.value) Fail(node, where + " needs 'run' or 'builtin'");
+    if (run.value && builtin.value) {
+      auto place = [](const DocNode* n) { return std::pair(n->line, n->column); };
+      const DocNode& later = place(run.key) > place(builtin.key) ? *run.key : *builtin.key;
+      Fail(later, where + " has both 'run' and 'builtin'; use one");
+    }
+    if (run.value) {
+      ReadRun(*run.value, where, card);
+    } else {
+      ReadBuiltin(*builtin.value, where, card);
+    }
+  }
+
+  void ReadRun(const DocNode& run, const std::string& where, CardSpec& card) const {
+    auto what = [&] { return "'run' of " + where; };
+    if (run.kind == DocKind::kScalar) {
+      card.shell = doc_.scalar(run);
+      if (card.shell.empty()) Fail(run, what() + " must not be empty");
+      return;
+    }
+    if (run.kind == DocKind::kSequence) {
+      if (run.size == 0) Fail(run, what() + " must not be an empty list");
+      card.argv.reserve(run.size);
+      for (uint32_t i = 0; i < run.size; ++i) {
+        card.argv.emplace_back(
+            Scalar(doc_.child(run, i), [&] { return "each word of " + what(); }));
+      }
+      if (card.argv[0].empty()) Fail(doc_.child(run, 0), "the program in " + what() + " is empty");
+      return;
+    }
+    if (run.kind == DocKind::kNull) Fail(run, what() + " must not be empty");
+    Fail(run, what() + " must be a string (a shell line) or a list of strings (argv), not " +
+                  KindName(run.kind));
+  }
+
+  void ReadBuiltin(const DocNode& builtin, const std::string& where, CardSpec& card) const {
+    if (builtin.kind == DocKind::kScalar) {
+      const std::string_view text = doc_.scalar(builtin);
+      if (text == "noop") {
+        card.builtin = BuiltinKind::kNoop;
+        return;
+      }
+      if (text.starts_with("sleep ")) {
+        card.builtin = BuiltinKind::kSleep;
+        card.sleep =
+            ReadDurationText(builtin, text.substr(6), [&] { return where + ", 'builtin' sleep"; });
+        return;
+      }
+    } else if (builtin.kind == DocKind::kMap && builtin.size == 2) {
+      const DocNode& key = doc_.child(builtin, 0);
+      if (key.kind == DocKind::kScalar && doc_.scalar(key) == "sleep") {
+        const DocNode& value = doc_.child(builtin, 1);
+        card.builtin = BuiltinKind::kSleep;
+        card.sleep = ReadDuration(value, [&] { return where + ", 'builtin' sleep"; });
+        return;
+      }
+    }
+    const std::string shown =
+        builtin.kind == DocKind::kScalar ? QuoteForMessage(doc_.scalar(builtin)) : "value";
+    Fail(builtin,
+         "unknown builtin " + shown + " in " + where + " (expected 'noop' or {sleep: DURATION})");
+  }
+
+  template <typename What>
+  Duration ReadDuration(const DocNode& node, const What& what) const {
+    return ReadDurationText(node, Scalar(node, what), what);
+  }
+
+  template <typename What>
+  Duration ReadDurationText(const DocNode& node, std::string_view text, const What& what) const {
+    auto d = ParseDuration(text);
+    if (!d.ok()) Fail(node, Describe(what) + ": " + d.message());
+    return *d;
+  }
+
+  int ReadRetries(const DocNode& node, const std::string& where) const {
+    const std::string_view text = Scalar(node, [&] { return "'retries' of " + where; });
+    int value = 0;
+    bool ok = !text.empty() && text.size() <= 3;
+    for (size_t i = 0; ok && i < text.size(); ++i) {
+      ok = text[i] >= '0' && text[i] <= '9';
+      value = value * 10 + (text[i] - '0');
+    }
+    if (!ok || value > kMaxRetries) {
+      Fail(node, "'retries' of " + where + " must be a whole number from 0 to " +
+                     std::to_string(kMaxRetries) + ", not " + QuoteForMessage(text));
+    }
+    return value;
+  }
+
+  // Splits "STACK.CARD" (ids contain no '.'); false if malformed.
+  static bool SplitRef(std::string_view ref, PendingRef& out) {
+    const size_t dot = ref.find('.');
+    if (dot == std::string_view::npos) return false;
+    out.stack = ref.substr(0, dot);
+    out.card = ref.substr(dot + 1);
+    return IsValidId(out.stack) && IsValidId(out.card);
+  }
+
+  void ReadAfter(const DocNode& after, CardRef self, const std::string& where, CardSpec& card) {
+    auto what = [&] { return "'after' of " + where; };
+    ExpectKind(after, DocKind::kSequence, what);
+    card.after.resize(after.size);
+    for (uint32_t i = 0; i < after.size; ++i) {
+      const DocNode& item = doc_.child(after, i);
+      PendingRef ref{self, i, false, &item,
+                     Scalar(item, [&] { return "each entry of " + what(); })};
+      if (!SplitRef(ref.text, ref)) {
+        Fail(item, "bad reference " + QuoteForMessage(ref.text) + " in " + what() +
+                       " (expected STACK.CARD)");
+      }
+      refs_.push_back(ref);
+    }
+  }
+
+  void ReadInputs(const DocNode& inputs, CardRef self, const std::string& where, CardSpec& card) {
+    auto what = [&] { return "'inputs' of " + where; };
+    ExpectKind(inputs, DocKind::kSequence, what);
+    card.inputs.resize(inputs.size);
+    std::unordered_set<std::string_view> dests;
+    for (uint32_t i = 0; i < inputs.size; ++i) {
+      const DocNode& item = doc_.child(inputs, i);
+      PendingRef ref{self, i, true, &item, Scalar(item, [&] { return "each entry of " + what(); })};
+      const size_t colon = ref.text.find(':');
+      if (colon == std::string_view::npos || !SplitRef(ref.text.substr(0, colon), ref)) {
+        Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() +
+                       " (expected STACK.CARD:PATH)");
+      }
+      const std::string_view path = ref.text.substr(colon + 1);
+      if (const char* problem = PathProblem(path)) {
+        Fail(item,
+             "bad input " + QuoteForMessage(ref.text) + " in " + what() + ": the path " + problem);
+      }
+      if (inputs.size > 1 && !dests.insert(path).second) {
+        Fail(item, "input " + QuoteForMessage(ref.text) + " in " + what() + " writes " +
+                       QuoteForMessage(path) + ", as an earlier input does");
+      }
+      card.inputs[i].path = path;
+      card.inputs[i].dest = path;
+      refs_.push_back(ref);
+    }
+  }
+
+  void ReadOutputs(const DocNode& outputs, const std::string& where, CardSpec& card) const {
+    auto what = [&] { return "'outputs' of " + where; };
+    ExpectKind(outputs, DocKind::kSequence, what);
+    card.outputs.reserve(outputs.size);
+    std::unordered_set<std::string_view> seen;
+    for (uint32_t i = 0; i < outputs.size; ++i) {
+      const DocNode& item = doc_.child(outputs, i);
+      const std::string_view path = Scalar(item, [&] { return "each entry of " + what(); });
+      if (const char* problem = PathProblem(path)) {
+        Fail(item,
+             "bad output " + QuoteForMessage(path) + " in " + what() + ": the path " + problem);
+      }
+      if (outputs.size > 1 && !seen.insert(path).second) {
+        Fail(item, "duplicate output " + QuoteForMessage(path) + " in " + what());
+      }
+      card.outputs.emplace_back(path);
+    }
+  }
+
+  CardSpec ReadCombine(const DocNode& node) const {
+    ExpectKind(node, DocKind::kMap, "'combine'");
+    const auto fields = ReadFields(node, kCardKeys, "combine", kCombineKeys);
+    CardSpec card;
+    card.id = kCombineName;
+    if (fields[kId].value) card.id = Id(*fields[kId].value, "combine card id");
+    card.mark = node.mark();
+    ReadCommonFields(fields, node, "combine", card);
+    return card;
+  }
+
+  void ResolveReferences() {
+    for (const PendingRef& ref : refs_) {
+      auto what = [&] {
+        return std::string(ref.is_input ? "input " : "after ") + QuoteForMessage(ref.text) +
+               " of card " + QuoteForMessage(job_.card_name(ref.consumer));
+      };
+      const uint32_t stack = stack_index_.Find(ref.stack);
+      if (stack == SpecIdIndex::kAbsent) {
+        Fail(*ref.node, what() + " refers to unknown stack " + QuoteForMessage(ref.stack));
+      }
+      const uint32_t card = card_index_[stack].Find(ref.card);
+      if (card == SpecIdIndex::kAbsent) {
+        Fail(*ref.node, what() + " refers to unknown card " + QuoteForMessage(ref.card) +
+                            " in stack " + QuoteForMessage(ref.stack));
+      }
+      const CardRef from{stack, card};
+      CardSpec& consumer = job_.stacks[ref.consumer.stack].cards[ref.consumer.card];
+      if (!ref.is_input) {
+        consumer.after[ref.index] = from;
+        continue;
+      }
+      InputSpec& input = consumer.inputs[ref.index];
+      if (!IsDeclaredOutput(from, input.path)) {
+        Fail(*ref.node, what() + ": card " + QuoteForMessage(job_.card_name(from)) +
+                            " does not declare output " + QuoteForMessage(input.path));
+      }
+      input.from = from;
+    }
+  }
+
+  bool IsDeclaredOutput(CardRef card, std::string_view path) {
+    if (stack_offsets_.empty()) IndexOutputs();
+    return outputs_.contains(ProducedFile{stack_offsets_[card.stack] + card.card, path});
+  }
+
+  void IndexOutputs() {
+    size_t offset = 0;
+    for (const StackSpec& stack : job_.stacks) {
+      stack_offsets_.push_back(offset);
+      for (const CardSpec& card : stack.cards) {
+        for (const std::string& path : card.outputs) outputs_.insert(ProducedFile{offset, path});
+        ++offset;
+      }
+    }
+  }
+
+  // The combine card waits for the last card of every stack and receives every declared output.
+  void AddCombineStack(CardSpec card, const DocNode& key) {
+    for (uint32_t s = 0; s < job_.stacks.size(); ++s) {
+      const StackSpec& stack = job_.stacks[s];
+      card.after.push_back(CardRef{s, static_cast<uint32_t>(stack.cards.size() - 1)});
+      for (uint32_t c = 0; c < stack.cards.size(); ++c) {
+        const std::string prefix = "results/" + stack.id + "." + stack.cards[c].id + "/";
+        for (const std::string& path : stack.cards[c].outputs) {
+          card.inputs.push_back(InputSpec{CardRef{s, c}, path, prefix + path});
+        }
+      }
+    }
+    StackSpec& stack = job_.stacks.emplace_back();
+    stack.id = kCombineName;
+    stack.is_combine = true;
+    stack.mark = key.mark();
+    stack.cards.push_back(std::move(card));
+  }
+
+  const DocTree& doc_;
+  JobSpec job_;
+  SpecIdIndex stack_index_;              // ids are views into doc_
+  std::vector<SpecIdIndex> card_index_;  // for each stack
+  std::vector<PendingRef> refs_;
+  std::vector<size_t> stack_offsets_;  // global card index of each stack's first card
+  std::unordered_set<ProducedFile, ProducedFileHash> outputs_;
+};
+
+}  // namespace
+
+JobSpec ReadJobSpec(const DocTree& doc) { return SchemaReader(doc).Read(); }
+
+}  // namespace hollerith

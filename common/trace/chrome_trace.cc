@@ -1,0 +1,159 @@
+#include "common/trace/chrome_trace.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+namespace hollerith {
+namespace {
+
+using nlohmann::json;
+
+json VcToJson(const JobSpec& job, const VectorClock& vc) {
+  json out = json::object();
+  for (const auto& [stack, count] : vc.entries()) out[StackDisplayName(job, stack)] = count;
+  return out;
+}
+
+const char* Phase(EventKind kind) {
+  switch (kind) {
+    case EventKind::kCardStarted:
+      return "B";
+    case EventKind::kCardFinished:
+    case EventKind::kCardFailed:
+      return "E";
+    default:
+      return "i";
+  }
+}
+
+}  // namespace
+
+void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out) {
+  const bool job_level_only = job.stacks.empty();
+  out << "{\"displayTimeUnit\":\"ms\",\"otherData\":" << json{{"job", job.name}}.dump()
+      << ",\"traceEvents\":[\n";
+  bool first = true;
+  auto emit = [&](const json& e) {
+    if (!first) out << ",\n";
+    first = false;
+    out << e.dump();
+  };
+  for (size_t n = 0; n < trace.nodes().size(); ++n) {
+    emit({{"ph", "M"},
+          {"name", "process_name"},
+          {"pid", n},
+          {"args", {{"name", trace.nodes()[n]}}}});
+  }
+  for (const TraceEvent& e : trace.events()) {
+    bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
+    bool has_card =
+        card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
+    std::string name = EventKindName(e.kind);
+    if (has_card && !job_level_only) name = job.card_name(e.card);
+    json args = {
+        {"job", job.name},      {"kind", EventKindName(e.kind)},
+        {"attempt", e.attempt}, {"node", trace.nodes().empty() ? "" : trace.nodes()[e.node]},
+        {"lamport", e.lamport}, {"vc", VcToJson(job, e.vc)}};
+    if (card_level) args["stack"] = StackDisplayName(job, e.card.stack);
+    if (has_card) {
+      args["card"] = job.card_name(e.card);
+      args["try"] = e.try_no;
+    }
+    if (e.kind == EventKind::kRelease) args["target"] = job.card_name(e.target);
+    if (e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardFailed) {
+      args["exit_code"] = e.exit_code;
+    }
+    if (e.detail != 0) args["detail"] = trace.detail(e);
+    json ev = {{"name", name},           {"cat", EventKindName(e.kind)},
+               {"ph", Phase(e.kind)},    {"ts", e.wall_us},
+               {"pid", e.node},          {"tid", card_level ? e.card.stack + 1 : 0},
+               {"args", std::move(args)}};
+    if (std::string(Phase(e.kind)) == "i") ev["s"] = "t";
+    emit(ev);
+  }
+  out << "\n]}\n";
+}
+
+Status WriteChromeTraceFile(const JobSpec& job, const Trace& trace, const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::Error("cannot write trace " + path);
+  WriteChromeTrace(job, trace, out);
+  out.flush();
+  if (!out) return Status::Error("cannot write trace " + path);
+  return Status::Ok();
+}
+
+Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
+  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("traceEvents") ||
+      !doc["traceEvents"].is_array()) {
+    return Status::Error("not a Hollerith trace (expected a Chrome Trace JSON object)");
+  }
+  std::unordered_map<std::string, uint32_t> stacks;
+  std::unordered_map<std::string, CardRef> cards;
+  for (uint32_t s = 0; s < job.stacks.size(); ++s) {
+    stacks[StackDisplayName(job, s)] = s;
+    for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) cards[job.card_name({s, c})] = {s, c};
+  }
+  Trace trace;
+  size_t index = 0;
+  for (const json& ev : doc["traceEvents"]) {
+    ++index;
+    if (!ev.is_object() || ev.value("ph", "") == "M") continue;
+    const std::string where = "trace event " + std::to_string(index);
+    if (!ev.contains("args") || !ev["args"].is_object()) return Status::Error(where + ": no args");
+    const json& a = ev["args"];
+    try {
+      TraceEvent e;
+      if (!ParseEventKind(a.value("kind", ""), &e.kind)) {
+        return Status::Error(where + ": unknown kind '" + a.value("kind", "") + "'");
+      }
+      e.attempt = a.value("attempt", 0u);
+      e.try_no = a.value("try", 0u);
+      e.node = trace.NodeIndex(a.value("node", ""));
+      e.lamport = a.value("lamport", uint64_t{0});
+      e.wall_us = ev.value("ts", int64_t{0});
+      e.exit_code = a.value("exit_code", 0);
+      e.detail = trace.Detail(a.value("detail", ""));
+      if (a.contains("card")) {
+        auto it = cards.find(a["card"].get<std::string>());
+        if (it == cards.end())
+          return Status::Error(where + ": card not in the spec: " + a["card"].dump());
+        e.card = it->second;
+      } else if (a.contains("stack")) {
+        auto it = stacks.find(a["stack"].get<std::string>());
+        if (it == stacks.end())
+          return Status::Error(where + ": stack not in the spec: " + a["stack"].dump());
+        e.card = {it->second, 0};
+      }
+      if (a.contains("target")) {
+        auto it = cards.find(a["target"].get<std::string>());
+        if (it == cards.end()) return Status::Error(where + ": target not in the spec");
+        e.target = it->second;
+      }
+      std::vector<VectorClock::Entry> entries;
+      if (a.contains("vc")) {
+        for (const auto& [name, count] : a["vc"].items()) {
+          auto it = stacks.find(name);
+          if (it == stacks.end())
+            return Status::Error(where + ": clock names unknown stack " + name);
+          entries.emplace_back(it->second, count.get<uint64_t>());
+        }
+      }
+      e.vc = VectorClock(std::move(entries));
+      trace.Add(std::move(e));
+    } catch (const json::exception& ex) {
+      return Status::Error(where + ": malformed: " + ex.what());
+    }
+  }
+  return trace;
+}
+
+Result<Trace> ReadChromeTraceFile(const JobSpec& job, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot read trace " + path);
+  return ReadChromeTrace(job, in);
+}
+
+}  // namespace hollerith

@@ -1,0 +1,110 @@
+// hollerith-worker's flags: labels, defaults, environment fallbacks, and the required token.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/unit/worker/harness.h"
+#include "worker/options.h"
+
+namespace hollerith::worker {
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+ParsedOptions Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "hollerith-worker");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return ParseWorkerOptions(static_cast<int>(argv.size()), argv.data());
+}
+
+class WorkerOptionsTest : public ::testing::Test {
+ protected:
+  WorkerOptionsTest() : dir_(testing::MakeTempDir("worker-options-test")) {
+    ::unsetenv("HOLLERITH_TOKEN_FILE");
+    ::unsetenv("HOLLERITH_COORDINATOR");
+    token_file_ = (dir_ / "token").string();
+    std::ofstream(token_file_) << "  abc123\n";
+  }
+  ~WorkerOptionsTest() override {
+    ::unsetenv("HOLLERITH_TOKEN_FILE");
+    ::unsetenv("HOLLERITH_COORDINATOR");
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::filesystem::path dir_;
+  std::string token_file_;
+};
+
+TEST(WorkerLabels, ParsesPairs) {
+  auto l = ParseLabels("zone=eu,gpu=a100,empty=");
+  ASSERT_TRUE(l.ok()) << l.message();
+  EXPECT_EQ(*l, (Labels{{"zone", "eu"}, {"gpu", "a100"}, {"empty", ""}}));
+  auto none = ParseLabels("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto with_equals = ParseLabels("k=a=b,");
+  ASSERT_TRUE(with_equals.ok());
+  EXPECT_EQ(*with_equals, (Labels{{"k", "a=b"}}));
+}
+
+TEST(WorkerLabels, RejectsMissingKeyOrValue) {
+  EXPECT_FALSE(ParseLabels("zone").ok());
+  EXPECT_FALSE(ParseLabels("=eu").ok());
+  EXPECT_NE(ParseLabels("a=1,oops").message().find("oops"), std::string::npos);
+}
+
+TEST_F(WorkerOptionsTest, DefaultsAndToken) {
+  auto p = Parse({"--token-file", token_file_, "--name", "node-7"});
+  ASSERT_TRUE(p.options.has_value());
+  EXPECT_EQ(p.options->coordinator, kDefaultCoordinator);  // loopback, the documented default
+  EXPECT_EQ(p.options->name, "node-7");
+  EXPECT_EQ(p.options->work_dir, "/tmp/hollerith-worker-node-7");
+  EXPECT_GE(p.options->slots, 1u);
+  EXPECT_EQ(p.options->token, "abc123");
+  EXPECT_EQ(p.options->log_level, "info");
+  EXPECT_TRUE(p.options->labels.empty());
+}
+
+TEST_F(WorkerOptionsTest, FlagsAndEnvironment) {
+  ::setenv("HOLLERITH_TOKEN_FILE", token_file_.c_str(), 1);
+  ::setenv("HOLLERITH_COORDINATOR", "coord:9000", 1);
+  auto p = Parse(
+      {"--labels", "zone=eu", "--slots", "3", "--work-dir", "/var/tmp/w", "--log-level", "debug"});
+  ASSERT_TRUE(p.options.has_value());
+  EXPECT_EQ(p.options->coordinator, "coord:9000");
+  EXPECT_EQ(p.options->labels, (Labels{{"zone", "eu"}}));
+  EXPECT_EQ(p.options->slots, 3u);
+  EXPECT_EQ(p.options->work_dir, "/var/tmp/w");
+  EXPECT_EQ(p.options->log_level, "debug");
+  EXPECT_EQ(p.options->token, "abc123");
+  EXPECT_FALSE(p.options->name.empty());  // the host name
+
+  auto flag_wins = Parse({"--coordinator", "other:1"});
+  ASSERT_TRUE(flag_wins.options.has_value());
+  EXPECT_EQ(flag_wins.options->coordinator, "other:1");
+}
+
+TEST_F(WorkerOptionsTest, MissingOrUnreadableTokenExits2) {
+  EXPECT_EQ(Parse({}).exit_code, 2);
+  EXPECT_FALSE(Parse({}).options.has_value());
+  EXPECT_EQ(Parse({"--token-file", (dir_ / "nope").string()}).exit_code, 2);
+  std::ofstream(dir_ / "blank") << "\n";
+  EXPECT_EQ(Parse({"--token-file", (dir_ / "blank").string()}).exit_code, 2);
+}
+
+TEST_F(WorkerOptionsTest, BadUsageExits2AndHelpExits0) {
+  EXPECT_EQ(Parse({"--token-file", token_file_, "--log-level", "loud"}).exit_code, 2);
+  EXPECT_EQ(Parse({"--token-file", token_file_, "--slots", "0"}).exit_code, 2);
+  EXPECT_EQ(Parse({"--token-file", token_file_, "--labels", "x"}).exit_code, 2);
+  EXPECT_EQ(Parse({"--bogus"}).exit_code, 2);
+  auto help = Parse({"--help"});
+  EXPECT_FALSE(help.options.has_value());
+  EXPECT_EQ(help.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace hollerith::worker

@@ -1,0 +1,396 @@
+// The worker daemon against a scripted in-process coordinator: hello/welcome, running an assigned
+// stack and reporting its events with correct clocks, batching, a rejected token, reconnecting
+// after a lost stream, and draining.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "tests/unit/worker/fake_coordinator.h"
+#include "tests/unit/worker/harness.h"
+
+namespace hollerith::testing {
+namespace {
+
+using Logs = std::deque<FakeCoordinator::SessionLog>;
+
+constexpr const char* kToken = "s3cret-token";
+
+v1::Assignment MakeAssignment(const std::string& job, uint32_t stack, uint32_t attempt,
+                              const std::vector<v1::CardDef>& cards, uint64_t lamport) {
+  v1::Assignment a;
+  a.set_job_id(job);
+  a.set_stack(stack);
+  a.set_attempt(attempt);
+  a.set_lamport(lamport);
+  a.mutable_spec()->set_id("S" + std::to_string(stack));
+  for (const auto& c : cards) *a.mutable_spec()->add_cards() = c;
+  return a;
+}
+
+v1::CardDef Noop(const std::string& id) {
+  v1::CardDef c;
+  c.set_id(id);
+  c.set_builtin(v1::BUILTIN_NOOP);
+  return c;
+}
+
+v1::CardDef Sleep(const std::string& id, uint64_t ms) {
+  v1::CardDef c;
+  c.set_id(id);
+  c.set_builtin(v1::BUILTIN_SLEEP);
+  c.set_sleep_ms(ms);
+  return c;
+}
+
+std::vector<v1::CardDef> Noops(int n) {
+  std::vector<v1::CardDef> cards;
+  for (int i = 0; i < n; ++i) cards.push_back(Noop("c" + std::to_string(i)));
+  return cards;
+}
+
+v1::CoordinatorMessage Welcome(uint64_t epoch, uint32_t heartbeat_ms, uint64_t lamport) {
+  v1::CoordinatorMessage m;
+  m.set_lamport(lamport);
+  m.mutable_welcome()->set_epoch(epoch);
+  m.mutable_welcome()->set_heartbeat_ms(heartbeat_ms);
+  return m;
+}
+
+// Every event of one session, flattened.
+struct Events {
+  std::vector<v1::CardStarted> started;
+  std::vector<v1::CardFinished> finished;
+  std::vector<v1::StackEnded> ended;
+  size_t messages = 0;  // after the hello
+  bool heartbeat = false;
+};
+
+Events Collect(const FakeCoordinator::SessionLog& log) {
+  Events e;
+  for (size_t i = 1; i < log.received.size(); ++i) {
+    const auto& m = log.received[i];
+    ++e.messages;
+    e.heartbeat |= m.has_heartbeat();
+    e.started.insert(e.started.end(), m.started().begin(), m.started().end());
+    e.finished.insert(e.finished.end(), m.finished().begin(), m.finished().end());
+    e.ended.insert(e.ended.end(), m.ended().begin(), m.ended().end());
+  }
+  return e;
+}
+
+// Counting, not copying: wait predicates run on every message the fake receives.
+size_t CountEnded(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.ended_size());
+  }
+  return n;
+}
+
+size_t CountStarted(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.started_size());
+  }
+  return n;
+}
+
+bool HasEnded(const Logs& logs, size_t session) { return CountEnded(logs, session) > 0; }
+bool HasStarted(const Logs& logs, size_t session) { return CountStarted(logs, session) > 0; }
+
+std::vector<std::pair<uint32_t, uint64_t>> Vc(const v1::VectorClock& vc) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  for (int i = 0; i < vc.stacks_size() && i < vc.counters_size(); ++i) {
+    out.emplace_back(vc.stacks(i), vc.counters(i));
+  }
+  return out;
+}
+
+TEST(WorkerSession, HelloWelcomeThenRunsAStackAndReportsEventsWithClocks) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(7, 50, 100);
+    *reply.add_assignments() = MakeAssignment("job-1", 3, 1, Noops(2), 101);
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 0); }));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return !l.empty() && Collect(l[0]).heartbeat; }));
+
+  const auto log = fake.sessions()[0];
+  const auto& hello = log.received[0];
+  ASSERT_TRUE(hello.has_hello());
+  EXPECT_EQ(hello.hello().name(), "w1");
+  ASSERT_EQ(hello.hello().labels_size(), 1);
+  EXPECT_EQ(hello.hello().labels(0).key(), "zone");
+  EXPECT_EQ(hello.hello().labels(0).value(), "eu");
+  EXPECT_EQ(hello.hello().slots(), 2u);
+  EXPECT_EQ(hello.hello().version(), "0.1.0");
+  EXPECT_EQ(hello.epoch(), 0u);
+  EXPECT_GE(hello.lamport(), 1u);
+
+  for (size_t i = 1; i < log.received.size(); ++i) {
+    const auto& m = log.received[i];
+    EXPECT_FALSE(m.has_hello());
+    EXPECT_EQ(m.epoch(), 7u) << "message " << i;
+    for (const auto& s : m.started()) EXPECT_GE(m.lamport(), s.lamport());
+    for (const auto& f : m.finished()) EXPECT_GE(m.lamport(), f.lamport());
+  }
+
+  Events e = Collect(log);
+  ASSERT_EQ(e.started.size(), 2u);
+  ASSERT_EQ(e.finished.size(), 2u);
+  ASSERT_EQ(e.ended.size(), 1u);
+  std::sort(e.started.begin(), e.started.end(),
+            [](const auto& a, const auto& b) { return a.card().card() < b.card().card(); });
+  std::sort(e.finished.begin(), e.finished.end(),
+            [](const auto& a, const auto& b) { return a.card().card() < b.card().card(); });
+  for (uint32_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(e.started[c].job_id(), "job-1");
+    EXPECT_EQ(e.started[c].card().stack(), 3u);
+    EXPECT_EQ(e.started[c].card().card(), c);
+    EXPECT_EQ(e.started[c].attempt(), 1u);
+    EXPECT_EQ(e.started[c].try_no(), 1u);
+    EXPECT_TRUE(e.finished[c].succeeded());
+    EXPECT_EQ(e.finished[c].exit_code(), 0);
+    EXPECT_EQ(e.finished[c].attempt(), 1u);
+  }
+  // Lamport: after the assignment (101), and start < finish < next start < next finish.
+  EXPECT_GT(e.started[0].lamport(), 101u);
+  EXPECT_GT(e.finished[0].lamport(), e.started[0].lamport());
+  EXPECT_GT(e.started[1].lamport(), e.finished[0].lamport());
+  EXPECT_GT(e.finished[1].lamport(), e.started[1].lamport());
+  // Vector clocks: one entry (this stack), ticked on every start and finish.
+  using Vcs = std::vector<std::pair<uint32_t, uint64_t>>;
+  EXPECT_EQ(Vc(e.started[0].vc()), (Vcs{{3, 1}}));
+  EXPECT_EQ(Vc(e.finished[0].vc()), (Vcs{{3, 2}}));
+  EXPECT_EQ(Vc(e.started[1].vc()), (Vcs{{3, 3}}));
+  EXPECT_EQ(Vc(e.finished[1].vc()), (Vcs{{3, 4}}));
+  EXPECT_EQ(e.ended[0].job_id(), "job-1");
+  EXPECT_EQ(e.ended[0].stack(), 3u);
+  EXPECT_EQ(e.ended[0].attempt(), 1u);
+}
+
+TEST(WorkerSession, WrongTokenStopsTheWorkerWithExitCode3) {
+  FakeCoordinator fake(kToken);
+  WorkerHarness worker(TestWorkerOptions(fake.address(), "not-the-token"));
+  worker.Start();
+  auto code = worker.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 3);
+  EXPECT_EQ(fake.rejected(), 1);  // no retry loop
+  EXPECT_TRUE(fake.sessions().empty());
+}
+
+TEST(WorkerSession, UnrunnableStackIsReportedAsFailedNotDropped) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(1, 1000, 10);
+    v1::CardDef empty;
+    empty.set_id("nothing");  // no shell, argv or builtin
+    *reply.add_assignments() = MakeAssignment("job-x", 0, 1, {empty}, 11);
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 0); }));
+  Events e = Collect(fake.sessions()[0]);
+  ASSERT_EQ(e.finished.size(), 1u);
+  EXPECT_FALSE(e.finished[0].succeeded());
+  EXPECT_NE(e.finished[0].error().find("nothing to run"), std::string::npos)
+      << e.finished[0].error();
+  EXPECT_TRUE(e.started.empty());
+}
+
+TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStacks) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(session + 1, 1000, 10 * (session + 1));
+    if (session == 0) {
+      // A long card, lost with the stream.
+      *reply.add_assignments() = MakeAssignment("job-r", 0, 1, {Sleep("long", 60'000)}, 11);
+    } else {
+      // Re-placed here with attempt + 1.
+      *reply.add_assignments() = MakeAssignment("job-r", 0, 2, Noops(1), 21);
+    }
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
+  fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
+
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 1); }));
+  const auto logs = fake.sessions();
+  ASSERT_GE(logs.size(), 2u);
+  ASSERT_TRUE(logs[1].received[0].has_hello());
+  EXPECT_EQ(logs[1].received[0].epoch(), 0u);
+  Events e = Collect(logs[1]);
+  for (const auto& m :
+       std::vector<v1::WorkerMessage>(logs[1].received.begin() + 1, logs[1].received.end())) {
+    EXPECT_EQ(m.epoch(), 2u);
+  }
+  // Nothing of the lost attempt is reported on the new session.
+  for (const auto& s : e.started) EXPECT_EQ(s.attempt(), 2u);
+  for (const auto& f : e.finished) EXPECT_EQ(f.attempt(), 2u);
+  ASSERT_EQ(e.ended.size(), 1u);
+  EXPECT_EQ(e.ended[0].attempt(), 2u);
+  ASSERT_EQ(e.finished.size(), 1u);
+  EXPECT_TRUE(e.finished[0].succeeded());
+  // Old session: the cancelled long card never reported a finish.
+  EXPECT_TRUE(Collect(logs[0]).finished.empty());
+}
+
+TEST(WorkerSession, DrainLetsRunningStacksFinishThenClosesTheStream) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(4, 1000, 10);
+    *reply.add_assignments() = MakeAssignment("job-d", 0, 1, {Sleep("nap", 300)}, 11);
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
+  worker.Post([&] { worker.worker().Drain("test"); });
+  auto code = worker.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  const auto logs = fake.sessions();
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_TRUE(logs[0].half_closed);
+  Events e = Collect(logs[0]);
+  ASSERT_EQ(e.finished.size(), 1u);
+  EXPECT_TRUE(e.finished[0].succeeded());
+  ASSERT_EQ(e.ended.size(), 1u);
+  EXPECT_TRUE(e.heartbeat);  // the final heartbeat sent when the drain began
+}
+
+TEST(WorkerSession, DrainDeclinesNewStacks) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(4, 1000, 10);
+    *reply.add_assignments() = MakeAssignment("job-d", 0, 1, {Sleep("nap", 300)}, 11);
+    reply.set_drain(true);  // assignments in the same message still apply, then the drain
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
+  v1::CoordinatorMessage late;
+  late.set_lamport(50);
+  *late.add_assignments() = MakeAssignment("job-d", 1, 1, Noops(1), 50);
+  fake.Send(0, late);
+  auto code = worker.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  Events e = Collect(fake.sessions()[0]);
+  ASSERT_EQ(e.ended.size(), 1u);
+  EXPECT_EQ(e.ended[0].stack(), 0u);
+  for (const auto& s : e.started) EXPECT_EQ(s.card().stack(), 0u);
+}
+
+TEST(WorkerSession, AppliesMessagesInStreamOrderAndStampsStartsWithReleases) {
+  // Each stack's only card waits for card 0 of stack kStacks (hosted elsewhere). The assignment
+  // and its release arrive in separate, back-to-back messages: applied out of order, the release
+  // would find no stack and the card would wait forever.
+  constexpr uint32_t kStacks = 2000;
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    fake.Send(session, Welcome(1, 60'000, 10));
+    for (uint32_t s = 0; s < kStacks; ++s) {
+      v1::CardDef waits = Noop("waits");
+      waits.add_after()->set_stack(kStacks);
+      v1::CoordinatorMessage assign;
+      assign.set_lamport(20 + 2 * s);
+      *assign.add_assignments() = MakeAssignment("job-o", s, 1, {waits}, 20 + 2 * s);
+      fake.Send(session, std::move(assign));
+      v1::CoordinatorMessage release;
+      release.set_lamport(21 + 2 * s);
+      auto* r = release.add_releases();
+      r->set_job_id("job-o");
+      r->mutable_from()->set_stack(kStacks);
+      r->mutable_to()->set_stack(s);
+      r->set_attempt(1);
+      r->mutable_vc()->add_stacks(kStacks);
+      r->mutable_vc()->add_counters(2);
+      r->set_lamport(21 + 2 * s);
+      fake.Send(session, std::move(release));
+    }
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == kStacks; }))
+      << "stacks ended: " << CountEnded(fake.sessions(), 0);
+  Events e = Collect(fake.sessions()[0]);
+  ASSERT_EQ(e.started.size(), kStacks);
+  using Vcs = std::vector<std::pair<uint32_t, uint64_t>>;
+  for (const auto& s : e.started) {
+    // The start knows the release's clock, and comes after the release in Lamport time.
+    EXPECT_EQ(Vc(s.vc()), (Vcs{{s.card().stack(), 1}, {kStacks, 2}}));
+    EXPECT_GT(s.lamport(), 21 + 2 * s.card().stack());
+  }
+}
+
+TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
+  constexpr int kCards = 5000;
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(1, 60'000, 10);
+    for (uint32_t s = 0; s < 10; ++s) {
+      *reply.add_assignments() = MakeAssignment("job-b", s, 1, Noops(kCards / 10), 11);
+    }
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  const auto start = std::chrono::steady_clock::now();
+  worker.Start();
+  ASSERT_TRUE(
+      fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == 10; }, std::chrono::seconds(60)));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  Events e = Collect(fake.sessions()[0]);
+  EXPECT_EQ(e.started.size(), static_cast<size_t>(kCards));
+  EXPECT_EQ(e.finished.size(), static_cast<size_t>(kCards));
+  EXPECT_LT(e.messages, static_cast<size_t>(kCards) / 4) << "events are not batched";
+  std::printf("%d cards in %lld ms, %zu messages\n", kCards,
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()),
+              e.messages);
+}
+
+}  // namespace
+}  // namespace hollerith::testing
+
+namespace hollerith::testing {
+namespace {
+
+// Under load a card's start rides along with the next message, but never waits for its card to
+// finish: both starts arrive while both cards (10 s sleeps) are still running.
+TEST(WorkerSession, StartsUnderLoadArriveWhileTheCardsRun) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(1, 60'000, 10);
+    *reply.add_assignments() = MakeAssignment("job-s", 0, 1, {Sleep("a", 10'000)}, 11);
+    *reply.add_assignments() = MakeAssignment("job-s", 1, 1, {Sleep("b", 10'000)}, 11);
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(
+      fake.WaitFor([](const Logs& l) { return CountStarted(l, 0) == 2; }, std::chrono::seconds(5)))
+      << "a start waited for its card to finish";
+  Events e = Collect(fake.sessions()[0]);
+  EXPECT_TRUE(e.finished.empty());
+}
+
+}  // namespace
+}  // namespace hollerith::testing
