@@ -93,8 +93,8 @@ class FakeNodes {
         st.vc = VectorClock(std::exchange(st.received, {}));
       }
       st.vc.Tick(s);
-      CardStartedMsg started{card,  st.attempt,        1,           node.name,
-                             st.vc, node.clock.Tick(), WallMicros()};
+      CardStartedMsg started{
+          card, st.attempt, 1, node.name, st.vc, node.clock.Tick(), SystemTime().WallMicros()};
       core.CardStarted(started);
       st.vc.Tick(s);
       CardFinishedMsg finished;
@@ -104,7 +104,7 @@ class FakeNodes {
       finished.node = node.name;
       finished.vc = st.vc;
       finished.lamport = node.clock.Tick();
-      finished.wall_us = WallMicros();
+      finished.wall_us = SystemTime().WallMicros();
       finished.succeeded = true;
       finished.exit_code = 0;
       core.CardFinished(finished);
@@ -177,7 +177,7 @@ void RunShape(benchmark::State& state, JobSpec (*make)(int64_t)) {
     state.PauseTiming();
     auto job = std::make_shared<const JobSpec>(make(state.range(0)));
     LamportClock clock;
-    auto core = std::make_unique<SchedulerCore>(job, clock, "coordinator");
+    auto core = std::make_unique<SchedulerCore>(job, clock, SystemTime(), "coordinator");
     FakeNodes nodes(job);
     state.ResumeTiming();
     const size_t ran = nodes.Run(*core);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/auth/auth_token.h"
+#include "common/base/asio_timers.h"
 #include "coordinator/service.h"
 #include "proto/rpc_auth.h"
 
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
   coordinator::CoordinatorConfig config;
   config.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
   config.missed_heartbeats = f.missed_heartbeats;
-  coordinator::Coordinator brain(loop, config, store);
+  AsioTimerFactory time(loop);
+  coordinator::Coordinator brain(loop, time, config, store);
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;

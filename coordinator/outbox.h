@@ -1,6 +1,8 @@
-// One-write-at-a-time outgoing queue for a gRPC callback stream. The loop thread pushes; the
+// One-write-at-a-time outgoing queue for a gRPC callback stream. The state's owner pushes; the
 // reactor starts a write whenever none is in flight and calls OnWriteDone from a gRPC thread. A
-// small mutex guards the queue (the only lock in the daemon: it is transport plumbing, not state).
+// small mutex of its own guards the queue: it is transport plumbing, apart from the coordinator's
+// state (which has one owner at a time, see coordinator.h), and it is never held while calling
+// into that state.
 // Batch() lets a caller merge into the last not-yet-sent message instead of queueing another.
 #pragma once
 
@@ -11,6 +13,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+
+#include "proto/rpc_status.h"
 
 namespace hollerith::coordinator {
 
@@ -61,6 +65,7 @@ class Outbox {
     close_status_ = std::move(status);
     PumpLocked();
   }
+  void Close(const Status& status) { Close(rpc::ToGrpcStatus(status)); }
   void OnWriteDone(bool ok) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     writing_ = false;

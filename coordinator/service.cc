@@ -7,6 +7,7 @@
 
 #include "coordinator/stream_reactors.h"
 #include "proto/rpc_auth.h"
+#include "proto/rpc_status.h"
 
 namespace hollerith::coordinator {
 namespace {
@@ -29,13 +30,14 @@ bool Reject(const grpc::CallbackServerContext& ctx, const std::string& token, Re
   return true;
 }
 
-// Unary calls: authenticate, then run `work` on the loop and finish with its status.
+// Unary calls: authenticate, then run `work` on the loop and finish with its Status.
 template <typename Work>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::string& token,
                                 Coordinator& coordinator, Work work) {
   auto* reactor = ctx->DefaultReactor();
   if (Reject(*ctx, token, reactor)) return reactor;
-  coordinator.Post([reactor, work = std::move(work)]() mutable { reactor->Finish(work()); });
+  coordinator.Post(
+      [reactor, work = std::move(work)]() mutable { reactor->Finish(rpc::ToGrpcStatus(work())); });
   return reactor;
 }
 
@@ -122,8 +124,9 @@ grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
     return reactor;
   }
   auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
-  coordinator_.Post(
-      [this, reactor, req, resp, spec] { reactor->Finish(coordinator_.Submit(spec, *req, resp)); });
+  coordinator_.Post([this, reactor, req, resp, spec] {
+    reactor->Finish(rpc::ToGrpcStatus(coordinator_.Submit(spec, *req, resp)));
+  });
   return reactor;
 }
 
@@ -131,7 +134,7 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
                                           v1::GetJobResponse* resp) {
   return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
-    grpc::Status s = coordinator_.GetJob(req->job(), resp->mutable_job());
+    Status s = coordinator_.GetJob(req->job(), resp->mutable_job());
     resp->set_lamport(coordinator_.clock().Tick());
     return s;
   });
@@ -151,7 +154,7 @@ grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
   return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListJobs(resp);
-    return grpc::Status::OK;
+    return Status::Ok();
   });
 }
 
@@ -161,7 +164,7 @@ grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
   return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListWorkers(resp);
-    return grpc::Status::OK;
+    return Status::Ok();
   });
 }
 
@@ -172,7 +175,7 @@ grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackSer
   coordinator_.Post([this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
                      lamport = req->lamport()] {
     coordinator_.clock().Receive(lamport);
-    grpc::Status s = coordinator_.Watch(job, from, out);
+    Status s = coordinator_.Watch(job, from, out);
     if (!s.ok()) out->Close(s);
   });
   return writer;
@@ -183,7 +186,7 @@ grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerCon
   auto* writer = new OutboxWriter<v1::LogChunk>();
   if (Reject(*ctx, token_, writer)) return writer;
   coordinator_.Post([this, out = writer->outbox(), req = *req] {
-    grpc::Status s = coordinator_.ReadLog(req, out);
+    Status s = coordinator_.ReadLog(req, out);
     if (!s.ok()) out->Close(s);
   });
   return writer;
@@ -196,7 +199,7 @@ grpc::ServerWriteReactor<v1::TraceChunk>* Service::GetTrace(grpc::CallbackServer
   coordinator_.Post([this, out = writer->outbox(), job = req->job(), lamport = req->lamport()] {
     coordinator_.clock().Receive(lamport);
     std::string json;
-    grpc::Status s = coordinator_.RenderTrace(job, &json);
+    Status s = coordinator_.RenderTrace(job, &json);
     if (s.ok()) {
       for (size_t off = 0; off < json.size(); off += kChunk) {
         v1::TraceChunk chunk;

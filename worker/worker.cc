@@ -366,7 +366,7 @@ void Worker::RejectAssignment(const v1::Assignment& a, const std::string& why) {
   failed.succeeded = false;
   failed.error = "worker " + options_.name + " cannot run this stack: " + why;
   failed.lamport = clock_.Tick();
-  failed.wall_us = WallMicros();
+  failed.wall_us = SystemTime().WallMicros();
   wire::ToProto(a.job_id(), failed, batch_.add_finished());
   auto* ended = batch_.add_ended();
   ended->set_job_id(a.job_id());

@@ -93,6 +93,4 @@ struct CardFinishedMsg {
   OutputDigests outputs;
 };
 
-int64_t WallMicros();
-
 }  // namespace hollerith

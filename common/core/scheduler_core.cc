@@ -38,10 +38,11 @@ const char* JobStateName(JobState s) {
 }
 
 SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& clock,
-                             std::string self_node, RetryPolicy retry)
+                             const TimeSource& time, std::string self_node, RetryPolicy retry)
     : job_(std::move(job)),
       dependents_(*job_),
       clock_(clock),
+      time_(time),
       self_node_(std::move(self_node)),
       retry_(retry) {
   for (const auto& s : job_->stacks) {
@@ -70,7 +71,7 @@ TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, 
   e.attempt = attempt;
   e.lamport = lamport;
   e.node = trace_.NodeIndex(node);
-  e.wall_us = WallMicros();
+  e.wall_us = time_.WallMicros();
   return e;
 }
 

@@ -1,3 +1,7 @@
+// The scheduler core (family common/core/: owns the job's state, its clocks and trace record; may
+// use the job model and the messages; must not do I/O, start threads, or read a clock of its own:
+// wall time comes from an injected TimeSource).
+//
 // The scheduler core: a pure, single-threaded state machine with no I/O. It tracks one job: which
 // cards are pending, running, done; which stacks are placed where (with fencing attempts); it
 // releases each cross-stack dependency the moment its card finishes, decides retries with
@@ -13,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/base/time_source.h"
 #include "common/core/clock.h"
 #include "common/core/messages.h"
 #include "common/core/trace.h"
@@ -72,8 +77,9 @@ using CoreAction = std::variant<PlaceStackAction, AssignStackMsg, ReleaseMsg, Re
 
 class SchedulerCore {
  public:
-  SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& clock, std::string self_node,
-                RetryPolicy retry = {});
+  // `time` stamps trace events with wall time (for people; no decision reads it).
+  SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& clock, const TimeSource& time,
+                std::string self_node, RetryPolicy retry = {});
 
   // Events in. Reports from a stale attempt are dropped (the methods return false).
   void Start();
@@ -126,6 +132,7 @@ class SchedulerCore {
   std::shared_ptr<const JobSpec> job_;
   DependentsIndex dependents_;
   LamportClock& clock_;
+  const TimeSource& time_;
   std::string self_node_;
   RetryPolicy retry_;
   std::vector<size_t> offsets_;

@@ -20,7 +20,7 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
                    LocalRunOptions options, CardExecutor* executor)
     : io_(io),
       options_(std::move(options)),
-      core_(std::move(job), clock_, kLocalNode, options_.retry),
+      core_(std::move(job), clock_, SystemTime(), kLocalNode, options_.retry),
       own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
       executor_(executor ? executor : own_executor_.get()),
       store_(options_.workdir / ".artifacts"),

@@ -195,8 +195,8 @@ void StackRunner::Launch(uint32_t card) {
     vc_.Merge(VectorClock(std::exchange(pending_[card].clocks, {})));  // sorts and merges once
   }
   vc_.Tick(assign_.stack);
-  CardStartedMsg started{{assign_.stack, card}, assign_.attempt, try_no_, env_.node, vc_,
-                         env_.clock.Tick(),     WallMicros()};
+  CardStartedMsg started{{assign_.stack, card}, assign_.attempt,        try_no_, env_.node, vc_,
+                         env_.clock.Tick(),     env_.time->WallMicros()};
   if (callbacks_.started) callbacks_.started(started);
 
   CardLaunch launch;
@@ -268,7 +268,7 @@ void StackRunner::Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg) {
   vc_.Tick(assign_.stack);
   msg->vc = vc_;
   msg->lamport = env_.clock.Tick();
-  msg->wall_us = WallMicros();
+  msg->wall_us = env_.time->WallMicros();
   const bool succeeded = msg->succeeded;
   const bool may_retry = try_no_ <= static_cast<uint32_t>(spec_->cards[card].retries);
   if (callbacks_.finished) callbacks_.finished(*msg);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/artifacts/access.h"
+#include "common/base/time_source.h"
 #include "common/core/clock.h"
 #include "common/core/messages.h"
 #include "common/runner/card_runner.h"
@@ -32,6 +33,7 @@ struct StackRunnerEnv {
   ArtifactAccess& artifacts;
   SlotPool& slots;
   WorkspacePool& workspaces;
+  const TimeSource* time = &SystemTime();  // wall times of card events (for people and traces)
 };
 
 class StackRunner : public std::enable_shared_from_this<StackRunner> {

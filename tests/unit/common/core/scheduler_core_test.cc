@@ -1,5 +1,6 @@
 // The scheduler core driven directly, event by event, as a fake node would.
 #include "common/core/scheduler_core.h"
+#include "common/base/simulated_time.h"
 
 #include <gtest/gtest.h>
 
@@ -23,7 +24,7 @@ class CoreTest : public ::testing::Test {
  protected:
   void Init(JobSpec spec) {
     job_ = std::make_shared<const JobSpec>(std::move(spec));
-    core_ = std::make_unique<SchedulerCore>(job_, clock_, "coordinator",
+    core_ = std::make_unique<SchedulerCore>(job_, clock_, time_, "coordinator",
                                             RetryPolicy{Duration(100), Duration(1000)});
     core_->Start();
     for (const auto& p : Only<PlaceStackAction>(core_->TakeActions())) {
@@ -53,6 +54,7 @@ class CoreTest : public ::testing::Test {
   }
 
   LamportClock clock_;
+  SimulatedTime time_;
   std::shared_ptr<const JobSpec> job_;
   std::unique_ptr<SchedulerCore> core_;
   std::map<uint32_t, VectorClock> vcs_;
@@ -66,7 +68,7 @@ TEST_F(CoreTest, PlacesEveryUserStackAndAssigns) {
   b.Card(a, "x");
   b.Card(s, "y");
   job_ = std::make_shared<const JobSpec>(b.Build());
-  core_ = std::make_unique<SchedulerCore>(job_, clock_, "coordinator");
+  core_ = std::make_unique<SchedulerCore>(job_, clock_, time_, "coordinator");
   core_->Start();
   auto places = Only<PlaceStackAction>(core_->TakeActions());
   ASSERT_EQ(places.size(), 2u);
@@ -215,6 +217,19 @@ TEST_F(CoreTest, CancelSkipsEverythingAndFinishes) {
   EXPECT_EQ(Only<SkipMsg>(actions).size(), 1u);
   ASSERT_EQ(Only<JobFinishedAction>(actions).size(), 1u);
   EXPECT_EQ(core_->state(), JobState::kCancelled);
+}
+
+TEST_F(CoreTest, StampsTraceEventsWithTheInjectedWallTime) {
+  JobBuilder b("j");
+  b.Card(b.Stack("A"), "x");
+  Init(b.Build());
+  const int64_t placed_at = time_.WallMicros();
+  time_.Advance(std::chrono::milliseconds(250));
+  Run({0, 0});
+  const auto& events = core_->trace().events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().wall_us, placed_at);
+  EXPECT_EQ(events.back().wall_us, placed_at + 250'000);
 }
 
 }  // namespace

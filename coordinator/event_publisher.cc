@@ -1,0 +1,147 @@
+#include "coordinator/event_publisher.h"
+
+#include <algorithm>
+
+namespace hollerith::coordinator {
+namespace {
+
+v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEvent& e) {
+  v1::JobEvent ev;
+  ev.set_lamport(e.lamport);
+  ev.set_kind(EventKindName(e.kind));
+  const bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
+  const bool has_card =
+      card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
+  if (card_level) ev.set_stack(StackDisplayName(spec, e.card.stack));
+  if (has_card) ev.set_card(spec.card_name(e.card));
+  ev.set_node(trace.nodes()[e.node]);
+  ev.set_attempt(e.attempt);
+  ev.set_exit_code(e.exit_code);
+  ev.set_detail(trace.detail(e));
+  ev.set_wall_us(e.wall_us);
+  return ev;
+}
+
+}  // namespace
+
+EventPublisher::EventPublisher(std::unique_ptr<Timer> linger, const LamportClock& clock)
+    : linger_(std::move(linger)), clock_(clock) {}
+
+void EventPublisher::Watch(const Job& job, uint64_t from_lamport,
+                           std::shared_ptr<JobEventOutbox> outbox) {
+  Watched& w = watched_[job.id];
+  w.job = &job;
+  w.watchers.push_back({std::move(outbox), 0, from_lamport});
+  Publish(w);
+}
+
+size_t EventPublisher::watchers(const std::string& job_id) const {
+  auto it = watched_.find(job_id);
+  return it == watched_.end() ? 0 : it->second.watchers.size();
+}
+
+void EventPublisher::JobChanged(const Job& job) {
+  auto it = watched_.find(job.id);
+  if (it == watched_.end()) return;
+  if (job.core->state() != JobState::kRunning) {
+    Publish(it->second);
+  } else {
+    MarkDue(it->second);
+  }
+}
+
+void EventPublisher::MarkDue(Watched& w) {
+  if (!w.due) {
+    w.due = true;
+    due_.push_back(w.job->id);
+  }
+  if (armed_) return;
+  armed_ = true;
+  linger_->Arm(kPublishLinger, [this] {
+    armed_ = false;
+    PublishDue();
+  });
+}
+
+void EventPublisher::PublishDue() {
+  for (const std::string& id : std::exchange(due_, {})) {
+    auto it = watched_.find(id);
+    if (it == watched_.end() || !it->second.due) continue;
+    it->second.due = false;
+    Publish(it->second);
+  }
+}
+
+void EventPublisher::Publish(Watched& w) {
+  const Job& job = *w.job;
+  std::erase_if(w.watchers, [](const Watcher& x) { return !x.outbox->attached(); });
+  bool lagging = false;
+  for (Watcher& x : w.watchers) lagging |= !Feed(job, x);
+  if (job.core->state() != JobState::kRunning) {
+    // A stream ends once it has had every event; a lagging one is fed on by the timer.
+    std::erase_if(w.watchers, [&](Watcher& x) {
+      if (x.next < job.core->trace().events().size()) return false;
+      x.outbox->Close(Status::Ok());
+      return true;
+    });
+  }
+  if (lagging) {
+    MarkDue(w);
+  } else if (w.watchers.empty() && !w.due) {
+    watched_.erase(job.id);  // `w` is gone
+  }
+}
+
+bool EventPublisher::Feed(const Job& job, Watcher& w) {
+  const size_t end = job.core->trace().events().size();
+  while (w.next < end && w.outbox->queued() < kWatcherQueuedBatches) {
+    const size_t stop = std::min(end, w.next + kEventsPerBatch);
+    for (v1::JobEvent& ev : WatchEvents(job, w.next, stop, w.after_lamport)) {
+      AddEvent(*w.outbox, std::move(ev));
+    }
+    w.next = stop;
+  }
+  return w.next >= end;
+}
+
+std::vector<v1::JobEvent> EventPublisher::WatchEvents(const Job& job, size_t begin, size_t end,
+                                                      uint64_t after_lamport) const {
+  const auto& events = job.core->trace().events();
+  const std::string job_state = JobStateName(job.core->state());
+  std::vector<v1::JobEvent> out;
+  out.reserve(end - begin);
+  // A status is the stack's progress now, so only each stack's last event here carries one.
+  std::vector<bool> has_status(job.core->job().stacks.size(), false);
+  std::vector<size_t> status_on;  // indexes into `out`
+  for (size_t i = end; i-- > begin;) {
+    const TraceEvent& e = events[i];
+    if (e.kind == EventKind::kJobSubmitted || e.kind == EventKind::kJobFinished) continue;
+    if (e.lamport <= after_lamport || has_status[e.card.stack]) continue;
+    has_status[e.card.stack] = true;
+    status_on.push_back(i);
+  }
+  std::sort(status_on.begin(), status_on.end());
+  auto next_status = status_on.begin();
+  for (size_t i = begin; i < end; ++i) {
+    if (events[i].lamport <= after_lamport) continue;
+    v1::JobEvent& ev = out.emplace_back(ToJobEvent(job.core->job(), job.core->trace(), events[i]));
+    if (next_status != status_on.end() && *next_status == i) {
+      FillStackStatus(job, events[i].card.stack, ev.mutable_stack_status());
+      ++next_status;
+    }
+    ev.set_job_state(job_state);
+  }
+  return out;
+}
+
+void EventPublisher::AddEvent(JobEventOutbox& outbox, v1::JobEvent ev) {
+  constexpr int kEventsPerMessage = static_cast<int>(kEventsPerBatch);
+  outbox.Batch(
+      [&](v1::JobEventBatch& batch) {
+        *batch.add_events() = std::move(ev);
+        batch.set_lamport(clock_.now());
+      },
+      [](const v1::JobEventBatch& batch) { return batch.events_size() >= kEventsPerMessage; });
+}
+
+}  // namespace hollerith::coordinator

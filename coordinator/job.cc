@@ -1,0 +1,49 @@
+#include "coordinator/job.h"
+
+#include "common/core/result_document.h"
+
+namespace hollerith::coordinator {
+
+void FillStackStatus(const Job& job, uint32_t s, v1::StackStatus* out) {
+  const SchedulerCore& core = *job.core;
+  const StackSpec& stack = core.job().stacks[s];
+  v1::StackStatus& st = *out;
+  st.set_name(stack.is_combine ? std::string(kCombineName) : stack.id);
+  const auto& counts = core.counts(s);
+  const uint32_t done = static_cast<uint32_t>(counts.succeeded);
+  const bool failed = counts.failed > 0, running = counts.running > 0, skipped = counts.skipped > 0;
+  st.set_done(done);
+  st.set_total(static_cast<uint32_t>(stack.cards.size()));
+  st.set_node(core.node_of(s));
+  auto waiting = job.waiting.find(s);
+  if (waiting != job.waiting.end()) st.set_waiting(waiting->second);
+  st.set_state(failed                         ? "failed"
+               : done == stack.cards.size()   ? "done"
+               : skipped                      ? "skipped"
+               : running                      ? "running"
+               : waiting != job.waiting.end() ? "unplaced"
+                                              : "waiting");
+}
+
+void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
+  const SchedulerCore& core = *job.core;
+  const JobSpec& spec = core.job();
+  out->set_job_id(job.id);
+  out->set_name(spec.name);
+  out->set_state(JobStateName(core.state()));
+  out->set_reason(core.reason());
+  out->set_submitted_wall_us(job.submitted_wall_us);
+  uint32_t done = 0;
+  for (uint32_t s = 0; s < spec.stacks.size(); ++s) done += core.finished_cards(s);
+  out->set_cards_done(done);
+  out->set_cards_total(static_cast<uint32_t>(spec.card_count()));
+  if (!with_details) return;
+  for (uint32_t s = 0; s < spec.stacks.size(); ++s) FillStackStatus(job, s, out->add_stacks());
+  if (spec.card_count() <= kResultJsonCardLimit) {
+    nlohmann::json doc = ResultDocument(core);
+    doc["job_id"] = job.id;
+    out->set_result_json(doc.dump());
+  }
+}
+
+}  // namespace hollerith::coordinator

@@ -1,0 +1,32 @@
+// One job as the coordinator holds it: its scheduler core (the job's state, clocks and trace) and
+// why each unplaced stack waits. Owned by the Coordinator; the publisher, the log server and the
+// status views read it while they own the coordinator's state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/core/scheduler_core.h"
+#include "hollerith.pb.h"
+
+namespace hollerith::coordinator {
+
+struct Job {
+  std::string id;
+  std::string key;  // idempotency key; empty when none was given
+  int64_t submitted_wall_us = 0;
+  std::unique_ptr<SchedulerCore> core;
+  std::map<uint32_t, std::string> waiting;  // stack -> why it is not placed
+};
+
+// Largest job whose status carries the full result document (bigger ones: counts only).
+inline constexpr size_t kResultJsonCardLimit = 200000;
+
+// The job's status: state, counts and (with details) every stack's progress and the result.
+void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out);
+// One stack's progress now, filled in place (events carry one each: no temporary per event).
+void FillStackStatus(const Job& job, uint32_t stack, v1::StackStatus* out);
+
+}  // namespace hollerith::coordinator

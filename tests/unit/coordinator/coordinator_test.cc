@@ -1,0 +1,356 @@
+// The coordinator's logic on simulated time: leases, the publish linger, re-placement, fencing.
+// No gRPC: workers and watchers are outboxes whose writes the test records, and time moves only
+// when the test advances it.
+#include "coordinator/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/base/simulated_time.h"
+#include "common/spec/parser.h"
+#include "proto/wire.h"
+
+namespace hollerith::coordinator {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A stream whose writes complete at once; records what was written and how it ended.
+template <typename Msg>
+struct RecordedStream {
+  std::shared_ptr<Outbox<Msg>> outbox = std::make_shared<Outbox<Msg>>();
+  std::vector<Msg> written;
+  std::optional<grpc::Status> finished;
+
+  RecordedStream() {
+    outbox->Attach(
+        [this](const Msg* m) {
+          written.push_back(*m);
+          outbox->OnWriteDone(true);
+        },
+        [this](const grpc::Status& s) { finished = s; });
+  }
+};
+
+struct FakeWorker {
+  RecordedStream<v1::CoordinatorMessage> stream;
+  std::shared_ptr<WorkerLink> link;
+  uint64_t lamport = 1000;
+
+  std::vector<v1::Assignment> assignments() const {
+    std::vector<v1::Assignment> out;
+    for (const auto& m : stream.written) {
+      for (const auto& a : m.assignments()) out.push_back(a);
+    }
+    return out;
+  }
+  std::vector<v1::Release> releases() const {
+    std::vector<v1::Release> out;
+    for (const auto& m : stream.written) {
+      for (const auto& r : m.releases()) out.push_back(r);
+    }
+    return out;
+  }
+};
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  CoordinatorTest() : coordinator_(loop_, time_, Config(), store_) {}
+
+  static CoordinatorConfig Config() {
+    CoordinatorConfig c;
+    c.heartbeat = 100ms;
+    c.missed_heartbeats = 3;  // lease: 300 ms
+    return c;
+  }
+
+  // Runs `f` owning the coordinator's state, as the daemon's loop would.
+  template <typename F>
+  void Owned(F f) {
+    coordinator_.Post(std::move(f));
+    loop_.restart();
+    loop_.poll();
+  }
+
+  std::unique_ptr<FakeWorker> Connect(const std::string& name) {
+    auto w = std::make_unique<FakeWorker>();
+    v1::Hello hello;
+    hello.set_name(name);
+    hello.set_slots(4);
+    Owned([&] { w->link = coordinator_.WorkerHello(hello, "test:" + name, w->stream.outbox); });
+    return w;
+  }
+
+  void Send(FakeWorker& w, v1::WorkerMessage msg) {
+    msg.set_epoch(w.link->epoch);
+    msg.set_lamport(++w.lamport);
+    Owned([&] { coordinator_.WorkerMessage(w.link, msg); });
+  }
+  void Heartbeat(FakeWorker& w) {
+    v1::WorkerMessage msg;
+    msg.mutable_heartbeat();
+    Send(w, msg);
+  }
+  // Reports card `card` of the assigned stack `a` as started, then (if `finish`) succeeded.
+  void RunCard(FakeWorker& w, const v1::Assignment& a, uint32_t card, bool finish = true) {
+    VectorClock vc;
+    for (uint32_t i = 0; i < 2 * card + 1; ++i) vc.Tick(a.stack());
+    v1::WorkerMessage started;
+    CardStartedMsg s{{a.stack(), card}, a.attempt(), 1, w.link->name, vc, w.lamport + 1, 0};
+    wire::ToProto(a.job_id(), s, started.add_started());
+    Send(w, started);
+    if (!finish) return;
+    vc.Tick(a.stack());
+    CardFinishedMsg f;
+    f.card = {a.stack(), card};
+    f.attempt = a.attempt();
+    f.try_no = 1;
+    f.vc = vc;
+    f.lamport = w.lamport + 1;
+    f.succeeded = true;
+    f.exit_code = 0;
+    f.stdout_text = "out of " + std::to_string(card);
+    v1::WorkerMessage finished;
+    wire::ToProto(a.job_id(), f, finished.add_finished());
+    Send(w, finished);
+  }
+
+  std::string Submit(const std::string& yaml) {
+    auto parsed = ParseJobSpec(yaml, "test.yaml", SpecLimits{});
+    EXPECT_TRUE(parsed.ok()) << parsed.message();
+    auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
+    v1::SubmitJobRequest req;
+    req.set_spec(yaml);
+    req.set_spec_name("test.yaml");
+    v1::SubmitJobResponse resp;
+    Owned([&] { EXPECT_TRUE(coordinator_.Submit(spec, req, &resp).ok()); });
+    return resp.job_id();
+  }
+
+  v1::JobStatus JobStatusOf(const std::string& id) {
+    v1::JobStatus st;
+    Owned([&] { EXPECT_TRUE(coordinator_.GetJob(id, &st).ok()); });
+    return st;
+  }
+  std::vector<std::string> WorkerNames() {
+    v1::ListWorkersResponse resp;
+    Owned([&] { coordinator_.ListWorkers(&resp); });
+    std::vector<std::string> names;
+    for (const auto& w : resp.workers()) names.push_back(w.name());
+    return names;
+  }
+
+  asio::io_context loop_;
+  SimulatedTime time_;
+  MemoryJobStore store_;
+  Coordinator coordinator_;
+};
+
+constexpr const char* kOneStack = R"(name: one
+stacks:
+  A:
+    cards:
+      - id: a1
+        builtin: noop
+      - id: a2
+        builtin: noop
+)";
+
+constexpr const char* kTwoStacks = R"(name: two
+stacks:
+  A:
+    node: x
+    cards:
+      - id: sum
+        builtin: noop
+  B:
+    node: y
+    cards:
+      - id: double
+        after: [A.sum]
+        builtin: noop
+)";
+
+TEST_F(CoordinatorTest, AWorkerSilentForItsLeaseIsDroppedAndOneThatHeartbeatsStays) {
+  coordinator_.Start();
+  auto quiet = Connect("quiet");
+  auto chatty = Connect("chatty");
+  ASSERT_EQ(quiet->stream.written.size(), 1u);
+  EXPECT_EQ(quiet->stream.written[0].welcome().heartbeat_ms(), 100u);
+  for (int i = 0; i < 3; ++i) {
+    time_.Advance(100ms);
+    Heartbeat(*chatty);
+  }
+  // 300 ms without a word is the lease, not yet past it.
+  EXPECT_EQ(WorkerNames(), (std::vector<std::string>{"chatty", "quiet"}));
+  EXPECT_FALSE(quiet->stream.finished.has_value());
+  time_.Advance(100ms);
+  Heartbeat(*chatty);
+  EXPECT_EQ(WorkerNames(), (std::vector<std::string>{"chatty"}));
+  ASSERT_TRUE(quiet->stream.finished.has_value());
+  EXPECT_EQ(quiet->stream.finished->error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(quiet->stream.finished->error_message(), "lease expired");
+  EXPECT_FALSE(chatty->stream.finished.has_value());
+}
+
+TEST_F(CoordinatorTest, AStackOfAWorkerThatMissedItsLeaseIsRePlacedWithTheNextAttempt) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  const std::string job = Submit(kOneStack);
+  ASSERT_EQ(x->assignments().size(), 1u);
+  const v1::Assignment first = x->assignments()[0];
+  EXPECT_EQ(first.attempt(), 1u);
+  RunCard(*x, first, 0);  // a1 done on x; x then goes silent
+  auto y = Connect("y");
+  EXPECT_TRUE(y->assignments().empty());
+  for (int i = 0; i < 4; ++i) {
+    time_.Advance(100ms);
+    Heartbeat(*y);
+  }
+  ASSERT_EQ(y->assignments().size(), 1u);
+  const v1::Assignment second = y->assignments()[0];
+  EXPECT_EQ(second.stack(), first.stack());
+  EXPECT_EQ(second.attempt(), 2u);
+  // From the stack's first card again (the workspace died with the node): a1 runs again.
+  RunCard(*y, second, 0);
+  RunCard(*y, second, 1);
+  v1::JobStatus st = JobStatusOf(job);
+  EXPECT_EQ(st.state(), "succeeded");
+  EXPECT_EQ(st.cards_done(), 2u);
+  // A late report of the old attempt is dropped: x is gone, and its epoch with it.
+  RunCard(*x, first, 1);
+  EXPECT_EQ(JobStatusOf(job).state(), "succeeded");
+}
+
+TEST_F(CoordinatorTest, WatchersGetARunningJobsEventsAfterTheLingerInOneBatchAndItsEndAtOnce) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  auto y = Connect("y");
+  const std::string job = Submit(kTwoStacks);
+  RecordedStream<v1::JobEventBatch> watch;
+  auto events = [&] {
+    std::vector<v1::JobEvent> all;
+    for (const auto& b : watch.written) all.insert(all.end(), b.events().begin(), b.events().end());
+    return all;
+  };
+  Owned([&] { ASSERT_TRUE(coordinator_.Watch(job, 0, watch.outbox).ok()); });
+  const size_t history = events().size();  // the history so far, at once
+  EXPECT_GE(history, 3u);                  // submitted, two placements
+
+  ASSERT_EQ(x->assignments().size(), 1u);
+  const v1::Assignment a = x->assignments()[0];
+  RunCard(*x, a, 0, /*finish=*/false);
+  EXPECT_EQ(events().size(), history) << "a running job's events wait for the linger";
+  time_.Advance(EventPublisher::kPublishLinger - 1ms);
+  EXPECT_EQ(events().size(), history);
+  const size_t messages = watch.written.size();
+  time_.Advance(1ms);
+  ASSERT_EQ(events().size(), history + 1);
+  EXPECT_EQ(watch.written.size(), messages + 1);
+  EXPECT_EQ(events().back().kind(), "card_started");
+
+  // A.sum finishes: its release goes to y, the holder of B, at once (not paced by the linger).
+  RunCard(*x, a, 0);
+  ASSERT_EQ(y->releases().size(), 1u);
+  EXPECT_EQ(y->releases()[0].from().stack(), a.stack());
+
+  ASSERT_EQ(y->assignments().size(), 1u);
+  RunCard(*y, y->assignments()[0], 0);
+  // The job ended: everything up to its end is out without advancing time, and the stream closed.
+  const auto all = events();
+  EXPECT_EQ(all.back().kind(), "job_finished");
+  EXPECT_EQ(all.back().job_state(), "succeeded");
+  size_t finished_cards = 0;
+  for (const auto& e : all) finished_cards += e.kind() == "card_finished";
+  EXPECT_EQ(finished_cards, 2u);
+  ASSERT_TRUE(watch.finished.has_value());
+  EXPECT_TRUE(watch.finished->ok());
+}
+
+TEST_F(CoordinatorTest, AStackPinnedToAnAbsentWorkerWaitsAndIsPlacedWhenItConnects) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  const std::string job = Submit(kTwoStacks);
+  v1::JobStatus st = JobStatusOf(job);
+  ASSERT_EQ(st.stacks_size(), 2);
+  EXPECT_EQ(st.stacks(1).state(), "unplaced");
+  EXPECT_FALSE(st.stacks(1).waiting().empty());
+  auto y = Connect("y");
+  ASSERT_EQ(y->assignments().size(), 1u);
+  EXPECT_EQ(JobStatusOf(job).stacks(1).node(), "y");
+}
+
+TEST_F(CoordinatorTest, AReportFromAStaleEpochOrAWorkerNotHoldingTheStackIsDropped) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  auto y = Connect("y");
+  const std::string job = Submit(kTwoStacks);
+  const v1::Assignment a = x->assignments()[0];
+  // y does not hold A: its report of A.sum must not count.
+  RunCard(*y, a, 0);
+  EXPECT_EQ(JobStatusOf(job).cards_done(), 0u);
+  // x reports with an old epoch: dropped as well.
+  v1::WorkerMessage stale;
+  CardStartedMsg s{{a.stack(), 0}, a.attempt(), 1, "x", VectorClock({{a.stack(), 1}}), 5000, 0};
+  wire::ToProto(a.job_id(), s, stale.add_started());
+  stale.set_epoch(x->link->epoch + 7);
+  Owned([&] { coordinator_.WorkerMessage(x->link, stale); });
+  EXPECT_EQ(JobStatusOf(job).stacks(0).state(), "waiting");
+  RunCard(*x, a, 0);
+  EXPECT_EQ(JobStatusOf(job).cards_done(), 1u);
+}
+
+TEST_F(CoordinatorTest, ClientErrorsCarryCodes) {
+  v1::JobStatus st;
+  Status s;
+  Owned([&] { s = coordinator_.GetJob("nope", &st); });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  Submit(kOneStack);
+  Submit(kOneStack);
+  Owned([&] { s = coordinator_.GetJob("one", &st); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("ambiguous"), std::string::npos);
+  auto log = std::make_shared<LogOutbox>();
+  v1::ReadLogRequest req;
+  req.set_job("one-1");
+  req.set_card("A.nope");
+  Owned([&] { s = coordinator_.ReadLog(req, log); });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  req.set_card("A.a1");
+  Owned([&] { s = coordinator_.ReadLog(req, log); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CoordinatorTest, AFollowedLogIsServedTheMomentItsCardFinishes) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  const std::string job = Submit(kOneStack);
+  RecordedStream<v1::LogChunk> log;
+  v1::ReadLogRequest req;
+  req.set_job(job);
+  req.set_card("A.a1");
+  req.set_follow(true);
+  Owned([&] { ASSERT_TRUE(coordinator_.ReadLog(req, log.outbox).ok()); });
+  EXPECT_TRUE(log.written.empty());
+  RunCard(*x, x->assignments()[0], 0);
+  ASSERT_EQ(log.written.size(), 1u);
+  EXPECT_EQ(log.written[0].stream(), "stdout");
+  EXPECT_EQ(log.written[0].data(), "out of 0");
+  ASSERT_TRUE(log.finished.has_value());
+  EXPECT_TRUE(log.finished->ok());
+}
+
+TEST(CoordinatorOwnership, TouchingTheStateWithoutOwningItIsCaught) {
+  asio::io_context loop;
+  SimulatedTime time;
+  MemoryJobStore store;
+  Coordinator c(loop, time, CoordinatorConfig{}, store);
+  v1::ListJobsResponse resp;
+  EXPECT_DEATH(c.ListJobs(&resp), "not owning it");
+}
+
+}  // namespace
+}  // namespace hollerith::coordinator
