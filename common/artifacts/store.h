@@ -1,3 +1,6 @@
+// Family common/artifacts/: owns files published by cards (store, and ArtifactAccess: how a
+// runner gets and puts them). May use: base, OpenSSL. Must not know jobs, the core or the runner.
+//
 // Content-addressed blob store on disk (sha256 hex names). Put copies a file in and returns its
 // digest; Materialize copies a blob out to a destination path, verifying its digest on the way.
 #pragma once

@@ -1,3 +1,5 @@
+// Family common/auth/: credentials. May use: base, OpenSSL. Must not know jobs or the network.
+//
 // The shared secret every RPC carries. The coordinator creates a random token file (mode 0600) in
 // its data dir when none is given; CLI and workers read --token-file or HOLLERITH_TOKEN_FILE.
 #pragma once

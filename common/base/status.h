@@ -1,3 +1,6 @@
+// Family common/base/: what every family may use (Status, HOLLERITH_CHECK, hex, injected time).
+// Depends on nothing of the project.
+//
 // Errors as values across module boundaries: Status (ok, or a code and a message for people) and
 // Result<T> (a value or a Status). Anything read from the network or a file is reported through
 // these, never asserted. Both are [[nodiscard]]: an error cannot be dropped by accident.

@@ -1,3 +1,6 @@
+// Family common/local/: the one-process wiring. May use: core, runner, artifacts. Nothing uses it
+// but the CLI.
+//
 // `hollerith run --local`: the scheduler core and a StackHost wired together in one process, on one
 // io_context. Messages between them are posted (never direct re-entrant calls), as a network would
 // deliver them, so the local run exercises the same code paths and ordering rules as the cluster.

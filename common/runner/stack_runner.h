@@ -1,3 +1,7 @@
+// Family common/runner/: owns running cards on a node (processes, workspaces, slots, stacks).
+// May use: the messages and clocks of common/core/ (messages.h, clock.h), artifacts, base. Must
+// not use the scheduler core (it receives the core's decisions as messages), nor the network.
+//
 // Runs one placed stack on a node: its cards in order, in one workspace. Before a card with
 // cross-stack dependencies it waits until every release has arrived; it stamps each card's start
 // from what it actually received (its previous card plus the releases' clocks), not from what the

@@ -1,3 +1,6 @@
+// Family common/spec/ (library hollerith_job): the model every other family speaks. Depends on
+// nothing but the standard library.
+//
 // The job model: a job is a set of stacks of cards plus dependencies and an optional combine card.
 // Stacks and cards are addressed by index (CardRef) everywhere after parsing; ids are for people.
 // The combine card, when present, is appended as a last synthetic stack (is_combine) whose one card

@@ -1,3 +1,7 @@
+// Family common/spec/: owns the job model (job.h) and turning spec text into it. May use: base.
+// Must not know the scheduler core, the runner, the network or the clock. Exceptions (SpecError)
+// are internal to the parser: ParseJobSpec returns a Result and lets none escape.
+//
 // Parses and validates a job spec written in YAML (JSON accepted: it is read by the same parser or
 // a fast JSON path). Every error names its place as "file:line:col: message"; hostile input (binary
 // garbage, deep nesting, huge strings) yields an error, never a crash.

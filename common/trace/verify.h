@@ -1,3 +1,6 @@
+// Family common/trace/: owns the trace's file format (chrome_trace.h) and its check (verify.h).
+// May use: core's trace record, the job model, base. Must not run or schedule anything.
+//
 // Checks that a trace proves the job ran in an order a local, one-card-at-a-time run could have
 // produced: for every happens-before edge u -> v of the spec (stack order, `after`/`inputs` edges,
 // every card -> combine) each start of v has VC(finish u) < VC(start v); every cross-stack edge
