@@ -1,0 +1,49 @@
+# Debian packages (`cmake --build build --target package`): hollerith (the CLI),
+# hollerith-coordinator and hollerith-worker (daemon, systemd unit, /etc/hollerith/*.env, the
+# `hollerith` system user). Depends come from dpkg-shlibdeps. Included by the top CMakeLists.
+set(deploy ${PROJECT_SOURCE_DIR}/deploy)
+
+install(TARGETS hollerith RUNTIME DESTINATION bin COMPONENT cli)
+install(TARGETS hollerith-coordinator RUNTIME DESTINATION bin COMPONENT coordinator)
+install(TARGETS hollerith-worker RUNTIME DESTINATION bin COMPONENT worker)
+foreach(role coordinator worker)
+  install(FILES ${deploy}/systemd/hollerith-${role}.service DESTINATION lib/systemd/system
+    COMPONENT ${role})
+  install(FILES ${deploy}/etc/${role}.env DESTINATION /etc/hollerith COMPONENT ${role})
+  install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hollerith-${role}
+    COMPONENT ${role})
+  # The env file is the admin's: dpkg keeps their edits on upgrade.
+  file(WRITE ${PROJECT_BINARY_DIR}/deploy/${role}/conffiles "/etc/hollerith/${role}.env\n")
+  configure_file(${deploy}/debian/postinst ${PROJECT_BINARY_DIR}/deploy/${role}/postinst COPYONLY)
+endforeach()
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hollerith COMPONENT cli)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME hollerith)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "Hollerith developers <hollerith@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "distributed executor of dependent stacks of cards")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL cli coordinator worker)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/hollerith")
+set(CPACK_DEBIAN_CLI_PACKAGE_NAME hollerith)
+set(CPACK_COMPONENT_CLI_DESCRIPTION
+  "Hollerith command line: validate, run --local, submit, watch, logs, verify\n The `hollerith` command of the Hollerith executor.")
+foreach(role coordinator worker)
+  string(TOUPPER ${role} ROLE)
+  set(CPACK_DEBIAN_${ROLE}_PACKAGE_NAME hollerith-${role})
+  set(CPACK_DEBIAN_${ROLE}_PACKAGE_DEPENDS "passwd")
+  set(CPACK_DEBIAN_${ROLE}_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_BINARY_DIR}/deploy/${role}/postinst ${PROJECT_BINARY_DIR}/deploy/${role}/conffiles)
+  set(CPACK_DEBIAN_${ROLE}_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+endforeach()
+set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
+  "Hollerith coordinator daemon and its systemd unit\n Accepts jobs, places stacks of cards on workers and releases their dependencies.")
+set(CPACK_COMPONENT_WORKER_DESCRIPTION
+  "Hollerith worker daemon and its systemd unit\n Runs the stacks of cards a coordinator sends, on this node.")
+include(CPack)
