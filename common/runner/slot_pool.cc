@@ -1,4 +1,4 @@
-#include "common/slot_pool.h"
+#include "common/runner/slot_pool.h"
 
 #include <asio/post.hpp>
 
