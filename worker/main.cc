@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 
+#include "common/base/asio_timers.h"
 #include "worker/options.h"
 #include "worker/worker.h"
 
@@ -19,9 +20,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(options.log_level));
 
   asio::io_context io;
+  hollerith::AsioTimerFactory time(io);
   int exit_code = kExitOk;
   {
-    Worker worker(io, std::move(options));
+    Worker worker(io, time, std::move(options));
     worker.Start([&](int code) {
       exit_code = code;
       io.stop();

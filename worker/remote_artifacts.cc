@@ -39,7 +39,7 @@ RemoteArtifacts::RemoteArtifacts(asio::io_context& io, LamportClock& clock, fs::
       cache_(std::move(cache_dir)),
       stub_(stub),
       token_(std::move(token)),
-      pool_(threads) {}
+      pool_(threads == 0 ? 1 : threads) {}
 
 RemoteArtifacts::~RemoteArtifacts() {
   {
@@ -47,7 +47,9 @@ RemoteArtifacts::~RemoteArtifacts() {
     shutting_down_ = true;
     for (grpc::ClientContext* ctx : calls_) ctx->TryCancel();
   }
-  pool_.Shutdown();
+  // Threads leave after the job they are running; queued jobs are destroyed unrun with the pool.
+  pool_.stop();
+  pool_.join();
 }
 
 bool RemoteArtifacts::Register(grpc::ClientContext* ctx) {
@@ -81,7 +83,7 @@ void RemoteArtifacts::ForgetUploads() {
 
 void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<std::string>)> done) {
   const uint64_t lamport = clock_.now();
-  pool_.Submit([this, file, lamport, done = std::move(done)]() mutable {
+  asio::post(pool_, [this, file, lamport, done = std::move(done)]() mutable {
     Result<std::string> digest = cache_.Put(file);
     uint64_t remote_lamport = 0;
     if (digest.ok() && !WasUploaded(*digest)) {
@@ -154,7 +156,7 @@ Status RemoteArtifacts::Upload(const std::string& digest, uint64_t lamport,
 
 void RemoteArtifacts::Fetch(const std::string& digest, const fs::path& dest,
                             std::function<void(Status)> done) {
-  pool_.Submit([this, digest, dest, done = std::move(done)]() mutable {
+  asio::post(pool_, [this, digest, dest, done = std::move(done)]() mutable {
     Status status;
     if (MaterializeCached(digest, dest, &status)) {
       asio::post(io_, [status, done = std::move(done)] { done(status); });
@@ -190,7 +192,7 @@ void RemoteArtifacts::StartDownload(const std::string& digest, Waiter waiter) {
   waiters.push_back(std::move(waiter));
   if (waiters.size() > 1) return;  // a download of this blob is already under way
   const uint64_t lamport = clock_.now();
-  pool_.Submit([this, digest, lamport] {
+  asio::post(pool_, [this, digest, lamport] {
     uint64_t remote_lamport = 0;
     Status status = Download(digest, lamport, &remote_lamport);
     asio::post(io_, [this, digest, remote_lamport, status] {
@@ -208,7 +210,7 @@ void RemoteArtifacts::OnDownloaded(const std::string& digest, Status status) {
       w.done(status);
       continue;
     }
-    pool_.Submit([this, digest, w = std::move(w)]() mutable {
+    asio::post(pool_, [this, digest, w = std::move(w)]() mutable {
       Status s = cache_.Materialize(digest, w.dest);
       asio::post(io_, [s, done = std::move(w.done)] { done(s); });
     });

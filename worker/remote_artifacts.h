@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -22,7 +23,6 @@
 #include "common/artifacts/store.h"
 #include "common/core/clock.h"
 #include "hollerith.grpc.pb.h"
-#include "worker/blocking_pool.h"
 
 namespace hollerith::worker {
 
@@ -34,7 +34,8 @@ class RemoteArtifacts : public ArtifactAccess {
   // `clock` is the worker's Lamport clock; it is only touched on the io_context's thread.
   RemoteArtifacts(asio::io_context& io, LamportClock& clock, std::filesystem::path cache_dir,
                   v1::Coordinator::Stub& stub, std::string token, size_t threads = 4);
-  // Cancels transfers in flight and waits for the pool; pending callbacks are dropped.
+  // Cancels transfers in flight, drops queued pool jobs (their callbacks never run) and waits for
+  // the running ones.
   ~RemoteArtifacts() override;
 
   void Publish(const std::filesystem::path& file,
@@ -81,7 +82,7 @@ class RemoteArtifacts : public ArtifactAccess {
   std::set<std::string> uploaded_;
   bool shutting_down_ = false;
 
-  BlockingPool pool_;  // last: its threads use everything above
+  asio::thread_pool pool_;  // last: its threads use everything above
 };
 
 }  // namespace hollerith::worker

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <asio/post.hpp>
 #include <csignal>
+#include <initializer_list>
 #include <set>
 #include <string_view>
 #include <system_error>
 
+#include "common/base/check.h"
 #include "proto/wire.h"
 #include "worker/channel.h"
 
@@ -16,15 +18,6 @@ namespace hollerith::worker {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr std::chrono::milliseconds kMinBackoff{100};
-constexpr std::chrono::milliseconds kMaxBackoff{5000};
-// After a drain half-closes the stream, how long the coordinator has to end it.
-constexpr std::chrono::milliseconds kCloseGrace{5000};
-// How long a coordinator may take to answer our hello before we try again.
-constexpr std::chrono::milliseconds kWelcomeTimeout{30000};
-// After the drain timeout cancelled the remaining stacks, how long their cards have to die.
-constexpr std::chrono::milliseconds kCancelGrace{10000};
 
 fs::path JobsRoot(const WorkerOptions& o) { return o.work_dir / "jobs"; }
 
@@ -68,10 +61,61 @@ bool HasEvents(const v1::WorkerMessage& m) {
   return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0;
 }
 
+// The transitions of the table in worker.h.
+bool Allowed(WorkerState from, WorkerState to) {
+  using S = WorkerState;
+  auto any_of = [to](std::initializer_list<S> states) {
+    return std::find(states.begin(), states.end(), to) != states.end();
+  };
+  switch (from) {
+    case S::kIdle:
+      return any_of({S::kConnecting, S::kStopping});
+    case S::kConnecting:
+      return any_of({S::kConnected, S::kBackingOff, S::kStopping});
+    case S::kConnected:
+      return any_of({S::kBackingOff, S::kDraining, S::kStopping});
+    case S::kBackingOff:
+      return any_of({S::kConnecting, S::kStopping});
+    case S::kDraining:
+      return any_of({S::kDrainClosing, S::kStopping});
+    case S::kDrainClosing:
+      return any_of({S::kStopping});
+    case S::kStopping:
+      return any_of({S::kStopped});
+    case S::kStopped:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace
 
-Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* executor)
+const char* WorkerStateName(WorkerState state) {
+  switch (state) {
+    case WorkerState::kIdle:
+      return "idle";
+    case WorkerState::kConnecting:
+      return "connecting";
+    case WorkerState::kConnected:
+      return "connected";
+    case WorkerState::kBackingOff:
+      return "backing off";
+    case WorkerState::kDraining:
+      return "draining";
+    case WorkerState::kDrainClosing:
+      return "drain closing";
+    case WorkerState::kStopping:
+      return "stopping";
+    case WorkerState::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
+               CardExecutor* executor)
     : io_(io),
+      time_(time),
       options_(Sanitized(std::move(options))),
       own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
       executor_(executor ? executor : own_executor_.get()),
@@ -80,12 +124,12 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
       artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
       slots_(io, options_.slots),
       workspaces_(JobsRoot(options_)),
-      heartbeat_timer_(io),
-      reconnect_timer_(io),
-      drain_timer_(io),
-      close_timer_(io),
-      welcome_timer_(io),
-      linger_timer_(io),
+      heartbeat_timer_(time.CreateTimer()),
+      reconnect_timer_(time.CreateTimer()),
+      drain_timer_(time.CreateTimer()),
+      close_timer_(time.CreateTimer()),
+      welcome_timer_(time.CreateTimer()),
+      linger_timer_(time.CreateTimer()),
       signals_(io) {
   StackHost::Upward up;
   up.started = [this](const std::string& job, const CardStartedMsg& m) { OnCardStarted(job, m); };
@@ -95,7 +139,8 @@ Worker::Worker(asio::io_context& io, WorkerOptions options, CardExecutor* execut
   up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt,
                     const fs::path& workspace) { OnStackEnded(job, stack, attempt, workspace); };
   host_ = std::make_unique<StackHost>(
-      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_, workspaces_},
+      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_, workspaces_,
+                     &time_},
       JobsRoot(options_), std::move(up));
 }
 
@@ -144,10 +189,20 @@ void Worker::WatchSignals() {
 
 // ---------------------------------------------------------------- session lifecycle
 
+void Worker::Become(WorkerState next, std::string_view why) {
+  HOLLERITH_CHECK(Allowed(state_, next),
+                  fmt::format("worker state {} -> {} is not a transition of the table ({})",
+                              WorkerStateName(state_), WorkerStateName(next), why)
+                      .c_str());
+  spdlog::debug("worker state: {} -> {} ({})", WorkerStateName(state_), WorkerStateName(next), why);
+  state_ = next;
+  if (state_listener_) state_listener_(next);
+}
+
 void Worker::Connect() {
-  if (stopping_) return;
+  if (state_ == WorkerState::kStopping || state_ == WorkerState::kStopped) return;
   const uint64_t generation = ++generation_;
-  welcomed_ = false;
+  Become(WorkerState::kConnecting, "dialing the coordinator");
   epoch_ = 0;
   v1::WorkerMessage hello;
   auto* h = hello.mutable_hello();
@@ -168,9 +223,8 @@ void Worker::Connect() {
   session_ = std::make_shared<Session>(io_, std::move(handlers));
   spdlog::debug("opening session to {} (generation {})", options_.coordinator, generation);
   session_->Start(*stub_, options_.token, std::move(hello));
-  welcome_timer_.expires_after(kWelcomeTimeout);
-  welcome_timer_.async_wait([this, generation](const std::error_code& ec) {
-    if (ec || generation != generation_ || welcomed_ || !session_) return;
+  welcome_timer_->Arm(kWelcomeTimeout, [this, generation] {
+    if (generation != generation_ || state_ != WorkerState::kConnecting || !session_) return;
     spdlog::warn("coordinator {} did not answer our hello within {} ms; trying again",
                  options_.coordinator, kWelcomeTimeout.count());
     session_->Cancel();
@@ -182,24 +236,23 @@ void Worker::ScheduleReconnect() {
   const std::chrono::milliseconds delay(jitter(rng_));
   next_backoff_ = std::min(next_backoff_ * 2, kMaxBackoff);
   spdlog::info("reconnecting to coordinator {} in {} ms", options_.coordinator, delay.count());
-  reconnect_timer_.expires_after(delay);
-  reconnect_timer_.async_wait([this](const std::error_code& ec) {
-    if (!ec) Connect();
+  Become(WorkerState::kBackingOff, "the stream ended");
+  reconnect_timer_->Arm(delay, [this] {
+    if (state_ == WorkerState::kBackingOff) Connect();
   });
 }
 
 void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   if (generation != generation_) return;
-  const bool was_welcomed = welcomed_;
-  session_.reset();
-  welcomed_ = false;
-  heartbeat_timer_.cancel();
-  close_timer_.cancel();
-  welcome_timer_.cancel();
-  linger_timer_.cancel();
+  const bool was_welcomed = Welcomed();
+  session_.reset();  // connected() is false from here on
+  heartbeat_timer_->Cancel();
+  close_timer_->Cancel();
+  welcome_timer_->Cancel();
+  linger_timer_->Cancel();
   linger_armed_ = false;
   batch_.Clear();
-  if (stopping_) {
+  if (state_ == WorkerState::kStopping) {
     Finalize();
     return;
   }
@@ -226,8 +279,8 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     Stop(kExitUsage);
     return;
   }
-  if (draining_) {
-    if (!drain_closing_ && host_->active_stacks() > 0) {
+  if (state_ == WorkerState::kDraining || state_ == WorkerState::kDrainClosing) {
+    if (state_ == WorkerState::kDraining && host_->active_stacks() > 0) {
       spdlog::warn("coordinator stream ended during the drain ({}); abandoning {} running stacks",
                    Describe(status), host_->active_stacks());
     }
@@ -255,12 +308,16 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
 
 void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage& msg) {
   if (generation != generation_ || !session_) return;
+  if (state_ == WorkerState::kStopping) {
+    spdlog::debug("stopping: message {} from the coordinator dropped", msg.sequence());
+    return;
+  }
   spdlog::trace("message {}: {} assignments, {} releases, {} retries, {} skips", msg.sequence(),
                 msg.assignments_size(), msg.releases_size(), msg.retries_size(), msg.skips_size());
   clock_.Receive(msg.lamport());
   if (msg.has_welcome()) {
     OnWelcome(msg.welcome());
-  } else if (!welcomed_) {
+  } else if (state_ == WorkerState::kConnecting) {
     spdlog::warn("coordinator sent a message before its welcome; ignored");
     return;
   }
@@ -301,9 +358,10 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
   epoch_ = welcome.epoch();
   const uint32_t ms = welcome.heartbeat_ms();
   heartbeat_ = std::chrono::milliseconds(ms == 0 ? 1000 : std::clamp<uint32_t>(ms, 10, 600'000));
-  const bool first = !welcomed_;
-  welcomed_ = true;
-  welcome_timer_.cancel();
+  // A second welcome on the same stream only updates the epoch and the heartbeat interval.
+  const bool first = state_ == WorkerState::kConnecting;
+  if (first) Become(WorkerState::kConnected, "welcomed");
+  welcome_timer_->Cancel();
   next_backoff_ = kMinBackoff;
   failed_connects_ = 0;
   spdlog::info("connected to coordinator {} as {} (epoch {}, heartbeat {} ms)",
@@ -312,11 +370,13 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
 }
 
 void Worker::ApplyAssignment(const v1::Assignment& a) {
-  if (draining_) {
+  // From the drain on, no new stack starts here (a stopping worker takes none either).
+  if (state_ == WorkerState::kDraining || state_ == WorkerState::kDrainClosing ||
+      state_ == WorkerState::kStopping || state_ == WorkerState::kStopped) {
     spdlog::info(
-        "draining: declining stack {} of job {} (attempt {}); the coordinator re-places "
-        "it once we disconnect",
-        a.stack(), a.job_id(), a.attempt());
+        "{}: declining stack {} of job {} (attempt {}); the coordinator re-places it once we "
+        "disconnect",
+        WorkerStateName(state_), a.stack(), a.job_id(), a.attempt());
     return;
   }
   if (a.job_id().empty()) {
@@ -366,7 +426,7 @@ void Worker::RejectAssignment(const v1::Assignment& a, const std::string& why) {
   failed.succeeded = false;
   failed.error = "worker " + options_.name + " cannot run this stack: " + why;
   failed.lamport = clock_.Tick();
-  failed.wall_us = SystemTime().WallMicros();
+  failed.wall_us = time_.WallMicros();
   wire::ToProto(a.job_id(), failed, batch_.add_finished());
   auto* ended = batch_.add_ended();
   ended->set_job_id(a.job_id());
@@ -460,15 +520,14 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
 
 void Worker::RemoveWorkspace(const fs::path& workspace) {
   if (workspace.empty()) return;  // a stack of built-ins made none
-  housekeeping_.Submit([this, workspace] { workspaces_.Retire(workspace); });
+  asio::post(housekeeping_, [this, workspace] { workspaces_.Retire(workspace); });
 }
 
 // ---------------------------------------------------------------- outbox
 
 void Worker::ArmHeartbeat() {
-  heartbeat_timer_.expires_after(heartbeat_);
-  heartbeat_timer_.async_wait([this](const std::error_code& ec) {
-    if (ec || !connected()) return;
+  heartbeat_timer_->Arm(heartbeat_, [this] {
+    if (!connected()) return;
     QueueHeartbeat();
     ArmHeartbeat();
   });
@@ -497,9 +556,7 @@ void Worker::ScheduleLateFlush() {
       late_check_posted_ = false;
       if (flush_posted_ || linger_armed_ || !HasEvents(batch_)) return;
       linger_armed_ = true;
-      linger_timer_.expires_after(kStartedLinger);
-      linger_timer_.async_wait([this](const std::error_code& ec) {
-        if (ec) return;
+      linger_timer_->Arm(kStartedLinger, [this] {
         linger_armed_ = false;
         Flush();
       });
@@ -523,36 +580,46 @@ void Worker::Flush() {
 // ---------------------------------------------------------------- drain and stop
 
 void Worker::Drain(const std::string& why) {
-  if (draining_ || stopping_) return;
-  draining_ = true;
+  switch (state_) {
+    case WorkerState::kDraining:
+    case WorkerState::kDrainClosing:
+    case WorkerState::kStopping:
+    case WorkerState::kStopped:
+      return;
+    case WorkerState::kIdle:
+    case WorkerState::kConnecting:
+    case WorkerState::kConnected:
+    case WorkerState::kBackingOff:
+      break;
+  }
   spdlog::info("draining ({}): {} stacks still running; new stacks are declined", why,
                host_->active_stacks());
   if (!connected()) {
-    Stop(kExitOk);
+    Stop(kExitOk);  // nobody to report to: nothing to wait for
     return;
   }
+  Become(WorkerState::kDraining, why);
   QueueHeartbeat();
-  drain_timer_.expires_after(options_.drain_timeout);
-  drain_timer_.async_wait([this](const std::error_code& ec) {
-    if (ec || drain_closing_ || stopping_) return;
+  drain_timer_->Arm(options_.drain_timeout, [this] {
+    if (state_ != WorkerState::kDraining) return;
     spdlog::warn("drain timed out after {} ms with {} stacks running; cancelling them",
                  options_.drain_timeout.count(), host_->active_stacks());
     CancelAllStacks("drain timed out");
-    drain_timer_.expires_after(kCancelGrace);
-    drain_timer_.async_wait([this](const std::error_code& ec2) {
-      if (!ec2 && !drain_closing_) FinishDrain();
+    if (state_ != WorkerState::kDraining) return;  // the cancelled stacks ended at once
+    drain_timer_->Arm(kCancelGrace, [this] {
+      if (state_ == WorkerState::kDraining) FinishDrain();
     });
   });
   CheckDrained();
 }
 
 void Worker::CheckDrained() {
-  if (draining_ && !drain_closing_ && !stopping_ && host_->active_stacks() == 0) FinishDrain();
+  if (state_ == WorkerState::kDraining && host_->active_stacks() == 0) FinishDrain();
 }
 
 void Worker::FinishDrain() {
-  drain_closing_ = true;
-  drain_timer_.cancel();
+  Become(WorkerState::kDrainClosing, "nothing left to wait for");
+  drain_timer_->Cancel();
   if (!session_) {
     Stop(kExitOk);
     return;
@@ -560,9 +627,8 @@ void Worker::FinishDrain() {
   spdlog::info("drained: closing the coordinator stream");
   Flush();
   session_->Close();
-  close_timer_.expires_after(kCloseGrace);
-  close_timer_.async_wait([this](const std::error_code& ec) {
-    if (ec || !session_) return;
+  close_timer_->Arm(kCloseGrace, [this] {
+    if (state_ != WorkerState::kDrainClosing || !session_) return;
     spdlog::warn("the coordinator did not end the stream within {} ms; cancelling it",
                  kCloseGrace.count());
     Stop(kExitOk);
@@ -570,15 +636,15 @@ void Worker::FinishDrain() {
 }
 
 void Worker::Stop(int exit_code) {
-  if (stopping_) return;
-  stopping_ = true;
+  if (state_ == WorkerState::kStopping || state_ == WorkerState::kStopped) return;
+  Become(WorkerState::kStopping, "exit code " + std::to_string(exit_code));
   exit_code_ = exit_code;
-  heartbeat_timer_.cancel();
-  reconnect_timer_.cancel();
-  drain_timer_.cancel();
-  close_timer_.cancel();
-  welcome_timer_.cancel();
-  linger_timer_.cancel();
+  heartbeat_timer_->Cancel();
+  reconnect_timer_->Cancel();
+  drain_timer_->Cancel();
+  close_timer_->Cancel();
+  welcome_timer_->Cancel();
+  linger_timer_->Cancel();
   linger_armed_ = false;
   if (session_) {
     session_->Cancel();  // OnSessionDone finalizes
@@ -588,8 +654,8 @@ void Worker::Stop(int exit_code) {
 }
 
 void Worker::Finalize() {
-  if (finalized_) return;
-  finalized_ = true;
+  if (state_ == WorkerState::kStopped) return;
+  Become(WorkerState::kStopped, "finalized");
   std::error_code ignored;
   signals_.cancel(ignored);
   spdlog::info("worker {} stopped (exit code {})", options_.name, exit_code_);

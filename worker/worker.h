@@ -3,13 +3,14 @@
 // coordinator (hello -> welcome{epoch}), applies what arrives (assignments, releases, retries,
 // skips, cancels, in that order), reports card events upward in batches, heartbeats, reconnects
 // with backoff after a lost stream (cancelling every local stack: the coordinator re-places them),
-// and drains on SIGTERM/SIGINT or when the coordinator asks.
+// and drains on SIGTERM/SIGINT or when the coordinator asks. Time is injected (TimerFactory): every
+// timer of the worker comes from it, so tests drive the lifecycle on SimulatedTime.
 #pragma once
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
-#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -18,14 +19,15 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <tuple>
 
+#include "common/base/time_source.h"
 #include "common/core/clock.h"
 #include "common/runner/card_runner.h"
 #include "common/runner/slot_pool.h"
 #include "common/runner/stack_host.h"
 #include "hollerith.grpc.pb.h"
-#include "worker/blocking_pool.h"
 #include "worker/options.h"
 #include "worker/remote_artifacts.h"
 #include "worker/session.h"
@@ -38,10 +40,69 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitRejected = 3;  // the coordinator rejected our token
 
+// The worker's lifecycle. Worker::Become is the only place that changes it; it logs every
+// transition (debug) and treats one the table does not allow as a broken invariant.
+//
+// clang-format off
+// | state         | what the worker does                   | event -> next state                  |
+// |---------------|----------------------------------------|--------------------------------------|
+// | kIdle         | constructed; Start not called yet      | Start -> kConnecting                 |
+// |               |                                        | no work dir, Stop, Drain             |
+// |               |                                        |   -> kStopping                       |
+// | kConnecting   | stream open, hello sent, welcome timer | welcome -> kConnected                |
+// |               | armed; messages before the welcome     | stream ended (the welcome timeout    |
+// |               | are ignored                            |   cancels it) -> kBackingOff         |
+// |               |                                        | bad token, hello refused, Stop,      |
+// |               |                                        |   Drain -> kStopping                 |
+// | kConnected    | runs stacks, reports their events in   | stream lost -> kBackingOff           |
+// |               | batches, heartbeats every interval     | Drain (signal, coordinator)          |
+// |               |                                        |   -> kDraining                       |
+// |               |                                        | bad token, name taken, Stop          |
+// |               |                                        |   -> kStopping                       |
+// | kBackingOff   | no stream; local stacks cancelled;     | reconnect timer -> kConnecting       |
+// |               | reconnect timer armed (jittered,       | Stop, Drain -> kStopping             |
+// |               | doubling up to kMaxBackoff)            |                                      |
+// | kDraining     | declines new stacks, lets running ones | nothing left running, or the         |
+// |               | finish, heartbeats; at drain_timeout   |   cancel grace over -> kDrainClosing |
+// |               | cancels what still runs                | stream ended, Stop -> kStopping      |
+// | kDrainClosing | events flushed, stream half-closed;    | stream ended, close grace over,      |
+// |               | waits kCloseGrace for the              |   Stop -> kStopping                  |
+// |               | coordinator to end it                  |                                      |
+// | kStopping     | stream cancelled, timers off; new      | stream over (or there was none)      |
+// |               | stacks declined, messages dropped      |   -> kStopped                        |
+// | kStopped      | `exited` posted with the exit code     | (final)                              |
+// clang-format on
+//
+// "Welcomed" (events may be sent) means kConnected, kDraining or kDrainClosing.
+enum class WorkerState {
+  kIdle,
+  kConnecting,
+  kConnected,
+  kBackingOff,
+  kDraining,
+  kDrainClosing,
+  kStopping,
+  kStopped
+};
+const char* WorkerStateName(WorkerState state);
+
 class Worker {
  public:
-  // `executor`: nullptr runs cards as real processes (ProcessCardRunner); tests may inject one.
-  Worker(asio::io_context& io, WorkerOptions options, CardExecutor* executor = nullptr);
+  // How long a coordinator may take to answer our hello before we try again.
+  static constexpr std::chrono::milliseconds kWelcomeTimeout{30000};
+  // Reconnect delays: the first is jittered in [kMinBackoff/2, kMinBackoff], then they double.
+  static constexpr std::chrono::milliseconds kMinBackoff{100};
+  static constexpr std::chrono::milliseconds kMaxBackoff{5000};
+  // After a drain half-closes the stream, how long the coordinator has to end it.
+  static constexpr std::chrono::milliseconds kCloseGrace{5000};
+  // After the drain timeout cancelled the remaining stacks, how long their cards have to die.
+  static constexpr std::chrono::milliseconds kCancelGrace{10000};
+
+  // `time` gives the worker its clocks and timers (timers fire on `io`: the daemon passes an
+  // AsioTimerFactory on it). `executor`: nullptr runs cards as real processes
+  // (ProcessCardRunner); tests may inject one. Both must outlive the Worker.
+  Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
+         CardExecutor* executor = nullptr);
   // Kills running cards and ends the stream if still open. Call with the loop stopped.
   ~Worker();
   Worker(const Worker&) = delete;
@@ -59,7 +120,12 @@ class Worker {
   void Stop(int exit_code);
 
   // For tests and logs.
-  bool connected() const { return session_ != nullptr && welcomed_; }
+  bool connected() const { return session_ != nullptr && Welcomed(); }
+  WorkerState state() const { return state_; }
+  // Called on the loop after every transition (tests wait on these instead of sleeping).
+  void set_state_listener(std::function<void(WorkerState)> listener) {
+    state_listener_ = std::move(listener);
+  }
   uint64_t epoch() const { return epoch_; }
   size_t active_stacks() const { return host_->active_stacks(); }
   const LamportClock& clock() const { return clock_; }
@@ -76,6 +142,13 @@ class Worker {
     uint64_t generation = 0;
     v1::Assignment assignment;
   };
+
+  // The one place the lifecycle state changes; `why` goes into the debug log.
+  void Become(WorkerState next, std::string_view why);
+  bool Welcomed() const {
+    return state_ == WorkerState::kConnected || state_ == WorkerState::kDraining ||
+           state_ == WorkerState::kDrainClosing;
+  }
 
   void Connect();
   void ScheduleReconnect();
@@ -109,6 +182,7 @@ class Worker {
   void WatchSignals();
 
   asio::io_context& io_;
+  TimerFactory& time_;
   // Keeps io.run() going while the worker waits on gRPC alone (nothing of asio's pending).
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running_;
   WorkerOptions options_;
@@ -121,11 +195,14 @@ class Worker {
   SlotPool slots_;
   WorkspacePool workspaces_;
   std::unique_ptr<StackHost> host_;
-  BlockingPool housekeeping_{1};  // removes finished workspaces
+  // Removes finished workspaces off the loop; destroyed (queued removals dropped, the running one
+  // waited for) before the workspace pool it uses.
+  asio::thread_pool housekeeping_{1};
 
   std::shared_ptr<Session> session_;
   uint64_t generation_ = 0;
-  bool welcomed_ = false;
+  WorkerState state_ = WorkerState::kIdle;
+  std::function<void(WorkerState)> state_listener_;
   uint64_t epoch_ = 0;
   std::chrono::milliseconds heartbeat_{1000};
   std::chrono::milliseconds next_backoff_{100};
@@ -140,20 +217,16 @@ class Worker {
   bool linger_armed_ = false;
   bool late_check_posted_ = false;
 
-  asio::steady_timer heartbeat_timer_;
-  asio::steady_timer reconnect_timer_;
-  asio::steady_timer drain_timer_;
-  asio::steady_timer close_timer_;
-  asio::steady_timer welcome_timer_;
-  asio::steady_timer linger_timer_;
+  std::unique_ptr<Timer> heartbeat_timer_;
+  std::unique_ptr<Timer> reconnect_timer_;
+  std::unique_ptr<Timer> drain_timer_;  // the drain timeout, then the cancel grace
+  std::unique_ptr<Timer> close_timer_;
+  std::unique_ptr<Timer> welcome_timer_;
+  std::unique_ptr<Timer> linger_timer_;
   int failed_connects_ = 0;  // since the last welcome
   asio::signal_set signals_;
   int signals_seen_ = 0;
 
-  bool draining_ = false;
-  bool drain_closing_ = false;  // the stream was half-closed at the end of a drain
-  bool stopping_ = false;
-  bool finalized_ = false;
   int exit_code_ = kExitOk;
   std::function<void(int)> exited_;
 };

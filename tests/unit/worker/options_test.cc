@@ -2,11 +2,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "tests/unit/worker/harness.h"
+#include "tests/support/temp_dir.h"
 #include "worker/options.h"
 
 namespace hollerith::worker {
@@ -23,19 +22,16 @@ ParsedOptions Parse(std::vector<std::string> args) {
 
 class WorkerOptionsTest : public ::testing::Test {
  protected:
-  WorkerOptionsTest() : dir_(testing::MakeTempDir("worker-options-test")) {
+  WorkerOptionsTest() {
     ::unsetenv("HOLLERITH_TOKEN_FILE");
     ::unsetenv("HOLLERITH_COORDINATOR");
-    token_file_ = (dir_ / "token").string();
-    std::ofstream(token_file_) << "  abc123\n";
+    token_file_ = dir_.Write("token", "  abc123\n");
   }
   ~WorkerOptionsTest() override {
     ::unsetenv("HOLLERITH_TOKEN_FILE");
     ::unsetenv("HOLLERITH_COORDINATOR");
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
-  std::filesystem::path dir_;
+  testing::TempDir dir_;
   std::string token_file_;
 };
 
@@ -91,9 +87,8 @@ TEST_F(WorkerOptionsTest, FlagsAndEnvironment) {
 TEST_F(WorkerOptionsTest, MissingOrUnreadableTokenExits2) {
   EXPECT_EQ(Parse({}).exit_code, 2);
   EXPECT_FALSE(Parse({}).options.has_value());
-  EXPECT_EQ(Parse({"--token-file", (dir_ / "nope").string()}).exit_code, 2);
-  std::ofstream(dir_ / "blank") << "\n";
-  EXPECT_EQ(Parse({"--token-file", (dir_ / "blank").string()}).exit_code, 2);
+  EXPECT_EQ(Parse({"--token-file", dir_.path() + "/nope"}).exit_code, 2);
+  EXPECT_EQ(Parse({"--token-file", dir_.Write("blank", "\n")}).exit_code, 2);
 }
 
 TEST_F(WorkerOptionsTest, BadUsageExits2AndHelpExits0) {

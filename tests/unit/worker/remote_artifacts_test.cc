@@ -4,14 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <filesystem>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <sstream>
 #include <thread>
 
 #include "common/artifacts/store.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/worker/fake_coordinator.h"
-#include "tests/unit/worker/harness.h"
 #include "worker/remote_artifacts.h"
 
 namespace hollerith::testing {
@@ -36,7 +40,7 @@ class RemoteArtifactsTest : public ::testing::Test {
  protected:
   RemoteArtifactsTest()
       : fake_(kToken),
-        dir_(MakeTempDir("remote-artifacts-test")),
+        dir_(temp_.path()),
         stub_(v1::Coordinator::NewStub(
             grpc::CreateChannel(fake_.address(), grpc::InsecureChannelCredentials()))),
         work_(io_.get_executor()),
@@ -49,8 +53,6 @@ class RemoteArtifactsTest : public ::testing::Test {
     io_.stop();
     thread_.join();
     artifacts_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   Result<std::string> Publish(const fs::path& file) {
@@ -82,6 +84,7 @@ class RemoteArtifactsTest : public ::testing::Test {
   }
 
   FakeCoordinator fake_;
+  TempDir temp_;  // removed after everything below is gone
   fs::path dir_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
   asio::io_context io_;

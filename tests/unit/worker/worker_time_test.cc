@@ -1,0 +1,221 @@
+// The worker's timers on SimulatedTime: the welcome timeout and the reconnect backoff, the
+// heartbeat interval, and a drain that outlives drain_timeout. The coordinator is the scripted
+// fake on loopback (real gRPC); only the worker's clock is simulated. Time moves on the worker's
+// loop (WorkerHarness::OnLoop), and every wait is on an event with a deadline.
+#include <gtest/gtest.h>
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "common/base/simulated_time.h"
+#include "common/runner/card_runner.h"
+#include "tests/unit/worker/coordinator_messages.h"
+#include "tests/unit/worker/fake_coordinator.h"
+#include "tests/unit/worker/harness.h"
+
+namespace hollerith::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Logs = std::deque<FakeCoordinator::SessionLog>;
+using worker::Worker;
+using worker::WorkerState;
+
+constexpr const char* kToken = "simulated-time-token";
+
+size_t CountHeartbeats(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += m.has_heartbeat() ? 1 : 0;
+  }
+  return n;
+}
+
+size_t CountStarted(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.started_size());
+  }
+  return n;
+}
+
+bool HasHello(const Logs& logs, size_t session) {
+  return logs.size() > session && !logs[session].received.empty() &&
+         logs[session].received[0].has_hello();
+}
+
+// Cards that never run a process: they run until cancelled, and then end (`die_on_cancel`) or
+// ignore it, as a card stuck in uninterruptible sleep would. Loop thread only (or after the loop
+// has stopped for good).
+class HeldExecutor : public CardExecutor {
+ public:
+  explicit HeldExecutor(bool die_on_cancel) : die_on_cancel_(die_on_cancel) {}
+  void Bind(asio::io_context& io) { io_ = &io; }
+
+  uint64_t Run(const CardSpec&, const CardLaunch&, Done done) override {
+    running_[++next_] = std::move(done);
+    ++started_;
+    return next_;
+  }
+  void Cancel(uint64_t handle) override {
+    ++cancels_;
+    auto it = running_.find(handle);
+    if (!die_on_cancel_ || it == running_.end()) return;
+    CardResult r;
+    r.exit_code = -1;
+    r.error = "cancelled";
+    asio::post(*io_, [done = std::move(it->second), r] { done(r); });
+    running_.erase(it);
+  }
+  int started() const { return started_; }
+  int cancels() const { return cancels_; }
+
+ private:
+  bool die_on_cancel_;
+  asio::io_context* io_ = nullptr;
+  uint64_t next_ = 0;
+  int started_ = 0;
+  int cancels_ = 0;
+  std::map<uint64_t, Done> running_;
+};
+
+TEST(WorkerSimulatedTime, NoWelcomeWithinTheTimeoutBacksOffAndReconnectsWithDoublingDelays) {
+  FakeCoordinator fake(kToken);  // reads the hello, never answers it
+  SimulatedTime time;
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken), &time);
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 0); }));
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kConnecting));
+
+  auto advance = [&](std::chrono::nanoseconds d) {
+    return worker.OnLoop([&time, d] { return time.Advance(d); });
+  };
+  auto state = [&] { return worker.OnLoop([&] { return worker.worker().state(); }); };
+
+  // Just short of the welcome timeout nothing happens; at it, the stream is given up.
+  EXPECT_EQ(advance(Worker::kWelcomeTimeout - 1ms), 0u);
+  EXPECT_EQ(state(), WorkerState::kConnecting);
+  EXPECT_EQ(advance(1ms), 1u);
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kBackingOff));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return l.size() == 1 && l[0].done; }));
+
+  // The first reconnect comes after kMinBackoff/2 .. kMinBackoff, with a fresh hello.
+  EXPECT_EQ(advance(Worker::kMinBackoff / 2 - 1ms), 0u);
+  EXPECT_EQ(state(), WorkerState::kBackingOff);
+  EXPECT_EQ(advance(Worker::kMinBackoff / 2 + 1ms), 1u);
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kConnecting, 2));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 1); }));
+  EXPECT_EQ(fake.sessions()[1].received[0].epoch(), 0u);
+
+  // Unanswered again: the next delay has doubled (kMinBackoff .. 2 * kMinBackoff).
+  EXPECT_EQ(advance(Worker::kWelcomeTimeout), 1u);
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kBackingOff, 2));
+  EXPECT_EQ(advance(Worker::kMinBackoff - 1ms), 0u);
+  EXPECT_EQ(advance(Worker::kMinBackoff + 1ms), 1u);
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kConnecting, 3));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 2); }));
+  EXPECT_EQ(fake.sessions().size(), 3u);
+}
+
+TEST(WorkerSimulatedTime, HeartbeatsLeaveEveryHeartbeatIntervalAndOnlyThen) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (m.has_hello()) fake.Send(session, Welcome(3, 200, 10));
+  });
+  SimulatedTime time;
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken), &time);
+  worker.Start();
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kConnected));
+  auto advance = [&](std::chrono::nanoseconds d) {
+    return worker.OnLoop([&time, d] { return time.Advance(d); });
+  };
+  // Welcomed: the welcome timer is off; only the heartbeat is armed.
+  EXPECT_EQ(worker.OnLoop([&] { return time.armed(); }), 1u);
+
+  for (size_t beat = 1; beat <= 4; ++beat) {
+    EXPECT_EQ(advance(199ms), 0u) << "beat " << beat;
+    EXPECT_EQ(advance(1ms), 1u) << "beat " << beat;
+    ASSERT_TRUE(fake.WaitFor([beat](const Logs& l) { return CountHeartbeats(l, 0) == beat; }))
+        << "heartbeat " << beat << " did not arrive";
+  }
+  const auto log = fake.sessions()[0];
+  uint64_t last_lamport = 0;
+  for (size_t i = 1; i < log.received.size(); ++i) {
+    const auto& m = log.received[i];
+    ASSERT_TRUE(m.has_heartbeat()) << "message " << i;
+    EXPECT_EQ(m.heartbeat().running_cards(), 0u);
+    EXPECT_EQ(m.epoch(), 3u);
+    EXPECT_GT(m.lamport(), last_lamport);
+    last_lamport = m.lamport();
+  }
+  EXPECT_EQ(log.received.size(), 5u);  // the hello and four heartbeats
+}
+
+// A drain whose stack is still running at drain_timeout cancels it; with cards that end when
+// cancelled the drain then closes the stream at once, with cards that do not, after kCancelGrace.
+// Either way the worker exits 0, having reported nothing of the cancelled stack.
+void DrainOutlivesItsTimeout(bool cards_die_on_cancel) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(5, 60'000, 10);
+    *reply.add_assignments() = MakeAssignment("job-t", 0, 1, {Shell("forever", "sleep 1000")}, 11);
+    fake.Send(session, std::move(reply));
+  });
+  SimulatedTime time;
+  HeldExecutor executor(cards_die_on_cancel);
+  worker::WorkerOptions options = TestWorkerOptions(fake.address(), kToken);
+  const auto drain_timeout = options.drain_timeout;
+  WorkerHarness worker(std::move(options), &time, &executor);
+  auto advance = [&](std::chrono::nanoseconds d) {
+    return worker.OnLoop([&time, d] { return time.Advance(d); });
+  };
+  auto cancels = [&] { return worker.OnLoop([&] { return executor.cancels(); }); };
+  executor.Bind(worker.io());  // before the loop runs
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountStarted(l, 0) == 1; }));
+  worker.Post([&] { worker.worker().Drain("test"); });
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kDraining));
+
+  EXPECT_EQ(advance(drain_timeout - 1ms), 0u);
+  EXPECT_EQ(cancels(), 0);
+  EXPECT_EQ(advance(1ms), 1u);  // the drain timeout: the stack is cancelled
+  if (!cards_die_on_cancel) {
+    EXPECT_EQ(cancels(), 1);
+    EXPECT_EQ(worker.OnLoop([&] { return worker.worker().state(); }), WorkerState::kDraining);
+    EXPECT_EQ(advance(Worker::kCancelGrace - 1ms), 0u);
+    EXPECT_EQ(advance(1ms), 1u);  // the cancel grace: close the stream anyway
+  }
+  auto code = worker.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(executor.started(), 1);  // the loop has stopped: safe to read
+  // A card that ignored the first cancel is cancelled again when the stream ends.
+  EXPECT_EQ(executor.cancels(), cards_die_on_cancel ? 1 : 2);
+  EXPECT_EQ(worker.states(),
+            (std::vector<WorkerState>{WorkerState::kConnecting, WorkerState::kConnected,
+                                      WorkerState::kDraining, WorkerState::kDrainClosing,
+                                      WorkerState::kStopping, WorkerState::kStopped}));
+  const auto logs = fake.sessions();
+  ASSERT_EQ(logs.size(), 1u);
+  EXPECT_TRUE(logs[0].half_closed);
+  for (const auto& m : logs[0].received) {
+    EXPECT_EQ(m.finished_size(), 0);
+    EXPECT_EQ(m.ended_size(), 0);
+  }
+}
+
+TEST(WorkerSimulatedTime, DrainTimeoutCancelsTheRunningStackThenClosesTheStream) {
+  DrainOutlivesItsTimeout(/*cards_die_on_cancel=*/true);
+}
+
+TEST(WorkerSimulatedTime, DrainTimeoutClosesTheStreamAfterTheCancelGraceIfCardsDoNotDie) {
+  DrainOutlivesItsTimeout(/*cards_die_on_cancel=*/false);
+}
+
+}  // namespace
+}  // namespace hollerith::testing
