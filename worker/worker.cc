@@ -138,10 +138,9 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
   };
   up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt,
                     const fs::path& workspace) { OnStackEnded(job, stack, attempt, workspace); };
-  host_ = std::make_unique<StackHost>(
-      StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_, slots_, workspaces_,
-                     &time_},
-      JobsRoot(options_), std::move(up));
+  host_ = std::make_unique<StackHost>(StackRunnerEnv{io_, options_.name, clock_, *executor_,
+                                                     artifacts_, slots_, workspaces_, &time_},
+                                      JobsRoot(options_), std::move(up));
 }
 
 Worker::~Worker() {
