@@ -47,3 +47,7 @@ set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
 set(CPACK_COMPONENT_WORKER_DESCRIPTION
   "Hollerith worker daemon and its systemd unit\n Runs the stacks of cards a coordinator sends, on this node.")
 include(CPack)
+
+# deploy/'s manifests (Kubernetes, compose), parsed and cross-checked without a cluster.
+add_test(NAME deploy_manifests COMMAND /usr/bin/python3 ${deploy}/test/manifests_test.py)
+set_tests_properties(deploy_manifests PROPERTIES TIMEOUT 60)
