@@ -3,7 +3,8 @@
 # into a clean Debian 12 root made by debootstrap (so Depends must be right), checks the system
 # user, the conffiles and the systemd units (`systemd-analyze verify` inside that root), then
 # starts the installed coordinator and worker as user hollerith and runs a job with the installed
-# CLI. Network: loopback only, plus the Debian mirror apt already uses. Always cleans up.
+# CLI; builds the client example out of tree against libhollerith-client-dev (CMake package and
+# pkg-config) and runs it. Network: loopback only, plus the Debian mirror apt already uses.
 # Usage: deploy/package-test.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,8 @@ fi
 
 step "building packages"
 cmake --build "$build" --target package >"$work/cpack.log" 2>&1 || fail "cpack"
-debs=("$build"/hollerith_*.deb "$build"/hollerith-coordinator_*.deb "$build"/hollerith-worker_*.deb)
+debs=("$build"/hollerith_*.deb "$build"/hollerith-coordinator_*.deb "$build"/hollerith-worker_*.deb
+  "$build"/libhollerith-client-dev_*.deb)
 for d in "${debs[@]}"; do [[ -f "$d" ]] || fail "missing $d"; done
 for d in "${debs[@]}"; do
   step "  $(basename "$d"): $(dpkg-deb -f "$d" Depends | cut -c1-100)..."
@@ -66,9 +68,10 @@ mkdir -p "$root/tmp/debs"
 cp "${debs[@]}" "$root/tmp/debs/"
 cp -r examples "$root/tmp/examples"
 
-step "apt-get install the three packages (dependencies from the mirror) and systemd"
+step "apt-get install the four packages (dependencies from the mirror), systemd, a compiler"
 chroot "$root" /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
-  apt-get install -y -qq --no-install-recommends /tmp/debs/*.deb systemd' >"$work/apt.log" 2>&1 ||
+  apt-get install -y -qq --no-install-recommends /tmp/debs/*.deb systemd g++ cmake make pkg-config' \
+  >"$work/apt.log" 2>&1 ||
   fail "apt-get install of the packages"
 chroot "$root" getent passwd hollerith | grep -q ':/var/lib/hollerith:' || fail "no hollerith user"
 [[ "$(chroot "$root" stat -c %U /var/lib/hollerith)" == hollerith ]] || fail "/var/lib/hollerith not owned by hollerith"
@@ -107,3 +110,16 @@ chroot "$root" env HOLLERITH_COORDINATOR="$address" HOLLERITH_TOKEN_FILE="$token
   fail "the job failed"
 grep -q '"stdout": "500500 1001000\\n"' "$work/result.json" || fail "unexpected result: $(cat "$work/result.json")"
 grep -q '"node": "pkg"' "$work/result.json" || fail "the job did not run on the installed worker"
+
+step "the client example builds out of tree against libhollerith-client-dev and runs the job"
+chroot "$root" /bin/sh -c 'cmake -S /usr/share/doc/libhollerith-client-dev/examples -B /tmp/example &&
+  cmake --build /tmp/example' >"$work/example-build.log" 2>&1 ||
+  fail "find_package(Hollerith) build: $(tail -n 30 "$work/example-build.log")"
+chroot "$root" /bin/sh -c 'g++ -std=c++20 -o /tmp/example-pc \
+  /usr/share/doc/libhollerith-client-dev/examples/client_example.cc \
+  $(pkg-config --cflags --libs hollerith-client)' >"$work/example-pc.log" 2>&1 ||
+  fail "pkg-config hollerith-client build"
+chroot "$root" env HOLLERITH_COORDINATOR="$address" HOLLERITH_TOKEN_FILE="$token" \
+  /tmp/example/hollerith-client-example /tmp/examples/report.yaml >"$work/example.log" 2>&1 ||
+  fail "the client example's job failed"
+grep -q succeeded "$work/example.log" || fail "the client example did not report success"

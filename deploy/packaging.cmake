@@ -18,6 +18,44 @@ foreach(role coordinator worker)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hollerith COMPONENT cli)
 
+# libhollerith-client-dev: the C++ client library (static) with <hollerith/client.h>, a CMake
+# package (find_package(Hollerith) -> Hollerith::client) and a pkg-config file (hollerith-client).
+set(client_targets hollerith_client hollerith_auth hollerith_wire hollerith_proto
+  hollerith_messages hollerith_job hollerith_base)
+foreach(t ${client_targets})
+  string(REPLACE "hollerith_" "" short ${t})
+  set_target_properties(${t} PROPERTIES EXPORT_NAME ${short})
+endforeach()
+set(client_libdir lib/${CMAKE_LIBRARY_ARCHITECTURE}/hollerith)
+target_include_directories(hollerith_client INTERFACE
+  $<INSTALL_INTERFACE:include> $<INSTALL_INTERFACE:include/hollerith>)
+install(TARGETS ${client_targets} EXPORT HollerithTargets COMPONENT client-dev
+  ARCHIVE DESTINATION ${client_libdir})
+install(FILES ${PROJECT_SOURCE_DIR}/cli/client/client.h
+  ${PROJECT_SOURCE_DIR}/common/auth/auth_token.h DESTINATION include/hollerith COMPONENT client-dev)
+install(FILES ${PROJECT_SOURCE_DIR}/common/base/status.h DESTINATION include/hollerith/common/base
+  COMPONENT client-dev)
+install(FILES ${PROJECT_BINARY_DIR}/proto/hollerith.pb.h DESTINATION include/hollerith
+  COMPONENT client-dev)
+install(EXPORT HollerithTargets NAMESPACE Hollerith:: DESTINATION lib/${CMAKE_LIBRARY_ARCHITECTURE}/cmake/Hollerith
+  COMPONENT client-dev)
+include(CMakePackageConfigHelpers)
+configure_package_config_file(${deploy}/cmake/HollerithConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/deploy/HollerithConfig.cmake
+  INSTALL_DESTINATION lib/${CMAKE_LIBRARY_ARCHITECTURE}/cmake/Hollerith)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/deploy/HollerithConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/deploy/HollerithConfig.cmake
+  ${PROJECT_BINARY_DIR}/deploy/HollerithConfigVersion.cmake
+  DESTINATION lib/${CMAKE_LIBRARY_ARCHITECTURE}/cmake/Hollerith COMPONENT client-dev)
+configure_file(${deploy}/cmake/hollerith-client.pc.in ${PROJECT_BINARY_DIR}/deploy/hollerith-client.pc
+  @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/deploy/hollerith-client.pc
+  DESTINATION lib/${CMAKE_LIBRARY_ARCHITECTURE}/pkgconfig COMPONENT client-dev)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/client_example.cc
+  ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt
+  DESTINATION share/doc/libhollerith-client-dev/examples COMPONENT client-dev)
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hollerith)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
@@ -26,7 +64,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "distributed executor of dependent stacks 
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL cli coordinator worker)
+set(CPACK_COMPONENTS_ALL cli coordinator worker client-dev)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -42,6 +80,13 @@ foreach(role coordinator worker)
     ${PROJECT_BINARY_DIR}/deploy/${role}/postinst ${PROJECT_BINARY_DIR}/deploy/${role}/conffiles)
   set(CPACK_DEBIAN_${ROLE}_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 endforeach()
+set(CPACK_DEBIAN_CLIENT-DEV_PACKAGE_NAME libhollerith-client-dev)
+set(CPACK_DEBIAN_CLIENT-DEV_PACKAGE_ARCHITECTURE amd64)
+# protobuf-compiler-grpc: Debian's gRPCConfig.cmake fails without the plugin it names.
+set(CPACK_DEBIAN_CLIENT-DEV_PACKAGE_DEPENDS
+  "libgrpc++-dev (>= 1.51), libprotobuf-dev (>= ${Protobuf_VERSION}), libssl-dev, protobuf-compiler-grpc")
+set(CPACK_COMPONENT_CLIENT-DEV_DESCRIPTION
+  "C++ client library of the Hollerith coordinator\n Submit, watch (per-event and completion callbacks), status, logs, cancel; find_package(Hollerith) or pkg-config hollerith-client.")
 set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
   "Hollerith coordinator daemon and its systemd unit\n Accepts jobs, places stacks of cards on workers and releases their dependencies.")
 set(CPACK_COMPONENT_WORKER_DESCRIPTION

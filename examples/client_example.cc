@@ -10,8 +10,8 @@
 #include <future>
 #include <sstream>
 
-#include "cli/client/client.h"
-#include "common/auth/auth_token.h"
+#include <hollerith/auth_token.h>
+#include <hollerith/client.h>
 
 int main(int argc, char** argv) {
   if (argc != 2) {
