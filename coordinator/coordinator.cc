@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 #include "common/base/check.h"
@@ -39,6 +40,7 @@ Coordinator::Coordinator(asio::io_context& loop, TimerFactory& time, Coordinator
       config_(config),
       store_(store),
       lease_timer_(OwnedTimer()),
+      commit_timer_(OwnedTimer()),
       publisher_(OwnedTimer(), clock_),
       logs_(clock_) {}
 
@@ -83,6 +85,11 @@ LamportClock& Coordinator::clock() {
   return clock_;
 }
 
+void Coordinator::Flush() {
+  Owner owner(*this);
+  CommitNow();
+}
+
 void Coordinator::Start() {
   Owner owner(*this);
   CheckLeases();
@@ -102,6 +109,95 @@ void Coordinator::CheckLeases() {
     WorkerGone(w, "lease expired");
   }
   lease_timer_->Arm(config_.heartbeat, [this] { CheckLeases(); });
+}
+
+bool Coordinator::Input(Job& job, v1::CoreInput input) {
+  input.set_lamport_before(clock_.now());
+  input.set_wall_us(time_.WallMicros());
+  job.input_time.Set(input.wall_us());
+  if (!ApplyInput(*job.core, input)) return false;  // dropped: nothing changed, nothing to keep
+  store_.Append(job.id, input);
+  ScheduleCommit();
+  return true;
+}
+
+void Coordinator::ScheduleCommit() {
+  if (commit_armed_) return;
+  commit_armed_ = true;
+  commit_timer_->Arm(kCommitLinger, [this] {
+    commit_armed_ = false;
+    CommitNow();
+  });
+}
+
+void Coordinator::CommitNow() {
+  Status s = store_.Commit(clock_.now());
+  if (s.ok()) {
+    if (!store_error_.ok()) spdlog::info("the job store is writable again");
+    store_error_ = Status::Ok();
+    return;
+  }
+  if (store_error_.ok()) {
+    spdlog::error("cannot commit to the job store: {}; new jobs are refused until it works",
+                  s.message());
+  }
+  store_error_ = s;
+  ScheduleCommit();  // what is pending stays pending: try again
+}
+
+void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits) {
+  Owner owner(*this);
+  size_t running = 0;
+  for (const RecoveredJob& r : state.jobs) {
+    auto parsed = ParseJobSpec(r.job.spec_text, r.job.spec_name, limits);
+    if (!parsed.ok()) {
+      spdlog::error("job {} in the store cannot be rebuilt: {}", r.job.job_id, parsed.message());
+      continue;
+    }
+    auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
+    auto job = std::make_unique<Job>();
+    job->id = r.job.job_id;
+    job->key = r.job.idempotency_key;
+    job->submitted_wall_us = r.job.submitted_wall_us;
+    // Replayed on a private clock set to what the live clock read before each input, so the
+    // rebuilt trace is the one watchers saw; then the job joins the shared clock.
+    LamportClock replay;
+    job->core = std::make_unique<SchedulerCore>(spec, replay, job->input_time, "coordinator",
+                                                config_.retry);
+    for (const v1::CoreInput& in : r.inputs) {
+      replay.Restore(in.lamport_before());
+      job->input_time.Set(in.wall_us());
+      ApplyInput(*job->core, in);
+      job->core->TakeActions();  // what the live run did with them is done (or lost with it)
+    }
+    job->core->RebindClock(clock_);
+    clock_.AdvanceTo(replay.now());
+    if (const size_t dash = job->id.rfind('-'); dash != std::string::npos) {
+      const uint64_t n = std::strtoull(job->id.c_str() + dash + 1, nullptr, 10);
+      next_job_ = std::max<uint64_t>(next_job_, n + 1);
+    }
+    if (!job->key.empty()) by_key_[job->key] = job->id;
+    running += job->core->state() == JobState::kRunning;
+    jobs_[job->id] = std::move(job);
+  }
+  clock_.AdvanceTo(state.lamport_high);
+  // Running jobs go on: the workers that held their stacks are gone with the old run.
+  for (auto& [id, job] : jobs_) {
+    if (job->core->state() != JobState::kRunning) continue;
+    if (job->core->trace().events().empty()) Input(*job, StartInput());
+    const JobSpec& spec = job->core->job();
+    for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
+      if (!job->core->node_of(s).empty() &&
+          job->core->finished_cards(s) < spec.stacks[s].cards.size()) {
+        Input(*job, LostInput(s, "the coordinator restarted"));
+      }
+    }
+    ApplyCoreActions(*job);
+  }
+  if (!state.jobs.empty()) {
+    spdlog::info("recovered {} jobs from the store ({} running); Lamport clock at {}",
+                 state.jobs.size(), running, clock_.now());
+  }
 }
 
 Job* Coordinator::Resolve(const std::string& job_or_name, Status* error) {
@@ -135,18 +231,30 @@ Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::Submit
       return Status::Ok();
     }
   }
+  if (!store_error_.ok()) {
+    return Status::Unavailable(
+        "the coordinator cannot write its job store, so it accepts no job: " +
+        store_error_.message());
+  }
   auto job = std::make_unique<Job>();
   job->id = spec->name + "-" + std::to_string(next_job_++);
   job->key = req.idempotency_key();
   job->submitted_wall_us = time_.WallMicros();
-  store_.JobAccepted({job->id, job->key, req.spec_name(), req.spec(), "running"});
-  job->core = std::make_unique<SchedulerCore>(spec, clock_, time_, "coordinator", config_.retry);
+  // Acknowledged only once durable.
+  if (Status s =
+          store_.Accept({job->id, job->key, req.spec_name(), req.spec(), job->submitted_wall_us});
+      !s.ok()) {
+    spdlog::error("job {} refused: {}", job->id, s.message());
+    return Status::Unavailable("the job could not be recorded durably: " + s.message());
+  }
+  job->core =
+      std::make_unique<SchedulerCore>(spec, clock_, job->input_time, "coordinator", config_.retry);
   Job& ref = *job;
   if (!job->key.empty()) by_key_[job->key] = job->id;
   jobs_[job->id] = std::move(job);
   spdlog::info("job {} accepted: {} stacks, {} cards", ref.id, spec->stacks.size(),
                spec->card_count());
-  ref.core->Start();
+  Input(ref, StartInput());
   ApplyCoreActions(ref);
   resp->set_job_id(ref.id);
   resp->set_name(spec->name);
@@ -198,7 +306,7 @@ void Coordinator::ApplyCoreActions(Job& job) {
                        });
                      },
                      [&](const JobFinishedAction& f) {
-                       store_.JobStateChanged(job.id, JobStateName(f.state));
+                       CommitNow();  // a job's end is durable before anyone is told
                        spdlog::info("job {} {}{}{}", job.id, JobStateName(f.state),
                                     f.reason.empty() ? "" : ": ", f.reason);
                      },
@@ -224,7 +332,7 @@ Status Coordinator::Cancel(const std::string& name, v1::CancelJobResponse* resp)
   Status error;
   Job* job = Resolve(name, &error);
   if (!job) return error;
-  job->core->Cancel("cancelled by user");
+  Input(*job, CancelInput("cancelled by user"));
   ApplyCoreActions(*job);
   resp->set_state(JobStateName(job->core->state()));
   resp->set_lamport(clock_.Tick());
@@ -290,7 +398,7 @@ bool Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt) {
   job.waiting.erase(stack);
   WorkerLink* w = links[choice.worker];
   w->stacks.insert({job.id, stack});
-  job.core->StackPlaced(stack, attempt, w->name);
+  Input(job, PlacedInput(stack, attempt, w->name));
   return true;
 }
 
@@ -389,12 +497,18 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
     if (i >= 0) {
       const auto& s = msg.started(i);
       if (Job* job = job_of(s.job_id(), s.card().stack())) {
-        if (job->core->CardStarted(wire::FromProto(s, w->name))) touched.insert(job);
+        v1::CoreInput in;
+        *in.mutable_started() = s;
+        in.set_node(w->name);
+        if (Input(*job, std::move(in))) touched.insert(job);
       }
     } else {
       const auto& f = msg.finished(-1 - i);
       if (Job* job = job_of(f.job_id(), f.card().stack())) {
-        if (job->core->CardFinished(wire::FromProto(f, w->name))) touched.insert(job);
+        v1::CoreInput in;
+        *in.mutable_finished() = f;
+        in.set_node(w->name);
+        if (Input(*job, std::move(in))) touched.insert(job);
       }
     }
   }
@@ -413,7 +527,7 @@ void Coordinator::WorkerGone(const std::shared_ptr<WorkerLink>& w, const std::st
   for (const auto& [job_id, stack] : w->stacks) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) continue;
-    it->second->core->StackLost(stack, "worker " + w->name + " " + why);
+    Input(*it->second, LostInput(stack, "worker " + w->name + " " + why));
     touched.insert(it->second.get());
   }
   w->stacks.clear();

@@ -28,6 +28,7 @@
 #include "common/base/status.h"
 #include "common/base/time_source.h"
 #include "common/core/scheduler_core.h"
+#include "common/spec/parser.h"
 #include "coordinator/event_publisher.h"
 #include "coordinator/job.h"
 #include "coordinator/job_store.h"
@@ -62,9 +63,17 @@ struct CoordinatorConfig {
 
 class Coordinator {
  public:
+  // Group commit: what was journaled is committed within kCommitLinger (at once at a job's end).
+  static constexpr std::chrono::milliseconds kCommitLinger{2};
+
   Coordinator(asio::io_context& loop, TimerFactory& time, CoordinatorConfig config,
               JobStore& store);
   void Start();  // starts the lease timer
+  void Flush();  // commits what is journaled (at shutdown)
+  // Rebuilds the jobs a previous run left in the store (replaying each one's journal), before
+  // Start. Finished jobs keep their results, logs and traces; running ones go on: their placed
+  // stacks are re-placed with the next attempt, as workers reconnect.
+  void Recover(const RecoveredState& state, const SpecLimits& limits);
 
   // Runs `f` on the loop thread, owning the state.
   template <typename F>
@@ -120,6 +129,10 @@ class Coordinator {
   };
 
   Job* Resolve(const std::string& job_or_name, Status* error);
+  // Gives `input` to the job's core and journals it (the only way the core is fed, live).
+  bool Input(Job& job, v1::CoreInput input);
+  void ScheduleCommit();
+  void CommitNow();
   // Carries out what the job's core decided (placements, messages to the workers holding the
   // stacks, the job's end), then tells the publisher and the log server that the job changed.
   void ApplyCoreActions(Job& job);
@@ -144,6 +157,9 @@ class Coordinator {
   uint64_t next_job_ = 1;
   std::mutex state_mu_;  // held by whoever owns the state (see the top of this file)
   std::unique_ptr<Timer> lease_timer_;
+  std::unique_ptr<Timer> commit_timer_;
+  bool commit_armed_ = false;
+  Status store_error_;  // the last failed commit; submissions are refused until one succeeds
   EventPublisher publisher_;
   LogServer logs_;
 };

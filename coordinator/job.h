@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/core/scheduler_core.h"
+#include "coordinator/core_input.h"
 #include "hollerith.pb.h"
 
 namespace hollerith::coordinator {
@@ -17,6 +18,7 @@ struct Job {
   std::string id;
   std::string key;  // idempotency key; empty when none was given
   int64_t submitted_wall_us = 0;
+  InputTime input_time;  // the core's wall time, set per input
   std::unique_ptr<SchedulerCore> core;
   std::map<uint32_t, std::string> waiting;  // stack -> why it is not placed
 };

@@ -1,9 +1,16 @@
-// Where the coordinator keeps its durable record of accepted jobs. An interface now so that a
-// durable implementation (SQLite, for restart after kill -9) can replace the in-memory one.
+// Where the coordinator keeps its durable record: every accepted job and a journal of every input
+// its scheduler core received (coordinator/core_input.h), from which a restarted coordinator
+// rebuilds each job exactly (results, logs, trace). The seam a simulator replaces (crash-restarts
+// from a store it keeps in memory); SqliteJobStore is the real one, MemoryJobStore keeps nothing.
+// Single-threaded: called by whoever owns the coordinator's state.
 #pragma once
 
-#include <map>
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "store.pb.h"
 
 namespace hollerith::coordinator {
 
@@ -12,28 +19,42 @@ struct StoredJob {
   std::string idempotency_key;
   std::string spec_name;
   std::string spec_text;
-  std::string state;
+  int64_t submitted_wall_us = 0;
+};
+
+struct RecoveredJob {
+  StoredJob job;
+  std::vector<v1::CoreInput> inputs;  // in the order they were applied
+};
+
+struct RecoveredState {
+  std::vector<RecoveredJob> jobs;  // in submission order
+  uint64_t lamport_high = 0;       // the Lamport clock at the last commit
 };
 
 class JobStore {
  public:
   virtual ~JobStore() = default;
-  // Called before the submission is acknowledged.
-  virtual void JobAccepted(const StoredJob& job) = 0;
-  virtual void JobStateChanged(const std::string& job_id, const std::string& state) = 0;
+  // The job and everything appended before it are durable when this returns Ok; the submission
+  // is acknowledged only then. An error (disk full, database unwritable) refuses the submission.
+  virtual Status Accept(const StoredJob& job) = 0;
+  // An input of the job's core, durable at the next Commit (group commit: one transaction for
+  // everything appended since the last one).
+  virtual void Append(const std::string& job_id, const v1::CoreInput& input) = 0;
+  virtual Status Commit(uint64_t lamport_high) = 0;
+  virtual bool has_pending() const = 0;
+  // What the previous run left (nothing for a new data dir).
+  virtual Result<RecoveredState> Load() = 0;
 };
 
-// Keeps the record in memory only: nothing survives a restart.
+// Keeps nothing: a restart forgets every job. For throwaway clusters and benchmarks.
 class MemoryJobStore : public JobStore {
  public:
-  void JobAccepted(const StoredJob& job) override { jobs_[job.job_id] = job; }
-  void JobStateChanged(const std::string& job_id, const std::string& state) override {
-    auto it = jobs_.find(job_id);
-    if (it != jobs_.end()) it->second.state = state;
-  }
-
- private:
-  std::map<std::string, StoredJob> jobs_;
+  Status Accept(const StoredJob&) override { return Status::Ok(); }
+  void Append(const std::string&, const v1::CoreInput&) override {}
+  Status Commit(uint64_t) override { return Status::Ok(); }
+  bool has_pending() const override { return false; }
+  Result<RecoveredState> Load() override { return RecoveredState{}; }
 };
 
 }  // namespace hollerith::coordinator

@@ -16,7 +16,9 @@
 
 #include "common/auth/auth_token.h"
 #include "common/base/asio_timers.h"
+#include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
+#include "coordinator/sqlite_job_store.h"
 #include "proto/rpc_auth.h"
 
 namespace {
@@ -29,6 +31,8 @@ struct Flags {
   int heartbeat_ms = 1000;
   int missed_heartbeats = 5;
   size_t max_spec_bytes = size_t{512} << 20;
+  std::string store = "sqlite";
+  std::string sync = "normal";
 };
 
 }  // namespace
@@ -43,7 +47,19 @@ int main(int argc, char** argv) {
   CLI::App app{"hollerith-coordinator: accepts jobs and ships their stacks to workers"};
   app.add_option("--listen", f.listen, "Address to listen on (port 0 picks a free port)")
       ->capture_default_str();
-  app.add_option("--data-dir", f.data_dir, "Where the token and artifacts are kept")
+  app.add_option("--data-dir", f.data_dir,
+                 "Where the job store (jobs.db), the token and artifacts are kept; one "
+                 "coordinator per data dir")
+      ->capture_default_str();
+  app.add_option("--store", f.store,
+                 "sqlite: every accepted job, result and trace survives a restart or kill -9; "
+                 "memory: nothing survives (throwaway clusters, benchmarks)")
+      ->check(CLI::IsMember({"sqlite", "memory"}))
+      ->capture_default_str();
+  app.add_option("--sync", f.sync,
+                 "normal: commits survive a crash of the process; full: also a power loss "
+                 "(an fsync per commit)")
+      ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
   app.add_option("--token-file", f.token_file,
                  "Bearer token file (default: DATA_DIR/token, created if missing)");
@@ -76,16 +92,40 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  auto lock = coordinator::DataDirLock::Acquire(f.data_dir);
+  if (!lock.ok()) {
+    std::fprintf(stderr, "%s\n", lock.message().c_str());
+    return 2;
+  }
+  std::unique_ptr<coordinator::JobStore> store;
+  if (f.store == "sqlite") {
+    auto opened = coordinator::SqliteJobStore::Open(
+        f.data_dir + "/jobs.db",
+        f.sync == "full" ? coordinator::SyncMode::kFull : coordinator::SyncMode::kNormal);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "%s\n", opened.message().c_str());
+      return 2;
+    }
+    store = std::move(opened).value();
+  } else {
+    store = std::make_unique<coordinator::MemoryJobStore>();
+  }
+  auto recovered = store->Load();
+  if (!recovered.ok()) {
+    std::fprintf(stderr, "%s\n", recovered.message().c_str());
+    return 2;
+  }
+
   asio::io_context loop;
-  coordinator::MemoryJobStore store;
   coordinator::CoordinatorConfig config;
   config.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
   config.missed_heartbeats = f.missed_heartbeats;
   AsioTimerFactory time(loop);
-  coordinator::Coordinator brain(loop, time, config, store);
+  coordinator::Coordinator brain(loop, time, config, *store);
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
+  brain.Recover(*recovered, limits);
   coordinator::Service service(loop, brain, artifacts, *token, limits);
 
   grpc::ServerBuilder builder;
@@ -118,5 +158,6 @@ int main(int argc, char** argv) {
   });
   loop.run();
   if (stopper.joinable()) stopper.join();
+  brain.Flush();
   return 0;
 }

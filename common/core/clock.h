@@ -19,6 +19,12 @@ class LamportClock {
     if (remote > time_) time_ = remote;
     return ++time_;
   }
+  // Never backwards: after a restart, at least what was handed out before.
+  void AdvanceTo(uint64_t t) {
+    if (t > time_) time_ = t;
+  }
+  // Sets the counter, even backwards: only for a private clock replaying a journal.
+  void Restore(uint64_t t) { time_ = t; }
 
  private:
   uint64_t time_ = 0;

@@ -41,7 +41,7 @@ SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& c
                              const TimeSource& time, std::string self_node, RetryPolicy retry)
     : job_(std::move(job)),
       dependents_(*job_),
-      clock_(clock),
+      clock_(&clock),
       time_(time),
       self_node_(std::move(self_node)),
       retry_(retry) {
@@ -76,7 +76,7 @@ TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, 
 }
 
 void SchedulerCore::Start() {
-  trace_.Add(Stamp(EventKind::kJobSubmitted, {}, 0, clock_.Tick(), self_node_));
+  trace_.Add(Stamp(EventKind::kJobSubmitted, {}, 0, clock_->Tick(), self_node_));
   for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
     if (!job_->stacks[s].is_combine) Emit(PlaceStackAction{s, stacks_[s].attempt});
   }
@@ -90,7 +90,7 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
   }
   StackState& st = stacks_[stack];
   st.node = node;
-  const uint64_t now = clock_.Tick();
+  const uint64_t now = clock_->Tick();
   trace_.Add(Stamp(EventKind::kStackPlaced, {stack, 0}, attempt, now, self_node_));
 
   AssignStackMsg assign{stack, attempt, node, {}, now};
@@ -122,7 +122,7 @@ void SchedulerCore::Release(CardRef from, CardRef to) {
   const StackState& target = stacks_[to.stack];
   if (target.node.empty()) return;  // released on placement instead
   const CardRecord& r = record(from);
-  const uint64_t now = clock_.Tick();
+  const uint64_t now = clock_->Tick();
   TraceEvent e = Stamp(EventKind::kRelease, from, target.attempt, now, self_node_);
   e.target = to;
   e.vc = r.finish_vc;
@@ -136,7 +136,7 @@ bool SchedulerCore::CardStarted(const CardStartedMsg& msg) {
       msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
     return false;
   }
-  const uint64_t now = clock_.Receive(msg.lamport);
+  const uint64_t now = clock_->Receive(msg.lamport);
   (void)now;
   CardRecord& rec = records_[index(r)];
   ++rec.tries;
@@ -160,7 +160,7 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
       msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
     return false;
   }
-  clock_.Receive(msg.lamport);
+  clock_->Receive(msg.lamport);
   stacks_[r.stack].known.Merge(msg.vc);
   TraceEvent e = Stamp(msg.succeeded ? EventKind::kCardFinished : EventKind::kCardFailed, r,
                        msg.attempt, msg.lamport, msg.node);
@@ -205,7 +205,7 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
     int64_t delay = retry_.base.count();
     for (uint32_t i = 1; i < msg.try_no && delay < retry_.max.count(); ++i) delay *= 2;
     delay = std::min<int64_t>(delay, retry_.max.count());
-    const uint64_t now = clock_.Tick();
+    const uint64_t now = clock_->Tick();
     TraceEvent retry = Stamp(EventKind::kCardRetry, r, msg.attempt, now, self_node_);
     retry.try_no = msg.try_no + 1;
     retry.vc = msg.vc;
@@ -250,7 +250,7 @@ void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
     rec.mutable_out().error = reason;
     SetTerminal(next, CardState::kSkipped);
     first_skipped[next.stack] = std::min(first_skipped[next.stack], next.card);
-    TraceEvent e = Stamp(EventKind::kCardSkipped, next, stacks_[next.stack].attempt, clock_.Tick(),
+    TraceEvent e = Stamp(EventKind::kCardSkipped, next, stacks_[next.stack].attempt, clock_->Tick(),
                          self_node_);
     e.detail = trace_.Detail(reason);
     trace_.Add(std::move(e));
@@ -264,7 +264,7 @@ void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
   }
   for (uint32_t s = 0; s < stacks_.size(); ++s) {
     if (first_skipped[s] == UINT32_MAX || stacks_[s].node.empty()) continue;
-    Emit(SkipMsg{s, stacks_[s].attempt, first_skipped[s], reason, clock_.now()});
+    Emit(SkipMsg{s, stacks_[s].attempt, first_skipped[s], reason, clock_->now()});
   }
 }
 
@@ -272,7 +272,7 @@ void SchedulerCore::StackLost(uint32_t stack, const std::string& why) {
   if (stack >= stacks_.size() || state_ != JobState::kRunning) return;
   StackState& st = stacks_[stack];
   if (st.node.empty() || st.terminal == job_->stacks[stack].cards.size()) return;
-  TraceEvent e = Stamp(EventKind::kStackLost, {stack, 0}, st.attempt, clock_.Tick(), self_node_);
+  TraceEvent e = Stamp(EventKind::kStackLost, {stack, 0}, st.attempt, clock_->Tick(), self_node_);
   e.detail = trace_.Detail(why);
   trace_.Add(std::move(e));
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
@@ -299,12 +299,12 @@ void SchedulerCore::Cancel(const std::string& reason) {
       any = true;
     }
     if (any && !stacks_[s].node.empty()) {
-      Emit(SkipMsg{s, stacks_[s].attempt, 0, reason, clock_.Tick()});
+      Emit(SkipMsg{s, stacks_[s].attempt, 0, reason, clock_->Tick()});
     }
   }
   state_ = JobState::kCancelled;
   reason_ = reason;
-  trace_.Add(Stamp(EventKind::kJobFinished, {}, 0, clock_.Tick(), self_node_));
+  trace_.Add(Stamp(EventKind::kJobFinished, {}, 0, clock_->Tick(), self_node_));
   Emit(JobFinishedAction{state_, reason_});
 }
 
@@ -319,7 +319,7 @@ void SchedulerCore::MaybePlaceCombine() {
 void SchedulerCore::MaybeFinish() {
   if (state_ != JobState::kRunning || terminal_ < total_) return;
   state_ = reason_.empty() ? JobState::kSucceeded : JobState::kFailed;
-  TraceEvent e = Stamp(EventKind::kJobFinished, {}, 0, clock_.Tick(), self_node_);
+  TraceEvent e = Stamp(EventKind::kJobFinished, {}, 0, clock_->Tick(), self_node_);
   // One entry list sorted once: merging stack by stack would be quadratic on 100,000 stacks.
   std::vector<VectorClock::Entry> entries;
   for (const auto& st : stacks_) {

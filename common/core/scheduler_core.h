@@ -107,7 +107,10 @@ class SchedulerCore {
   // Kept up to date on every event, so progress never needs a scan over the stack's cards.
   const StackCounts& counts(uint32_t stack) const { return stacks_[stack].counts; }
   const Trace& trace() const { return trace_; }
-  uint64_t lamport() const { return clock_.now(); }
+  uint64_t lamport() const { return clock_->now(); }
+  // Replay (the coordinator's journal) rebuilds a core on a private clock, then hands it the shared
+  // one; nothing else should need this.
+  void RebindClock(LamportClock& clock) { clock_ = &clock; }
 
  private:
   struct StackState {
@@ -131,7 +134,7 @@ class SchedulerCore {
 
   std::shared_ptr<const JobSpec> job_;
   DependentsIndex dependents_;
-  LamportClock& clock_;
+  LamportClock* clock_;
   const TimeSource& time_;
   std::string self_node_;
   RetryPolicy retry_;

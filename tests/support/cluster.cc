@@ -10,17 +10,26 @@
 namespace hollerith::testing {
 
 TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
-                         const std::vector<std::string>& coordinator_flags) {
+                         const std::vector<std::string>& coordinator_flags)
+    : coordinator_flags_(coordinator_flags) {
+  StartCoordinator("127.0.0.1:0");
+  for (const auto& w : workers) StartWorker(w);
+  std::vector<std::string> names;
+  for (const auto& w : workers) names.push_back(w.name);
+  if (!WaitForWorkers(names)) throw std::runtime_error("workers did not connect");
+}
+
+void TestCluster::StartCoordinator(const std::string& listen) {
   std::vector<std::string> argv = {HOLLERITH_COORDINATOR_PATH,
                                    "--listen",
-                                   "127.0.0.1:0",
+                                   listen,
                                    "--data-dir",
                                    dir_.path() + "/coordinator",
                                    "--log-level",
                                    "info",  // WaitForWorkers follows its worker lines
                                    "--heartbeat-ms",
                                    "200"};
-  argv.insert(argv.end(), coordinator_flags.begin(), coordinator_flags.end());
+  argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
   coordinator_ = std::make_unique<Daemon>(argv);
   std::string listening = coordinator_->WaitForLine("listening on ");
   token_file_ = coordinator_->WaitForLine("token file: ");
@@ -28,10 +37,15 @@ TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
     throw std::runtime_error("coordinator did not start");
   }
   address_ = listening;
-  for (const auto& w : workers) StartWorker(w);
-  std::vector<std::string> names;
-  for (const auto& w : workers) names.push_back(w.name);
-  if (!WaitForWorkers(names)) throw std::runtime_error("workers did not connect");
+  connected_.clear();
+}
+
+void TestCluster::RestartCoordinator(int sig) {
+  coordinator_->Signal(sig);
+  coordinator_->Wait();
+  coordinator_.reset();
+  // The same address (the port this cluster was given), so that workers find it again.
+  StartCoordinator(address_);
 }
 
 void TestCluster::StartWorker(const WorkerSpec& w) {

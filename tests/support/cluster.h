@@ -27,6 +27,9 @@ class TestCluster {
   const std::string& data_dir() const { return dir_.path(); }
 
   void StartWorker(const WorkerSpec& worker);
+  // Stops the coordinator with `sig` (SIGKILL: a crash) and starts it again on the same data dir
+  // and address; workers reconnect on their own.
+  void RestartCoordinator(int sig);
   void KillWorker(const std::string& name, int sig);
   // Waits (with a deadline) until the coordinator has logged that exactly these workers are
   // connected, then checks that `hollerith workers` lists exactly these names.
@@ -38,6 +41,9 @@ class TestCluster {
   std::string WorkerLog(const std::string& name) const;
 
  private:
+  void StartCoordinator(const std::string& listen);
+
+  std::vector<std::string> coordinator_flags_;
   TempDir dir_;
   std::unique_ptr<Daemon> coordinator_;
   std::map<std::string, std::unique_ptr<Daemon>> workers_;

@@ -1,0 +1,237 @@
+#include "coordinator/sqlite_job_store.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace hollerith::coordinator {
+namespace {
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT UNIQUE NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  spec_name TEXT NOT NULL,
+  spec_text BLOB NOT NULL,
+  submitted_wall_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS journal(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL,
+  chunk BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS journal_by_job ON journal(job_id, seq);
+)";
+
+// Finalizes a statement when it goes out of scope.
+struct Statement {
+  sqlite3_stmt* stmt = nullptr;
+  ~Statement() { sqlite3_finalize(stmt); }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& path,
+                                                             SyncMode sync) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::Error(StatusCode::kDataLoss, "cannot open the job store " + path + ": " + why);
+  }
+  std::unique_ptr<SqliteJobStore> store(new SqliteJobStore(db, path));
+  sqlite3_busy_timeout(db, 2000);
+  const char* sync_sql =
+      sync == SyncMode::kFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+  for (const char* sql : {"PRAGMA journal_mode=WAL;", sync_sql, "PRAGMA foreign_keys=ON;"}) {
+    if (Status s = store->Exec(sql); !s.ok()) return s;
+  }
+  // A damaged file must not pass for an empty store.
+  {
+    Statement check;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check;", -1, &check.stmt, nullptr) != SQLITE_OK ||
+        sqlite3_step(check.stmt) != SQLITE_ROW) {
+      return store->Error("the job store is unreadable (corrupt?)");
+    }
+    const auto* verdict = reinterpret_cast<const char*>(sqlite3_column_text(check.stmt, 0));
+    if (verdict == nullptr || std::string(verdict) != "ok") {
+      return Status::Error(StatusCode::kDataLoss,
+                           "the job store " + path + " is corrupt: " + (verdict ? verdict : "?"));
+    }
+  }
+  if (Status s = store->Exec(kSchema); !s.ok()) return s;
+  if (Status s = store->Prepare(); !s.ok()) return s;
+  return store;
+}
+
+SqliteJobStore::~SqliteJobStore() {
+  sqlite3_finalize(insert_job_);
+  sqlite3_finalize(insert_chunk_);
+  sqlite3_finalize(set_lamport_);
+  sqlite3_close(db_);
+}
+
+Status SqliteJobStore::Error(const std::string& what) const {
+  return Status::Error(StatusCode::kDataLoss,
+                       what + " (" + path_ + ": " + sqlite3_errmsg(db_) + ")");
+}
+
+Status SqliteJobStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err ? err : "?";
+    sqlite3_free(err);
+    return Status::Error(StatusCode::kDataLoss, "job store " + path_ + ": " + why);
+  }
+  return Status::Ok();
+}
+
+Status SqliteJobStore::Prepare() {
+  const std::pair<const char*, sqlite3_stmt**> statements[] = {
+      {"INSERT INTO jobs(job_id, idempotency_key, spec_name, spec_text, submitted_wall_us) "
+       "VALUES(?, ?, ?, ?, ?)",
+       &insert_job_},
+      {"INSERT INTO journal(job_id, chunk) VALUES(?, ?)", &insert_chunk_},
+      {"INSERT INTO meta(key, value) VALUES('lamport_high', ?) "
+       "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
+       &set_lamport_},
+  };
+  for (const auto& [sql, stmt] : statements) {
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK) {
+      return Error("cannot prepare the job store's statements");
+    }
+  }
+  return Status::Ok();
+}
+
+void SqliteJobStore::Append(const std::string& job_id, const v1::CoreInput& input) {
+  *pending_[job_id].add_inputs() = input;
+}
+
+Status SqliteJobStore::WritePending(uint64_t lamport_high) {
+  std::string blob;
+  for (const auto& [job_id, chunk] : pending_) {
+    blob.clear();
+    chunk.SerializeToString(&blob);
+    sqlite3_reset(insert_chunk_);
+    sqlite3_bind_text(insert_chunk_, 1, job_id.data(), static_cast<int>(job_id.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(insert_chunk_, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+    if (sqlite3_step(insert_chunk_) != SQLITE_DONE) return Error("cannot write the journal");
+  }
+  if (lamport_high > lamport_high_) {
+    sqlite3_reset(set_lamport_);
+    sqlite3_bind_int64(set_lamport_, 1, static_cast<sqlite3_int64>(lamport_high));
+    if (sqlite3_step(set_lamport_) != SQLITE_DONE) return Error("cannot write the Lamport mark");
+  }
+  return Status::Ok();
+}
+
+Status SqliteJobStore::Commit(uint64_t lamport_high) {
+  if (pending_.empty() && lamport_high <= lamport_high_) return Status::Ok();
+  if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  Status s = WritePending(lamport_high);
+  if (s.ok()) s = Exec("COMMIT;");
+  if (!s.ok()) {
+    Exec("ROLLBACK;").IgnoreError();  // the error that matters is `s`; pending stays for a retry
+    return s;
+  }
+  pending_.clear();
+  lamport_high_ = std::max(lamport_high_, lamport_high);
+  return Status::Ok();
+}
+
+Status SqliteJobStore::Accept(const StoredJob& job) {
+  if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  Status s = WritePending(lamport_high_);
+  if (s.ok()) {
+    sqlite3_reset(insert_job_);
+    sqlite3_bind_text(insert_job_, 1, job.job_id.data(), static_cast<int>(job.job_id.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_text(insert_job_, 2, job.idempotency_key.data(),
+                      static_cast<int>(job.idempotency_key.size()), SQLITE_STATIC);
+    sqlite3_bind_text(insert_job_, 3, job.spec_name.data(), static_cast<int>(job.spec_name.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(insert_job_, 4, job.spec_text.data(), static_cast<int>(job.spec_text.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(insert_job_, 5, job.submitted_wall_us);
+    if (sqlite3_step(insert_job_) != SQLITE_DONE) s = Error("cannot record job " + job.job_id);
+  }
+  if (s.ok()) s = Exec("COMMIT;");
+  if (!s.ok()) {
+    Exec("ROLLBACK;").IgnoreError();  // the error that matters is `s`
+    return s;
+  }
+  pending_.clear();
+  return Status::Ok();
+}
+
+Result<RecoveredState> SqliteJobStore::Load() {
+  RecoveredState state;
+  std::map<std::string, size_t> index;
+  {
+    Statement jobs;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT job_id, idempotency_key, spec_name, spec_text, "
+                           "submitted_wall_us FROM jobs ORDER BY seq",
+                           -1, &jobs.stmt, nullptr) != SQLITE_OK) {
+      return Error("cannot read the jobs");
+    }
+    int rc;
+    while ((rc = sqlite3_step(jobs.stmt)) == SQLITE_ROW) {
+      auto text = [&](int col) {
+        const void* p = sqlite3_column_blob(jobs.stmt, col);
+        return std::string(static_cast<const char*>(p ? p : ""),
+                           static_cast<size_t>(sqlite3_column_bytes(jobs.stmt, col)));
+      };
+      RecoveredJob job;
+      job.job.job_id = text(0);
+      job.job.idempotency_key = text(1);
+      job.job.spec_name = text(2);
+      job.job.spec_text = text(3);
+      job.job.submitted_wall_us = sqlite3_column_int64(jobs.stmt, 4);
+      index[job.job.job_id] = state.jobs.size();
+      state.jobs.push_back(std::move(job));
+    }
+    if (rc != SQLITE_DONE) return Error("cannot read the jobs");
+  }
+  {
+    Statement journal;
+    if (sqlite3_prepare_v2(db_, "SELECT job_id, chunk FROM journal ORDER BY seq", -1, &journal.stmt,
+                           nullptr) != SQLITE_OK) {
+      return Error("cannot read the journal");
+    }
+    int rc;
+    while ((rc = sqlite3_step(journal.stmt)) == SQLITE_ROW) {
+      const auto* id = reinterpret_cast<const char*>(sqlite3_column_text(journal.stmt, 0));
+      auto it = index.find(id ? id : "");
+      if (it == index.end()) {
+        return Status::Error(StatusCode::kDataLoss,
+                             "the job store " + path_ + " has a journal row for an unknown job");
+      }
+      v1::JournalChunk chunk;
+      if (!chunk.ParseFromArray(sqlite3_column_blob(journal.stmt, 1),
+                                sqlite3_column_bytes(journal.stmt, 1))) {
+        return Status::Error(StatusCode::kDataLoss,
+                             "the job store " + path_ + " has an unreadable journal row");
+      }
+      auto& inputs = state.jobs[it->second].inputs;
+      for (auto& in : *chunk.mutable_inputs()) inputs.push_back(std::move(in));
+    }
+    if (rc != SQLITE_DONE) return Error("cannot read the journal");
+  }
+  {
+    Statement meta;
+    if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE key = 'lamport_high'", -1, &meta.stmt,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(meta.stmt) == SQLITE_ROW) {
+      state.lamport_high = static_cast<uint64_t>(sqlite3_column_int64(meta.stmt, 0));
+    }
+  }
+  lamport_high_ = state.lamport_high;
+  return state;
+}
+
+}  // namespace hollerith::coordinator

@@ -1,0 +1,153 @@
+// Test doubles for the coordinator's unit tests: streams that record what the coordinator writes,
+// fake workers, and a harness that drives a real Coordinator on simulated time, without gRPC.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/base/simulated_time.h"
+#include "common/spec/parser.h"
+#include "coordinator/coordinator.h"
+#include "proto/wire.h"
+
+namespace hollerith::coordinator {
+
+using namespace std::chrono_literals;
+
+// A stream whose writes complete at once; records what was written and how it ended.
+template <typename Msg>
+struct RecordedStream {
+  std::shared_ptr<Outbox<Msg>> outbox = std::make_shared<Outbox<Msg>>();
+  std::vector<Msg> written;
+  std::optional<grpc::Status> finished;
+
+  RecordedStream() {
+    outbox->Attach(
+        [this](const Msg* m) {
+          written.push_back(*m);
+          outbox->OnWriteDone(true);
+        },
+        [this](const grpc::Status& s) { finished = s; });
+  }
+};
+
+struct FakeWorker {
+  RecordedStream<v1::CoordinatorMessage> stream;
+  std::shared_ptr<WorkerLink> link;
+  uint64_t lamport = 1000;
+
+  std::vector<v1::Assignment> assignments() const {
+    std::vector<v1::Assignment> out;
+    for (const auto& m : stream.written) {
+      for (const auto& a : m.assignments()) out.push_back(a);
+    }
+    return out;
+  }
+  std::vector<v1::Release> releases() const {
+    std::vector<v1::Release> out;
+    for (const auto& m : stream.written) {
+      for (const auto& r : m.releases()) out.push_back(r);
+    }
+    return out;
+  }
+};
+
+// A coordinator on simulated time, with workers and clients that are recorded outboxes.
+class Harness {
+ public:
+  Harness(JobStore& store, SimulatedTime& time)
+      : time_(time), coordinator_(loop_, time_, Config(), store) {}
+
+  static CoordinatorConfig Config() {
+    CoordinatorConfig c;
+    c.heartbeat = 100ms;
+    c.missed_heartbeats = 3;  // lease: 300 ms
+    return c;
+  }
+
+  // Runs `f` owning the coordinator's state, as the daemon's loop would.
+  template <typename F>
+  void Owned(F f) {
+    coordinator_.Post(std::move(f));
+    loop_.restart();
+    loop_.poll();
+  }
+
+  std::unique_ptr<FakeWorker> Connect(const std::string& name) {
+    auto w = std::make_unique<FakeWorker>();
+    v1::Hello hello;
+    hello.set_name(name);
+    hello.set_slots(4);
+    Owned([&] { w->link = coordinator_.WorkerHello(hello, "test:" + name, w->stream.outbox); });
+    return w;
+  }
+
+  void Send(FakeWorker& w, v1::WorkerMessage msg) {
+    msg.set_epoch(w.link->epoch);
+    msg.set_lamport(++w.lamport);
+    Owned([&] { coordinator_.WorkerMessage(w.link, msg); });
+  }
+  void Heartbeat(FakeWorker& w) {
+    v1::WorkerMessage msg;
+    msg.mutable_heartbeat();
+    Send(w, msg);
+  }
+  // Reports card `card` of the assigned stack `a` as started, then (if `finish`) succeeded.
+  void RunCard(FakeWorker& w, const v1::Assignment& a, uint32_t card, bool finish = true) {
+    VectorClock vc;
+    for (uint32_t i = 0; i < 2 * card + 1; ++i) vc.Tick(a.stack());
+    v1::WorkerMessage started;
+    CardStartedMsg s{{a.stack(), card}, a.attempt(), 1, w.link->name, vc, w.lamport + 1, 0};
+    wire::ToProto(a.job_id(), s, started.add_started());
+    Send(w, started);
+    if (!finish) return;
+    vc.Tick(a.stack());
+    CardFinishedMsg f;
+    f.card = {a.stack(), card};
+    f.attempt = a.attempt();
+    f.try_no = 1;
+    f.vc = vc;
+    f.lamport = w.lamport + 1;
+    f.succeeded = true;
+    f.exit_code = 0;
+    f.stdout_text = "out of " + std::to_string(card);
+    v1::WorkerMessage finished;
+    wire::ToProto(a.job_id(), f, finished.add_finished());
+    Send(w, finished);
+  }
+
+  std::string Submit(const std::string& yaml) {
+    auto parsed = ParseJobSpec(yaml, "test.yaml", SpecLimits{});
+    EXPECT_TRUE(parsed.ok()) << parsed.message();
+    auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
+    v1::SubmitJobRequest req;
+    req.set_spec(yaml);
+    req.set_spec_name("test.yaml");
+    v1::SubmitJobResponse resp;
+    Owned([&] { EXPECT_TRUE(coordinator_.Submit(spec, req, &resp).ok()); });
+    return resp.job_id();
+  }
+
+  v1::JobStatus JobStatusOf(const std::string& id) {
+    v1::JobStatus st;
+    Owned([&] { EXPECT_TRUE(coordinator_.GetJob(id, &st).ok()); });
+    return st;
+  }
+  std::vector<std::string> WorkerNames() {
+    v1::ListWorkersResponse resp;
+    Owned([&] { coordinator_.ListWorkers(&resp); });
+    std::vector<std::string> names;
+    for (const auto& w : resp.workers()) names.push_back(w.name());
+    return names;
+  }
+
+  asio::io_context loop_;
+  SimulatedTime& time_;
+  Coordinator coordinator_;
+};
+
+}  // namespace hollerith::coordinator

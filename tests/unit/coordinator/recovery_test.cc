@@ -1,0 +1,147 @@
+// A coordinator restarted on its SQLite store: finished jobs keep results and traces, running ones
+// go on with the next attempt, idempotency keys still find their job, Lamport time never goes back.
+// The "crash" drops the first coordinator without a flush: only what was committed survives.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "coordinator/sqlite_job_store.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/coordinator/harness.h"
+
+namespace hollerith::coordinator {
+namespace {
+
+constexpr const char* kTwoStacks = R"(name: two
+stacks:
+  A:
+    cards:
+      - id: sum
+        builtin: noop
+  B:
+    cards:
+      - id: double
+        after: [A.sum]
+        builtin: noop
+      - id: last
+        builtin: noop
+)";
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteJobStore> OpenStore() {
+    auto store = SqliteJobStore::Open(dir_.path() + "/jobs.db", SyncMode::kNormal);
+    EXPECT_TRUE(store.ok()) << store.message();
+    return std::move(store).value();
+  }
+  // A second run on the same data dir, rebuilt from what the first committed.
+  std::unique_ptr<Harness> Restart(std::unique_ptr<SqliteJobStore>& store) {
+    store = OpenStore();
+    auto state = store->Load();
+    EXPECT_TRUE(state.ok()) << state.message();
+    auto h = std::make_unique<Harness>(*store, time_);
+    h->coordinator_.Recover(*state, SpecLimits{});
+    h->coordinator_.Start();
+    return h;
+  }
+
+  testing::TempDir dir_;
+  SimulatedTime time_;
+};
+
+v1::SubmitJobResponse SubmitWithKey(Harness& h, const std::string& yaml, const std::string& key) {
+  auto spec = std::make_shared<const JobSpec>(ParseJobSpec(yaml, "t.yaml", SpecLimits{}).value());
+  v1::SubmitJobRequest req;
+  req.set_spec(yaml);
+  req.set_spec_name("t.yaml");
+  req.set_idempotency_key(key);
+  v1::SubmitJobResponse resp;
+  h.Owned([&] { EXPECT_TRUE(h.coordinator_.Submit(spec, req, &resp).ok()); });
+  return resp;
+}
+
+std::string TraceOf(Harness& h, const std::string& job) {
+  std::string json;
+  h.Owned([&] { EXPECT_TRUE(h.coordinator_.RenderTrace(job, &json).ok()); });
+  return json;
+}
+
+TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) {
+  auto store = OpenStore();
+  auto first = std::make_unique<Harness>(*store, time_);
+  first->coordinator_.Start();
+  auto x = first->Connect("x");
+  const auto submitted = SubmitWithKey(*first, kTwoStacks, "key-1");
+  for (const auto& a : x->assignments()) {
+    for (uint32_t c = 0; c < (a.stack() == 0 ? 1u : 2u); ++c) first->RunCard(*x, a, c);
+  }
+  const v1::JobStatus before = first->JobStatusOf(submitted.job_id());
+  ASSERT_EQ(before.state(), "succeeded");
+  const std::string trace_before = TraceOf(*first, submitted.job_id());
+  uint64_t lamport_before = 0;
+  first->Owned([&] { lamport_before = first->coordinator_.clock().now(); });
+  first.reset();  // the job's end was committed at once: no flush needed
+
+  auto second = Restart(store);
+  const v1::JobStatus after = second->JobStatusOf(submitted.job_id());
+  EXPECT_EQ(after.state(), "succeeded");
+  EXPECT_EQ(after.result_json(), before.result_json());
+  EXPECT_EQ(TraceOf(*second, submitted.job_id()), trace_before);
+  uint64_t lamport_after = 0;
+  second->Owned([&] { lamport_after = second->coordinator_.clock().now(); });
+  EXPECT_GE(lamport_after, lamport_before);
+  // The same key still returns the same job; a new job gets a new id.
+  const auto again = SubmitWithKey(*second, kTwoStacks, "key-1");
+  EXPECT_TRUE(again.existing());
+  EXPECT_EQ(again.job_id(), submitted.job_id());
+  const auto fresh = SubmitWithKey(*second, kTwoStacks, "key-2");
+  EXPECT_FALSE(fresh.existing());
+  EXPECT_NE(fresh.job_id(), submitted.job_id());
+}
+
+TEST_F(RecoveryTest, ARunningJobGoesOnWithTheNextAttemptAndKeepsWhatWasReleased) {
+  auto store = OpenStore();
+  auto first = std::make_unique<Harness>(*store, time_);
+  first->coordinator_.Start();
+  auto x = first->Connect("x");
+  const std::string job = first->Submit(kTwoStacks);
+  ASSERT_EQ(x->assignments().size(), 2u);
+  v1::Assignment a_stack = x->assignments()[0], b_stack = x->assignments()[1];
+  if (a_stack.stack() != 0) std::swap(a_stack, b_stack);
+  first->RunCard(*x, a_stack, 0);                    // A.sum done, released to B
+  first->RunCard(*x, b_stack, 0);                    // B.double done
+  time_.Advance(Coordinator::kCommitLinger);         // the group commit
+  first->RunCard(*x, b_stack, 1, /*finish=*/false);  // B.last started: not committed, then crash
+  first.reset();
+
+  auto second = Restart(store);
+  v1::JobStatus st = second->JobStatusOf(job);
+  EXPECT_EQ(st.state(), "running");
+  EXPECT_EQ(st.cards_done(), 2u) << "A.sum and B.double were committed";
+  auto y = second->Connect("y");
+  // Only B is unfinished: it is re-placed, from its first card, with attempt 2.
+  ASSERT_EQ(y->assignments().size(), 1u);
+  const v1::Assignment again = y->assignments()[0];
+  EXPECT_EQ(again.stack(), b_stack.stack());
+  EXPECT_EQ(again.attempt(), 2u);
+  // A.sum's release reaches the new attempt; its recorded result stays.
+  ASSERT_EQ(y->releases().size(), 1u);
+  EXPECT_EQ(y->releases()[0].attempt(), 2u);
+  second->RunCard(*y, again, 0);
+  second->RunCard(*y, again, 1);
+  st = second->JobStatusOf(job);
+  EXPECT_EQ(st.state(), "succeeded");
+  EXPECT_EQ(st.cards_done(), 3u);
+}
+
+TEST_F(RecoveryTest, ACorruptStoreIsAnErrorNotAnEmptyStore) {
+  dir_.Write("jobs.db", std::string(8192, 'x'));
+  auto store = SqliteJobStore::Open(dir_.path() + "/jobs.db", SyncMode::kNormal);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(store.message().find("jobs.db"), std::string::npos) << store.message();
+}
+
+}  // namespace
+}  // namespace hollerith::coordinator
