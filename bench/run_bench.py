@@ -411,8 +411,9 @@ def fanin_gap_from_trace(path):
 class Hollerith:
     name = "hollerith"
 
-    def __init__(self, args):
+    def __init__(self, args, extra_flags=()):
         self.args = args
+        self.extra_flags = list(extra_flags)
         self.spec_dir = tempfile.mkdtemp(prefix="hollerith-bench-specs-")
         self._specs = {}
         self.perf_runs = {}
@@ -443,7 +444,7 @@ class Hollerith:
 
     def run(self, workload, size):
         cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
-        cluster.extra_coordinator_flags = self.args.coordinator_flags.split()
+        cluster.extra_coordinator_flags = self.args.coordinator_flags.split() + self.extra_flags
         if self.args.perf:
             os.makedirs(self.args.perf, exist_ok=True)
             self.perf_runs[workload] = self.perf_runs.get(workload, 0) + 1
@@ -683,13 +684,17 @@ class Make:
 # ----------------------------------------------------------------------------- the run
 
 # Per workload: metric, unit, whether higher is better, and which peers run it.
+# Hollerith itself with the coordinator's store in memory (`--store memory`), beside the default
+# durable SQLite store: what durability costs, measured side by side in the same run.
+MEMORY_STORE = "hollerith --store memory"
+
 METRICS = {
-    "fanout_noop": ("cards/s, submit→done", "cards/s", True, ["dask"]),
-    "chain_hop": ("µs per cross-node hop, p50", "µs", False, ["dask"]),
+    "fanout_noop": ("cards/s, submit→done", "cards/s", True, ["dask", MEMORY_STORE]),
+    "chain_hop": ("µs per cross-node hop, p50", "µs", False, ["dask", MEMORY_STORE]),
     "fanin": ("ms last leaf finish→combine start", "ms", False, ["dask"]),
     "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
     "million": ("seconds, submit→done", "s", False, ["dask"]),
-    "serial": ("ms per job p50, submit→done", "ms", False, ["dask"]),
+    "serial": ("ms per job p50, submit→done", "ms", False, ["dask", MEMORY_STORE]),
 }
 
 
@@ -930,7 +935,9 @@ def parse_args(argv):
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes, Hollerith only (unless --peers), 1 rep; exit 1 if anything fails")
     p.add_argument("--peers", action="store_true", help="in --smoke, run the peers too")
-    p.add_argument("--no-peers", action="store_true", help="Hollerith only")
+    p.add_argument("--no-peers", action="store_true", help="no Dask or make")
+    p.add_argument("--no-store-peer", action="store_true",
+                   help="skip Hollerith with the in-memory store (the default durable store alone)")
     p.add_argument("--shell-shape", choices=["stacks", "two-stacks"], default="stacks",
                    help="shell: one-card stacks, or two long stacks pinned to w1/w2")
     p.add_argument("--dask-max-tasks", type=int, default=10_000,
@@ -969,6 +976,8 @@ def main(argv):
     os.makedirs(out_dir, exist_ok=True)
 
     systems = {"hollerith": Hollerith(args)}
+    if not args.no_store_peer and not args.smoke:
+        systems[MEMORY_STORE] = Hollerith(args, ["--store", "memory"])
     if want_peers:
         try:
             systems["dask"] = Dask(args)

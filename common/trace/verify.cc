@@ -1,5 +1,6 @@
 #include "common/trace/verify.h"
 
+#include <map>
 #include <tuple>
 #include <unordered_map>
 
@@ -27,6 +28,8 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
   // Successful finishes per card (one per attempt that completed it) and all starts.
   std::vector<std::vector<const TraceEvent*>> finishes(total), starts(total);
   std::unordered_map<uint64_t, const TraceEvent*> releases;  // (from, to) -> first release
+  // (from, to, target attempt) -> its release: a re-placed stack gets each release again.
+  std::map<std::pair<uint64_t, uint32_t>, const TraceEvent*> releases_by_attempt;
   auto pair_key = [&](CardRef from, CardRef to) {
     return (static_cast<uint64_t>(idx(from)) << 32) | static_cast<uint64_t>(idx(to));
   };
@@ -39,7 +42,10 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
     }
     if (e.kind == EventKind::kCardStarted) starts[idx(e.card)].push_back(&e);
     if (e.kind == EventKind::kCardFinished) finishes[idx(e.card)].push_back(&e);
-    if (e.kind == EventKind::kRelease) releases.try_emplace(pair_key(e.card, e.target), &e);
+    if (e.kind == EventKind::kRelease) {
+      releases.try_emplace(pair_key(e.card, e.target), &e);
+      releases_by_attempt.try_emplace({pair_key(e.card, e.target), e.attempt}, &e);
+    }
   }
   const auto& nodes = trace.nodes();
   auto pos = [&](const TraceEvent* e) { return Position{e->lamport, &nodes.at(e->node)}; };
@@ -83,14 +89,26 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
             return Status::Error("edge " + edge + " violated: " + job.card_name(v) +
                                  " started but " + job.card_name(u) + " never finished");
           }
-          auto rel = releases.find(pair_key(u, v));
-          if (rel == releases.end()) {
+          // The release this start's attempt received (the first one, if it got none itself).
+          const TraceEvent* release = nullptr;
+          if (auto r = releases_by_attempt.find({pair_key(u, v), start->attempt});
+              r != releases_by_attempt.end()) {
+            release = r->second;
+          } else if (auto first = releases.find(pair_key(u, v)); first != releases.end()) {
+            release = first->second;
+          }
+          if (!release) {
             return Status::Error("edge " + edge + " violated: no release of " + job.card_name(u) +
                                  " to " + job.card_name(v) + " in the trace");
           }
+          // The finish it carried: the first one with its clock. A re-run of u's stack after a
+          // re-placement counts its clock again from the start, so later finishes may repeat it.
           const TraceEvent* fin = nullptr;
           for (const TraceEvent* f : finishes[idx(u)]) {
-            if (f->vc == rel->second->vc) fin = f;
+            if (f->vc == release->vc) {
+              fin = f;
+              break;
+            }
           }
           if (!fin) {
             return Status::Error("edge " + edge + " violated: the release of " + job.card_name(u) +
@@ -100,7 +118,7 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
             return Status::Error("edge " + edge + " violated: VC(finish " + job.card_name(u) +
                                  ") is not < VC(start " + job.card_name(v) + ")");
           }
-          if (!(pos(fin) < pos(rel->second)) || !(pos(rel->second) < pos(start))) {
+          if (!(pos(fin) < pos(release)) || !(pos(release) < pos(start))) {
             return Status::Error("edge " + edge + " violated: (Lamport, node) order does not put " +
                                  "finish < release < start");
           }

@@ -69,6 +69,10 @@ void TestCluster::StartWorker(const WorkerSpec& w) {
   workers_[w.name] = std::make_unique<Daemon>(argv);
 }
 
+void TestCluster::SignalWorker(const std::string& name, int sig) {
+  if (auto it = workers_.find(name); it != workers_.end()) it->second->Signal(sig);
+}
+
 void TestCluster::KillWorker(const std::string& name, int sig) {
   auto it = workers_.find(name);
   if (it == workers_.end()) return;

@@ -31,6 +31,8 @@ class TestCluster {
   // and address; workers reconnect on their own.
   void RestartCoordinator(int sig);
   void KillWorker(const std::string& name, int sig);
+  // Sends `sig` (SIGSTOP, SIGCONT, ...) to a worker and leaves it running.
+  void SignalWorker(const std::string& name, int sig);
   // Waits (with a deadline) until the coordinator has logged that exactly these workers are
   // connected, then checks that `hollerith workers` lists exactly these names.
   bool WaitForWorkers(const std::vector<std::string>& names,
