@@ -87,7 +87,7 @@ LamportClock& Coordinator::clock() {
 
 void Coordinator::Flush() {
   Owner owner(*this);
-  CommitNow();
+  CommitNow(/*wait=*/true);
 }
 
 void Coordinator::Start() {
@@ -116,7 +116,7 @@ bool Coordinator::Input(Job& job, v1::CoreInput input) {
   input.set_wall_us(time_.WallMicros());
   job.input_time.Set(input.wall_us());
   if (!ApplyInput(*job.core, input)) return false;  // dropped: nothing changed, nothing to keep
-  store_.Append(job.id, input);
+  store_.Append(job.id, std::move(input));
   ScheduleCommit();
   return true;
 }
@@ -126,12 +126,12 @@ void Coordinator::ScheduleCommit() {
   commit_armed_ = true;
   commit_timer_->Arm(kCommitLinger, [this] {
     commit_armed_ = false;
-    CommitNow();
+    CommitNow(/*wait=*/false);
   });
 }
 
-void Coordinator::CommitNow() {
-  Status s = store_.Commit(clock_.now());
+void Coordinator::CommitNow(bool wait) {
+  Status s = wait ? store_.Sync(clock_.now()) : store_.Commit(clock_.now());
   if (s.ok()) {
     if (!store_error_.ok()) spdlog::info("the job store is writable again");
     store_error_ = Status::Ok();
@@ -189,7 +189,7 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
     for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
       if (!job->core->node_of(s).empty() &&
           job->core->finished_cards(s) < spec.stacks[s].cards.size()) {
-        Input(*job, LostInput(s, "the coordinator restarted"));
+        Input(*job, LostInput(s, "the coordinator restarted", /*coordinator_restart=*/true));
       }
     }
     ApplyCoreActions(*job);
@@ -306,7 +306,7 @@ void Coordinator::ApplyCoreActions(Job& job) {
                        });
                      },
                      [&](const JobFinishedAction& f) {
-                       CommitNow();  // a job's end is durable before anyone is told
+                       CommitNow(/*wait=*/true);  // durable before anyone is told
                        spdlog::info("job {} {}{}{}", job.id, JobStateName(f.state),
                                     f.reason.empty() ? "" : ": ", f.reason);
                      },
@@ -470,16 +470,30 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(const v1::Hello& hello,
 void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
                                 const v1::WorkerMessage& msg) {
   CheckOwner();
-  if (w->gone || msg.epoch() != w->epoch) return;  // a stale epoch: dropped
+  if (w->gone || msg.epoch() != w->epoch) {  // fenced: a newer epoch exists, or the lease expired
+    Dropped(*w,
+            w->gone ? "its session was fenced off (lease expired or replaced)"
+                    : "it carries epoch " + std::to_string(msg.epoch()) + ", not " +
+                          std::to_string(w->epoch),
+            0);
+    return;
+  }
   clock_.Receive(msg.lamport());
   w->last_seen = time_.Now();
   std::set<Job*> touched;
   auto job_of = [&](const std::string& id, uint32_t stack) -> Job* {
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return nullptr;
+    if (it == jobs_.end()) {
+      Dropped(*w, "it reported for job '" + id.substr(0, 80) + "', which does not exist", 2);
+      return nullptr;
+    }
     Job* job = it->second.get();
     // Fencing: only the worker holding the stack may report for it.
     if (stack >= job->core->job().stacks.size() || job->core->node_of(stack) != w->name) {
+      Dropped(*w,
+              "it reported for stack " + std::to_string(stack) + " of job " + id +
+                  ", which it does not hold",
+              1);
       return nullptr;
     }
     return job;
@@ -514,6 +528,17 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
   }
   for (const auto& e : msg.ended()) w->stacks.erase({e.job_id(), e.stack()});
   for (Job* job : touched) ApplyCoreActions(*job);
+}
+
+void Coordinator::Dropped(WorkerLink& w, const std::string& why, int reason) {
+  ++w.dropped_reports;
+  const uint8_t bit = static_cast<uint8_t>(1u << reason);
+  if (w.dropped_logged & bit) return;  // once per session and reason: a flood says nothing more
+  w.dropped_logged |= bit;
+  spdlog::warn(
+      "dropped a report of worker {} (epoch {}): {}; further ones for this reason are "
+      "counted, not logged",
+      w.name, w.epoch, why);
 }
 
 void Coordinator::WorkerGone(const std::shared_ptr<WorkerLink>& w, const std::string& why) {

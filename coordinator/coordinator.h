@@ -53,6 +53,10 @@ struct WorkerLink {
   std::shared_ptr<WorkerOutbox> outbox;
   bool draining = false;
   bool gone = false;
+  // Reports dropped from this session (fenced, stale, for stacks it does not hold): logged once
+  // per reason, counted always.
+  uint64_t dropped_reports = 0;
+  uint8_t dropped_logged = 0;  // bit per DropReason already logged
 };
 
 struct CoordinatorConfig {
@@ -132,7 +136,9 @@ class Coordinator {
   // Gives `input` to the job's core and journals it (the only way the core is fed, live).
   bool Input(Job& job, v1::CoreInput input);
   void ScheduleCommit();
-  void CommitNow();
+  // `wait`: returns once durable (a job's end, shutdown); else the store writes it in the
+  // background.
+  void CommitNow(bool wait);
   // Carries out what the job's core decided (placements, messages to the workers holding the
   // stacks, the job's end), then tells the publisher and the log server that the job changed.
   void ApplyCoreActions(Job& job);
@@ -143,6 +149,9 @@ class Coordinator {
   void RetryPending();
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
   void CheckLeases();
+  // A worker's report that is not applied: logged once per session and `reason` (0 fenced,
+  // 1 a stack it does not hold, 2 an unknown job), counted in the link.
+  void Dropped(WorkerLink& w, const std::string& why, int reason);
 
   asio::io_context& loop_;
   TimerFactory& time_;

@@ -16,7 +16,9 @@ bool ApplyInput(SchedulerCore& core, const v1::CoreInput& in) {
     case v1::CoreInput::kFinished:
       return core.CardFinished(wire::FromProto(in.finished(), in.node()));
     case v1::CoreInput::kLost:
-      core.StackLost(in.lost().stack(), in.lost().why());
+      core.StackLost(in.lost().stack(), in.lost().why(),
+                     in.lost().coordinator_restart() ? SchedulerCore::LossCause::kCoordinatorRestart
+                                                     : SchedulerCore::LossCause::kNodeLost);
       return true;
     case v1::CoreInput::kCancel:
       core.Cancel(in.cancel().reason());
@@ -41,10 +43,11 @@ v1::CoreInput PlacedInput(uint32_t stack, uint32_t attempt, const std::string& n
   return in;
 }
 
-v1::CoreInput LostInput(uint32_t stack, const std::string& why) {
+v1::CoreInput LostInput(uint32_t stack, const std::string& why, bool coordinator_restart) {
   v1::CoreInput in;
   in.mutable_lost()->set_stack(stack);
   in.mutable_lost()->set_why(why);
+  in.mutable_lost()->set_coordinator_restart(coordinator_restart);
   return in;
 }
 

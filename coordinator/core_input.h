@@ -17,7 +17,8 @@ bool ApplyInput(SchedulerCore& core, const v1::CoreInput& input);
 
 v1::CoreInput StartInput();
 v1::CoreInput PlacedInput(uint32_t stack, uint32_t attempt, const std::string& node);
-v1::CoreInput LostInput(uint32_t stack, const std::string& why);
+// `coordinator_restart`: the stack's node was lost with the old coordinator (nobody's fault).
+v1::CoreInput LostInput(uint32_t stack, const std::string& why, bool coordinator_restart = false);
 v1::CoreInput CancelInput(const std::string& reason);
 
 // The wall time a core stamps its own events with: set once per input (from the real clock live,

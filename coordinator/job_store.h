@@ -38,10 +38,14 @@ class JobStore {
   // The job and everything appended before it are durable when this returns Ok; the submission
   // is acknowledged only then. An error (disk full, database unwritable) refuses the submission.
   virtual Status Accept(const StoredJob& job) = 0;
-  // An input of the job's core, durable at the next Commit (group commit: one transaction for
-  // everything appended since the last one).
-  virtual void Append(const std::string& job_id, const v1::CoreInput& input) = 0;
+  // An input of the job's core, durable after the next Commit (group commit: one transaction
+  // for everything appended since the last one).
+  virtual void Append(const std::string& job_id, v1::CoreInput input) = 0;
+  // Starts writing what was appended (with the Lamport high-water mark); returns at once, with
+  // the error of an earlier write that failed, if any.
   virtual Status Commit(uint64_t lamport_high) = 0;
+  // As Commit, and returns once it is durable.
+  virtual Status Sync(uint64_t lamport_high) = 0;
   virtual bool has_pending() const = 0;
   // What the previous run left (nothing for a new data dir).
   virtual Result<RecoveredState> Load() = 0;
@@ -51,8 +55,9 @@ class JobStore {
 class MemoryJobStore : public JobStore {
  public:
   Status Accept(const StoredJob&) override { return Status::Ok(); }
-  void Append(const std::string&, const v1::CoreInput&) override {}
+  void Append(const std::string&, v1::CoreInput) override {}
   Status Commit(uint64_t) override { return Status::Ok(); }
+  Status Sync(uint64_t) override { return Status::Ok(); }
   bool has_pending() const override { return false; }
   Result<RecoveredState> Load() override { return RecoveredState{}; }
 };

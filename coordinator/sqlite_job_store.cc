@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace hollerith::coordinator {
@@ -66,13 +68,6 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
   return store;
 }
 
-SqliteJobStore::~SqliteJobStore() {
-  sqlite3_finalize(insert_job_);
-  sqlite3_finalize(insert_chunk_);
-  sqlite3_finalize(set_lamport_);
-  sqlite3_close(db_);
-}
-
 Status SqliteJobStore::Error(const std::string& what) const {
   return Status::Error(StatusCode::kDataLoss,
                        what + " (" + path_ + ": " + sqlite3_errmsg(db_) + ")");
@@ -106,13 +101,86 @@ Status SqliteJobStore::Prepare() {
   return Status::Ok();
 }
 
-void SqliteJobStore::Append(const std::string& job_id, const v1::CoreInput& input) {
-  *pending_[job_id].add_inputs() = input;
+SqliteJobStore::SqliteJobStore(sqlite3* db, std::string path)
+    : db_(db), path_(std::move(path)), writer_([this] { WriterLoop(); }) {}
+
+void SqliteJobStore::Append(const std::string& job_id, v1::CoreInput input) {
+  pending_[job_id].add_inputs()->Swap(&input);
 }
 
-Status SqliteJobStore::WritePending(uint64_t lamport_high) {
-  std::string blob;
-  for (const auto& [job_id, chunk] : pending_) {
+uint64_t SqliteJobStore::Enqueue(std::optional<StoredJob> job, uint64_t lamport_high) {
+  std::lock_guard lock(mu_);
+  Batch& b = queue_.emplace_back();
+  b.seq = next_seq_++;
+  b.chunks.swap(pending_);
+  b.job = std::move(job);
+  b.lamport_high = lamport_high;
+  lamport_sent_ = std::max(lamport_sent_, lamport_high);
+  work_cv_.notify_one();
+  return b.seq;
+}
+
+Status SqliteJobStore::Wait(uint64_t seq) {
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return written_ >= seq || attempted_ >= seq; });
+  return written_ >= seq ? Status::Ok() : error_;
+}
+
+Status SqliteJobStore::Commit(uint64_t lamport_high) {
+  if (!pending_.empty() || lamport_high > lamport_sent_) Enqueue(std::nullopt, lamport_high);
+  std::lock_guard lock(mu_);
+  return error_;
+}
+
+Status SqliteJobStore::Sync(uint64_t lamport_high) {
+  return Wait(Enqueue(std::nullopt, std::max(lamport_high, lamport_sent_)));
+}
+
+Status SqliteJobStore::Accept(const StoredJob& job) { return Wait(Enqueue(job, lamport_sent_)); }
+
+SqliteJobStore::~SqliteJobStore() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;  // what is queued is still written; what was never committed is not
+    work_cv_.notify_one();
+  }
+  writer_.join();
+  sqlite3_finalize(insert_job_);
+  sqlite3_finalize(insert_chunk_);
+  sqlite3_finalize(set_lamport_);
+  sqlite3_close(db_);
+}
+
+void SqliteJobStore::WriterLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, nothing left
+    std::deque<Batch> work;
+    work.swap(queue_);
+    lock.unlock();
+    Status s = Write(work);
+    lock.lock();
+    attempted_ = work.back().seq;
+    if (s.ok()) {
+      written_ = work.back().seq;
+      error_ = Status::Ok();
+    } else {
+      error_ = s;
+      // Kept for the next try, in order; a submission whose write failed was refused: drop it.
+      for (auto it = work.rbegin(); it != work.rend(); ++it) {
+        it->job.reset();
+        queue_.push_front(std::move(*it));
+      }
+    }
+    done_cv_.notify_all();
+    if (!s.ok() && !stop_) work_cv_.wait_for(lock, std::chrono::milliseconds(200));
+    if (!s.ok() && stop_) return;
+  }
+}
+
+Status SqliteJobStore::WriteBatch(const Batch& batch, std::string& blob) {
+  for (const auto& [job_id, chunk] : batch.chunks) {
     blob.clear();
     chunk.SerializeToString(&blob);
     sqlite3_reset(insert_chunk_);
@@ -121,32 +189,8 @@ Status SqliteJobStore::WritePending(uint64_t lamport_high) {
     sqlite3_bind_blob(insert_chunk_, 2, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
     if (sqlite3_step(insert_chunk_) != SQLITE_DONE) return Error("cannot write the journal");
   }
-  if (lamport_high > lamport_high_) {
-    sqlite3_reset(set_lamport_);
-    sqlite3_bind_int64(set_lamport_, 1, static_cast<sqlite3_int64>(lamport_high));
-    if (sqlite3_step(set_lamport_) != SQLITE_DONE) return Error("cannot write the Lamport mark");
-  }
-  return Status::Ok();
-}
-
-Status SqliteJobStore::Commit(uint64_t lamport_high) {
-  if (pending_.empty() && lamport_high <= lamport_high_) return Status::Ok();
-  if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
-  Status s = WritePending(lamport_high);
-  if (s.ok()) s = Exec("COMMIT;");
-  if (!s.ok()) {
-    Exec("ROLLBACK;").IgnoreError();  // the error that matters is `s`; pending stays for a retry
-    return s;
-  }
-  pending_.clear();
-  lamport_high_ = std::max(lamport_high_, lamport_high);
-  return Status::Ok();
-}
-
-Status SqliteJobStore::Accept(const StoredJob& job) {
-  if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
-  Status s = WritePending(lamport_high_);
-  if (s.ok()) {
+  if (batch.job) {
+    const StoredJob& job = *batch.job;
     sqlite3_reset(insert_job_);
     sqlite3_bind_text(insert_job_, 1, job.job_id.data(), static_cast<int>(job.job_id.size()),
                       SQLITE_STATIC);
@@ -157,15 +201,28 @@ Status SqliteJobStore::Accept(const StoredJob& job) {
     sqlite3_bind_blob(insert_job_, 4, job.spec_text.data(), static_cast<int>(job.spec_text.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int64(insert_job_, 5, job.submitted_wall_us);
-    if (sqlite3_step(insert_job_) != SQLITE_DONE) s = Error("cannot record job " + job.job_id);
+    if (sqlite3_step(insert_job_) != SQLITE_DONE) return Error("cannot record job " + job.job_id);
+  }
+  return Status::Ok();
+}
+
+Status SqliteJobStore::Write(const std::deque<Batch>& work) {
+  if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  std::string blob;
+  uint64_t lamport_high = 0;
+  Status s;
+  for (const Batch& b : work) {
+    lamport_high = std::max(lamport_high, b.lamport_high);
+    if (s = WriteBatch(b, blob); !s.ok()) break;
+  }
+  if (s.ok() && lamport_high > 0) {
+    sqlite3_reset(set_lamport_);
+    sqlite3_bind_int64(set_lamport_, 1, static_cast<sqlite3_int64>(lamport_high));
+    if (sqlite3_step(set_lamport_) != SQLITE_DONE) s = Error("cannot write the Lamport mark");
   }
   if (s.ok()) s = Exec("COMMIT;");
-  if (!s.ok()) {
-    Exec("ROLLBACK;").IgnoreError();  // the error that matters is `s`
-    return s;
-  }
-  pending_.clear();
-  return Status::Ok();
+  if (!s.ok()) Exec("ROLLBACK;").IgnoreError();  // the error that matters is `s`
+  return s;
 }
 
 Result<RecoveredState> SqliteJobStore::Load() {
@@ -230,7 +287,7 @@ Result<RecoveredState> SqliteJobStore::Load() {
       state.lamport_high = static_cast<uint64_t>(sqlite3_column_int64(meta.stmt, 0));
     }
   }
-  lamport_high_ = state.lamport_high;
+  lamport_sent_ = state.lamport_high;
   return state;
 }
 

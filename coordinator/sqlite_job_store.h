@@ -1,13 +1,20 @@
 // The durable JobStore: SQLite in WAL mode, one database file in the coordinator's data dir.
 // Durability by SyncMode: kNormal (synchronous=NORMAL) survives a crash of the process (kill -9)
 // with nothing committed lost; kFull (synchronous=FULL) also survives a power loss, at the price
-// of an fsync per commit. Appended inputs are buffered per job and written as one row per job per
-// commit, in one transaction.
+// of an fsync per commit. Appended inputs are buffered per job; Commit hands them to a writer
+// thread of the store's own, which writes everything queued as one row per job in one transaction,
+// off the coordinator's loop. Accept and Sync wait for their write. A failed write is retried
+// (nothing dropped) and reported by every later call until a write succeeds.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "coordinator/job_store.h"
@@ -27,26 +34,51 @@ class SqliteJobStore : public JobStore {
   ~SqliteJobStore() override;
 
   Status Accept(const StoredJob& job) override;
-  void Append(const std::string& job_id, const v1::CoreInput& input) override;
+  void Append(const std::string& job_id, v1::CoreInput input) override;
   Status Commit(uint64_t lamport_high) override;
+  Status Sync(uint64_t lamport_high) override;
   bool has_pending() const override { return !pending_.empty(); }
   Result<RecoveredState> Load() override;
 
  private:
-  explicit SqliteJobStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  using Chunks = std::map<std::string, v1::JournalChunk>;  // job id -> inputs
+  struct Batch {
+    uint64_t seq = 0;
+    Chunks chunks;
+    std::optional<StoredJob> job;
+    uint64_t lamport_high = 0;
+  };
+
+  SqliteJobStore(sqlite3* db, std::string path);
   Status Exec(const char* sql);
   Status Prepare();
   Status Error(const std::string& what) const;
-  // Writes the pending chunks and the high-water mark; inside a transaction the caller opened.
-  Status WritePending(uint64_t lamport_high);
+  // Queues what is pending (and `job`) for the writer; returns the batch's sequence number.
+  uint64_t Enqueue(std::optional<StoredJob> job, uint64_t lamport_high);
+  // Waits until batch `seq` is written (Ok) or its write failed (the error).
+  Status Wait(uint64_t seq);
+  void WriterLoop();
+  // One transaction for all of `work`.
+  Status Write(const std::deque<Batch>& work);
+  Status WriteBatch(const Batch& batch, std::string& blob);
 
   sqlite3* db_;
   std::string path_;
   sqlite3_stmt* insert_job_ = nullptr;
   sqlite3_stmt* insert_chunk_ = nullptr;
   sqlite3_stmt* set_lamport_ = nullptr;
-  std::map<std::string, v1::JournalChunk> pending_;  // job id -> inputs not yet written
-  uint64_t lamport_high_ = 0;
+  Chunks pending_;  // appended, not yet handed to the writer (owner's thread only)
+  uint64_t lamport_sent_ = 0;
+
+  std::mutex mu_;  // guards what follows, shared with the writer thread
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<Batch> queue_;
+  uint64_t next_seq_ = 1;
+  uint64_t written_ = 0;    // every batch up to this one is durable
+  uint64_t attempted_ = 0;  // every batch up to this one was tried
+  Status error_;            // of the last write; Ok once one succeeds
+  bool stop_ = false;
+  std::thread writer_;
 };
 
 }  // namespace hollerith::coordinator

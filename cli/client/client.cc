@@ -56,6 +56,7 @@ Status ToStatus(const grpc::Status& s, const std::string& address, const std::st
 struct Client::Shared {
   std::string address;
   std::string token;
+  NoticeCallback notice;  // set before streams start; called from watch threads
   std::unique_ptr<v1::Coordinator::Stub> stub;
   mutable std::mutex mu;
   LamportClock clock;
@@ -165,10 +166,20 @@ class WatchThread : public JobWatch {
         result = Status::Error("watch of job " + job_ + " cancelled");
         break;
       }
-      if (progressed) give_up_at = steady_clock::now() + reconnect_for_;
+      if (progressed) {
+        give_up_at = steady_clock::now() + reconnect_for_;
+        in_outage_ = false;
+      }
       if (s.error_code() != grpc::StatusCode::UNAVAILABLE || steady_clock::now() >= give_up_at) {
         result = ToStatus(s, shared_->address, job_);
         break;
+      }
+      if (!in_outage_ && shared_->notice) {
+        in_outage_ = true;
+        lock.unlock();
+        shared_->notice("lost the coordinator at " + shared_->address + " (" + s.error_message() +
+                        "); reconnecting, resuming after event " + std::to_string(delivered_));
+        lock.lock();
       }
       wake_.wait_for(lock, backoff, [this] { return cancelled_; });
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
@@ -184,6 +195,7 @@ class WatchThread : public JobWatch {
   const std::chrono::seconds reconnect_for_;
 
   uint64_t delivered_ = 0;  // events passed to on_event so far (watch thread only)
+  bool in_outage_ = false;  // a notice about a lost stream went out (watch thread only)
 
   std::mutex mu_;
   std::condition_variable wake_;
@@ -220,6 +232,8 @@ Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
 const std::string& Client::address() const { return shared_->address; }
+
+void Client::SetNotice(NoticeCallback notice) { shared_->notice = std::move(notice); }
 
 uint64_t Client::lamport() const {
   std::lock_guard lock(shared_->mu);

@@ -35,6 +35,8 @@ class Client {
   using EventCallback = std::function<void(const v1::JobEvent&)>;
   using DoneCallback = std::function<void(const Status&)>;
   using LogCallback = std::function<void(const std::string& stream, const std::string& data)>;
+  // A note for people while a stream rides through an outage (e.g. a coordinator restart).
+  using NoticeCallback = std::function<void(const std::string& note)>;
 
   // `address` is host:port. No connection is made until the first call.
   Client(std::string address, std::string token);
@@ -43,6 +45,9 @@ class Client {
   Client& operator=(Client&&) noexcept;
 
   const std::string& address() const;
+  // Where Watch streams report that they lost the coordinator and are reconnecting; call before
+  // the first Watch. Default: no notes.
+  void SetNotice(NoticeCallback notice);
   uint64_t lamport() const;
 
   // `spec_name` names the spec in error messages (INVALID_ARGUMENT carries "file:line:col: ...").

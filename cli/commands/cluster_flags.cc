@@ -35,7 +35,11 @@ std::optional<Client> ConnectClient(const ClusterFlags& flags) {
                  token.message().c_str());
     return std::nullopt;
   }
-  return Client(std::move(address), std::move(*token));
+  Client client(std::move(address), std::move(*token));
+  // A coordinator restart is a pause with a note, not a failure, for `watch` and `--wait`.
+  client.SetNotice(
+      [](const std::string& note) { std::fprintf(stderr, "note: %s\n", note.c_str()); });
+  return client;
 }
 
 }  // namespace hollerith::cli

@@ -268,22 +268,53 @@ void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
   }
 }
 
-void SchedulerCore::StackLost(uint32_t stack, const std::string& why) {
+void SchedulerCore::StackLost(uint32_t stack, const std::string& why, LossCause cause) {
   if (stack >= stacks_.size() || state_ != JobState::kRunning) return;
   StackState& st = stacks_[stack];
   if (st.node.empty() || st.terminal == job_->stacks[stack].cards.size()) return;
   TraceEvent e = Stamp(EventKind::kStackLost, {stack, 0}, st.attempt, clock_->Tick(), self_node_);
   e.detail = trace_.Detail(why);
   trace_.Add(std::move(e));
+  std::optional<uint32_t> quarantined;
+  bool first_open = true;  // only the stack's first unfinished card can have been running
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
     CardRecord& rec = records_[index({stack, c})];
-    if (rec.state == CardState::kRunning) {
+    const bool was_running = rec.state == CardState::kRunning;
+    if (was_running) {
       rec.state = CardState::kPending;
       --st.counts.running;
     }
+    if (rec.state != CardState::kPending || !first_open) continue;
+    first_open = false;
+    // Running, or runnable (its start may not have been reported before the node died: a card
+    // that kills its worker at once is never seen running).
+    bool runnable = true;
+    for (CardRef dep : CrossStackDependencies(*job_, CardRef{stack, c})) {
+      runnable &= record(dep).state == CardState::kSucceeded;
+    }
+    if (cause == LossCause::kNodeLost && (was_running || runnable) &&
+        ++rec.losses >= kQuarantineLosses) {
+      quarantined = c;
+    }
   }
+  const uint32_t lost_attempt = st.attempt;
   st.node.clear();
   ++st.attempt;
+  if (quarantined) {
+    const CardRef r{stack, *quarantined};
+    const std::string reason = "card " + job_->card_name(r) + " quarantined: its worker was lost " +
+                               std::to_string(kQuarantineLosses) +
+                               " times while it ran (last: " + why + ")";
+    TraceEvent failed = Stamp(EventKind::kCardFailed, r, lost_attempt, clock_->Tick(), self_node_);
+    failed.exit_code = -1;
+    failed.detail = trace_.Detail(reason);
+    trace_.Add(std::move(failed));
+    records_[index(r)].mutable_out().error = reason;
+    records_[index(r)].exit_code = -1;
+    FailPermanently(r, reason);
+    MaybeFinish();
+    return;
+  }
   Emit(PlaceStackAction{stack, st.attempt});
 }
 

@@ -48,7 +48,8 @@ struct CardOutput {
 // What the job remembers of a card: the result its dependents saw.
 struct CardRecord {
   CardState state = CardState::kPending;
-  uint16_t node = 0;  // index into trace().nodes()
+  uint8_t losses = 0;  // times its node was lost while it ran (or could run)
+  uint16_t node = 0;   // index into trace().nodes()
   int exit_code = 0;
   uint32_t tries = 0;  // times started, over all attempts
   int64_t duration_ms = 0;
@@ -86,8 +87,14 @@ class SchedulerCore {
   bool StackPlaced(uint32_t stack, uint32_t attempt, const std::string& node);
   bool CardStarted(const CardStartedMsg& msg);
   bool CardFinished(const CardFinishedMsg& msg);
-  // The node holding the stack is gone: re-place it from its first card with attempt+1.
-  void StackLost(uint32_t stack, const std::string& why);
+  // The node holding the stack is gone: re-place it from its first card with attempt+1. A card
+  // that was running (or runnable: its start may not have been reported yet) each of the
+  // kQuarantineLosses times its node was lost (a card that kills its worker) fails the job
+  // instead: it is quarantined, not walked through every worker. A loss of kCoordinatorRestart
+  // is nobody's fault and does not count.
+  enum class LossCause : uint8_t { kNodeLost, kCoordinatorRestart };
+  static constexpr uint8_t kQuarantineLosses = 3;
+  void StackLost(uint32_t stack, const std::string& why, LossCause cause = LossCause::kNodeLost);
   void Cancel(const std::string& reason);
 
   // Actions out, in the order they must be carried out.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -76,6 +77,32 @@ stacks:
   bool lost = false;
   for (const auto& e : events) lost |= e["args"].value("kind", "") == "stack_lost";
   EXPECT_TRUE(lost) << "the trace records the lost stack";
+}
+
+TEST(Faults, ACardThatKillsItsWorkerIsQuarantinedAfterThreeWorkers) {
+  TestCluster cluster({{"w1", ""}, {"w2", ""}, {"w3", ""}, {"w4", ""}});
+  const std::string spec = cluster.data_dir() + "/poison.yaml";
+  std::ofstream(spec) << R"(name: poison
+stacks:
+  P:
+    cards:
+      - id: boom
+        run: [sh, -c, 'kill -9 $PPID; sleep 5']
+  Q:
+    cards:
+      - {id: fine, run: echo fine}
+)";
+  auto submitted = cluster.Cli({"submit", spec, "--wait"}, std::chrono::seconds(60));
+  EXPECT_EQ(submitted.exit_code, 1) << submitted.out << submitted.err;
+  auto doc = nlohmann::json::parse(cluster.Cli({"status", "poison", "--json"}).out);
+  EXPECT_EQ(doc["state"], "failed");
+  EXPECT_NE(doc["reason"].get<std::string>().find("card P.boom quarantined"), std::string::npos)
+      << doc.dump();
+  EXPECT_EQ(doc["cards"]["P.boom"]["state"], "failed");
+  EXPECT_EQ(doc["cards"]["Q.fine"]["stdout"], "fine\n") << "independent stacks still run";
+  auto workers = cluster.Cli({"workers"});
+  EXPECT_EQ(std::count(workers.out.begin(), workers.out.end(), '\n'), 2)
+      << "one worker is left: " << workers.out;
 }
 
 }  // namespace

@@ -205,6 +205,48 @@ TEST_F(CoreTest, LostStackIsReplacedWithNewAttemptAndStaleReportsDropped) {
   EXPECT_EQ(core_->state(), JobState::kSucceeded);
 }
 
+TEST_F(CoreTest, ACardRunningEachTimeItsNodeIsLostIsQuarantinedAfterThreeLosses) {
+  JobBuilder b("j");
+  auto a = b.Stack("A");
+  auto s = b.Stack("B");
+  auto ok = b.Card(a, "ok");
+  auto boom = b.Card(a, "boom");
+  auto later = b.Card(a, "later");
+  auto other = b.Card(s, "other");
+  auto waits = b.Card(s, "waits", "", {later});
+  Init(b.Build());
+  core_->TakeActions();
+  Run(other);
+  // Attempt `attempt` of A runs `ok`, starts `boom`, and loses its node with `cause`.
+  auto run_until_lost = [&](uint32_t attempt, SchedulerCore::LossCause cause) {
+    if (attempt > 1) {
+      ASSERT_TRUE(core_->StackPlaced(a, attempt, "n" + std::to_string(attempt)));
+      core_->TakeActions();
+    }
+    ASSERT_TRUE(core_->CardStarted(Started(ok, 1, attempt)));
+    ASSERT_TRUE(core_->CardFinished(Finished(ok, true, 1, attempt)));
+    ASSERT_TRUE(core_->CardStarted(Started(boom, 1, attempt)));
+    core_->StackLost(a, "lost in attempt " + std::to_string(attempt), cause);
+  };
+  using Cause = SchedulerCore::LossCause;
+  run_until_lost(1, Cause::kCoordinatorRestart);  // nobody's fault: does not count
+  EXPECT_EQ(Only<PlaceStackAction>(core_->TakeActions()).size(), 1u);
+  run_until_lost(2, Cause::kNodeLost);
+  EXPECT_EQ(Only<PlaceStackAction>(core_->TakeActions()).size(), 1u);
+  run_until_lost(3, Cause::kNodeLost);
+  EXPECT_EQ(Only<PlaceStackAction>(core_->TakeActions()).size(), 1u);
+  run_until_lost(4, Cause::kNodeLost);  // the third loss while boom ran
+  auto actions = core_->TakeActions();
+  EXPECT_TRUE(Only<PlaceStackAction>(actions).empty()) << "not walked through every worker";
+  ASSERT_EQ(Only<JobFinishedAction>(actions).size(), 1u);
+  EXPECT_EQ(core_->state(), JobState::kFailed);
+  EXPECT_NE(core_->reason().find("card A.boom quarantined"), std::string::npos) << core_->reason();
+  EXPECT_EQ(core_->record(boom).state, CardState::kFailed);
+  EXPECT_EQ(core_->record(later).state, CardState::kSkipped);
+  EXPECT_EQ(core_->record(waits).state, CardState::kSkipped);
+  EXPECT_EQ(core_->record(ok).state, CardState::kSucceeded);
+}
+
 TEST_F(CoreTest, CancelSkipsEverythingAndFinishes) {
   JobBuilder b("j");
   auto a = b.Stack("A");
