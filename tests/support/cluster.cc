@@ -10,9 +10,10 @@
 namespace hollerith::testing {
 
 TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
-                         const std::vector<std::string>& coordinator_flags)
+                         const std::vector<std::string>& coordinator_flags,
+                         const std::string& listen)
     : coordinator_flags_(coordinator_flags) {
-  StartCoordinator("127.0.0.1:0");
+  StartCoordinator(listen);
   for (const auto& w : workers) StartWorker(w);
   std::vector<std::string> names;
   for (const auto& w : workers) names.push_back(w.name);
@@ -49,19 +50,21 @@ void TestCluster::RestartCoordinator(int sig) {
 }
 
 void TestCluster::StartWorker(const WorkerSpec& w) {
-  std::vector<std::string> argv = {HOLLERITH_WORKER_PATH,
-                                   "--coordinator",
-                                   address_,
-                                   "--name",
-                                   w.name,
-                                   "--token-file",
-                                   token_file_,
-                                   "--work-dir",
-                                   dir_.path() + "/" + w.name,
-                                   "--slots",
-                                   "2",
-                                   "--log-level",
-                                   "info"};
+  std::vector<std::string> argv = w.wrapper;
+  const std::vector<std::string> worker = {HOLLERITH_WORKER_PATH,
+                                           "--coordinator",
+                                           address_,
+                                           "--name",
+                                           w.name,
+                                           "--token-file",
+                                           token_file_,
+                                           "--work-dir",
+                                           dir_.path() + "/" + w.name,
+                                           "--slots",
+                                           "2",
+                                           "--log-level",
+                                           "info"};
+  argv.insert(argv.end(), worker.begin(), worker.end());
   if (!w.labels.empty()) {
     argv.push_back("--labels");
     argv.push_back(w.labels);

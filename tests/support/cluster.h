@@ -15,13 +15,16 @@ namespace hollerith::testing {
 
 struct WorkerSpec {
   std::string name;
-  std::string labels;  // k=v,k2=v2
+  std::string labels;                // k=v,k2=v2
+  std::vector<std::string> wrapper;  // runs the worker under it, e.g. {"ip", "netns", "exec", NS}
 };
 
 class TestCluster {
  public:
+  // The coordinator listens on `listen` (port 0: a free one).
   explicit TestCluster(std::initializer_list<WorkerSpec> workers,
-                       const std::vector<std::string>& coordinator_flags = {});
+                       const std::vector<std::string>& coordinator_flags = {},
+                       const std::string& listen = "127.0.0.1:0");
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
   const std::string& data_dir() const { return dir_.path(); }
