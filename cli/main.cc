@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   hollerith::cli::AddWatchCommand(app, exit_code);
   hollerith::cli::AddLogsCommand(app, exit_code);
   hollerith::cli::AddCancelCommand(app, exit_code);
+  hollerith::cli::AddDeleteCommand(app, exit_code);
   hollerith::cli::AddWorkersCommand(app, exit_code);
   hollerith::cli::AddTraceCommand(app, exit_code);
   try {

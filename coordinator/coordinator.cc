@@ -41,6 +41,7 @@ Coordinator::Coordinator(asio::io_context& loop, TimerFactory& time, Coordinator
       store_(store),
       lease_timer_(OwnedTimer()),
       commit_timer_(OwnedTimer()),
+      retention_timer_(OwnedTimer()),
       publisher_(OwnedTimer(), clock_),
       logs_(clock_) {}
 
@@ -93,6 +94,57 @@ void Coordinator::Flush() {
 void Coordinator::Start() {
   Owner owner(*this);
   CheckLeases();
+  SweepRetention();
+}
+
+void Coordinator::SweepRetention() {
+  if (config_.retention.count() <= 0) return;
+  const int64_t cutoff =
+      time_.WallMicros() -
+      std::chrono::duration_cast<std::chrono::microseconds>(config_.retention).count();
+  std::vector<Job*> expired;
+  for (auto& [id, job] : jobs_) {
+    const auto& events = job->core->trace().events();
+    if (job->core->state() != JobState::kRunning && !events.empty() &&
+        events.back().wall_us < cutoff) {
+      expired.push_back(job.get());
+    }
+  }
+  for (Job* job : expired) {
+    spdlog::info("job {} removed: finished more than {} h ago (--retention)", job->id,
+                 std::chrono::duration_cast<std::chrono::hours>(config_.retention).count());
+    Forget(*job);
+  }
+  // Often enough that nothing outlives its retention by more than a tenth of it (at most a hour).
+  retention_timer_->Arm(
+      std::min<std::chrono::milliseconds>(config_.retention / 10, std::chrono::hours(1)),
+      [this] { SweepRetention(); });
+}
+
+void Coordinator::Forget(Job& job) {
+  const std::string id = job.id;
+  if (Status s = store_.Delete(id); !s.ok()) {
+    spdlog::error("job {}: cannot remove it from the store: {}", id, s.message());
+  }
+  publisher_.Forget(id);
+  logs_.Forget(id);
+  if (!job.key.empty()) by_key_.erase(job.key);
+  jobs_.erase(id);  // `job` is gone
+}
+
+Status Coordinator::Delete(const std::string& name, v1::DeleteJobResponse* resp) {
+  CheckOwner();
+  Status error;
+  Job* job = Resolve(name, &error);
+  if (!job) return error;
+  if (job->core->state() == JobState::kRunning) {
+    return Status::FailedPrecondition("job " + job->id +
+                                      " is running; cancel it first (`hollerith cancel`)");
+  }
+  resp->set_job_id(job->id);
+  Forget(*job);
+  resp->set_lamport(clock_.Tick());
+  return Status::Ok();
 }
 
 void Coordinator::CheckLeases() {

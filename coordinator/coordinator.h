@@ -63,6 +63,9 @@ struct CoordinatorConfig {
   std::chrono::milliseconds heartbeat{1000};
   int missed_heartbeats = 5;  // lease = heartbeat * missed_heartbeats
   RetryPolicy retry;
+  // Finished jobs (results, logs, traces) are kept this long after they end, then removed;
+  // zero keeps them forever.
+  std::chrono::milliseconds retention = std::chrono::hours(24 * 7);
 };
 
 class Coordinator {
@@ -96,6 +99,8 @@ class Coordinator {
                 v1::SubmitJobResponse* resp);
   Status GetJob(const std::string& job, v1::JobStatus* out);
   Status Cancel(const std::string& job, v1::CancelJobResponse* resp);
+  // Removes a finished job from memory and the store; FAILED_PRECONDITION while it runs.
+  Status Delete(const std::string& job, v1::DeleteJobResponse* resp);
   void ListJobs(v1::ListJobsResponse* resp);
   void ListWorkers(v1::ListWorkersResponse* resp);
   Status Watch(const std::string& job, uint64_t from_lamport,
@@ -149,6 +154,9 @@ class Coordinator {
   void RetryPending();
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
   void CheckLeases();
+  // Removes finished jobs older than the retention; re-arms itself.
+  void SweepRetention();
+  void Forget(Job& job);
   // A worker's report that is not applied: logged once per session and `reason` (0 fenced,
   // 1 a stack it does not hold, 2 an unknown job), counted in the link.
   void Dropped(WorkerLink& w, const std::string& why, int reason);
@@ -167,6 +175,7 @@ class Coordinator {
   std::mutex state_mu_;  // held by whoever owns the state (see the top of this file)
   std::unique_ptr<Timer> lease_timer_;
   std::unique_ptr<Timer> commit_timer_;
+  std::unique_ptr<Timer> retention_timer_;
   bool commit_armed_ = false;
   Status store_error_;  // the last failed commit; submissions are refused until one succeeds
   EventPublisher publisher_;

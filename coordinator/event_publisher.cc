@@ -40,6 +40,15 @@ size_t EventPublisher::watchers(const std::string& job_id) const {
   return it == watched_.end() ? 0 : it->second.watchers.size();
 }
 
+void EventPublisher::Forget(const std::string& job_id) {
+  auto it = watched_.find(job_id);
+  if (it == watched_.end()) return;
+  for (Watcher& w : it->second.watchers)
+    w.outbox->Close(Status::NotFound("job " + job_id + " was removed"));
+  watched_.erase(it);
+  std::erase(due_, job_id);
+}
+
 void EventPublisher::JobChanged(const Job& job) {
   auto it = watched_.find(job.id);
   if (it == watched_.end()) return;

@@ -35,6 +35,8 @@ class EventPublisher {
   // The job's trace grew (or the job ended).
   void JobChanged(const Job& job);
   size_t watchers(const std::string& job_id) const;
+  // The job is being removed: its streams end now.
+  void Forget(const std::string& job_id);
 
  private:
   struct Watcher {

@@ -46,6 +46,8 @@ class JobStore {
   virtual Status Commit(uint64_t lamport_high) = 0;
   // As Commit, and returns once it is durable.
   virtual Status Sync(uint64_t lamport_high) = 0;
+  // Removes a job and its journal; durable when it returns.
+  virtual Status Delete(const std::string& job_id) = 0;
   virtual bool has_pending() const = 0;
   // What the previous run left (nothing for a new data dir).
   virtual Result<RecoveredState> Load() = 0;
@@ -58,6 +60,7 @@ class MemoryJobStore : public JobStore {
   void Append(const std::string&, v1::CoreInput) override {}
   Status Commit(uint64_t) override { return Status::Ok(); }
   Status Sync(uint64_t) override { return Status::Ok(); }
+  Status Delete(const std::string&) override { return Status::Ok(); }
   bool has_pending() const override { return false; }
   Result<RecoveredState> Load() override { return RecoveredState{}; }
 };

@@ -27,6 +27,7 @@ class LogServer {
   // Serves the waiters of the job's cards that have finished (all of them once the job ended).
   void JobChanged(const Job& job);
   size_t waiters(const std::string& job_id) const;
+  void Forget(const std::string& job_id) { waiting_.erase(job_id); }
 
  private:
   struct Waiter {

@@ -10,8 +10,11 @@
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "common/auth/auth_token.h"
@@ -32,8 +35,30 @@ struct Flags {
   int missed_heartbeats = 5;
   size_t max_spec_bytes = size_t{512} << 20;
   std::string store = "sqlite";
+  std::string retention = "7d";
   std::string sync = "normal";
 };
+
+// "30m", "12h", "7d", "90s" or "0".
+std::optional<std::chrono::milliseconds> ParseRetention(const std::string& text) {
+  if (text == "0") return std::chrono::milliseconds(0);
+  if (text.size() < 2) return std::nullopt;
+  char* end = nullptr;
+  const long long n = std::strtoll(text.c_str(), &end, 10);
+  if (n <= 0 || end != text.c_str() + text.size() - 1) return std::nullopt;
+  switch (text.back()) {
+    case 's':
+      return std::chrono::seconds(n);
+    case 'm':
+      return std::chrono::minutes(n);
+    case 'h':
+      return std::chrono::hours(n);
+    case 'd':
+      return std::chrono::hours(24 * n);
+    default:
+      return std::nullopt;
+  }
+}
 
 }  // namespace
 
@@ -55,6 +80,13 @@ int main(int argc, char** argv) {
                  "sqlite: every accepted job, result and trace survives a restart or kill -9; "
                  "memory: nothing survives (throwaway clusters, benchmarks)")
       ->check(CLI::IsMember({"sqlite", "memory"}))
+      ->capture_default_str();
+  app.add_option("--retention", f.retention,
+                 "How long finished jobs (results, logs, traces) are kept: 30m, 12h, 7d; 0 keeps "
+                 "them forever")
+      ->check([](const std::string& v) {
+        return ParseRetention(v) ? std::string() : "expected a duration such as 30m, 12h, 7d or 0";
+      })
       ->capture_default_str();
   app.add_option("--sync", f.sync,
                  "normal: commits survive a crash of the process; full: also a power loss "
@@ -120,6 +152,7 @@ int main(int argc, char** argv) {
   coordinator::CoordinatorConfig config;
   config.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
   config.missed_heartbeats = f.missed_heartbeats;
+  config.retention = *ParseRetention(f.retention);
   AsioTimerFactory time(loop);
   coordinator::Coordinator brain(loop, time, config, *store);
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");

@@ -140,6 +140,14 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
   });
 }
 
+grpc::ServerUnaryReactor* Service::DeleteJob(grpc::CallbackServerContext* ctx,
+                                             const v1::JobRef* req, v1::DeleteJobResponse* resp) {
+  return Unary(ctx, token_, coordinator_, [this, req, resp] {
+    coordinator_.clock().Receive(req->lamport());
+    return coordinator_.Delete(req->job(), resp);
+  });
+}
+
 grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
                                              const v1::JobRef* req, v1::CancelJobResponse* resp) {
   return Unary(ctx, token_, coordinator_, [this, req, resp] {

@@ -92,6 +92,8 @@ Status SqliteJobStore::Prepare() {
       {"INSERT INTO meta(key, value) VALUES('lamport_high', ?) "
        "ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
        &set_lamport_},
+      {"DELETE FROM jobs WHERE job_id = ?", &delete_job_},
+      {"DELETE FROM journal WHERE job_id = ?", &delete_journal_},
   };
   for (const auto& [sql, stmt] : statements) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK) {
@@ -108,12 +110,14 @@ void SqliteJobStore::Append(const std::string& job_id, v1::CoreInput input) {
   pending_[job_id].add_inputs()->Swap(&input);
 }
 
-uint64_t SqliteJobStore::Enqueue(std::optional<StoredJob> job, uint64_t lamport_high) {
+uint64_t SqliteJobStore::Enqueue(std::optional<StoredJob> job, uint64_t lamport_high,
+                                 std::optional<std::string> deleted) {
   std::lock_guard lock(mu_);
   Batch& b = queue_.emplace_back();
   b.seq = next_seq_++;
   b.chunks.swap(pending_);
   b.job = std::move(job);
+  b.deleted = std::move(deleted);
   b.lamport_high = lamport_high;
   lamport_sent_ = std::max(lamport_sent_, lamport_high);
   work_cv_.notify_one();
@@ -138,6 +142,11 @@ Status SqliteJobStore::Sync(uint64_t lamport_high) {
 
 Status SqliteJobStore::Accept(const StoredJob& job) { return Wait(Enqueue(job, lamport_sent_)); }
 
+Status SqliteJobStore::Delete(const std::string& job_id) {
+  pending_.erase(job_id);
+  return Wait(Enqueue(std::nullopt, lamport_sent_, job_id));
+}
+
 SqliteJobStore::~SqliteJobStore() {
   {
     std::lock_guard lock(mu_);
@@ -148,6 +157,8 @@ SqliteJobStore::~SqliteJobStore() {
   sqlite3_finalize(insert_job_);
   sqlite3_finalize(insert_chunk_);
   sqlite3_finalize(set_lamport_);
+  sqlite3_finalize(delete_job_);
+  sqlite3_finalize(delete_journal_);
   sqlite3_close(db_);
 }
 
@@ -202,6 +213,14 @@ Status SqliteJobStore::WriteBatch(const Batch& batch, std::string& blob) {
                       SQLITE_STATIC);
     sqlite3_bind_int64(insert_job_, 5, job.submitted_wall_us);
     if (sqlite3_step(insert_job_) != SQLITE_DONE) return Error("cannot record job " + job.job_id);
+  }
+  if (batch.deleted) {
+    for (sqlite3_stmt* stmt : {delete_journal_, delete_job_}) {
+      sqlite3_reset(stmt);
+      sqlite3_bind_text(stmt, 1, batch.deleted->data(), static_cast<int>(batch.deleted->size()),
+                        SQLITE_STATIC);
+      if (sqlite3_step(stmt) != SQLITE_DONE) return Error("cannot remove job " + *batch.deleted);
+    }
   }
   return Status::Ok();
 }

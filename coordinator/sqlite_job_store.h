@@ -37,6 +37,7 @@ class SqliteJobStore : public JobStore {
   void Append(const std::string& job_id, v1::CoreInput input) override;
   Status Commit(uint64_t lamport_high) override;
   Status Sync(uint64_t lamport_high) override;
+  Status Delete(const std::string& job_id) override;
   bool has_pending() const override { return !pending_.empty(); }
   Result<RecoveredState> Load() override;
 
@@ -46,6 +47,7 @@ class SqliteJobStore : public JobStore {
     uint64_t seq = 0;
     Chunks chunks;
     std::optional<StoredJob> job;
+    std::optional<std::string> deleted;  // a job to remove, with its journal
     uint64_t lamport_high = 0;
   };
 
@@ -54,7 +56,8 @@ class SqliteJobStore : public JobStore {
   Status Prepare();
   Status Error(const std::string& what) const;
   // Queues what is pending (and `job`) for the writer; returns the batch's sequence number.
-  uint64_t Enqueue(std::optional<StoredJob> job, uint64_t lamport_high);
+  uint64_t Enqueue(std::optional<StoredJob> job, uint64_t lamport_high,
+                   std::optional<std::string> deleted = std::nullopt);
   // Waits until batch `seq` is written (Ok) or its write failed (the error).
   Status Wait(uint64_t seq);
   void WriterLoop();
@@ -67,6 +70,8 @@ class SqliteJobStore : public JobStore {
   sqlite3_stmt* insert_job_ = nullptr;
   sqlite3_stmt* insert_chunk_ = nullptr;
   sqlite3_stmt* set_lamport_ = nullptr;
+  sqlite3_stmt* delete_job_ = nullptr;
+  sqlite3_stmt* delete_journal_ = nullptr;
   Chunks pending_;  // appended, not yet handed to the writer (owner's thread only)
   uint64_t lamport_sent_ = 0;
 

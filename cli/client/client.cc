@@ -282,6 +282,19 @@ Result<std::string> Client::Cancel(const std::string& job) {
   return resp.state();
 }
 
+Result<std::string> Client::Delete(const std::string& job) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::JobRef req;
+  req.set_job(job);
+  req.set_lamport(shared_->Send());
+  v1::DeleteJobResponse resp;
+  grpc::Status s = shared_->stub->DeleteJob(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  shared_->Receive(resp.lamport());
+  return resp.job_id();
+}
+
 Result<std::vector<v1::JobStatus>> Client::ListJobs() {
   grpc::ClientContext ctx;
   shared_->Prepare(ctx, kUnaryDeadlineS);

@@ -58,6 +58,8 @@ class Client {
   Result<v1::JobStatus> GetJob(const std::string& job);
   // Returns the job's state after the request (e.g. "cancelled").
   Result<std::string> Cancel(const std::string& job);
+  // Removes a finished job (results, logs, trace) from the coordinator; returns its id.
+  Result<std::string> Delete(const std::string& job);
   Result<std::vector<v1::JobStatus>> ListJobs();
   Result<std::vector<v1::WorkerInfo>> ListWorkers();
 

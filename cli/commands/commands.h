@@ -20,6 +20,7 @@ void AddStatusCommand(CLI::App& app, int& exit_code);
 void AddWatchCommand(CLI::App& app, int& exit_code);
 void AddLogsCommand(CLI::App& app, int& exit_code);
 void AddCancelCommand(CLI::App& app, int& exit_code);
+void AddDeleteCommand(CLI::App& app, int& exit_code);
 void AddWorkersCommand(CLI::App& app, int& exit_code);
 void AddTraceCommand(CLI::App& app, int& exit_code);
 

@@ -51,6 +51,12 @@ std::vector<Call> EveryRpc() {
          v1::CancelJobResponse resp;
          return s.CancelJob(&c, req, &resp);
        }},
+      {"DeleteJob",
+       [](Coordinator::Stub& s, grpc::ClientContext& c) {
+         v1::JobRef req;
+         v1::DeleteJobResponse resp;
+         return s.DeleteJob(&c, req, &resp);
+       }},
       {"ListJobs",
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::ListJobsRequest req;

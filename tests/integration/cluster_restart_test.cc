@@ -76,6 +76,14 @@ stacks:
   ASSERT_EQ(cluster.Cli({"trace", "slow", "-o", slow_trace}).exit_code, 0);
   auto slow_verified = RunCommand({HOLLERITH_CLI_PATH, "verify", slow_trace, "--spec", spec});
   EXPECT_EQ(slow_verified.exit_code, 0) << slow_verified.out << slow_verified.err;
+
+  // `hollerith delete` removes a finished job for good: gone now and after the next restart.
+  auto deleted = cluster.Cli({"delete", before["job_id"]});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(cluster.Cli({"status", before["job_id"]}).exit_code, 2);
+  cluster.RestartCoordinator(SIGTERM);
+  EXPECT_EQ(cluster.Cli({"status", before["job_id"]}).exit_code, 2);
+  EXPECT_EQ(cluster.Cli({"status", "slow"}).exit_code, 0) << "the other job stays";
 }
 
 TEST(Restart, ASecondCoordinatorOnTheSameDataDirIsRefusedWithAClearMessage) {

@@ -218,6 +218,46 @@ TEST_F(CoordinatorTest, AFollowedLogIsServedTheMomentItsCardFinishes) {
   EXPECT_TRUE(log.finished->ok());
 }
 
+TEST(CoordinatorRetention, AFinishedJobIsRemovedWhenItsRetentionEndsAndDeleteRemovesItAtOnce) {
+  MemoryJobStore store;
+  SimulatedTime time;
+  CoordinatorConfig config = Harness::Config();
+  config.heartbeat = std::chrono::hours(1);  // few lease checks over the days simulated here
+  config.retention = std::chrono::hours(48);
+  Harness h(store, time, config);
+  h.coordinator_.Start();
+  auto x = h.Connect("x");
+  const std::string kept = h.Submit(kOneStack);
+  const std::string running = h.Submit(kOneStack);
+  for (const auto& a : x->assignments()) {
+    if (a.job_id() != kept) continue;
+    h.RunCard(*x, a, 0);
+    h.RunCard(*x, a, 1);
+  }
+  ASSERT_EQ(h.JobStatusOf(kept).state(), "succeeded");
+  Status s;
+  v1::DeleteJobResponse deleted;
+  h.Owned([&] { s = h.coordinator_.Delete(running, &deleted); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << "a running job is cancelled first";
+  v1::JobStatus st;
+  time.Advance(std::chrono::hours(24));
+  h.Owned([&] { s = h.coordinator_.GetJob(kept, &st); });
+  EXPECT_TRUE(s.ok()) << "kept within its retention";
+  time.Advance(std::chrono::hours(30));
+  h.Owned([&] { s = h.coordinator_.GetJob(kept, &st); });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << "removed after its retention";
+  h.Owned([&] { s = h.coordinator_.GetJob(running, &st); });
+  EXPECT_TRUE(s.ok()) << "a running job is never removed";
+  v1::CancelJobResponse cancelled;
+  h.Owned([&] { s = h.coordinator_.Cancel(running, &cancelled); });
+  ASSERT_TRUE(s.ok());
+  h.Owned([&] { s = h.coordinator_.Delete(running, &deleted); });
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(deleted.job_id(), running);
+  h.Owned([&] { s = h.coordinator_.GetJob(running, &st); });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+}
+
 TEST(CoordinatorOwnership, TouchingTheStateWithoutOwningItIsCaught) {
   asio::io_context loop;
   SimulatedTime time;

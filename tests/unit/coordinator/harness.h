@@ -59,8 +59,8 @@ struct FakeWorker {
 // A coordinator on simulated time, with workers and clients that are recorded outboxes.
 class Harness {
  public:
-  Harness(JobStore& store, SimulatedTime& time)
-      : time_(time), coordinator_(loop_, time_, Config(), store) {}
+  Harness(JobStore& store, SimulatedTime& time, CoordinatorConfig config = Config())
+      : time_(time), coordinator_(loop_, time_, config, store) {}
 
   static CoordinatorConfig Config() {
     CoordinatorConfig c;
