@@ -167,6 +167,7 @@ TEST_F(CoordinatorTest, AReportFromAStaleEpochOrAWorkerNotHoldingTheStackIsDropp
   // y does not hold A: its report of A.sum must not count.
   RunCard(*y, a, 0);
   EXPECT_EQ(JobStatusOf(job).cards_done(), 0u);
+  EXPECT_EQ(y->link->dropped_reports, 2u) << "its start and finish were dropped, and counted";
   // x reports with an old epoch: dropped as well.
   v1::WorkerMessage stale;
   CardStartedMsg s{{a.stack(), 0}, a.attempt(), 1, "x", VectorClock({{a.stack(), 1}}), 5000, 0};
@@ -174,6 +175,7 @@ TEST_F(CoordinatorTest, AReportFromAStaleEpochOrAWorkerNotHoldingTheStackIsDropp
   stale.set_epoch(x->link->epoch + 7);
   Owned([&] { coordinator_.WorkerMessage(x->link, stale); });
   EXPECT_EQ(JobStatusOf(job).stacks(0).state(), "waiting");
+  EXPECT_EQ(x->link->dropped_reports, 1u);
   RunCard(*x, a, 0);
   EXPECT_EQ(JobStatusOf(job).cards_done(), 1u);
 }
