@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/support/cluster.h"
 
@@ -103,6 +106,48 @@ stacks:
   auto workers = cluster.Cli({"workers"});
   EXPECT_EQ(std::count(workers.out.begin(), workers.out.end(), '\n'), 2)
       << "one worker is left: " << workers.out;
+}
+
+TEST(Faults, CancelStopsRunningCardsAndTheirChildrenOnEveryNode) {
+  TestCluster cluster({{"x", ""}, {"y", ""}});
+  const std::string spec = cluster.data_dir() + "/cancel.yaml";
+  // A child in the background too: the whole process group must go. The odd duration marks
+  // this test's processes.
+  std::ofstream(spec) << R"(name: cancelme
+stacks:
+  A:
+    node: x
+    cards:
+      - {id: long, run: sh -c 'sleep 37.25 & sleep 37.25'}
+      - {id: never, run: echo never}
+  B:
+    node: y
+    cards:
+      - {id: long, run: sh -c 'sleep 37.25 & sleep 37.25'}
+)";
+  ASSERT_EQ(cluster.Cli({"submit", spec}).exit_code, 0);
+  auto count = [] {
+    auto r = RunCommand({"/bin/sh", "-c", "pgrep -f '^sleep 37[.]25' | wc -l"});
+    return std::atoi(r.out.c_str());
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (count() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling an outside fact
+  }
+  ASSERT_EQ(count(), 4) << "both cards and their children run";
+  auto cancelled = cluster.Cli({"cancel", "cancelme"});
+  ASSERT_EQ(cancelled.exit_code, 0) << cancelled.err;
+  EXPECT_NE(cancelled.out.find("cancelled"), std::string::npos) << cancelled.out;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (count() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(count(), 0) << "every card process and child was killed";
+  auto doc = nlohmann::json::parse(cluster.Cli({"status", "cancelme", "--json"}).out);
+  EXPECT_EQ(doc["state"], "cancelled");
+  EXPECT_EQ(doc["cards"]["A.never"]["state"], "skipped");
+  EXPECT_NE(doc["cards"]["A.long"]["state"], "succeeded");
+  EXPECT_NE(doc["cards"]["B.long"]["state"], "succeeded");
 }
 
 }  // namespace
