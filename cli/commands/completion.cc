@@ -132,11 +132,12 @@ std::string Quoted(const std::string& text) {
   return out + "'";
 }
 
-// Text inside an _arguments spec's [...] or after a ':' of a _describe entry.
+// Text inside an _arguments spec's [...] or after the first ':' of a _describe entry (colons need
+// no escaping in either).
 std::string ZshDescription(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '[' || c == ']' || c == ':' || c == '\\') out += '\\';
+    if (c == '[' || c == ']' || c == '\\') out += '\\';
     out += c == '\n' ? ' ' : c;
   }
   return out;
