@@ -3,6 +3,7 @@
 
 #include "cli/cluster/child_guard.h"
 #include "cli/commands/commands.h"
+#include "common/base/version.h"
 
 int main(int argc, char** argv) {
   // Daemons started by `up` / `run --workers` pass through here first (never returns for them).
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"hollerith: run dependent stacks of cards across machines, ordered as if local"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("hollerith ") + hollerith::kVersionString);
   int exit_code = 0;
   hollerith::cli::AddValidateCommand(app, exit_code);
   hollerith::cli::AddRunCommand(app, exit_code);
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
   hollerith::cli::AddDeleteCommand(app, exit_code);
   hollerith::cli::AddWorkersCommand(app, exit_code);
   hollerith::cli::AddTraceCommand(app, exit_code);
+  hollerith::cli::AddHelpCommand(app, exit_code);
+  hollerith::cli::AddCompletionCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

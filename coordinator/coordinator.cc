@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/base/check.h"
+#include "common/base/version.h"
 #include "common/trace/chrome_trace.h"
 #include "proto/wire.h"
 
@@ -486,6 +487,7 @@ void Coordinator::ListWorkers(v1::ListWorkersResponse* resp) {
     info->set_version(w->version);
     info->set_peer(w->peer);
   }
+  resp->set_coordinator_version(kVersionString);
   resp->set_lamport(clock_.Tick());
 }
 

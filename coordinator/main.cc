@@ -19,6 +19,7 @@
 
 #include "common/auth/auth_token.h"
 #include "common/base/asio_timers.h"
+#include "common/base/version.h"
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-spec-bytes", f.max_spec_bytes, "Largest job spec accepted")
       ->capture_default_str();
+  app.set_version_flag("--version", std::string("hollerith-coordinator ") + kVersionString);
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   spdlog::set_default_logger(spdlog::stderr_color_mt("coordinator"));

@@ -4,6 +4,9 @@
 set(deploy ${PROJECT_SOURCE_DIR}/deploy)
 
 install(TARGETS hollerith RUNTIME DESTINATION bin COMPONENT cli)
+# Generated at build time by `hollerith completion bash` (cli/CMakeLists.txt).
+install(FILES ${HOLLERITH_BASH_COMPLETION} DESTINATION share/bash-completion/completions
+  COMPONENT cli)
 install(TARGETS hollerith-coordinator RUNTIME DESTINATION bin COMPONENT coordinator)
 install(TARGETS hollerith-worker RUNTIME DESTINATION bin COMPONENT worker)
 foreach(role coordinator worker)

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/auth/auth_token.h"
+#include "common/base/version.h"
 
 namespace hollerith::worker {
 
@@ -73,6 +74,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
                  "trace, debug, info, warn or error (logs go to stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.set_version_flag("--version", std::string("hollerith-worker ") + kVersionString);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,7 +15,6 @@
 
 namespace hollerith::worker {
 
-inline constexpr const char* kWorkerVersion = "0.1.0";
 inline constexpr const char* kDefaultCoordinator = "127.0.0.1:7070";
 
 struct WorkerOptions {

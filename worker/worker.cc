@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "common/base/check.h"
+#include "common/base/version.h"
 #include "proto/wire.h"
 #include "worker/channel.h"
 
@@ -212,7 +213,7 @@ void Worker::Connect() {
     kv->set_value(v);
   }
   h->set_slots(static_cast<uint32_t>(options_.slots));
-  h->set_version(kWorkerVersion);
+  h->set_version(kVersionString);  // the coordinator compares it with its own
   hello.set_lamport(clock_.Tick());
   Session::Handlers handlers;
   handlers.message = [this, generation](const v1::CoordinatorMessage& m) {

@@ -307,7 +307,7 @@ Result<std::vector<v1::JobStatus>> Client::ListJobs() {
   return std::vector<v1::JobStatus>(resp.jobs().begin(), resp.jobs().end());
 }
 
-Result<std::vector<v1::WorkerInfo>> Client::ListWorkers() {
+Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator_version) {
   grpc::ClientContext ctx;
   shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::ListWorkersRequest req;
@@ -316,6 +316,7 @@ Result<std::vector<v1::WorkerInfo>> Client::ListWorkers() {
   grpc::Status s = shared_->stub->ListWorkers(&ctx, req, &resp);
   if (!s.ok()) return ToStatus(s, shared_->address);
   shared_->Receive(resp.lamport());
+  if (coordinator_version) *coordinator_version = resp.coordinator_version();
   return std::vector<v1::WorkerInfo>(resp.workers().begin(), resp.workers().end());
 }
 

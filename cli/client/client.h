@@ -61,7 +61,8 @@ class Client {
   // Removes a finished job (results, logs, trace) from the coordinator; returns its id.
   Result<std::string> Delete(const std::string& job);
   Result<std::vector<v1::JobStatus>> ListJobs();
-  Result<std::vector<v1::WorkerInfo>> ListWorkers();
+  // With `coordinator_version`, also the coordinator's own version ("" from one too old to say).
+  Result<std::vector<v1::WorkerInfo>> ListWorkers(std::string* coordinator_version = nullptr);
 
   // Streams the job's events with Lamport time > from_lamport (a replay, then live ones) to
   // on_event, on a thread of its own, until the job finishes (on_done gets Ok) or the stream fails.

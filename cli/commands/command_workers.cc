@@ -16,13 +16,18 @@ void AddWorkersCommand(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    auto workers = client->ListWorkers();
+    std::string coordinator_version;
+    auto workers = client->ListWorkers(&coordinator_version);
     if (!workers.ok()) {
       std::fprintf(stderr, "%s\n", workers.message().c_str());
       exit_code = 2;
       return;
     }
     PrintWorkersTable(stdout, *workers);
+    std::fflush(stdout);
+    for (const auto& line : VersionMismatchWarnings(*workers, coordinator_version)) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
     exit_code = 0;
   });
 }

@@ -24,4 +24,8 @@ void AddDeleteCommand(CLI::App& app, int& exit_code);
 void AddWorkersCommand(CLI::App& app, int& exit_code);
 void AddTraceCommand(CLI::App& app, int& exit_code);
 
+// About the command itself: `help spec` (the job spec reference) and `completion bash|zsh`.
+void AddHelpCommand(CLI::App& app, int& exit_code);
+void AddCompletionCommand(CLI::App& app, int& exit_code);
+
 }  // namespace hollerith::cli

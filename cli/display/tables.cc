@@ -53,16 +53,30 @@ void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& worker
     std::fprintf(out, "no workers connected\n");
     return;
   }
-  TextTable t({"NAME", "LABELS", "SLOTS", "STACKS", "EPOCH"});
+  TextTable t({"NAME", "LABELS", "SLOTS", "STACKS", "EPOCH", "VERSION"});
   for (const auto& w : workers) {
     std::string labels;
     for (const auto& kv : w.labels()) {
       labels += (labels.empty() ? "" : ",") + kv.key() + "=" + kv.value();
     }
     t.AddRow({w.name(), labels.empty() ? "-" : labels, std::to_string(w.slots()),
-              std::to_string(w.stacks()), std::to_string(w.epoch())});
+              std::to_string(w.stacks()), std::to_string(w.epoch()),
+              w.version().empty() ? "-" : w.version()});
   }
   t.Print(out);
+}
+
+std::vector<std::string> VersionMismatchWarnings(const std::vector<v1::WorkerInfo>& workers,
+                                                 const std::string& coordinator_version) {
+  std::vector<std::string> lines;
+  if (coordinator_version.empty()) return lines;
+  for (const auto& w : workers) {
+    if (w.version() == coordinator_version) continue;
+    lines.push_back("warning: worker '" + w.name() + "' runs " +
+                    (w.version().empty() ? "an unknown version" : w.version()) +
+                    ", the coordinator " + coordinator_version);
+  }
+  return lines;
 }
 
 std::string JobSummaryLine(const v1::JobStatus& job) {

@@ -24,6 +24,10 @@ std::string FormatDurationMs(int64_t ms);
 
 void PrintJobsTable(std::FILE* out, const std::vector<v1::JobStatus>& jobs);
 void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& workers);
+// One "warning: ..." line for each worker whose version differs from the coordinator's (none if
+// the coordinator did not say its version).
+std::vector<std::string> VersionMismatchWarnings(const std::vector<v1::WorkerInfo>& workers,
+                                                 const std::string& coordinator_version);
 // The job's state and reason, then one line per stack (with why it waits, if it cannot be placed).
 void PrintJobStacks(std::FILE* out, const v1::JobStatus& job);
 // One line per card of the result document: state, exit code, attempts, node, duration.

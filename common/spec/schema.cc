@@ -573,4 +573,18 @@ class SchemaReader {
 
 JobSpec ReadJobSpec(const DocTree& doc) { return SchemaReader(doc).Read(); }
 
+const SpecKeys& AcceptedSpecKeys() {
+  static const SpecKeys keys = [] {
+    SpecKeys k;
+    k.job.assign(kJobKeys.begin(), kJobKeys.end());
+    k.stack.assign(kStackKeys.begin(), kStackKeys.end());
+    k.card.assign(kCardKeys.begin(), kCardKeys.end());
+    for (size_t i = 0; i < kCardKeys.size(); ++i) {
+      if (kCombineKeys & (1u << i)) k.combine.push_back(kCardKeys[i]);
+    }
+    return k;
+  }();
+  return keys;
+}
+
 }  // namespace hollerith

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/base/version.h"
 #include "tests/unit/worker/coordinator_messages.h"
 #include "tests/unit/worker/fake_coordinator.h"
 #include "tests/unit/worker/harness.h"
@@ -88,7 +89,7 @@ TEST(WorkerSession, HelloWelcomeThenRunsAStackAndReportsEventsWithClocks) {
   EXPECT_EQ(hello.hello().labels(0).key(), "zone");
   EXPECT_EQ(hello.hello().labels(0).value(), "eu");
   EXPECT_EQ(hello.hello().slots(), 2u);
-  EXPECT_EQ(hello.hello().version(), "0.1.0");
+  EXPECT_EQ(hello.hello().version(), kVersionString);
   EXPECT_EQ(hello.epoch(), 0u);
   EXPECT_GE(hello.lamport(), 1u);
 

@@ -1,0 +1,166 @@
+#include "cli/commands/spec_reference.h"
+
+namespace hollerith::cli {
+
+const std::vector<SpecLevelDoc>& SpecReference() {
+  static const std::vector<SpecLevelDoc> levels = {
+      {"job",
+       "The top level of a spec file (YAML, or the same structure in JSON).",
+       {
+           {"name", "id (1-128 of A-Z a-z 0-9 _ -)", "required",
+            "The job's name; `status`, `watch`, `logs` accept it where it is unique.",
+            "name: report"},
+           {"stacks", "map of stack id (1-64 of A-Z a-z 0-9 _ -) to a stack", "required",
+            "The stacks of the job, at least one. Each runs on one worker, its cards in order.",
+            "stacks:\n  A:\n    cards: [{id: fetch, run: ./fetch.sh}]"},
+           {"combine", "a card (the keys listed under 'combine' below)", "none",
+            "A last card that runs after the last card of every stack, with every declared "
+            "output at results/STACK.CARD/PATH and each card's stdout at "
+            "results/STACK.CARD.stdout.",
+            "combine:\n  run: cat results/A.sum.stdout"},
+       }},
+      {"stack",
+       "The value of each entry of 'stacks'.",
+       {
+           {"node", "string (a worker's --name)", "any worker",
+            "Place the stack on this worker only.", "node: gpu-1"},
+           {"labels", "map of string to string", "none",
+            "Place the stack only on a worker that has all of these labels (worker --labels).",
+            "labels: {zone: eu, disk: ssd}"},
+           {"cards", "list of cards", "required",
+            "The cards of the stack, at least one; card k+1 starts after card k succeeded, in "
+            "the same workspace.",
+            "cards:\n  - id: build\n    run: make"},
+       }},
+      {"card",
+       "Each entry of a stack's 'cards'. A card is named STACK.CARD. Exactly one of 'run' and "
+       "'builtin' is required.",
+       {
+           {"id", "id (1-64 of A-Z a-z 0-9 _ -), unique in its stack", "required",
+            "The card's id; STACK.CARD names it in 'after', 'inputs', `logs`.", "id: fetch"},
+           {"run", "string (a shell line, run by /bin/sh -c) or list of strings (argv, no shell)",
+            "- (or 'builtin')", "The command, run in the stack's workspace.",
+            "run: awk '{s+=$1} END {print s}' numbers.txt\nrun: [python3, train.py, --epochs, "
+            "\"3\"]"},
+           {"builtin", "noop | 'sleep DURATION' | {sleep: DURATION}", "- (or 'run')",
+            "A built-in instead of a command, for tests and benchmarks: noop succeeds at once, "
+            "sleep waits.",
+            "builtin: noop\nbuiltin: {sleep: 2s}"},
+           {"after", "list of STACK.CARD", "[]",
+            "Start only after these cards of other stacks succeeded, wherever they ran.",
+            "after: [A.sum]"},
+           {"inputs", "list of STACK.CARD:PATH", "[]",
+            "Files another card declared in its 'outputs', copied into this card's workspace at "
+            "PATH before it starts (implies 'after' on that card).",
+            "inputs: [A.fetch:numbers.txt]"},
+           {"outputs", "list of workspace-relative paths (no '..', no leading '/')", "[]",
+            "Files the card produces, published when it succeeds, for 'inputs' and combine.",
+            "outputs: [numbers.txt, out/model.bin]"},
+           {"env", "map of NAME (letters, digits, _) to string", "none",
+            "Environment variables set for the command.", "env: {LANG: C, THREADS: \"4\"}"},
+           {"timeout", "duration: a number and ms, s, m or h (500ms, 30s, 1.5m, 2h)", "none",
+            "Kill the command after this long; the try fails.", "timeout: 30s"},
+           {"retries", "whole number 0-100", "0",
+            "How many times a failed card is tried again (with backoff) before its stack fails.",
+            "retries: 2"},
+       }},
+      {"combine",
+       "The value of the job's 'combine': a card that takes only these keys (it has no "
+       "'after', 'inputs' or 'outputs': it follows every stack and receives every output).",
+       {
+           {"id", "id (1-64 of A-Z a-z 0-9 _ -)", "combine", "The combine card's name.",
+            "id: summary"},
+           {"run", "string or list of strings, as for a card", "- (or 'builtin')",
+            "The command, run in a workspace holding results/.", "run: ./summarize.sh results"},
+           {"builtin", "noop | 'sleep DURATION' | {sleep: DURATION}", "- (or 'run')",
+            "A built-in, as for a card.", "builtin: noop"},
+           {"timeout", "duration, as for a card", "none", "As for a card.", "timeout: 5m"},
+           {"retries", "whole number 0-100", "0", "As for a card.", "retries: 1"},
+           {"env", "map of NAME to string", "none", "As for a card.", "env: {FORMAT: csv}"},
+       }},
+  };
+  return levels;
+}
+
+namespace {
+
+// Each line of `text` after the first, indented by `indent`.
+std::string Indented(const std::string& text, const std::string& indent) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += indent;
+  }
+  return out;
+}
+
+// `text` as lines of at most `width` characters (words are not split), each after `indent`.
+std::string Wrapped(const std::string& text, const std::string& indent, size_t width = 96) {
+  std::string out = indent;
+  size_t column = indent.size();
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (column > indent.size() && column + 1 + word.size() > width) {
+      out += "\n" + indent;
+      column = indent.size();
+    } else if (column > indent.size()) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* SpecExample() {
+  return "name: report\n"
+         "stacks:\n"
+         "  A:\n"
+         "    cards:\n"
+         "      - id: fetch\n"
+         "        run: sh -c 'seq 1 1000 > numbers.txt'\n"
+         "        outputs: [numbers.txt]\n"
+         "      - id: sum\n"
+         "        run: awk '{s+=$1} END {print s}' numbers.txt\n"
+         "  B:\n"
+         "    labels: {zone: eu}\n"
+         "    cards:\n"
+         "      - id: double\n"
+         "        after: [A.sum]\n"
+         "        inputs: [A.fetch:numbers.txt]\n"
+         "        run: awk '{s+=2*$1} END {print s}' numbers.txt\n"
+         "        env: {LC_ALL: C}\n"
+         "        timeout: 30s\n"
+         "        retries: 2\n"
+         "      - id: pause\n"
+         "        builtin: {sleep: 100ms}\n"
+         "combine:\n"
+         "  run: sh -c 'echo $(cat results/A.sum.stdout) $(cat results/B.double.stdout)'\n";
+}
+
+std::string SpecReferenceText() {
+  std::string out =
+      "Hollerith job spec reference (YAML or JSON; `hollerith validate FILE` checks a spec).\n";
+  for (const auto& level : SpecReference()) {
+    out += "\n" + Wrapped(std::string(level.title) + " keys: " + level.intro, "") + "\n";
+    for (const auto& k : level.keys) {
+      out += "\n  " + std::string(k.key) + "\n";
+      out += "    type:    " + std::string(k.type) + "\n";
+      out += "    default: " + std::string(k.default_value) + "\n";
+      out += Wrapped(k.meaning, "    ") + "\n";
+      out += "    example: " + Indented(k.example, "             ") + "\n";
+    }
+  }
+  out += "\nA complete spec:\n\n  " + Indented(SpecExample(), "  ");
+  out.erase(out.find_last_not_of(' ') + 1);
+  return out;
+}
+
+}  // namespace hollerith::cli

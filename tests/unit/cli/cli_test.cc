@@ -1,0 +1,140 @@
+// The `hollerith` command's pieces without a coordinator: the workers table and its version
+// warnings, the job spec reference against the schema, completion scripts derived from an app.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+#include <string>
+
+#include "cli/commands/completion.h"
+#include "cli/commands/spec_reference.h"
+#include "cli/display/tables.h"
+#include "common/spec/parser.h"
+#include "common/spec/schema.h"
+
+namespace hollerith::cli {
+namespace {
+
+v1::WorkerInfo Worker(const std::string& name, const std::string& version) {
+  v1::WorkerInfo w;
+  w.set_name(name);
+  w.set_slots(2);
+  w.set_version(version);
+  return w;
+}
+
+std::string Printed(const std::vector<v1::WorkerInfo>& workers) {
+  char* buf = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buf, &size);
+  PrintWorkersTable(out, workers);
+  std::fclose(out);
+  std::string text(buf, size);
+  std::free(buf);
+  return text;
+}
+
+TEST(WorkersTable, ShowsEachWorkersVersion) {
+  const std::string text =
+      Printed({Worker("w1", "0.1.0 (git abc1234)"), Worker("w2", ""), Worker("w3", "0.2.0")});
+  EXPECT_NE(text.find("VERSION"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.1.0 (git abc1234)"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.2.0"), std::string::npos) << text;
+}
+
+TEST(WorkersTable, WarnsOncePerWorkerWhoseVersionDiffers) {
+  const std::string mine = "0.1.0 (git abc1234)";
+  const auto lines = VersionMismatchWarnings(
+      {Worker("same", mine), Worker("older", "0.0.9 (git 0000000)"), Worker("silent", "")}, mine);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "warning: worker 'older' runs 0.0.9 (git 0000000), the coordinator " + mine);
+  EXPECT_EQ(lines[1], "warning: worker 'silent' runs an unknown version, the coordinator " + mine);
+}
+
+TEST(WorkersTable, NoWarningsFromACoordinatorThatDoesNotSayItsVersion) {
+  EXPECT_TRUE(VersionMismatchWarnings({Worker("w1", "0.1.0")}, "").empty());
+}
+
+std::set<std::string> Keys(const std::vector<std::string_view>& keys) {
+  return {keys.begin(), keys.end()};
+}
+
+TEST(SpecReference, DocumentsExactlyTheKeysTheSchemaAccepts) {
+  const SpecKeys& schema = AcceptedSpecKeys();
+  const std::vector<std::pair<std::string, std::set<std::string>>> want = {
+      {"job", Keys(schema.job)},
+      {"stack", Keys(schema.stack)},
+      {"card", Keys(schema.card)},
+      {"combine", Keys(schema.combine)}};
+  const auto& levels = SpecReference();
+  ASSERT_EQ(levels.size(), want.size());
+  for (size_t i = 0; i < levels.size(); ++i) {
+    EXPECT_EQ(levels[i].title, want[i].first);
+    std::set<std::string> documented;
+    for (const auto& k : levels[i].keys) {
+      EXPECT_TRUE(documented.insert(k.key).second) << k.key << " twice in " << levels[i].title;
+      EXPECT_NE(std::string(k.type), "");
+      EXPECT_NE(std::string(k.default_value), "");
+      EXPECT_NE(std::string(k.example).find(k.key), std::string::npos)
+          << "the example of " << k.key << " uses it";
+    }
+    EXPECT_EQ(documented, want[i].second) << levels[i].title;
+  }
+  EXPECT_FALSE(schema.combine.empty());
+  EXPECT_LT(schema.combine.size(), schema.card.size());
+}
+
+TEST(SpecReference, TextNamesEveryKeyAndTheBuiltins) {
+  const std::string text = SpecReferenceText();
+  const SpecKeys& schema = AcceptedSpecKeys();
+  for (const auto* level : {&schema.job, &schema.stack, &schema.card, &schema.combine}) {
+    for (std::string_view key : *level) {
+      EXPECT_NE(text.find("\n  " + std::string(key) + "\n"), std::string::npos) << key;
+    }
+  }
+  EXPECT_NE(text.find("noop"), std::string::npos);
+  EXPECT_NE(text.find("sleep"), std::string::npos);
+}
+
+TEST(SpecReference, TheCompleteExampleValidatesAndUsesEveryKey) {
+  auto spec = ParseJobSpec(SpecExample(), "example.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.message();
+  const std::string text = SpecExample();
+  const SpecKeys& schema = AcceptedSpecKeys();
+  for (const auto* level : {&schema.job, &schema.stack, &schema.card}) {
+    for (std::string_view key : *level) {
+      if (key == "node") continue;  // would pin the example to one worker's name
+      EXPECT_NE(text.find(std::string(key) + ":"), std::string::npos) << key;
+    }
+  }
+}
+
+TEST(Completion, ScriptsFollowTheAppsSubcommandsAndFlags) {
+  CLI::App app{"test"};
+  app.set_version_flag("--version", std::string("test 1"));
+  std::string job, shell;
+  bool flag = false;
+  auto* alpha = app.add_subcommand("alpha", "The first one");
+  alpha->add_option("JOB", job, "a job");
+  alpha->add_flag("--beta", flag, "a flag");
+  alpha->add_option("--gamma", shell, "a choice")->check(CLI::IsMember({"x", "y"}));
+  app.add_subcommand("delta", "The second one");
+
+  const std::string bash = BashCompletionScript(app);
+  EXPECT_NE(bash.find("compgen -W \"alpha delta -h --help --version\""), std::string::npos) << bash;
+  EXPECT_NE(bash.find("alpha) echo \"-h --help --beta --gamma\" ;;"), std::string::npos) << bash;
+  EXPECT_NE(bash.find("\"alpha --gamma\") return 0 ;;"), std::string::npos) << bash;
+  EXPECT_EQ(bash.find("\"alpha --beta\") return 0"), std::string::npos) << "a flag takes no value";
+  EXPECT_NE(bash.find("\"alpha --gamma\") echo \"words x y\" ;;"), std::string::npos) << bash;
+  EXPECT_NE(bash.find("\"alpha 0\") echo \"job\" ;;"), std::string::npos) << bash;
+  EXPECT_NE(bash.find("complete -F _hollerith_complete_function hollerith"), std::string::npos);
+
+  const std::string zsh = ZshCompletionScript(app);
+  EXPECT_EQ(zsh.rfind("#compdef hollerith\n", 0), 0u);
+  EXPECT_NE(zsh.find("'alpha:The first one'"), std::string::npos) << zsh;
+  EXPECT_NE(zsh.find("'--gamma=[a choice]:value:(x y)'"), std::string::npos) << zsh;
+  EXPECT_NE(zsh.find("'1:JOB:_hollerith_jobs'"), std::string::npos) << zsh;
+}
+
+}  // namespace
+}  // namespace hollerith::cli
