@@ -3,13 +3,16 @@
 // (spec_cycles.h).
 #pragma once
 
+#include <cstddef>
+
 #include "common/spec/document.h"
 #include "common/spec/job.h"
 
 namespace hollerith {
 
-// Throws SpecError at the first problem, in document order (references are resolved after all
-// stacks are read, again in document order).
-JobSpec ReadJobSpec(const DocTree& doc);
+// Reads on past each problem (skipping the bad key, item or card) and, if there were any, throws
+// them all as SpecErrors, keeping the `max_errors` first by position. Throws SpecError only when
+// nothing can be read (the document is not a map).
+JobSpec ReadJobSpec(const DocTree& doc, size_t max_errors);
 
 }  // namespace hollerith
