@@ -9,6 +9,7 @@ void FillStackStatus(const Job& job, uint32_t s, v1::StackStatus* out) {
   const StackSpec& stack = core.job().stacks[s];
   v1::StackStatus& st = *out;
   st.set_name(stack.is_combine ? std::string(kCombineName) : stack.id);
+  st.set_is_combine(stack.is_combine);
   const auto& counts = core.counts(s);
   const uint32_t done = static_cast<uint32_t>(counts.succeeded);
   const bool failed = counts.failed > 0, running = counts.running > 0, skipped = counts.skipped > 0;
@@ -43,6 +44,11 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
     nlohmann::json doc = ResultDocument(core);
     doc["job_id"] = job.id;
     out->set_result_json(doc.dump());
+    for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
+      for (uint32_t c = 0; c < spec.stacks[s].cards.size(); ++c) {
+        out->add_card_order(spec.card_name({s, c}));
+      }
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include "cli/cluster/cluster_run.h"
 #include "cli/commands/commands.h"
 #include "cli/display/progress.h"
+#include "cli/display/tables.h"
 #include "common/core/result_document.h"
 #include "common/local/local_run.h"
 #include "common/spec/parser.h"
@@ -84,7 +85,11 @@ int RunLocal(const RunFlags& f) {
       std::fprintf(stderr, "trace written to %s\n", f.trace.c_str());
     }
   }
-  if (f.json) std::cout << ResultDocument(core).dump(2) << std::endl;
+  if (f.json) {
+    std::cout << ResultDocument(core).dump(2) << std::endl;
+  } else {
+    PrintCardTable(stdout, core);  // as `run --workers` prints it
+  }
   if (!finished) return 1;
   std::fprintf(stderr, "job '%s' %s%s%s\n", job->name.c_str(), JobStateName(core.state()),
                core.reason().empty() ? "" : ": ", core.reason().c_str());

@@ -15,10 +15,18 @@ namespace {
 JobProgress FinalProgress(const v1::JobStatus& status, const JobProgress& live) {
   JobProgress last = ProgressFromStatus(status);
   last.skipped = live.skipped;
+  // By name, apart for the combine (a user stack may be called "combine" too).
   std::unordered_map<std::string_view, double> elapsed;
-  for (const auto& seen : live.stacks) elapsed[seen.name] = seen.elapsed_s;
+  double combine_elapsed = -1;
+  for (const auto& seen : live.stacks) {
+    (seen.is_combine ? combine_elapsed : elapsed[seen.name]) = seen.elapsed_s;
+  }
   for (auto& stack : last.stacks) {
-    if (auto it = elapsed.find(stack.name); it != elapsed.end()) stack.elapsed_s = it->second;
+    if (stack.is_combine) {
+      stack.elapsed_s = combine_elapsed;
+    } else if (auto it = elapsed.find(stack.name); it != elapsed.end()) {
+      stack.elapsed_s = it->second;
+    }
   }
   return last;
 }

@@ -15,7 +15,30 @@ std::string Bar(size_t done, size_t total, size_t width) {
   return std::string(filled, '#') + std::string(width - filled, '.');
 }
 
+std::string ElapsedText(const StackProgress& s) {
+  char text[32] = "";
+  if (s.elapsed_s >= 0) std::snprintf(text, sizeof text, "%.1fs", s.elapsed_s);
+  return text;
+}
+
+bool Ended(const std::string& state) {
+  return state == "done" || state == "failed" || state == "skipped";
+}
+
 }  // namespace
+
+std::string CombineText(const JobProgress& p, const StackProgress& combine) {
+  const std::string& state = combine.state;
+  if (state == "running")
+    return "combine running" + (combine.node.empty() ? "" : " on " + combine.node);
+  if (Ended(state)) return "combine " + state;
+  const size_t waiting_for = static_cast<size_t>(
+      std::count_if(p.stacks.begin(), p.stacks.end(),
+                    [](const StackProgress& s) { return !s.is_combine && !Ended(s.state); }));
+  if (waiting_for == 0) return "combine waiting to start";
+  return "combine waiting for " + std::to_string(waiting_for) +
+         (waiting_for == 1 ? " stack" : " stacks");
+}
 
 JobProgress SnapshotProgress(const SchedulerCore& core) {
   const JobSpec& job = core.job();
@@ -24,6 +47,7 @@ JobProgress SnapshotProgress(const SchedulerCore& core) {
   for (uint32_t s = 0; s < job.stacks.size(); ++s) {
     StackProgress sp;
     sp.name = job.stacks[s].is_combine ? std::string(kCombineName) : job.stacks[s].id;
+    sp.is_combine = job.stacks[s].is_combine;
     sp.total = job.stacks[s].cards.size();
     sp.node = core.node_of(s);
     const auto& counts = core.counts(s);
@@ -63,16 +87,24 @@ void ProgressPrinter::Update(const JobProgress& p, bool final) {
                  p.cards_done, p.cards_total, p.failed, p.skipped, elapsed);
     ++lines_drawn_;
     size_t shown = 0;
+    // The combine is the last stack; its line is always shown, last.
+    const StackProgress* combine =
+        !p.stacks.empty() && p.stacks.back().is_combine ? &p.stacks.back() : nullptr;
     for (const auto& s : p.stacks) {
       if (shown == kMaxStackLines) break;
+      if (s.is_combine) continue;
       if (!final && p.stacks.size() > kMaxStackLines && s.state != "running") continue;
-      char elapsed_text[32] = "";
-      if (s.elapsed_s >= 0) std::snprintf(elapsed_text, sizeof elapsed_text, "%.1fs", s.elapsed_s);
       std::fprintf(out_, "  %-16s [%s] %zu/%zu %-8s %-8s %s\n", s.name.c_str(),
                    Bar(s.done, s.total, 20).c_str(), s.done, s.total, s.state.c_str(),
-                   s.node.c_str(), elapsed_text);
+                   s.node.c_str(), ElapsedText(s).c_str());
       ++lines_drawn_;
       ++shown;
+    }
+    if (combine) {
+      const std::string elapsed_text = ElapsedText(*combine);
+      std::fprintf(out_, "  %s%s%s\n", CombineText(p, *combine).c_str(),
+                   elapsed_text.empty() ? "" : "  ", elapsed_text.c_str());
+      ++lines_drawn_;
     }
     std::fflush(out_);
     return;
@@ -82,6 +114,13 @@ void ProgressPrinter::Update(const JobProgress& p, bool final) {
     last_state_.resize(p.stacks.size());
     for (size_t i = 0; i < p.stacks.size(); ++i) {
       const auto& s = p.stacks[i];
+      if (s.is_combine) {
+        std::string text = CombineText(p, s);
+        if (text == last_state_[i]) continue;
+        std::fprintf(out_, "[%7.2fs] %s\n", elapsed, text.c_str());
+        last_state_[i] = std::move(text);
+        continue;
+      }
       std::string key = s.state + std::to_string(s.done);
       if (key == last_state_[i] || s.state == "waiting") continue;
       last_state_[i] = key;

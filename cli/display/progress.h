@@ -17,8 +17,9 @@ struct StackProgress {
   size_t done = 0;
   size_t total = 0;
   std::string node;
-  std::string state;      // waiting, running, done, failed
-  double elapsed_s = -1;  // since the stack's first card started; < 0 when not known
+  std::string state;        // waiting, running, done, failed
+  double elapsed_s = -1;    // since the stack's first card started; < 0 when not known
+  bool is_combine = false;  // the synthetic combine stack: shown as one line of its own
 };
 
 struct JobProgress {
@@ -31,6 +32,10 @@ struct JobProgress {
 };
 
 JobProgress SnapshotProgress(const SchedulerCore& core);
+
+// The combine's line, e.g. "combine waiting for 2 stacks" (the user stacks not yet done), then
+// "combine running on NODE", "combine done", "combine failed" or "combine skipped".
+std::string CombineText(const JobProgress& progress, const StackProgress& combine);
 
 class ProgressPrinter {
  public:

@@ -1,15 +1,22 @@
 #include "cli/display/remote_progress.h"
 
 #include <algorithm>
-
 #include <chrono>
+#include <string_view>
+
+#include "common/spec/job.h"
 
 namespace hollerith::cli {
 namespace {
 
+// The combine stack's name in events (its trace name); its status is named "combine", which a
+// user stack may be called too, and says is_combine.
+constexpr std::string_view kCombineEventStack = "@combine";
+
 StackProgress FromProto(const v1::StackStatus& s) {
   StackProgress p;
-  p.name = s.name();
+  p.name = s.is_combine() ? std::string(kCombineName) : s.name();
+  p.is_combine = s.is_combine();
   p.done = s.done();
   p.total = s.total();
   p.node = s.node();
@@ -43,12 +50,17 @@ JobProgress ProgressFromStatus(const v1::JobStatus& status) {
 
 RemoteProgress::RemoteProgress(const v1::JobStatus& status)
     : progress_(ProgressFromStatus(status)), times_(progress_.stacks.size()) {
-  for (size_t i = 0; i < progress_.stacks.size(); ++i) index_.emplace(progress_.stacks[i].name, i);
+  for (size_t i = 0; i < progress_.stacks.size(); ++i) {
+    const StackProgress& s = progress_.stacks[i];
+    index_.emplace(s.is_combine ? std::string(kCombineEventStack) : s.name, i);
+  }
 }
 
 size_t RemoteProgress::StackIndex(const std::string& name) {
   if (auto it = index_.find(name); it != index_.end()) return it->second;
-  progress_.stacks.emplace_back().name = name;
+  StackProgress& added = progress_.stacks.emplace_back();
+  added.is_combine = name == kCombineEventStack;
+  added.name = added.is_combine ? std::string(kCombineName) : name;
   times_.emplace_back();
   index_.emplace(name, progress_.stacks.size() - 1);
   return progress_.stacks.size() - 1;
@@ -58,7 +70,9 @@ void RemoteProgress::Apply(const v1::JobEvent& event) {
   if (event.kind() == "card_skipped") ++progress_.skipped;
   // The coordinator puts a stack's status on its last event of a batch only.
   const v1::StackStatus& s = event.stack_status();
-  const std::string& name = s.name().empty() ? event.stack() : s.name();
+  const std::string name = s.name().empty() ? event.stack()
+                           : s.is_combine() ? std::string(kCombineEventStack)
+                                            : s.name();
   if (name.empty()) return;
   const size_t i = StackIndex(name);
   StackTimes& t = times_[i];

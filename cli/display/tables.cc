@@ -3,7 +3,44 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/core/result_document.h"
+
 namespace hollerith::cli {
+namespace {
+
+constexpr size_t kMaxCardRows = 200;
+
+// The card table, filled a card at a time in the order to show, up to kMaxCardRows rows.
+class CardTable {
+ public:
+  // False once the table is full.
+  bool Add(const std::string& name, const nlohmann::json& card) {
+    if (!card.is_object()) return true;
+    if (rows_ == kMaxCardRows) return false;
+    ++rows_;
+    const std::string state = card.value("state", "?");
+    const bool ran = card.value("attempts", 0) > 0;
+    table_.AddRow({name, state, ran ? std::to_string(card.value("exit_code", 0)) : "-",
+                   std::to_string(card.value("attempts", 0)),
+                   card.value("node", "").empty() ? "-" : card.value("node", ""),
+                   ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"});
+    return true;
+  }
+  // `how_to_list_all` is what to run to see every card, should some not fit.
+  void Print(std::FILE* out, size_t cards, const std::string& how_to_list_all) const {
+    table_.Print(out);
+    if (cards > rows_) {
+      std::fprintf(out, "... and %zu more cards (%s lists them all)\n", cards - rows_,
+                   how_to_list_all.c_str());
+    }
+  }
+
+ private:
+  TextTable table_{{"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"}};
+  size_t rows_ = 0;
+};
+
+}  // namespace
 
 void TextTable::Print(std::FILE* out) const {
   std::vector<size_t> widths;
@@ -109,25 +146,32 @@ void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
                  job.cards_total(), job.result_json().empty() ? ", too many to list" : "");
     return;
   }
-  constexpr size_t kMaxRows = 200;
-  TextTable t({"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"});
-  size_t rows = 0;
   const auto& cards = doc["cards"];
-  for (const auto& [name, card] : cards.items()) {
-    if (!card.is_object()) continue;
-    if (++rows > kMaxRows) break;
-    const std::string state = card.value("state", "?");
-    const bool ran = card.value("attempts", 0) > 0;
-    t.AddRow({name, state, ran ? std::to_string(card.value("exit_code", 0)) : "-",
-              std::to_string(card.value("attempts", 0)),
-              card.value("node", "").empty() ? "-" : card.value("node", ""),
-              ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"});
+  CardTable table;
+  if (!job.card_order().empty()) {
+    for (const std::string& name : job.card_order()) {
+      const auto it = cards.find(name);
+      if (it != cards.end() && !table.Add(name, *it)) break;
+    }
+  } else {
+    // From a coordinator that does not send the order: the document's (alphabetical) one.
+    for (const auto& [name, card] : cards.items()) {
+      if (!table.Add(name, card)) break;
+    }
   }
-  t.Print(out);
-  if (cards.size() > kMaxRows) {
-    std::fprintf(out, "... and %zu more cards (`hollerith status %s --json` lists them all)\n",
-                 cards.size() - kMaxRows, job.job_id().c_str());
+  table.Print(out, cards.size(), "`hollerith status " + job.job_id() + " --json`");
+}
+
+void PrintCardTable(std::FILE* out, const SchedulerCore& core) {
+  const JobSpec& job = core.job();
+  CardTable table;
+  bool full = false;
+  for (uint32_t s = 0; s < job.stacks.size() && !full; ++s) {
+    for (uint32_t c = 0; c < job.stacks[s].cards.size() && !full; ++c) {
+      full = !table.Add(job.card_name({s, c}), ResultDocumentCard(core, {s, c}));
+    }
   }
+  table.Print(out, job.card_count(), "--json");
 }
 
 std::string ResultDocumentText(const v1::JobStatus& job) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/core/scheduler_core.h"
 #include "hollerith.pb.h"
 
 namespace hollerith::cli {
@@ -30,8 +31,11 @@ std::vector<std::string> VersionMismatchWarnings(const std::vector<v1::WorkerInf
                                                  const std::string& coordinator_version);
 // The job's state and reason, then one line per stack (with why it waits, if it cannot be placed).
 void PrintJobStacks(std::FILE* out, const v1::JobStatus& job);
-// One line per card of the result document: state, exit code, attempts, node, duration.
+// One line per card of the result document: state, exit code, attempts, node, duration; in the
+// spec's order (stack by stack, cards in stack order, combine last), as job.card_order lists it.
 void PrintCardTable(std::FILE* out, const v1::JobStatus& job);
+// The same table for a job run in this process (`run --local`).
+void PrintCardTable(std::FILE* out, const SchedulerCore& core);
 // The result document, pretty-printed; for a job too big to have one, its summary as JSON.
 std::string ResultDocumentText(const v1::JobStatus& job);
 // "job 'report' (ID) succeeded" plus the reason, if any.

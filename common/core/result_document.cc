@@ -2,24 +2,28 @@
 
 namespace hollerith {
 
+nlohmann::json ResultDocumentCard(const SchedulerCore& core, CardRef ref) {
+  const CardRecord& r = core.record(ref);
+  nlohmann::json outputs = nlohmann::json::object();
+  for (const auto& [path, digest] : r.out().outputs) outputs[path] = digest;
+  nlohmann::json card = {{"state", CardStateName(r.state)},
+                         {"exit_code", r.exit_code},
+                         {"stdout", r.out().stdout_text},
+                         {"stdout_truncated", r.out().stdout_truncated},
+                         {"attempts", r.tries},
+                         {"node", r.tries ? core.trace().nodes()[r.node] : ""},
+                         {"duration_ms", r.duration_ms},
+                         {"outputs", std::move(outputs)}};
+  if (!r.out().error.empty()) card["error"] = r.out().error;
+  return card;
+}
+
 nlohmann::json ResultDocument(const SchedulerCore& core) {
   const JobSpec& job = core.job();
   nlohmann::json cards = nlohmann::json::object();
   for (uint32_t s = 0; s < job.stacks.size(); ++s) {
     for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) {
-      const CardRecord& r = core.record({s, c});
-      nlohmann::json outputs = nlohmann::json::object();
-      for (const auto& [path, digest] : r.out().outputs) outputs[path] = digest;
-      nlohmann::json card = {{"state", CardStateName(r.state)},
-                             {"exit_code", r.exit_code},
-                             {"stdout", r.out().stdout_text},
-                             {"stdout_truncated", r.out().stdout_truncated},
-                             {"attempts", r.tries},
-                             {"node", r.tries ? core.trace().nodes()[r.node] : ""},
-                             {"duration_ms", r.duration_ms},
-                             {"outputs", std::move(outputs)}};
-      if (!r.out().error.empty()) card["error"] = r.out().error;
-      cards[job.card_name({s, c})] = std::move(card);
+      cards[job.card_name({s, c})] = ResultDocumentCard(core, {s, c});
     }
   }
   return {{"job", job.name},

@@ -11,5 +11,7 @@
 namespace hollerith {
 
 nlohmann::json ResultDocument(const SchedulerCore& core);
+// One card's entry of the result document.
+nlohmann::json ResultDocumentCard(const SchedulerCore& core, CardRef card);
 
 }  // namespace hollerith

@@ -1,10 +1,40 @@
 #include "common/spec/document.h"
 
+#include <algorithm>
+#include <cstddef>
+#include <tuple>
 #include <utility>
 
 #include "common/base/hex.h"
 
 namespace hollerith {
+
+namespace {
+
+bool ComesBefore(const SpecErrorList::Entry& a, const SpecErrorList::Entry& b) {
+  return std::tie(a.mark.line, a.mark.column, a.seq) < std::tie(b.mark.line, b.mark.column, b.seq);
+}
+
+}  // namespace
+
+void SpecErrorList::Add(SourceMark mark, std::string message) {
+  entries_.push_back(Entry{mark, std::move(message), count_++});
+  if (entries_.size() >= 2 * max_kept_ + 16) Trim();
+}
+
+void SpecErrorList::Trim() {
+  if (entries_.size() <= max_kept_) return;
+  std::nth_element(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(max_kept_),
+                   entries_.end(), ComesBefore);
+  entries_.resize(max_kept_);
+}
+
+std::vector<SpecErrorList::Entry> SpecErrorList::Sorted() const {
+  std::vector<Entry> out = entries_;
+  std::sort(out.begin(), out.end(), ComesBefore);
+  if (out.size() > max_kept_) out.resize(max_kept_);
+  return out;
+}
 
 std::string QuoteForMessage(std::string_view s) {
   constexpr size_t kMaxShown = 80;

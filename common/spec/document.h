@@ -1,12 +1,14 @@
 // A parsed spec document as a compact, format-neutral tree (null, scalar, sequence, map), built
 // from either YAML or JSON so that one schema reader validates both. Used only inside the spec
-// parser: the readers report errors by throwing SpecError, which ParseJobSpec turns into a Status.
+// parser: the readers report errors by throwing SpecError (the schema reader collects its errors
+// and throws them all as SpecErrors), which ParseJobSpec turns into a Status.
 #pragma once
 
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/spec/job.h"
@@ -26,6 +28,41 @@ class SpecError : public std::runtime_error {
 class SpecSyntaxError : public SpecError {
  public:
   using SpecError::SpecError;
+};
+
+// The schema errors of one spec, kept while reading goes on past each of them. Holds the
+// `max_kept` first by position (line, then column, then the order they were added) and counts the
+// rest: a million bad cards must not make a million messages.
+class SpecErrorList {
+ public:
+  struct Entry {
+    SourceMark mark;
+    std::string message;
+    uint64_t seq = 0;
+  };
+
+  explicit SpecErrorList(size_t max_kept) : max_kept_(max_kept) {}
+
+  void Add(SourceMark mark, std::string message);
+  bool empty() const { return count_ == 0; }
+  uint64_t count() const { return count_; }
+  // The kept errors by position; count() - Sorted().size() more were dropped.
+  std::vector<Entry> Sorted() const;
+
+ private:
+  void Trim();
+
+  size_t max_kept_;
+  uint64_t count_ = 0;
+  std::vector<Entry> entries_;
+};
+
+// Every schema error of a spec (see SpecErrorList), thrown once reading has finished.
+class SpecErrors : public std::runtime_error {
+ public:
+  explicit SpecErrors(SpecErrorList list)
+      : std::runtime_error("errors in the spec"), list(std::move(list)) {}
+  SpecErrorList list;
 };
 
 // `s` in single quotes for an error message: control bytes escaped, long strings shortened.

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "common/base/hex.h"
 #include "common/spec/cycles.h"
@@ -20,9 +21,26 @@
 namespace hollerith {
 namespace {
 
+// At most this many schema errors are listed; then "and N more errors".
+constexpr size_t kMaxErrorsShown = 50;
+
 std::string FormatError(const std::string& source, SourceMark mark, const std::string& message) {
   return source + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column) + ": " +
          message;
+}
+
+// One line per error, by position, the last saying how many were left out.
+std::string FormatErrors(const std::string& source, const SpecErrorList& errors) {
+  std::string out;
+  const std::vector<SpecErrorList::Entry> shown = errors.Sorted();
+  for (const SpecErrorList::Entry& e : shown) {
+    if (!out.empty()) out += '\n';
+    out += FormatError(source, e.mark, e.message);
+  }
+  if (const uint64_t more = errors.count() - shown.size(); more > 0) {
+    out += "\nand " + std::to_string(more) + (more == 1 ? " more error" : " more errors");
+  }
+  return out;
 }
 
 // Length of the well-formed UTF-8 sequence at the start of `s`, or 0 if it is malformed
@@ -127,7 +145,7 @@ JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark
   CheckIsText(text);
   const DocTree doc = ReadDocument(text, limits);
-  JobSpec job = ReadJobSpec(doc);
+  JobSpec job = ReadJobSpec(doc, kMaxErrorsShown);
   job.source = source_name;
   const std::vector<CardRef> cycle = FindDependencyCycle(job);
   if (!cycle.empty()) {
@@ -142,6 +160,8 @@ Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_na
                              const SpecLimits& limits) {
   try {
     return ParseOrThrow(text, source_name, limits);
+  } catch (const SpecErrors& e) {
+    return Status::Error(FormatErrors(source_name, e.list));
   } catch (const SpecError& e) {
     return Status::Error(FormatError(source_name, e.mark, e.what()));
   } catch (const std::bad_alloc&) {

@@ -10,7 +10,10 @@
 // cards in about a second; yaml-cpp needs several); other text by yaml-cpp's event parser. Both
 // build the same document tree, checked by one schema reader (spec_schema.cc), so JSON and YAML
 // specs of the same job parse equal. YAML aliases (*name) and multi-document files are rejected.
-// The first error found is returned (syntax before schema before references before cycles).
+// A syntax error (malformed YAML or JSON, not text, too big or too deep) is reported alone. Schema
+// errors (unknown keys, wrong types, bad ids and durations, duplicate ids, unknown references) are
+// all reported at once, one "file:line:col: message" line each, sorted by position, joined by '\n':
+// at most 50, then a line "and N more errors". The cycle check runs only on a spec without them.
 // Cycles read in execution order: "dependency cycle: A.sum -> B.double -> A.fetch -> A.sum".
 #pragma once
 

@@ -118,7 +118,7 @@ struct ProducedFileHash {
 
 class SchemaReader {
  public:
-  explicit SchemaReader(const DocTree& doc) : doc_(doc) {}
+  SchemaReader(const DocTree& doc, size_t max_errors) : doc_(doc), errors_(max_errors) {}
 
   JobSpec Read() {
     const DocNode& root = doc_.root();
@@ -127,13 +127,16 @@ class SchemaReader {
                      KindName(root.kind));
     }
     const auto fields = ReadFields(root, kJobKeys, "the job");
-    if (!fields[kName].value) Fail(root, "missing 'name'");
-    if (!fields[kStacks].value) Fail(root, "missing 'stacks'");
-    job_.name = Id(*fields[kName].value, "job name", kMaxNameLength);
-    ReadStacks(*fields[kStacks].value);
+    if (!fields[kName].value) Record(root, "missing 'name'");
+    if (!fields[kStacks].value) Record(root, "missing 'stacks'");
+    if (const DocNode* name = fields[kName].value) {
+      Try([&] { job_.name = Id(*name, "job name", kMaxNameLength); });
+    }
+    if (const DocNode* stacks = fields[kStacks].value) Try([&] { ReadStacks(*stacks); });
     CardSpec combine;
-    if (fields[kCombine].value) combine = ReadCombine(*fields[kCombine].value);
+    if (const DocNode* node = fields[kCombine].value) Try([&] { combine = ReadCombine(*node); });
     ResolveReferences();
+    if (!errors_.empty()) throw SpecErrors(std::move(errors_));
     if (fields[kCombine].value) AddCombineStack(std::move(combine), *fields[kCombine].key);
     return std::move(job_);
   }
@@ -141,6 +144,23 @@ class SchemaReader {
  private:
   [[noreturn]] void Fail(const DocNode& at, const std::string& message) const {
     throw SpecError(at.mark(), message);
+  }
+
+  void Record(const DocNode& at, std::string message) const {
+    errors_.Add(at.mark(), std::move(message));
+  }
+
+  // Runs one step of reading (a key, a card, a field); if it fails, records the error and lets
+  // the caller go on with the next one. False if it failed.
+  template <typename Step>
+  bool Try(const Step& step) const {
+    try {
+      step();
+      return true;
+    } catch (const SpecError& e) {
+      errors_.Add(e.mark, e.what());
+      return false;
+    }
   }
 
   // `What` names the value in an error message: a string, or a callable that makes one, so that
@@ -179,27 +199,29 @@ class SchemaReader {
   }
 
   // Reads the entries of a map whose keys are those of `keys` selected by the bit mask `allowed`;
-  // other and repeated keys are errors.
+  // other and repeated keys are errors (recorded and skipped).
   template <size_t N>
   std::array<Field, N> ReadFields(const DocNode& map, const std::array<std::string_view, N>& keys,
                                   const std::string& where, uint32_t allowed = kAllKeys) const {
     std::array<Field, N> fields;
     for (uint32_t i = 0; i < map.size; i += 2) {
       const DocNode& key = doc_.child(map, i);
-      const std::string_view name = Scalar(key, [&] { return "a key in " + where; });
-      size_t k = 0;
-      while (k < N && keys[k] != name) ++k;
-      if (k == N || !(allowed & (1u << k))) {
-        std::string expected;
-        for (size_t j = 0; j < N; ++j) {
-          if (allowed & (1u << j))
-            expected += (expected.empty() ? "" : ", ") + std::string(keys[j]);
+      Try([&] {
+        const std::string_view name = Scalar(key, [&] { return "a key in " + where; });
+        size_t k = 0;
+        while (k < N && keys[k] != name) ++k;
+        if (k == N || !(allowed & (1u << k))) {
+          std::string expected;
+          for (size_t j = 0; j < N; ++j) {
+            if (allowed & (1u << j))
+              expected += (expected.empty() ? "" : ", ") + std::string(keys[j]);
+          }
+          Fail(key, "unknown key " + QuoteForMessage(name) + " in " + where +
+                        " (expected one of: " + expected + ")");
         }
-        Fail(key, "unknown key " + QuoteForMessage(name) + " in " + where +
-                      " (expected one of: " + expected + ")");
-      }
-      if (fields[k].key) Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + where);
-      fields[k] = Field{&key, &doc_.child(map, i + 1)};
+        if (fields[k].key) Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + where);
+        fields[k] = Field{&key, &doc_.child(map, i + 1)};
+      });
     }
     return fields;
   }
@@ -213,14 +235,16 @@ class SchemaReader {
     std::unordered_set<std::string_view> seen;
     for (uint32_t i = 0; i < map.size; i += 2) {
       const DocNode& key = doc_.child(map, i);
-      const std::string_view name = Scalar(key, [&] { return "a key in " + what; });
-      if (!valid_key(name))
-        Fail(key, "bad key " + QuoteForMessage(name) + " in " + what + key_rule);
-      if (!seen.insert(name).second)
-        Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + what);
-      const std::string_view value =
-          Scalar(doc_.child(map, i + 1), [&] { return what + " " + QuoteForMessage(name); });
-      out.emplace_back(name, value);
+      Try([&] {
+        const std::string_view name = Scalar(key, [&] { return "a key in " + what; });
+        if (!valid_key(name))
+          Fail(key, "bad key " + QuoteForMessage(name) + " in " + what + key_rule);
+        if (!seen.insert(name).second)
+          Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + what);
+        const std::string_view value =
+            Scalar(doc_.child(map, i + 1), [&] { return what + " " + QuoteForMessage(name); });
+        out.emplace_back(name, value);
+      });
     }
     return out;
   }
@@ -232,41 +256,54 @@ class SchemaReader {
     stack_index_.Reserve(stacks.size / 2);
     for (uint32_t i = 0; i < stacks.size; i += 2) {
       const DocNode& key = doc_.child(stacks, i);
-      const std::string_view id = Id(key, "stack id");
-      if (const uint32_t first = stack_index_.Add(id); first != SpecIdIndex::kAbsent) {
-        Fail(key, "duplicate stack id " + QuoteForMessage(id) + " (first at " +
-                      MarkText(job_.stacks[first].mark) + ")");
-      }
-      ReadStack(id, key, doc_.child(stacks, i + 1));
+      // A stack with a bad or repeated id is skipped (references to it fail on their own).
+      Try([&] {
+        const std::string_view id = Id(key, "stack id");
+        if (const uint32_t first = stack_index_.Add(id); first != SpecIdIndex::kAbsent) {
+          Fail(key, "duplicate stack id " + QuoteForMessage(id) + " (first at " +
+                        MarkText(job_.stacks[first].mark) + ")");
+        }
+        StackSpec& stack = job_.stacks.emplace_back();
+        stack.id = id;
+        stack.mark = key.mark();
+        card_index_.emplace_back();
+        stack_complete_.push_back(false);
+        ReadStack(static_cast<uint32_t>(job_.stacks.size() - 1), doc_.child(stacks, i + 1));
+      });
     }
   }
 
-  void ReadStack(std::string_view id, const DocNode& key, const DocNode& value) {
-    const std::string where = "stack " + QuoteForMessage(id);
+  // Marks the stack complete if every card in its list was read (a skipped card may be the one
+  // a reference names: such references are not reported again as unknown).
+  void ReadStack(uint32_t stack_index, const DocNode& value) {
+    const std::string where = "stack " + QuoteForMessage(job_.stacks[stack_index].id);
     ExpectKind(value, DocKind::kMap, where);
     const auto fields = ReadFields(value, kStackKeys, where);
-    StackSpec& stack = job_.stacks.emplace_back();
-    stack.id = id;
-    stack.mark = key.mark();
     if (const DocNode* node = fields[kNode].value) {
-      stack.node = Scalar(*node, "'node' of " + where);
-      if (stack.node.empty()) Fail(*node, "'node' of " + where + " must not be empty");
+      Try([&] {
+        std::string& name = job_.stacks[stack_index].node;
+        name = Scalar(*node, "'node' of " + where);
+        if (name.empty()) Fail(*node, "'node' of " + where + " must not be empty");
+      });
     }
     if (const DocNode* labels = fields[kLabels].value) {
-      stack.labels = ReadStringMap(
-          *labels, "'labels' of " + where, [](std::string_view k) { return !k.empty(); },
-          " (must not be empty)");
+      Try([&] {
+        job_.stacks[stack_index].labels = ReadStringMap(
+            *labels, "'labels' of " + where, [](std::string_view k) { return !k.empty(); },
+            " (must not be empty)");
+      });
     }
     const DocNode* cards = fields[kCards].value;
     if (!cards || cards->kind != DocKind::kSequence || cards->size == 0) {
       Fail(cards ? *cards : value, where + " needs a non-empty 'cards' list");
     }
-    const auto stack_index = static_cast<uint32_t>(job_.stacks.size() - 1);
-    card_index_.emplace_back().Reserve(cards->size);
-    stack.cards.reserve(cards->size);
+    card_index_[stack_index].Reserve(cards->size);
+    job_.stacks[stack_index].cards.reserve(cards->size);
+    bool complete = true;
     for (uint32_t i = 0; i < cards->size; ++i) {
-      ReadCard(doc_.child(*cards, i), stack_index, i);
+      complete &= ReadCard(doc_.child(*cards, i), stack_index, i);
     }
+    stack_complete_[stack_index] = complete;
   }
 
   const DocNode* FindValue(const DocNode& map, std::string_view name) const {
@@ -277,47 +314,60 @@ class SchemaReader {
     return nullptr;
   }
 
-  void ReadCard(const DocNode& node, uint32_t stack_index, uint32_t index) {
-    StackSpec& stack = job_.stacks[stack_index];
-    auto numbered = [&] {
-      return "card " + std::to_string(index + 1) + " of stack " + QuoteForMessage(stack.id);
-    };
-    ExpectKind(node, DocKind::kMap, numbered);
-    const DocNode* id_node = FindValue(node, "id");
-    if (!id_node) Fail(node, numbered() + " has no 'id'");
-    const std::string_view id = Id(*id_node, "card id");
-    std::string where = "card '";  // ids need no quoting
-    where.append(stack.id).append(".").append(id).append("'");
-    const auto fields = ReadFields(node, kCardKeys, where);
+  // Reads the card at `position` in the stack's list; a card whose id is missing, bad or
+  // repeated is skipped (false). A card with other errors is kept, without its bad fields.
+  bool ReadCard(const DocNode& node, uint32_t stack_index, uint32_t position) {
+    return Try([&] {
+      StackSpec& stack = job_.stacks[stack_index];
+      auto numbered = [&] {
+        return "card " + std::to_string(position + 1) + " of stack " + QuoteForMessage(stack.id);
+      };
+      ExpectKind(node, DocKind::kMap, numbered);
+      const DocNode* id_node = FindValue(node, "id");
+      if (!id_node) Fail(node, numbered() + " has no 'id'");
+      const std::string_view id = Id(*id_node, "card id");
+      std::string where = "card '";  // ids need no quoting
+      where.append(stack.id).append(".").append(id).append("'");
+      const auto fields = ReadFields(node, kCardKeys, where);
 
-    if (const uint32_t first = card_index_[stack_index].Add(id); first != SpecIdIndex::kAbsent) {
-      Fail(*id_node, "duplicate card id " + QuoteForMessage(id) + " in stack " +
-                         QuoteForMessage(stack.id) + " (first at " +
-                         MarkText(stack.cards[first].mark) + ")");
-    }
-    CardSpec& card = stack.cards.emplace_back();
-    card.id = id;
-    card.mark = node.mark();
-    ReadCommonFields(fields, node, where, card);
-    const CardRef self{stack_index, index};
-    if (const DocNode* after = fields[kAfter].value) ReadAfter(*after, self, where, card);
-    if (const DocNode* inputs = fields[kInputs].value) ReadInputs(*inputs, self, where, card);
-    if (const DocNode* outputs = fields[kOutputs].value) ReadOutputs(*outputs, where, card);
+      if (const uint32_t first = card_index_[stack_index].Add(id); first != SpecIdIndex::kAbsent) {
+        Fail(*id_node, "duplicate card id " + QuoteForMessage(id) + " in stack " +
+                           QuoteForMessage(stack.id) + " (first at " +
+                           MarkText(stack.cards[first].mark) + ")");
+      }
+      const CardRef self{stack_index, static_cast<uint32_t>(stack.cards.size())};
+      CardSpec& card = stack.cards.emplace_back();
+      card.id = id;
+      card.mark = node.mark();
+      ReadCommonFields(fields, node, where, card);
+      if (const DocNode* after = fields[kAfter].value) {
+        Try([&] { ReadAfter(*after, self, where, card); });
+      }
+      if (const DocNode* inputs = fields[kInputs].value) {
+        Try([&] { ReadInputs(*inputs, self, where, card); });
+      }
+      if (const DocNode* outputs = fields[kOutputs].value) {
+        Try([&] { ReadOutputs(*outputs, where, card); });
+      }
+    });
   }
 
   // The fields a user card shares with the combine card: command, env, timeout, retries.
   void ReadCommonFields(const std::array<Field, kCardKeys.size()>& fields, const DocNode& node,
                         const std::string& where, CardSpec& card) const {
-    ReadCommand(fields[kRun], fields[kBuiltin], node, where, card);
+    Try([&] { ReadCommand(fields[kRun], fields[kBuiltin], node, where, card); });
     if (const DocNode* env = fields[kEnv].value) {
-      card.env = ReadStringMap(*env, "'env' of " + where, IsValidEnvName,
-                               " (names are letters, digits and _, not starting with a digit)");
+      Try([&] {
+        card.env = ReadStringMap(*env, "'env' of " + where, IsValidEnvName,
+                                 " (names are letters, digits and _, not starting with a digit)");
+      });
     }
     if (const DocNode* timeout = fields[kTimeout].value) {
-      card.timeout = ReadDuration(*timeout, [&] { return where + ", 'timeout'"; });
+      Try([&] { card.timeout = ReadDuration(*timeout, [&] { return where + ", 'timeout'"; }); });
     }
-    if (const DocNode* retries = fields[kRetries].value)
-      card.retries = ReadRetries(*retries, where);
+    if (const DocNode* retries = fields[kRetries].value) {
+      Try([&] { card.retries = ReadRetries(*retries, where); });
+    }
   }
 
   void ReadCommand(const Field& run, const Field& builtin, const DocNode& node,
@@ -427,13 +477,15 @@ class SchemaReader {
     card.after.resize(after.size);
     for (uint32_t i = 0; i < after.size; ++i) {
       const DocNode& item = doc_.child(after, i);
-      PendingRef ref{self, i, false, &item,
-                     Scalar(item, [&] { return "each entry of " + what(); })};
-      if (!SplitRef(ref.text, ref)) {
-        Fail(item, "bad reference " + QuoteForMessage(ref.text) + " in " + what() +
-                       " (expected STACK.CARD)");
-      }
-      refs_.push_back(ref);
+      Try([&] {
+        PendingRef ref{self, i, false, &item,
+                       Scalar(item, [&] { return "each entry of " + what(); })};
+        if (!SplitRef(ref.text, ref)) {
+          Fail(item, "bad reference " + QuoteForMessage(ref.text) + " in " + what() +
+                         " (expected STACK.CARD)");
+        }
+        refs_.push_back(ref);
+      });
     }
   }
 
@@ -444,24 +496,27 @@ class SchemaReader {
     std::unordered_set<std::string_view> dests;
     for (uint32_t i = 0; i < inputs.size; ++i) {
       const DocNode& item = doc_.child(inputs, i);
-      PendingRef ref{self, i, true, &item, Scalar(item, [&] { return "each entry of " + what(); })};
-      const size_t colon = ref.text.find(':');
-      if (colon == std::string_view::npos || !SplitRef(ref.text.substr(0, colon), ref)) {
-        Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() +
-                       " (expected STACK.CARD:PATH)");
-      }
-      const std::string_view path = ref.text.substr(colon + 1);
-      if (const char* problem = PathProblem(path)) {
-        Fail(item,
-             "bad input " + QuoteForMessage(ref.text) + " in " + what() + ": the path " + problem);
-      }
-      if (inputs.size > 1 && !dests.insert(path).second) {
-        Fail(item, "input " + QuoteForMessage(ref.text) + " in " + what() + " writes " +
-                       QuoteForMessage(path) + ", as an earlier input does");
-      }
-      card.inputs[i].path = path;
-      card.inputs[i].dest = path;
-      refs_.push_back(ref);
+      Try([&] {
+        PendingRef ref{self, i, true, &item,
+                       Scalar(item, [&] { return "each entry of " + what(); })};
+        const size_t colon = ref.text.find(':');
+        if (colon == std::string_view::npos || !SplitRef(ref.text.substr(0, colon), ref)) {
+          Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() +
+                         " (expected STACK.CARD:PATH)");
+        }
+        const std::string_view path = ref.text.substr(colon + 1);
+        if (const char* problem = PathProblem(path)) {
+          Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() + ": the path " +
+                         problem);
+        }
+        if (inputs.size > 1 && !dests.insert(path).second) {
+          Fail(item, "input " + QuoteForMessage(ref.text) + " in " + what() + " writes " +
+                         QuoteForMessage(path) + ", as an earlier input does");
+        }
+        card.inputs[i].path = path;
+        card.inputs[i].dest = path;
+        refs_.push_back(ref);
+      });
     }
   }
 
@@ -472,15 +527,17 @@ class SchemaReader {
     std::unordered_set<std::string_view> seen;
     for (uint32_t i = 0; i < outputs.size; ++i) {
       const DocNode& item = doc_.child(outputs, i);
-      const std::string_view path = Scalar(item, [&] { return "each entry of " + what(); });
-      if (const char* problem = PathProblem(path)) {
-        Fail(item,
-             "bad output " + QuoteForMessage(path) + " in " + what() + ": the path " + problem);
-      }
-      if (outputs.size > 1 && !seen.insert(path).second) {
-        Fail(item, "duplicate output " + QuoteForMessage(path) + " in " + what());
-      }
-      card.outputs.emplace_back(path);
+      Try([&] {
+        const std::string_view path = Scalar(item, [&] { return "each entry of " + what(); });
+        if (const char* problem = PathProblem(path)) {
+          Fail(item,
+               "bad output " + QuoteForMessage(path) + " in " + what() + ": the path " + problem);
+        }
+        if (outputs.size > 1 && !seen.insert(path).second) {
+          Fail(item, "duplicate output " + QuoteForMessage(path) + " in " + what());
+        }
+        card.outputs.emplace_back(path);
+      });
     }
   }
 
@@ -489,7 +546,7 @@ class SchemaReader {
     const auto fields = ReadFields(node, kCardKeys, "combine", kCombineKeys);
     CardSpec card;
     card.id = kCombineName;
-    if (fields[kId].value) card.id = Id(*fields[kId].value, "combine card id");
+    if (const DocNode* id = fields[kId].value) Try([&] { card.id = Id(*id, "combine card id"); });
     card.mark = node.mark();
     ReadCommonFields(fields, node, "combine", card);
     return card;
@@ -503,12 +560,17 @@ class SchemaReader {
       };
       const uint32_t stack = stack_index_.Find(ref.stack);
       if (stack == SpecIdIndex::kAbsent) {
-        Fail(*ref.node, what() + " refers to unknown stack " + QuoteForMessage(ref.stack));
+        Record(*ref.node, what() + " refers to unknown stack " + QuoteForMessage(ref.stack));
+        continue;
       }
       const uint32_t card = card_index_[stack].Find(ref.card);
       if (card == SpecIdIndex::kAbsent) {
-        Fail(*ref.node, what() + " refers to unknown card " + QuoteForMessage(ref.card) +
-                            " in stack " + QuoteForMessage(ref.stack));
+        // In a stack with a skipped card, the card may be that one: its error is reported.
+        if (stack_complete_[stack]) {
+          Record(*ref.node, what() + " refers to unknown card " + QuoteForMessage(ref.card) +
+                                " in stack " + QuoteForMessage(ref.stack));
+        }
+        continue;
       }
       const CardRef from{stack, card};
       CardSpec& consumer = job_.stacks[ref.consumer.stack].cards[ref.consumer.card];
@@ -518,8 +580,9 @@ class SchemaReader {
       }
       InputSpec& input = consumer.inputs[ref.index];
       if (!IsDeclaredOutput(from, input.path)) {
-        Fail(*ref.node, what() + ": card " + QuoteForMessage(job_.card_name(from)) +
-                            " does not declare output " + QuoteForMessage(input.path));
+        Record(*ref.node, what() + ": card " + QuoteForMessage(job_.card_name(from)) +
+                              " does not declare output " + QuoteForMessage(input.path));
+        continue;
       }
       input.from = from;
     }
@@ -564,14 +627,18 @@ class SchemaReader {
   JobSpec job_;
   SpecIdIndex stack_index_;              // ids are views into doc_
   std::vector<SpecIdIndex> card_index_;  // for each stack
+  std::vector<bool> stack_complete_;     // for each stack: every card of its list was read
   std::vector<PendingRef> refs_;
   std::vector<size_t> stack_offsets_;  // global card index of each stack's first card
   std::unordered_set<ProducedFile, ProducedFileHash> outputs_;
+  mutable SpecErrorList errors_;  // recorded by the const readers too
 };
 
 }  // namespace
 
-JobSpec ReadJobSpec(const DocTree& doc) { return SchemaReader(doc).Read(); }
+JobSpec ReadJobSpec(const DocTree& doc, size_t max_errors) {
+  return SchemaReader(doc, max_errors).Read();
+}
 
 const SpecKeys& AcceptedSpecKeys() {
   static const SpecKeys keys = [] {

@@ -3,6 +3,7 @@
 // (spec_cycles.h).
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 #include <vector>
 
@@ -11,9 +12,10 @@
 
 namespace hollerith {
 
-// Throws SpecError at the first problem, in document order (references are resolved after all
-// stacks are read, again in document order).
-JobSpec ReadJobSpec(const DocTree& doc);
+// Reads on past each problem (skipping the bad key, item or card) and, if there were any, throws
+// them all as SpecErrors, keeping the `max_errors` first by position. Throws SpecError only when
+// nothing can be read (the document is not a map).
+JobSpec ReadJobSpec(const DocTree& doc, size_t max_errors);
 
 // The keys the schema accepts at each level of a spec, in the order it lists them in errors; the
 // combine card takes a subset of a card's. For references of the format (`hollerith help spec`).

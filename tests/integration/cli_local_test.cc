@@ -1,6 +1,7 @@
 // `hollerith validate / run --local / verify` as users call them: the real binary, real processes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -151,6 +152,76 @@ stacks:
   auto v = RunCommand({kHollerith, "validate", spec});
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_NE(v.err.find("A.sum -> B.double -> A.fetch -> A.sum"), std::string::npos) << v.err;
+}
+
+// The card table (stdout without --json) lists cards in the spec's order, not by name.
+void ExpectCardTableInSpecOrder(const std::string& table) {
+  std::vector<size_t> at;
+  for (const char* card : {"\nA.fetch ", "\nA.sum ", "\nB.prepare ", "\nB.double ", "\ncombine "}) {
+    at.push_back(table.find(card));
+    EXPECT_NE(at.back(), std::string::npos) << card << " missing from\n" << table;
+  }
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end())) << table;
+}
+
+TEST(CliLocal, CardTableFollowsTheSpecOrder) {
+  auto r = RunCommand({kHollerith, "run", "--local", kExamples + "report.yaml"},
+                      std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("CARD ")) << r.out;
+  ExpectCardTableInSpecOrder(r.out);
+}
+
+TEST(CliLocal, CombineProgressReadsNaturally) {
+  auto r = RunCommand({kHollerith, "run", "--local", kExamples + "report.yaml"},
+                      std::chrono::seconds(60));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("@combine"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("0/0"), std::string::npos) << r.err;
+  const size_t waiting = r.err.find("] combine waiting for 2 stacks\n");
+  const size_t running = r.err.find("] combine running on local\n");
+  const size_t done = r.err.find("] combine done\n");
+  EXPECT_NE(waiting, std::string::npos) << r.err;
+  EXPECT_NE(running, std::string::npos) << r.err;
+  EXPECT_NE(done, std::string::npos) << r.err;
+  EXPECT_LT(waiting, running) << r.err;
+  EXPECT_LT(running, done) << r.err;
+}
+
+TEST(CliLocal, ThrowawayClusterShowsTheCombineAndTheSpecOrderToo) {
+  // Remote progress (events name the combine stack "@combine") and the coordinator's card order.
+  auto r = RunCommand({kHollerith, "run", kExamples + "report.yaml", "--workers", "2"},
+                      std::chrono::seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("@combine"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("0/0"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("] combine running on w"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("] combine done\n"), std::string::npos) << r.err;
+  ExpectCardTableInSpecOrder(r.out);
+}
+
+TEST(CliLocal, ValidateListsEveryErrorOnItsOwnLine) {
+  TempDir dir;
+  auto spec = dir.Write("errors.yaml", R"(name: j
+stacks:
+  A:
+    colour: red
+    cards:
+      - id: a
+        run: x
+      - id: a
+        run: y
+      - id: b
+        after: [Z.b]
+        run: z
+)");
+  auto v = RunCommand({kHollerith, "validate", spec});
+  EXPECT_EQ(v.exit_code, 1);
+  EXPECT_EQ(v.err, spec +
+                       ":4:5: unknown key 'colour' in stack 'A' (expected one of: node, "
+                       "labels, cards)\n" +
+                       spec + ":8:13: duplicate card id 'a' in stack 'A' (first at 6:9)\n" + spec +
+                       ":11:17: after 'Z.b' of card 'A.b' refers to unknown stack 'Z'\n");
 }
 
 TEST(CliLocal, VerifyRejectsATamperedTrace) {

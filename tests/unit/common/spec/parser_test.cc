@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -330,6 +331,7 @@ TEST(SpecParserTest, UnknownAndDuplicateKeys) {
             "spec.yaml:7:9: unknown key 'colour' in card 'A.a' (expected one of: id, run, builtin, "
             "after, inputs, outputs, timeout, retries, env)");
   EXPECT_EQ(ErrorOf("name: j\nversion: 2\n"),
+            "spec.yaml:1:1: missing 'stacks'\n"
             "spec.yaml:2:1: unknown key 'version' in the job (expected one of: name, stacks, "
             "combine)");
   EXPECT_EQ(ErrorOf("name: j\nstacks:\n  A:\n    cards: [{id: a, run: x}]\n    nodes: x\n"),
@@ -468,6 +470,90 @@ TEST(SpecParserTest, DurationAndRetriesErrors) {
   EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        env: {1X: y}\n")),
             "spec.yaml:7:15: bad key '1X' in 'env' of card 'A.a' (names are letters, digits and _, "
             "not starting with a digit)");
+}
+
+TEST(SpecParserTest, EveryErrorIsReportedSortedByPosition) {
+  // A reference to a missing stack (resolved last), a duplicate card id and an unknown key, read
+  // in that order of position: the report lists all three by line and column.
+  EXPECT_EQ(ErrorOf(R"(name: j
+stacks:
+  A:
+    cards:
+      - id: a
+        after: [Z.b]
+        run: x
+      - id: a
+        run: y
+  B:
+    colour: red
+    cards: [{id: c, run: z}]
+)"),
+            "spec.yaml:6:17: after 'Z.b' of card 'A.a' refers to unknown stack 'Z'\n"
+            "spec.yaml:8:13: duplicate card id 'a' in stack 'A' (first at 5:9)\n"
+            "spec.yaml:11:5: unknown key 'colour' in stack 'B' (expected one of: node, labels, "
+            "cards)");
+  // Bad fields of a card are each reported and the card's other fields still read; a reference
+  // into a stack with a skipped card is not reported again as unknown.
+  EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        timeout: 30\n"
+                            "        retries: many\n        outputs: [/abs, ok]\n"
+                            "      - run: y\n      - id: c\n        after: [A.b]\n"
+                            "        builtin: noop\n")),
+            "spec.yaml:7:18: card 'A.a', 'timeout': bad duration '30': a unit is required (ms, s, "
+            "m or h)\n"
+            "spec.yaml:8:18: 'retries' of card 'A.a' must be a whole number from 0 to 100, not "
+            "'many'\n"
+            "spec.yaml:9:19: bad output '/abs' in 'outputs' of card 'A.a': the path must be "
+            "relative to the workspace\n"
+            "spec.yaml:10:9: card 2 of stack 'A' has no 'id'");
+  // A cycle is checked only once the rest is valid (references may be broken).
+  EXPECT_EQ(ErrorOf(std::string(kCycle) + "      - id: prepare\n        run: again\n"),
+            "spec.yaml:17:13: duplicate card id 'prepare' in stack 'B' (first at 12:9)");
+}
+
+TEST(SpecParserTest, ErrorListIsCappedAtFifty) {
+  std::string spec = "name: j\nstacks:\n  A:\n    cards:\n";
+  for (int i = 0; i < 60; ++i) {
+    spec += "      - {id: c" + std::to_string(i) + ", run: x, colour: red}\n";
+  }
+  const std::string error = ErrorOf(spec);
+  std::vector<std::string> lines;
+  for (size_t start = 0; start <= error.size();) {
+    const size_t end = std::min(error.find('\n', start), error.size());
+    lines.push_back(error.substr(start, end - start));
+    start = end + 1;
+  }
+  ASSERT_EQ(lines.size(), 51u) << error;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(lines[i], "spec.yaml:" + std::to_string(5 + i) + ":" +
+                            std::to_string(26 + (i >= 10)) + ": unknown key 'colour' in card 'A.c" +
+                            std::to_string(i) +
+                            "' (expected one of: id, run, builtin, after, inputs, outputs, "
+                            "timeout, retries, env)");
+  }
+  EXPECT_EQ(lines[50], "and 10 more errors");
+}
+
+TEST(SpecParserTest, ManyErrorsInABigSpecKeepTheFirstFifty) {
+  // Errors found out of order (references are resolved after every stack is read) and far more
+  // than are kept: the first 50 by position are listed.
+  std::string spec = R"({"name":"big","stacks":{"S":{"cards":[)";
+  const int n = 20'000;
+  for (int c = 0; c < n; ++c) {
+    spec += (c ? ",\n" : "\n") + std::string(R"({"id":"c)") + std::to_string(c) +
+            R"(","builtin":"noop","after":["T.x"],"timeout":"5"})";
+  }
+  spec += "]}}}";
+  const std::string error = ErrorOf(spec);
+  // The reference error of each card (found last) comes before its timeout error (found first).
+  EXPECT_TRUE(error.starts_with(
+      "spec.yaml:2:38: after 'T.x' of card 'S.c0' refers to unknown stack 'T'\n"
+      "spec.yaml:2:55: card 'S.c0', 'timeout': bad duration '5': a unit is required (ms, s, m or "
+      "h)\nspec.yaml:3:38: after 'T.x' of card 'S.c1'"))
+      << error;
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 50);
+  EXPECT_TRUE(error.ends_with("\nand " + std::to_string(2 * n - 50) + " more errors")) << error;
+  EXPECT_NE(error.find("spec.yaml:26:"), std::string::npos);
+  EXPECT_EQ(error.find("spec.yaml:27:"), std::string::npos);
 }
 
 TEST(SpecParserTest, CycleErrorListsThePath) {
