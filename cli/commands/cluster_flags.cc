@@ -42,4 +42,18 @@ std::optional<Client> ConnectClient(const ClusterFlags& flags) {
   return client;
 }
 
+CLI::App* AddJobCommand(CLI::App& app, const std::string& name, const std::string& help,
+                        int& exit_code, JobAction run) {
+  auto* cmd = app.add_subcommand(name, help);
+  auto cluster = std::make_shared<ClusterFlags>();
+  auto job = std::make_shared<std::string>();
+  cmd->add_option("JOB", *job, "Job id, or a job name unique among kept jobs")->required();
+  AddClusterFlags(cmd, *cluster);
+  cmd->callback([cluster, job, run = std::move(run), &exit_code] {
+    auto client = ConnectClient(*cluster);
+    exit_code = client ? run(*client, *job) : 2;
+  });
+  return cmd;
+}
+
 }  // namespace hollerith::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,5 +23,11 @@ void AddClusterFlags(CLI::App* cmd, ClusterFlags& flags);
 // A client for the flags' coordinator and token; nullopt after printing why not (a missing token
 // names where to find it). The caller exits 2 then.
 std::optional<Client> ConnectClient(const ClusterFlags& flags);
+
+// A subcommand about one job (JOB: an id, or a name unique among kept jobs) on the coordinator:
+// it connects, then `run` does the work and returns the exit code (2 if it could not connect).
+using JobAction = std::function<int(Client& client, const std::string& job)>;
+CLI::App* AddJobCommand(CLI::App& app, const std::string& name, const std::string& help,
+                        int& exit_code, JobAction run);
 
 }  // namespace hollerith::cli

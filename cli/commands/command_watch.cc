@@ -8,28 +8,18 @@
 namespace hollerith::cli {
 
 void AddWatchCommand(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand(
-      "watch", "Show a job's live progress, then its cards (exit 0 succeeded, 1 otherwise)");
-  auto cluster = std::make_shared<ClusterFlags>();
-  auto job = std::make_shared<std::string>();
-  cmd->add_option("JOB", *job, "Job id, or a job name unique among kept jobs")->required();
-  AddClusterFlags(cmd, *cluster);
-  cmd->callback([cluster, job, &exit_code] {
-    auto client = ConnectClient(*cluster);
-    if (!client) {
-      exit_code = 2;
-      return;
-    }
-    auto status = FollowJob(*client, *job, {});
-    if (!status.ok()) {
-      std::fprintf(stderr, "%s\n", status.message().c_str());
-      exit_code = 2;
-      return;
-    }
-    PrintCardTable(stdout, *status);
-    std::printf("%s\n", JobSummaryLine(*status).c_str());
-    exit_code = ExitCodeForJob(*status);
-  });
+  AddJobCommand(app, "watch",
+                "Show a job's live progress, then its cards (exit 0 succeeded, 1 otherwise)",
+                exit_code, [](Client& client, const std::string& job) {
+                  auto status = FollowJob(client, job, {});
+                  if (!status.ok()) {
+                    std::fprintf(stderr, "%s\n", status.message().c_str());
+                    return 2;
+                  }
+                  PrintCardTable(stdout, *status);
+                  std::printf("%s\n", JobSummaryLine(*status).c_str());
+                  return ExitCodeForJob(*status);
+                });
 }
 
 }  // namespace hollerith::cli
