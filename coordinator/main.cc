@@ -61,6 +61,21 @@ std::optional<std::chrono::milliseconds> ParseRetention(const std::string& text)
   }
 }
 
+// Prints why the coordinator cannot start; its exit code.
+int Refuse(const hollerith::Status& why) {
+  std::fprintf(stderr, "%s\n", why.message().c_str());
+  return 2;
+}
+
+hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(const Flags& f) {
+  using namespace hollerith::coordinator;
+  if (f.store == "memory") return std::unique_ptr<JobStore>(std::make_unique<MemoryJobStore>());
+  auto opened = SqliteJobStore::Open(f.data_dir + "/jobs.db",
+                                     f.sync == "full" ? SyncMode::kFull : SyncMode::kNormal);
+  if (!opened.ok()) return opened.status();
+  return std::unique_ptr<JobStore>(std::move(opened).value());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,34 +136,13 @@ int main(int argc, char** argv) {
   std::string token_path = f.token_file.empty() ? f.data_dir + "/token" : f.token_file;
   auto token = LoadToken(token_path);
   if (!token.ok() && f.token_file.empty()) token = CreateTokenFile(token_path);
-  if (!token.ok()) {
-    std::fprintf(stderr, "%s\n", token.message().c_str());
-    return 2;
-  }
-
+  if (!token.ok()) return Refuse(token.status());
   auto lock = coordinator::DataDirLock::Acquire(f.data_dir);
-  if (!lock.ok()) {
-    std::fprintf(stderr, "%s\n", lock.message().c_str());
-    return 2;
-  }
-  std::unique_ptr<coordinator::JobStore> store;
-  if (f.store == "sqlite") {
-    auto opened = coordinator::SqliteJobStore::Open(
-        f.data_dir + "/jobs.db",
-        f.sync == "full" ? coordinator::SyncMode::kFull : coordinator::SyncMode::kNormal);
-    if (!opened.ok()) {
-      std::fprintf(stderr, "%s\n", opened.message().c_str());
-      return 2;
-    }
-    store = std::move(opened).value();
-  } else {
-    store = std::make_unique<coordinator::MemoryJobStore>();
-  }
-  auto recovered = store->Load();
-  if (!recovered.ok()) {
-    std::fprintf(stderr, "%s\n", recovered.message().c_str());
-    return 2;
-  }
+  if (!lock.ok()) return Refuse(lock.status());
+  auto store = OpenStore(f);
+  if (!store.ok()) return Refuse(store.status());
+  auto recovered = (*store)->Load();
+  if (!recovered.ok()) return Refuse(recovered.status());
 
   asio::io_context loop;
   coordinator::CoordinatorConfig config;
@@ -156,7 +150,7 @@ int main(int argc, char** argv) {
   config.missed_heartbeats = f.missed_heartbeats;
   config.retention = *ParseRetention(f.retention);
   AsioTimerFactory time(loop);
-  coordinator::Coordinator brain(loop, time, config, *store);
+  coordinator::Coordinator brain(loop, time, config, **store);
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;

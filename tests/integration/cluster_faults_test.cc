@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "tests/support/cluster.h"
 
@@ -110,39 +109,33 @@ stacks:
 
 TEST(Faults, CancelStopsRunningCardsAndTheirChildrenOnEveryNode) {
   TestCluster cluster({{"x", ""}, {"y", ""}});
-  const std::string spec = cluster.data_dir() + "/cancel.yaml";
-  // A child in the background too: the whole process group must go. The odd duration marks
-  // this test's processes.
-  std::ofstream(spec) << R"(name: cancelme
-stacks:
-  A:
-    node: x
-    cards:
-      - {id: long, run: sh -c 'sleep 37.25 & sleep 37.25'}
-      - {id: never, run: echo never}
-  B:
-    node: y
-    cards:
-      - {id: long, run: sh -c 'sleep 37.25 & sleep 37.25'}
-)";
-  ASSERT_EQ(cluster.Cli({"submit", spec}).exit_code, 0);
-  auto count = [] {
-    auto r = RunCommand({"/bin/sh", "-c", "pgrep -f '^sleep 37[.]25' | wc -l"});
-    return std::atoi(r.out.c_str());
+  const std::string marks = cluster.data_dir();
+  const std::string spec = marks + "/cancel.yaml";
+  // Each long card starts a child in the background too (the whole process group must go) and
+  // writes both pids, so that the test waits on those processes, not on time.
+  auto card = [&](const std::string& stack) {
+    return "sh -c 'sleep 60 & echo $! > " + marks + "/" + stack + ".child; echo $$ > " + marks +
+           "/" + stack + ".card; wait'";
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (count() < 4 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling an outside fact
+  std::ofstream(spec) << "name: cancelme\nstacks:\n  A:\n    node: x\n    cards:\n"
+                      << "      - {id: long, run: \"" << card("A") << "\"}\n"
+                      << "      - {id: never, run: echo never}\n"
+                      << "  B:\n    node: y\n    cards:\n"
+                      << "      - {id: long, run: \"" << card("B") << "\"}\n";
+  ASSERT_EQ(cluster.Cli({"submit", spec}).exit_code, 0);
+  std::vector<pid_t> pids;
+  for (const char* file : {"A.child", "A.card", "B.child", "B.card"}) {
+    const std::string pid = WaitForFileLine(marks + "/" + file);
+    ASSERT_FALSE(pid.empty()) << file << ": the card did not start";
+    pids.push_back(static_cast<pid_t>(std::stol(pid)));
   }
-  ASSERT_EQ(count(), 4) << "both cards and their children run";
   auto cancelled = cluster.Cli({"cancel", "cancelme"});
   ASSERT_EQ(cancelled.exit_code, 0) << cancelled.err;
   EXPECT_NE(cancelled.out.find("cancelled"), std::string::npos) << cancelled.out;
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (count() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (pid_t pid : pids) {
+    EXPECT_TRUE(WaitForProcessExit(pid, std::chrono::seconds(10)))
+        << "process " << pid << " of a cancelled card still runs";
   }
-  EXPECT_EQ(count(), 0) << "every card process and child was killed";
   auto doc = nlohmann::json::parse(cluster.Cli({"status", "cancelme", "--json"}).out);
   EXPECT_EQ(doc["state"], "cancelled");
   EXPECT_EQ(doc["cards"]["A.never"]["state"], "skipped");

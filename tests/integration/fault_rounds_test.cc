@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "tests/support/cluster.h"
 #include "tests/support/fault_jobs.h"
@@ -19,10 +18,13 @@
 namespace hollerith::testing {
 namespace {
 
-// A random moment inside a running job: fault injection, not synchronisation.
-void FaultDelay(std::mt19937_64& rng, int max_ms) {
-  std::this_thread::sleep_for(
-      std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_ms)(rng)));
+// A random point inside a running job, reached on an event: at once, or once one of the cards
+// every random job has (RandomJobSpec: >= 2 stacks of >= 2 cards) has finished.
+void ReachFaultPoint(std::mt19937_64& rng, const TestCluster& cluster, const std::string& job) {
+  static const char* const kCards[] = {"S0.c0", "S0.c1", "S1.c0", "S1.c1"};
+  const int pick = std::uniform_int_distribution<int>(-1, 3)(rng);
+  if (pick < 0) return;
+  cluster.Cli({"logs", job, kCards[pick], "-f"}, std::chrono::seconds(60));
 }
 
 std::string JobIdOf(const CommandResult& submitted) {
@@ -85,7 +87,7 @@ TEST(FaultRounds, WorkersKilledMidJobNeverChangeResults) {
         LocalResults(cluster.data_dir(), name, RandomJobSpec(rng, name), &spec_path);
     auto submitted = cluster.Cli({"submit", spec_path});
     ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
-    FaultDelay(rng, 150);
+    ReachFaultPoint(rng, cluster, JobIdOf(submitted));
     const int v = std::uniform_int_distribution<int>(1, 3)(rng);
     const std::string victim = "w" + std::to_string(v);
     std::vector<std::string> others;
@@ -129,7 +131,7 @@ TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
       a.id = JobIdOf(submitted);  // acknowledged: it must survive what follows
       acked.push_back(a);
     }
-    FaultDelay(rng, 200);
+    ReachFaultPoint(rng, cluster, acked.back().id);
     cluster.RestartCoordinator(SIGKILL);
     ASSERT_TRUE(cluster.WaitForWorkers({"w1", "w2"}));
     for (const Acked& a : acked) {

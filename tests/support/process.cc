@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 extern char** environ;
@@ -172,6 +174,44 @@ bool Daemon::WaitForLogLine(const std::function<bool(const std::string& line)>& 
   }
   close(notify);
   return found;
+}
+
+std::string WaitForFileLine(const std::string& path, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::string dir = path.substr(0, path.rfind('/'));
+  const int notify = inotify_init1(IN_CLOEXEC);
+  if (notify < 0 ||
+      inotify_add_watch(notify, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY) < 0) {
+    if (notify >= 0) close(notify);
+    throw std::runtime_error("inotify on " + dir);
+  }
+  std::string line;
+  for (;;) {
+    std::ifstream in(path, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (const size_t nl = content.find('\n'); nl != std::string::npos) {
+      line = content.substr(0, nl);
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{notify, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) > 0) {
+      char events[4096];
+      if (read(notify, events, sizeof events) < 0) break;
+    }
+  }
+  close(notify);
+  return line;
+}
+
+bool WaitForProcessExit(pid_t pid, std::chrono::milliseconds timeout) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return errno == ESRCH;  // already gone
+  pollfd p{pidfd, POLLIN, 0};
+  const bool exited = poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+  close(pidfd);
+  return exited;
 }
 
 void Daemon::Signal(int sig) {

@@ -25,6 +25,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
                          const std::vector<std::string>& env = {});
 
+// Waits (inotify on its directory, with a deadline) until the file at `path` holds a complete
+// line; returns that line without its newline, or "" at the deadline.
+std::string WaitForFileLine(const std::string& path,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(20));
+// Waits (pidfd, with a deadline) until process `pid`, a child or not, has exited.
+bool WaitForProcessExit(pid_t pid, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 class Daemon {
  public:
   explicit Daemon(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});

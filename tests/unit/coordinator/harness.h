@@ -120,16 +120,19 @@ class Harness {
     Send(w, finished);
   }
 
-  std::string Submit(const std::string& yaml) {
+  std::string Submit(const std::string& yaml) { return SubmitRequest(yaml, "").job_id(); }
+  // Submits with an idempotency key (empty: none); the whole response.
+  v1::SubmitJobResponse SubmitRequest(const std::string& yaml, const std::string& key) {
     auto parsed = ParseJobSpec(yaml, "test.yaml", SpecLimits{});
     EXPECT_TRUE(parsed.ok()) << parsed.message();
     auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
     v1::SubmitJobRequest req;
     req.set_spec(yaml);
     req.set_spec_name("test.yaml");
+    req.set_idempotency_key(key);
     v1::SubmitJobResponse resp;
     Owned([&] { EXPECT_TRUE(coordinator_.Submit(spec, req, &resp).ok()); });
-    return resp.job_id();
+    return resp;
   }
 
   v1::JobStatus JobStatusOf(const std::string& id) {

@@ -50,17 +50,6 @@ class RecoveryTest : public ::testing::Test {
   SimulatedTime time_;
 };
 
-v1::SubmitJobResponse SubmitWithKey(Harness& h, const std::string& yaml, const std::string& key) {
-  auto spec = std::make_shared<const JobSpec>(ParseJobSpec(yaml, "t.yaml", SpecLimits{}).value());
-  v1::SubmitJobRequest req;
-  req.set_spec(yaml);
-  req.set_spec_name("t.yaml");
-  req.set_idempotency_key(key);
-  v1::SubmitJobResponse resp;
-  h.Owned([&] { EXPECT_TRUE(h.coordinator_.Submit(spec, req, &resp).ok()); });
-  return resp;
-}
-
 std::string TraceOf(Harness& h, const std::string& job) {
   std::string json;
   h.Owned([&] { EXPECT_TRUE(h.coordinator_.RenderTrace(job, &json).ok()); });
@@ -72,7 +61,7 @@ TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) 
   auto first = std::make_unique<Harness>(*store, time_);
   first->coordinator_.Start();
   auto x = first->Connect("x");
-  const auto submitted = SubmitWithKey(*first, kTwoStacks, "key-1");
+  const auto submitted = first->SubmitRequest(kTwoStacks, "key-1");
   for (const auto& a : x->assignments()) {
     for (uint32_t c = 0; c < (a.stack() == 0 ? 1u : 2u); ++c) first->RunCard(*x, a, c);
   }
@@ -92,10 +81,10 @@ TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) 
   second->Owned([&] { lamport_after = second->coordinator_.clock().now(); });
   EXPECT_GE(lamport_after, lamport_before);
   // The same key still returns the same job; a new job gets a new id.
-  const auto again = SubmitWithKey(*second, kTwoStacks, "key-1");
+  const auto again = second->SubmitRequest(kTwoStacks, "key-1");
   EXPECT_TRUE(again.existing());
   EXPECT_EQ(again.job_id(), submitted.job_id());
-  const auto fresh = SubmitWithKey(*second, kTwoStacks, "key-2");
+  const auto fresh = second->SubmitRequest(kTwoStacks, "key-2");
   EXPECT_FALSE(fresh.existing());
   EXPECT_NE(fresh.job_id(), submitted.job_id());
 }
