@@ -8,6 +8,7 @@
 
 #include "common/base/check.h"
 #include "common/base/version.h"
+#include "common/log/log.h"
 #include "common/trace/chrome_trace.h"
 #include "proto/wire.h"
 
@@ -293,6 +294,7 @@ Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::Submit
   job->id = spec->name + "-" + std::to_string(next_job_++);
   job->key = req.idempotency_key();
   job->submitted_wall_us = time_.WallMicros();
+  const log::ScopedFields fields({.job = job->id});
   // Acknowledged only once durable.
   if (Status s =
           store_.Accept({job->id, job->key, req.spec_name(), req.spec(), job->submitted_wall_us});
@@ -360,6 +362,7 @@ void Coordinator::ApplyCoreActions(Job& job) {
                      },
                      [&](const JobFinishedAction& f) {
                        CommitNow(/*wait=*/true);  // durable before anyone is told
+                       const log::ScopedFields fields({.job = job.id});
                        spdlog::info("job {} {}{}{}", job.id, JobStateName(f.state),
                                     f.reason.empty() ? "" : ": ", f.reason);
                      },
@@ -486,6 +489,7 @@ void Coordinator::ListWorkers(v1::ListWorkersResponse* resp) {
     info->set_epoch(w->epoch);
     info->set_version(w->version);
     info->set_peer(w->peer);
+    info->set_running_cards(w->running_cards);
   }
   resp->set_coordinator_version(kVersionString);
   resp->set_lamport(clock_.Tick());
@@ -534,6 +538,7 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
   }
   clock_.Receive(msg.lamport());
   w->last_seen = time_.Now();
+  if (msg.has_heartbeat()) w->running_cards = msg.heartbeat().running_cards();
   std::set<Job*> touched;
   auto job_of = [&](const std::string& id, uint32_t stack) -> Job* {
     auto it = jobs_.find(id);
@@ -564,6 +569,11 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
   for (const auto& [lamport, i] : order) {
     if (i >= 0) {
       const auto& s = msg.started(i);
+      const log::ScopedFields fields({.job = s.job_id(),
+                                      .stack = s.card().stack(),
+                                      .card = s.card().card(),
+                                      .attempt = s.attempt(),
+                                      .lamport = s.lamport()});
       if (Job* job = job_of(s.job_id(), s.card().stack())) {
         v1::CoreInput in;
         *in.mutable_started() = s;
@@ -572,6 +582,11 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
       }
     } else {
       const auto& f = msg.finished(-1 - i);
+      const log::ScopedFields fields({.job = f.job_id(),
+                                      .stack = f.card().stack(),
+                                      .card = f.card().card(),
+                                      .attempt = f.attempt(),
+                                      .lamport = f.lamport()});
       if (Job* job = job_of(f.job_id(), f.card().stack())) {
         v1::CoreInput in;
         *in.mutable_finished() = f;

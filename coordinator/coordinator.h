@@ -48,6 +48,7 @@ struct WorkerLink {
   std::string version;
   std::string peer;
   uint64_t epoch = 0;
+  uint32_t running_cards = 0;  // as of its last heartbeat
   MonotonicTime last_seen;
   std::set<std::pair<std::string, uint32_t>> stacks;  // (job id, stack) placed here, not ended
   std::shared_ptr<WorkerOutbox> outbox;

@@ -1,7 +1,6 @@
 // hollerith-coordinator: accepts jobs, places stacks on workers, releases dependencies, keeps the
 // record. Thin: flags, token, gRPC server, and the one event loop that owns all state.
 #include <grpcpp/grpcpp.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -20,6 +19,7 @@
 #include "common/auth/auth_token.h"
 #include "common/base/asio_timers.h"
 #include "common/base/version.h"
+#include "common/log/log.h"
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
@@ -32,6 +32,7 @@ struct Flags {
   std::string data_dir = "/var/tmp/hollerith-coordinator";
   std::string token_file;
   std::string log_level = "info";
+  std::string log_format = "text";
   int heartbeat_ms = 1000;
   int missed_heartbeats = 5;
   size_t max_spec_bytes = size_t{512} << 20;
@@ -112,6 +113,12 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", f.token_file,
                  "Bearer token file (default: DATA_DIR/token, created if missing)");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log-format", f.log_format,
+                 "text (for people) or json (one object a line, with job, stack, card, attempt "
+                 "and lamport where they apply)")
+      ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")
       ->capture_default_str();
@@ -122,9 +129,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.set_version_flag("--version", std::string("hollerith-coordinator ") + kVersionString);
   CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::from_str(f.log_level));
-  spdlog::set_default_logger(spdlog::stderr_color_mt("coordinator"));
-  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  log::Setup("coordinator", f.log_level, *log::ParseFormat(f.log_format));
 
   std::error_code ec;
   std::filesystem::create_directories(f.data_dir, ec);

@@ -107,15 +107,40 @@ SqliteJobStore::SqliteJobStore(sqlite3* db, std::string path)
     : db_(db), path_(std::move(path)), writer_([this] { WriterLoop(); }) {}
 
 void SqliteJobStore::Append(const std::string& job_id, v1::CoreInput input) {
-  pending_[job_id].add_inputs()->Swap(&input);
+  // The row names the job: its inputs need not repeat it (Load puts it back).
+  if (input.has_started()) input.mutable_started()->clear_job_id();
+  if (input.has_finished()) input.mutable_finished()->clear_job_id();
+  // JournalChunk.inputs (field 1, length-delimited): appending one more is appending its bytes.
+  std::string& chunk = pending_[job_id];
+  const size_t before = chunk.size();
+  const size_t size = input.ByteSizeLong();
+  chunk.push_back(static_cast<char>((1 << 3) | 2));
+  for (size_t v = size;; v >>= 7) {
+    if (v < 0x80) {
+      chunk.push_back(static_cast<char>(v));
+      break;
+    }
+    chunk.push_back(static_cast<char>((v & 0x7f) | 0x80));
+  }
+  chunk.resize(chunk.size() + size);
+  input.SerializeWithCachedSizesToArray(
+      reinterpret_cast<uint8_t*>(chunk.data() + chunk.size() - size));
+  pending_bytes_ += chunk.size() - before;
 }
 
 uint64_t SqliteJobStore::Enqueue(std::optional<StoredJob> job, uint64_t lamport_high,
                                  std::optional<std::string> deleted) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  // Back-pressure: the writer is behind by more than the bound; let it catch up halfway.
+  if (queued_bytes_ > kMaxQueuedBytes) {
+    done_cv_.wait(lock, [&] { return queued_bytes_ <= kMaxQueuedBytes / 2 || !error_.ok(); });
+  }
   Batch& b = queue_.emplace_back();
   b.seq = next_seq_++;
   b.chunks.swap(pending_);
+  b.bytes = pending_bytes_;
+  queued_bytes_ += pending_bytes_;
+  pending_bytes_ = 0;
   b.job = std::move(job);
   b.deleted = std::move(deleted);
   b.lamport_high = lamport_high;
@@ -143,7 +168,10 @@ Status SqliteJobStore::Sync(uint64_t lamport_high) {
 Status SqliteJobStore::Accept(const StoredJob& job) { return Wait(Enqueue(job, lamport_sent_)); }
 
 Status SqliteJobStore::Delete(const std::string& job_id) {
-  pending_.erase(job_id);
+  if (auto it = pending_.find(job_id); it != pending_.end()) {
+    pending_bytes_ -= it->second.size();
+    pending_.erase(it);
+  }
   return Wait(Enqueue(std::nullopt, lamport_sent_, job_id));
 }
 
@@ -176,6 +204,7 @@ void SqliteJobStore::WriterLoop() {
     if (s.ok()) {
       written_ = work.back().seq;
       error_ = Status::Ok();
+      for (const Batch& b : work) queued_bytes_ -= b.bytes;
     } else {
       error_ = s;
       // Kept for the next try, in order; a submission whose write failed was refused: drop it.
@@ -190,10 +219,8 @@ void SqliteJobStore::WriterLoop() {
   }
 }
 
-Status SqliteJobStore::WriteBatch(const Batch& batch, std::string& blob) {
-  for (const auto& [job_id, chunk] : batch.chunks) {
-    blob.clear();
-    chunk.SerializeToString(&blob);
+Status SqliteJobStore::WriteBatch(const Batch& batch) {
+  for (const auto& [job_id, blob] : batch.chunks) {
     sqlite3_reset(insert_chunk_);
     sqlite3_bind_text(insert_chunk_, 1, job_id.data(), static_cast<int>(job_id.size()),
                       SQLITE_STATIC);
@@ -227,12 +254,11 @@ Status SqliteJobStore::WriteBatch(const Batch& batch, std::string& blob) {
 
 Status SqliteJobStore::Write(const std::deque<Batch>& work) {
   if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
-  std::string blob;
   uint64_t lamport_high = 0;
   Status s;
   for (const Batch& b : work) {
     lamport_high = std::max(lamport_high, b.lamport_high);
-    if (s = WriteBatch(b, blob); !s.ok()) break;
+    if (s = WriteBatch(b); !s.ok()) break;
   }
   if (s.ok() && lamport_high > 0) {
     sqlite3_reset(set_lamport_);
@@ -294,7 +320,11 @@ Result<RecoveredState> SqliteJobStore::Load() {
                              "the job store " + path_ + " has an unreadable journal row");
       }
       auto& inputs = state.jobs[it->second].inputs;
-      for (auto& in : *chunk.mutable_inputs()) inputs.push_back(std::move(in));
+      for (auto& in : *chunk.mutable_inputs()) {
+        if (in.has_started()) in.mutable_started()->set_job_id(it->first);
+        if (in.has_finished()) in.mutable_finished()->set_job_id(it->first);
+        inputs.push_back(std::move(in));
+      }
     }
     if (rc != SQLITE_DONE) return Error("cannot read the journal");
   }

@@ -1,10 +1,13 @@
 // The durable JobStore: SQLite in WAL mode, one database file in the coordinator's data dir.
 // Durability by SyncMode: kNormal (synchronous=NORMAL) survives a crash of the process (kill -9)
 // with nothing committed lost; kFull (synchronous=FULL) also survives a power loss, at the price
-// of an fsync per commit. Appended inputs are buffered per job; Commit hands them to a writer
+// of an fsync per commit. Appended inputs are encoded at once (the bytes of a JournalChunk, without
+// what the row already says: the job id) and buffered per job; Commit hands them to a writer
 // thread of the store's own, which writes everything queued as one row per job in one transaction,
 // off the coordinator's loop. Accept and Sync wait for their write. A failed write is retried
-// (nothing dropped) and reported by every later call until a write succeeds.
+// (nothing dropped) and reported by every later call until a write succeeds. Back-pressure: while
+// more than kMaxQueuedBytes wait for the writer, Commit waits until half of them are written, so a
+// coordinator that produces faster than the disk takes slows down instead of growing.
 #pragma once
 
 #include <condition_variable>
@@ -41,11 +44,15 @@ class SqliteJobStore : public JobStore {
   bool has_pending() const override { return !pending_.empty(); }
   Result<RecoveredState> Load() override;
 
+  static constexpr size_t kMaxQueuedBytes = 32 << 20;
+
  private:
-  using Chunks = std::map<std::string, v1::JournalChunk>;  // job id -> inputs
+  // job id -> its appended inputs, encoded as the bytes of a v1::JournalChunk
+  using Chunks = std::map<std::string, std::string>;
   struct Batch {
     uint64_t seq = 0;
     Chunks chunks;
+    size_t bytes = 0;  // of chunks
     std::optional<StoredJob> job;
     std::optional<std::string> deleted;  // a job to remove, with its journal
     uint64_t lamport_high = 0;
@@ -63,7 +70,7 @@ class SqliteJobStore : public JobStore {
   void WriterLoop();
   // One transaction for all of `work`.
   Status Write(const std::deque<Batch>& work);
-  Status WriteBatch(const Batch& batch, std::string& blob);
+  Status WriteBatch(const Batch& batch);
 
   sqlite3* db_;
   std::string path_;
@@ -73,11 +80,13 @@ class SqliteJobStore : public JobStore {
   sqlite3_stmt* delete_job_ = nullptr;
   sqlite3_stmt* delete_journal_ = nullptr;
   Chunks pending_;  // appended, not yet handed to the writer (owner's thread only)
+  size_t pending_bytes_ = 0;
   uint64_t lamport_sent_ = 0;
 
   std::mutex mu_;  // guards what follows, shared with the writer thread
   std::condition_variable work_cv_, done_cv_;
   std::deque<Batch> queue_;
+  size_t queued_bytes_ = 0;  // in queue_ and in the write under way
   uint64_t next_seq_ = 1;
   uint64_t written_ = 0;    // every batch up to this one is durable
   uint64_t attempted_ = 0;  // every batch up to this one was tried

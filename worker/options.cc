@@ -74,6 +74,11 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
                  "trace, debug, info, warn or error (logs go to stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.add_option("--log-format", o.log_format,
+                 "text (for people) or json (one object a line, with job, stack, card, attempt "
+                 "and lamport where they apply)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   app.set_version_flag("--version", std::string("hollerith-worker ") + kVersionString);
   try {
     app.parse(argc, argv);

@@ -26,6 +26,7 @@ struct WorkerOptions {
   std::string token_file;
   std::string token;
   std::string log_level = "info";
+  std::string log_format = "text";
   // Keep each stack's workspace after it ended (default: removed, its outputs are published).
   bool keep_workspaces = false;
   // How long a graceful drain (SIGTERM, or the coordinator's drain) may wait for running stacks.

@@ -12,6 +12,7 @@
 
 #include "common/base/check.h"
 #include "common/base/version.h"
+#include "common/log/log.h"
 #include "proto/wire.h"
 #include "worker/channel.h"
 
@@ -370,6 +371,7 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
 }
 
 void Worker::ApplyAssignment(const v1::Assignment& a) {
+  const log::ScopedFields fields({.job = a.job_id(), .stack = a.stack(), .attempt = a.attempt()});
   // From the drain on, no new stack starts here (a stopping worker takes none either).
   if (state_ == WorkerState::kDraining || state_ == WorkerState::kDrainClosing ||
       state_ == WorkerState::kStopping || state_ == WorkerState::kStopped) {
@@ -457,6 +459,11 @@ Worker::Placed* Worker::FindCurrent(const std::string& job, uint32_t stack, uint
 void Worker::OnCardStarted(const std::string& job, const CardStartedMsg& m) {
   Placed* p = FindCurrent(job, m.card.stack, m.attempt);
   if (!p) return;
+  const log::ScopedFields fields({.job = job,
+                                  .stack = m.card.stack,
+                                  .card = m.card.card,
+                                  .attempt = m.attempt,
+                                  .lamport = m.lamport});
   if (!p->running) {
     p->running = true;
     ++running_cards_;
@@ -477,6 +484,11 @@ void Worker::OnCardStarted(const std::string& job, const CardStartedMsg& m) {
 void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
   Placed* p = FindCurrent(job, m.card.stack, m.attempt);
   if (!p) return;
+  const log::ScopedFields fields({.job = job,
+                                  .stack = m.card.stack,
+                                  .card = m.card.card,
+                                  .attempt = m.attempt,
+                                  .lamport = m.lamport});
   if (p->running) {
     p->running = false;
     --running_cards_;

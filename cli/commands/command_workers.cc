@@ -1,17 +1,47 @@
 #include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands/cluster_flags.h"
 #include "cli/commands/commands.h"
 #include "cli/display/tables.h"
 
 namespace hollerith::cli {
+namespace {
+
+struct WorkersFlags {
+  ClusterFlags cluster;
+  bool json = false;
+};
+
+nlohmann::ordered_json WorkersJson(const std::vector<v1::WorkerInfo>& workers,
+                                   const std::string& coordinator_version) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& w : workers) {
+    nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+    for (const auto& kv : w.labels()) labels[kv.key()] = kv.value();
+    list.push_back({{"name", w.name()},
+                    {"labels", labels},
+                    {"slots", w.slots()},
+                    {"stacks", w.stacks()},
+                    {"epoch", w.epoch()},
+                    {"version", w.version()},
+                    {"peer", w.peer()}});
+  }
+  return {{"coordinator_version", coordinator_version}, {"workers", list}};
+}
+
+}  // namespace
 
 void AddWorkersCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("workers", "List the workers connected to the coordinator");
-  auto cluster = std::make_shared<ClusterFlags>();
-  AddClusterFlags(cmd, *cluster);
-  cmd->callback([cluster, &exit_code] {
-    auto client = ConnectClient(*cluster);
+  auto f = std::make_shared<WorkersFlags>();
+  cmd->add_flag("--json", f->json,
+                "Print {coordinator_version, workers: [{name, labels, slots, stacks, epoch, "
+                "version, peer}]} as JSON");
+  AddClusterFlags(cmd, f->cluster);
+  cmd->callback([f, &exit_code] {
+    auto client = ConnectClient(f->cluster);
     if (!client) {
       exit_code = 2;
       return;
@@ -23,8 +53,12 @@ void AddWorkersCommand(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    PrintWorkersTable(stdout, *workers);
-    std::fflush(stdout);
+    if (f->json) {
+      std::cout << WorkersJson(*workers, coordinator_version).dump(2) << std::endl;
+    } else {
+      PrintWorkersTable(stdout, *workers);
+      std::fflush(stdout);
+    }
     for (const auto& line : VersionMismatchWarnings(*workers, coordinator_version)) {
       std::fprintf(stderr, "%s\n", line.c_str());
     }

@@ -89,9 +89,10 @@ namespace {
 // The worker named in a coordinator log line "... worker NAME connected from ..." or
 // "... worker NAME (epoch E) gone: ...", with `connected` telling which; "" for other lines.
 std::string WorkerEvent(const std::string& line, bool* connected) {
-  const size_t at = line.find("] worker ");
+  // Text log lines are "TIME LEVEL message" (common/log): the message starts at the third word.
+  const size_t at = line.find(" info worker ");
   if (at == std::string::npos) return "";
-  std::istringstream words(line.substr(at + 9));
+  std::istringstream words(line.substr(at + 13));
   std::string name, what;
   words >> name >> what;
   if (what == "connected") {
