@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -109,8 +110,12 @@ stacks:
 
 TEST(Faults, CancelStopsRunningCardsAndTheirChildrenOnEveryNode) {
   TestCluster cluster({{"x", ""}, {"y", ""}});
-  const std::string marks = cluster.data_dir();
-  const std::string spec = marks + "/cancel.yaml";
+  // Cards may run as another user than the test (root in CI): they write to a directory of
+  // their own that anyone may write.
+  const std::string marks = cluster.data_dir() + "/marks";
+  std::filesystem::create_directory(marks);
+  std::filesystem::permissions(marks, std::filesystem::perms::all);
+  const std::string spec = cluster.data_dir() + "/cancel.yaml";
   // Each long card starts a child in the background too (the whole process group must go) and
   // writes both pids, so that the test waits on those processes, not on time.
   auto card = [&](const std::string& stack) {
