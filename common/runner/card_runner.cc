@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 
 #include "common/runner/card_limits.h"
@@ -235,7 +236,16 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
       spawned = SpawnInProcessGroup(request);
     }
     if (!spawned.ok()) {
-      PostFailure(std::move(done), spawned.message());
+      // execve fails with EAGAIN when the card's user already has as many processes as the
+      // card may (RLIMIT_NPROC is per user).
+      const bool over_processes =
+          limits.processes != 0 &&
+          spawned.message().ends_with(std::generic_category().message(EAGAIN));
+      PostFailure(std::move(done),
+                  over_processes
+                      ? "processes limit " + std::to_string(limits.processes) +
+                            " exceeded (its user already runs that many): " + spawned.message()
+                      : spawned.message());
       return;
     }
 

@@ -129,7 +129,8 @@ Result<UniqueFd> OpenParentBeneath(int root, std::string_view relative, std::str
   return dir;
 }
 
-Result<UniqueFd> OpenOutputBeneath(int root, std::string_view relative, ResolveMethod method) {
+Result<UniqueFd> OpenOutputBeneath(int root, std::string_view relative,
+                                   const std::optional<FileOwner>& owner, ResolveMethod method) {
   Result<UniqueFd> fd = OpenBeneath(root, relative, O_RDONLY | O_NONBLOCK, 0, method);
   if (!fd.ok()) return fd;
   struct stat st;
@@ -137,6 +138,11 @@ Result<UniqueFd> OpenOutputBeneath(int root, std::string_view relative, ResolveM
   if (!S_ISREG(st.st_mode)) {
     errno = EINVAL;
     return Status::Error("'" + std::string(relative) + "' is not a regular file");
+  }
+  if (owner && st.st_uid != owner->uid) {
+    errno = EPERM;
+    return Status::Error("'" + std::string(relative) + "' belongs to uid " +
+                         std::to_string(st.st_uid) + ", not to the card's user");
   }
   return fd;
 }

@@ -47,8 +47,11 @@ Result<UniqueFd> OpenParentBeneath(int root, std::string_view relative, std::str
                                    ResolveMethod method = ResolveMethod::kAuto);
 
 // Opens a card's declared output for reading: a regular file inside the workspace, reached
-// without following links (a FIFO or device is refused too, without blocking on it).
+// without following links (a FIFO or device is refused too, without blocking on it). With an
+// `owner` (cards run as another user than the node), the file must belong to that user: a hard
+// link to someone else's file (where the kernel allows making one) is refused too.
 Result<UniqueFd> OpenOutputBeneath(int root, std::string_view relative,
+                                   const std::optional<FileOwner>& owner = std::nullopt,
                                    ResolveMethod method = ResolveMethod::kAuto);
 
 // A path naming the open file or directory `fd` (/proc/self/fd/N): opening it reaches exactly

@@ -275,7 +275,8 @@ void StackRunner::PublishOutputs(uint32_t card, size_t next, std::shared_ptr<Car
   // opened beneath the workspace without following any, and published through that descriptor.
   Result<UniqueFd> workspace = OpenDirectory(workspace_);
   Result<UniqueFd> opened =
-      workspace.ok() ? OpenOutputBeneath(workspace->get(), outputs[next]) : std::move(workspace);
+      workspace.ok() ? OpenOutputBeneath(workspace->get(), outputs[next], env_.workspaces.owner())
+                     : std::move(workspace);
   if (!opened.ok()) {
     const bool missing = errno == ENOENT;
     msg->succeeded = false;

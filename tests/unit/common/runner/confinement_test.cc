@@ -41,14 +41,14 @@ class ConfinedPathTest : public ::testing::TestWithParam<ResolveMethod> {
 TEST_P(ConfinedPathTest, ReadsARegularFileBeneath) {
   fs::create_directories(root_ / "out");
   std::ofstream(root_ / "out" / "data.txt") << "payload";
-  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "out/data.txt", GetParam());
+  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "out/data.txt", std::nullopt, GetParam());
   ASSERT_TRUE(fd.ok()) << fd.message();
   EXPECT_EQ(ReadFile(FdPath(fd->get())), "payload");
 }
 
 TEST_P(ConfinedPathTest, RefusesALinkAtTheOutput) {
   fs::create_symlink(outside_ / "secret", root_ / "result.txt");
-  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "result.txt", GetParam());
+  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "result.txt", std::nullopt, GetParam());
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(fd.message(),
             "'result.txt' is a symbolic link or lies under one (links are not followed: paths "
@@ -56,12 +56,12 @@ TEST_P(ConfinedPathTest, RefusesALinkAtTheOutput) {
   // A link to a file inside the workspace is refused all the same: links are never followed.
   std::ofstream(root_ / "real") << "x";
   fs::create_symlink("real", root_ / "alias");
-  EXPECT_FALSE(OpenOutputBeneath(ws_.get(), "alias", GetParam()).ok());
+  EXPECT_FALSE(OpenOutputBeneath(ws_.get(), "alias", std::nullopt, GetParam()).ok());
 }
 
 TEST_P(ConfinedPathTest, RefusesALinkedParentDirectory) {
   fs::create_directory_symlink(outside_, root_ / "sub");
-  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "sub/secret", GetParam());
+  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "sub/secret", std::nullopt, GetParam());
   ASSERT_FALSE(fd.ok());
   EXPECT_NE(fd.message().find("symbolic link"), std::string::npos) << fd.message();
   std::string leaf;
@@ -74,16 +74,26 @@ TEST_P(ConfinedPathTest, RefusesALinkedParentDirectory) {
 
 TEST_P(ConfinedPathTest, RefusesAFifoWithoutBlocking) {
   ASSERT_EQ(::mkfifo((root_ / "pipe").c_str(), 0644), 0);
-  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "pipe", GetParam());
+  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "pipe", std::nullopt, GetParam());
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(fd.message(), "'pipe' is not a regular file");
 }
 
 TEST_P(ConfinedPathTest, RefusesUncleanPathsBeforeTouchingTheDisk) {
   for (const char* bad : {"../outside/secret", "/etc/passwd", "a//b", ""}) {
-    Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), bad, GetParam());
+    Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), bad, std::nullopt, GetParam());
     EXPECT_FALSE(fd.ok()) << bad;
   }
+}
+
+TEST_P(ConfinedPathTest, RefusesAFileOfAnotherUserWhenCardsRunAsOne) {
+  // A hard link to a file the card does not own looks like any file; its owner gives it away.
+  ASSERT_EQ(::link((outside_ / "secret").c_str(), (root_ / "linked").c_str()), 0);
+  const FileOwner card_user{::geteuid() + 1, ::getegid()};
+  Result<UniqueFd> fd = OpenOutputBeneath(ws_.get(), "linked", card_user, GetParam());
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.message(),
+            "'linked' belongs to uid " + std::to_string(::geteuid()) + ", not to the card's user");
 }
 
 TEST_P(ConfinedPathTest, MakesParentDirectoriesForInputs) {
