@@ -113,7 +113,11 @@ INSTANTIATE_TEST_SUITE_P(Methods, ConfinedPathTest,
                            return info.param == ResolveMethod::kAuto ? "Openat2" : "Walk";
                          });
 
-TEST_F(CardRunnerTest, SpillFileIsNotWrittenThroughAPlantedLink) {
+// A suite of its own (gtest wants one fixture class per suite name, and the fixture's header
+// gives every test file its own CardRunnerTest).
+class ConfinedCardTest : public CardRunnerTest {};
+
+TEST_F(ConfinedCardTest, SpillFileIsNotWrittenThroughAPlantedLink) {
   const fs::path outside = fs::path(dir_.path()) / "elsewhere";
   fs::create_directories(outside);
   CardLaunch launch = launch_;
@@ -127,7 +131,7 @@ TEST_F(CardRunnerTest, SpillFileIsNotWrittenThroughAPlantedLink) {
 }
 
 // Limits. Each card goes over one; the reason names it.
-TEST_F(CardRunnerTest, CpuLimitKillsABusyLoop) {
+TEST_F(ConfinedCardTest, CpuLimitKillsABusyLoop) {
   CardSpec card = Shell("while :; do :; done");
   card.limits.cpu = milliseconds(1000);
   card.timeout = milliseconds(30'000);  // far beyond: the limit must act first
@@ -138,7 +142,7 @@ TEST_F(CardRunnerTest, CpuLimitKillsABusyLoop) {
   EXPECT_EQ(r->error, "killed: cpu limit 1s exceeded");
 }
 
-TEST_F(CardRunnerTest, MemoryLimitFailsAnAllocationPastIt) {
+TEST_F(ConfinedCardTest, MemoryLimitFailsAnAllocationPastIt) {
   CardSpec card;
   card.id = "hog";
   card.argv = {"python3", "-c", "x = bytearray(512 * 1024 * 1024)"};
@@ -155,7 +159,7 @@ TEST_F(CardRunnerTest, MemoryLimitFailsAnAllocationPastIt) {
   EXPECT_TRUE(fine->succeeded()) << fine->error << fine->err.text;
 }
 
-TEST_F(CardRunnerTest, FilesLimitStopsOpeningMore) {
+TEST_F(ConfinedCardTest, FilesLimitStopsOpeningMore) {
   CardSpec card;
   card.id = "fds";
   card.argv = {"bash", "-c", "for i in $(seq 1 100); do exec {fd}</dev/null || exit 3; done"};
@@ -166,7 +170,7 @@ TEST_F(CardRunnerTest, FilesLimitStopsOpeningMore) {
   EXPECT_EQ(r->error, "files limit 20 exceeded (too many open files)") << r->err.text;
 }
 
-TEST_F(CardRunnerTest, DefaultLimitsApplyWhereTheSpecSetsNone) {
+TEST_F(ConfinedCardTest, DefaultLimitsApplyWhereTheSpecSetsNone) {
   UseSandbox(CardSandbox{.user = {}, .defaults = {.files = 16}});
   CardSpec card;
   card.id = "fds";

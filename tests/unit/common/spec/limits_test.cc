@@ -88,10 +88,10 @@ TEST(SpecPathsTest, InputsAndOutputsCannotLeaveTheWorkspace) {
             "limits.yaml:12:18: bad input 'A.a:/etc/shadow' in 'inputs' of card 'B.b': the path "
             "must be relative to the workspace");
   EXPECT_EQ(Problem("        outputs: [\"a\\tb\"]\n"),
-            "limits.yaml:7:18: bad output 'a\\x09b' in 'outputs' of card 'A.a': the path has a "
+            "limits.yaml:7:19: bad output 'a\\x09b' in 'outputs' of card 'A.a': the path has a "
             "control character");
   EXPECT_EQ(Problem("        outputs: [" + std::string(256, 'x') + "]\n"),
-            "limits.yaml:7:18: bad output '" + std::string(80, 'x') +
+            "limits.yaml:7:19: bad output '" + std::string(80, 'x') +
                 "...' in 'outputs' of card 'A.a': the path has a component longer than 255 bytes");
 }
 
