@@ -1,7 +1,9 @@
 // Workers that go away: between jobs (reconnect, nothing breaks), and in the middle of a stack
 // (the stack is re-placed on another worker from its first card with attempt+1; the job succeeds
 // and its trace still verifies).
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -83,7 +85,14 @@ stacks:
 }
 
 TEST(Faults, ACardThatKillsItsWorkerIsQuarantinedAfterThreeWorkers) {
-  TestCluster cluster({{"w1", ""}, {"w2", ""}, {"w3", ""}, {"w4", ""}});
+  // The card must be able to kill its worker: cards run as the worker's own user here (as on a
+  // worker that is not root). A root worker's cards run as another user and cannot (see
+  // confinement_test.cc).
+  const std::vector<std::string> same_user = {"--run-as", ::getpwuid(::geteuid())->pw_name};
+  TestCluster cluster({{"w1", "", {}, same_user},
+                       {"w2", "", {}, same_user},
+                       {"w3", "", {}, same_user},
+                       {"w4", "", {}, same_user}});
   const std::string spec = cluster.data_dir() + "/poison.yaml";
   std::ofstream(spec) << R"(name: poison
 stacks:

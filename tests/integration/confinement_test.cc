@@ -212,6 +212,9 @@ TEST(Confinement, AWorkerStartedAsRootRunsCardsAsAnotherUser) {
   EXPECT_FALSE(uid.empty());
   EXPECT_EQ(doc["cards"]["A.write"]["stdout"], "mine\n") << "the workspace is the card user's";
   EXPECT_EQ(doc["cards"]["B.peek"]["state"], "failed");
+  EXPECT_EQ(doc["cards"]["C.kill"]["state"], "failed") << "a card signalled its root worker";
+  EXPECT_EQ(doc["cards"]["D.token"]["state"], "failed") << "a card read the worker's token";
+  EXPECT_TRUE(cluster.WaitForWorkers({"w"})) << "the worker is still up";
   EXPECT_EQ((r.out + r.err).find(kSecret), std::string::npos);
   std::ifstream token_in(cluster.token_file());
   std::string token;
