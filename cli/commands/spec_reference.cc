@@ -156,6 +156,7 @@ const char* SpecExample() {
          "        env: {LC_ALL: C}\n"
          "        timeout: 30s\n"
          "        retries: 2\n"
+         "        limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}\n"
          "      - id: pause\n"
          "        builtin: {sleep: 100ms}\n"
          "combine:\n"
