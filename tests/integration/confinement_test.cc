@@ -199,9 +199,9 @@ TEST(Confinement, AWorkerStartedAsRootRunsCardsAsAnotherUser) {
                          "      - {id: write, run: 'echo mine > here.txt && cat here.txt'}\n"
                          "  B:\n    cards:\n"
                          "      - {id: peek, run: cat " +
-                             secret +
-                             "}\n"
-                             "      - {id: token, run: cat " +
+                             secret + "}\n" +
+                             "  C:\n    cards:\n      - {id: kill, run: 'kill -9 $PPID'}\n" +
+                             "  D:\n    cards:\n      - {id: token, run: cat " +
                              cluster.token_file() + "}\n";
   auto r = cluster.Cli({"submit", spec, "--wait", "--json"});
   auto doc = Json(r);

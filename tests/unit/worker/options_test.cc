@@ -75,7 +75,9 @@ TEST_F(WorkerOptionsTest, ConfinementFlags) {
   EXPECT_EQ(p.options->sandbox.defaults.cpu, std::chrono::hours(1));
   EXPECT_EQ(p.options->sandbox.user.switches, ::geteuid() == 0)
       << "root runs cards as another user";
-  if (::geteuid() == 0) EXPECT_NE(p.options->sandbox.user.uid, 0u);
+  if (::geteuid() == 0) {
+    EXPECT_NE(p.options->sandbox.user.uid, 0u);
+  }
   EXPECT_EQ(Parse({"--token-file", token_file_, "--default-limits", "memory=lots"}).exit_code, 2);
   EXPECT_EQ(Parse({"--token-file", token_file_, "--run-as", "no-such-user-hollerith"}).exit_code,
             2);
@@ -87,7 +89,9 @@ TEST_F(WorkerOptionsTest, RootRefusesATokenTheCardUserCouldRead) {
   // Cards of a root worker run as another user, who must not read the token; not root: cards
   // run as the worker's own user, who reads it anyway.
   EXPECT_EQ(p.options.has_value(), ::geteuid() != 0);
-  if (::geteuid() == 0) EXPECT_EQ(p.exit_code, 2);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(p.exit_code, 2);
+  }
 }
 
 TEST_F(WorkerOptionsTest, FlagsAndEnvironment) {
