@@ -127,6 +127,7 @@ class HollerithCluster:
         self.address = None
         self.token_file = None
         self.extra_coordinator_flags = []
+        self.extra_worker_flags = []
         self.perf_prefix = None  # with --perf: DIR/WORKLOAD-repN, one perf.data per daemon
         self._perf = []
         self._logs = []
@@ -168,7 +169,7 @@ class HollerithCluster:
             self.workers.append(subprocess.Popen(
                 [self.binary("worker/hollerith-worker"), "--coordinator", self.address,
                  "--name", name, "--token-file", self.token_file,
-                 "--work-dir", os.path.join(self.dir, name)],
+                 "--work-dir", os.path.join(self.dir, name)] + self.extra_worker_flags,
                 stdout=self._open_log(name + ".log"), stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL))
         self.driver(["wait-workers", "--count", "2", "--timeout", str(timeout)], timeout + 5)
@@ -445,6 +446,7 @@ class Hollerith:
     def run(self, workload, size):
         cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
         cluster.extra_coordinator_flags = self.args.coordinator_flags.split() + self.extra_flags
+        cluster.extra_worker_flags = self.args.worker_flags.split()
         if self.args.perf:
             os.makedirs(self.args.perf, exist_ok=True)
             self.perf_runs[workload] = self.perf_runs.get(workload, 0) + 1
@@ -949,6 +951,9 @@ def parse_args(argv):
     p.add_argument("--coordinator-flags", default="",
                    help="extra hollerith-coordinator flags, e.g. '--missed-heartbeats 30' "
                         "(default: none, as `hollerith up`)")
+    p.add_argument("--worker-flags", default="",
+                   help="extra hollerith-worker flags, e.g. '--default-limits memory=4GiB,cpu=1h' "
+                        "(default: none)")
     p.add_argument("--out-dir", help="where latest.{json,md,png} go (default bench/results; "
                                      "--smoke: a temp dir)")
     p.add_argument("--perf", metavar="DIR",

@@ -1,5 +1,11 @@
 #include "proto/wire.h"
 
+#include <algorithm>
+
+#include "common/spec/limits.h"
+#include "common/spec/quantities.h"
+#include "common/spec/workspace_path.h"
+
 namespace hollerith::wire {
 namespace {
 
@@ -67,21 +73,25 @@ void ToProto(const StackSpec& stack, v1::StackDef* out) {
     }
     d->set_timeout_ms(c.timeout.count());
     d->set_retries(c.retries);
+    if (!c.limits.empty()) {
+      auto* l = d->mutable_limits();
+      l->set_memory_bytes(c.limits.memory_bytes);
+      l->set_cpu_ms(static_cast<uint64_t>(c.limits.cpu.count()));
+      l->set_files(c.limits.files);
+      l->set_processes(c.limits.processes);
+    }
   }
 }
 
 namespace {
 
-bool SafeRelativePath(const std::string& p) {
-  if (p.empty() || p.front() == '/') return false;
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find('/', start);
-    if (end == std::string::npos) end = p.size();
-    if (p.compare(start, end - start, "..") == 0 && end - start == 2) return false;
-    start = end + 1;
+// A coordinator is not trusted with the node's file system: paths are checked again here.
+Status CheckPath(const CardSpec& c, const char* what, const std::string& path) {
+  if (const char* problem = WorkspacePathProblem(path)) {
+    return Status::Error("card " + c.id + ": unsafe " + what + " path " + QuoteForMessage(path) +
+                         ": the path " + problem);
   }
-  return p.find('\0') == std::string::npos;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -106,18 +116,26 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
     c.sleep = Duration(d.sleep_ms());
     for (const auto& r : d.after()) c.after.push_back(FromProto(r));
     for (const auto& i : d.inputs()) {
-      if (!SafeRelativePath(i.dest()) || !SafeRelativePath(i.path())) {
-        return Status::Error("card " + c.id + ": unsafe input path");
-      }
+      if (Status st = CheckPath(c, "input", i.dest()); !st.ok()) return st;
+      if (Status st = CheckPath(c, "input", i.path()); !st.ok()) return st;
       c.inputs.push_back({FromProto(i.from()), i.path(), i.dest()});
     }
     for (const auto& o : d.outputs()) {
-      if (!SafeRelativePath(o)) return Status::Error("card " + c.id + ": unsafe output path " + o);
+      if (Status st = CheckPath(c, "output", o); !st.ok()) return st;
       c.outputs.push_back(o);
     }
     for (const auto& kv : d.env()) c.env.emplace_back(kv.key(), kv.value());
     c.timeout = Duration(d.timeout_ms());
     c.retries = static_cast<int>(d.retries());
+    if (d.has_limits()) {
+      const auto& l = d.limits();
+      if (l.files() > kMaxLimitCount || l.processes() > kMaxLimitCount) {
+        return Status::Error("card " + c.id + ": limits out of range");
+      }
+      const uint64_t cpu_ms = std::min<uint64_t>(l.cpu_ms(), uint64_t{1} << 40);  // 35 years
+      c.limits = {l.memory_bytes(), Duration(static_cast<int64_t>(cpu_ms)), l.files(),
+                  l.processes()};
+    }
     s.cards.push_back(std::move(c));
   }
   (void)stack_index;

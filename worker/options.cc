@@ -46,6 +46,8 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   WorkerOptions o;
   std::string labels;
   std::string work_dir;
+  std::string run_as;
+  std::string default_limits;
   CLI::App app{
       "hollerith-worker: the node daemon. Dials the coordinator, receives stacks of cards, runs "
       "them in order in one workspace each, and reports every card's start and finish."};
@@ -67,6 +69,8 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   app.add_option(
       "--token-file", o.token_file,
       "file holding the coordinator's bearer token (env HOLLERITH_TOKEN_FILE); required");
+  app.add_option("--run-as", run_as, kRunAsHelp);
+  app.add_option("--default-limits", default_limits, kDefaultLimitsHelp);
   app.add_flag("--keep-workspaces", o.keep_workspaces,
                "keep each stack's workspace after it ended, for inspection; default: remove it "
                "(declared outputs are already published)");
@@ -110,6 +114,16 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
     return {std::nullopt, 2};
   }
   o.token = std::move(*token);
+  auto sandbox = ResolveSandbox(run_as, default_limits);
+  if (!sandbox.ok()) {
+    std::fprintf(stderr, "hollerith-worker: %s\n", sandbox.message().c_str());
+    return {std::nullopt, 2};
+  }
+  o.sandbox = std::move(*sandbox);
+  if (Status s = CheckNotReadableBy(o.sandbox.user, o.token_file); !s.ok()) {
+    std::fprintf(stderr, "hollerith-worker: token file %s\n", s.message().c_str());
+    return {std::nullopt, 2};
+  }
   return {std::move(o), 0};
 }
 

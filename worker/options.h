@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/runner/card_sandbox.h"
 
 namespace hollerith::worker {
 
@@ -31,6 +32,9 @@ struct WorkerOptions {
   bool keep_workspaces = false;
   // How long a graceful drain (SIGTERM, or the coordinator's drain) may wait for running stacks.
   std::chrono::milliseconds drain_timeout{60'000};
+  // Whom cards run as and their default limits (--run-as, --default-limits). In-process tests
+  // keep the default: cards run as the test's own user.
+  CardSandbox sandbox;
   // Tests run the worker in-process and leave the process's signals alone.
   bool handle_signals = true;
 };

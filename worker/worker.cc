@@ -1,6 +1,7 @@
 #include "worker/worker.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <asio/post.hpp>
@@ -119,13 +120,13 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
     : io_(io),
       time_(time),
       options_(Sanitized(std::move(options))),
-      own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
+      own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io, options_.sandbox)),
       executor_(executor ? executor : own_executor_.get()),
       channel_(MakeCoordinatorChannel(options_.coordinator)),
       stub_(v1::Coordinator::NewStub(channel_)),
       artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
       slots_(io, options_.slots),
-      workspaces_(JobsRoot(options_)),
+      workspaces_(JobsRoot(options_), 64, options_.sandbox.user.owner()),
       heartbeat_timer_(time.CreateTimer()),
       reconnect_timer_(time.CreateTimer()),
       drain_timer_(time.CreateTimer()),
@@ -166,9 +167,15 @@ void Worker::Start(std::function<void(int)> exited) {
     Stop(kExitUsage);
     return;
   }
+  if (options_.sandbox.user.switches) {
+    // Cards run as another user: the artifact cache (other jobs' files) is the daemon's alone.
+    fs::create_directories(options_.work_dir / ".artifacts", ec);
+    ::chmod((options_.work_dir / ".artifacts").c_str(), 0700);
+  }
   if (options_.handle_signals) WatchSignals();
   spdlog::info("worker {} ({} slots, work dir {}) dialing coordinator {}", options_.name,
                options_.slots, options_.work_dir.string(), options_.coordinator);
+  spdlog::info("{}", DescribeSandbox(options_.sandbox));
   Connect();
 }
 

@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -27,6 +28,8 @@ struct RunFlags {
   std::string workdir;
   int workers = 0;  // > 0: on a local cluster of that many workers
   int slots = 0;
+  std::string run_as;
+  std::string default_limits;
 };
 
 std::filesystem::path MakeWorkdir(const RunFlags& f, const std::string& job) {
@@ -45,7 +48,13 @@ int RunLocal(const RunFlags& f) {
     return 2;
   }
   auto job = std::make_shared<const JobSpec>(std::move(*spec));
+  auto sandbox = ResolveSandbox(f.run_as, f.default_limits);
+  if (!sandbox.ok()) {
+    std::fprintf(stderr, "%s\n", sandbox.message().c_str());
+    return 2;
+  }
   LocalRunOptions options;
+  options.sandbox = std::move(*sandbox);
   options.jobs = f.jobs;
   options.workdir = MakeWorkdir(f, job->name);
   std::error_code ec;
@@ -55,8 +64,15 @@ int RunLocal(const RunFlags& f) {
                  ec.message().c_str());
     return 2;
   }
-  std::fprintf(stderr, "running job '%s' locally; workspaces in %s\n", job->name.c_str(),
-               options.workdir.c_str());
+  if (options.sandbox.user.switches) {
+    // Cards run as another user: the artifact store is this process's alone, and the workdir
+    // (mkdtemp makes it 0700) must let the card user reach its workspace.
+    std::filesystem::create_directories(options.workdir / ".artifacts", ec);
+    ::chmod((options.workdir / ".artifacts").c_str(), 0700);
+    ::chmod(options.workdir.c_str(), 0711);
+  }
+  std::fprintf(stderr, "running job '%s' locally; workspaces in %s; %s\n", job->name.c_str(),
+               options.workdir.c_str(), DescribeSandbox(options.sandbox).c_str());
   ProgressPrinter printer(stderr);
   const size_t stacks = job->stacks.size();
   options.on_event = [&printer, stacks](const SchedulerCore& core) {
@@ -115,9 +131,19 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                   "Run on a throwaway local cluster: a coordinator and this many workers")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--slots", f->slots, "With --workers: cards at once per worker");
+  cmd->add_option("--run-as", f->run_as, std::string("Without --workers: ") + kRunAsHelp);
+  cmd->add_option("--default-limits", f->default_limits,
+                  std::string("Without --workers: ") + kDefaultLimitsHelp);
   cmd->callback([f, &exit_code] {
     if (f->workers == 0) {
       exit_code = RunLocal(*f);
+      return;
+    }
+    if (!f->run_as.empty() || !f->default_limits.empty()) {
+      std::fprintf(stderr,
+                   "--run-as and --default-limits apply to run --local; a cluster's workers "
+                   "take them as hollerith-worker flags\n");
+      exit_code = 2;
       return;
     }
     if (f->local) {

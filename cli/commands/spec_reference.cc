@@ -57,12 +57,27 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "Files the card produces, published when it succeeds, for 'inputs' and combine.",
             "outputs: [numbers.txt, out/model.bin]"},
            {"env", "map of NAME (letters, digits, _) to string", "none",
-            "Environment variables set for the command.", "env: {LANG: C, THREADS: \"4\"}"},
+            "Environment variables set for the command, on top of PATH, HOME and LANG (which it "
+            "may replace); nothing else of the worker's environment reaches a card.",
+            "env: {LANG: C, THREADS: \"4\"}"},
            {"timeout", "duration: a number and ms, s, m or h (500ms, 30s, 1.5m, 2h)", "none",
             "Kill the command after this long; the try fails.", "timeout: 30s"},
            {"retries", "whole number 0-100", "0",
             "How many times a failed card is tried again (with backoff) before its stack fails.",
             "retries: 2"},
+           {"limits",
+            "map with any of memory (size: 512MiB, 2GiB, 1GB), cpu (duration), files (1-1048576), "
+            "processes (1-1048576)",
+            "the worker's --default-limits",
+            "Resource limits of the card's processes, enforced by the node with rlimits: memory "
+            "(RLIMIT_DATA: heap and anonymous memory), cpu (RLIMIT_CPU, whole seconds, per "
+            "process), files (descriptors open at once, per process), processes (RLIMIT_NPROC, "
+            "counted per user by the kernel: all cards running as that user together). A card over "
+            "a limit fails with the limit in its error, e.g. 'killed: cpu limit 60s exceeded'. "
+            "Every card runs with only PATH (/usr/local/bin:/usr/bin:/bin), HOME (its workspace), "
+            "LANG (C.UTF-8) and its 'env' in its environment, never the worker's; as a node "
+            "started as root, it runs as the node's --run-as user.",
+            "limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}"},
        }},
       {"combine",
        "The value of the job's 'combine': a card that takes only these keys (it has no "
@@ -77,6 +92,8 @@ const std::vector<SpecLevelDoc>& SpecReference() {
            {"timeout", "duration, as for a card", "none", "As for a card.", "timeout: 5m"},
            {"retries", "whole number 0-100", "0", "As for a card.", "retries: 1"},
            {"env", "map of NAME to string", "none", "As for a card.", "env: {FORMAT: csv}"},
+           {"limits", "map, as for a card", "the worker's --default-limits", "As for a card.",
+            "limits: {memory: 4GiB}"},
        }},
   };
   return levels;
@@ -139,6 +156,7 @@ const char* SpecExample() {
          "        env: {LC_ALL: C}\n"
          "        timeout: 30s\n"
          "        retries: 2\n"
+         "        limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}\n"
          "      - id: pause\n"
          "        builtin: {sleep: 100ms}\n"
          "combine:\n"

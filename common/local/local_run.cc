@@ -21,12 +21,12 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
     : io_(io),
       options_(std::move(options)),
       core_(std::move(job), clock_, SystemTime(), kLocalNode, options_.retry),
-      own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io)),
+      own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io, options_.sandbox)),
       executor_(executor ? executor : own_executor_.get()),
       store_(options_.workdir / ".artifacts"),
       artifacts_(io, store_),
       slots_(io, DefaultJobs(options_.jobs)),
-      workspaces_(options_.workdir) {
+      workspaces_(options_.workdir, 64, options_.sandbox.user.owner()) {
   // One process, one Lamport clock: core and node share it (messages still carry it).
   StackHost::Upward up;
   up.started = [this](const std::string&, const CardStartedMsg& m) {

@@ -24,6 +24,7 @@ struct LocalRunOptions {
   std::filesystem::path workdir;
   RetryPolicy retry;
   std::string job_id = "local";
+  CardSandbox sandbox;  // whom cards run as, default limits (run --local's --run-as and so on)
   // Called on the io_context after every event the core accepted (for progress display).
   std::function<void(const SchedulerCore&)> on_event;
 };

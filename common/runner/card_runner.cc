@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -11,11 +12,15 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 
+#include "common/runner/card_limits.h"
 #include "common/runner/output_capture.h"
 #include "common/runner/path_lookup.h"
 #include "common/runner/process_spawn.h"
+#include "common/spec/limits.h"
+#include "common/spec/quantities.h"
 
 namespace hollerith {
 
@@ -23,9 +28,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string FormatDuration(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
-  return std::to_string(d.count()) + "ms";
+// What every card sees besides its spec's `env` (which may replace any of these): nothing of the
+// daemon's own environment ever reaches a card.
+EnvBlock::Vars BaseEnvironment(const std::filesystem::path& workspace) {
+  return {{"PATH", kCardDefaultPath}, {"HOME", workspace.string()}, {"LANG", "C.UTF-8"}};
+}
+
+std::chrono::milliseconds CpuTime(const struct rusage& usage) {
+  auto ms = [](const struct timeval& tv) {
+    return std::chrono::milliseconds(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+  };
+  return ms(usage.ru_utime) + ms(usage.ru_stime);
 }
 
 std::string SignalDescription(int sig) {
@@ -69,6 +82,7 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     bool reaped = false;
     bool status_lost = false;
     int wait_status = 0;
+    std::chrono::milliseconds cpu_time{0};
     bool term_sent = false;
     bool kill_sent = false;
 
@@ -88,6 +102,7 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     uint64_t handle;
     std::string id;
     std::filesystem::path workspace;  // only set for processes (spill files go there)
+    CardLimits limits;                // in force, defaults applied (processes only)
     std::chrono::milliseconds timeout;
     std::chrono::milliseconds kill_grace;
     std::chrono::milliseconds output_drain;
@@ -104,9 +119,15 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     std::unique_ptr<Process> process;  // declared last: destroyed before what its captures use
   };
 
-  explicit Impl(asio::io_context& context) : io(context) {}
+  Impl(asio::io_context& context, CardSandbox box) : io(context), sandbox(std::move(box)) {
+    spawn_user.uid = sandbox.user.uid;
+    spawn_user.gid = sandbox.user.gid;
+    spawn_user.groups = sandbox.user.groups;
+  }
 
   asio::io_context& io;
+  CardSandbox sandbox;
+  SpawnUser spawn_user;
   std::unordered_map<uint64_t, std::unique_ptr<Card>> cards;
   PathLookup paths;  // bare program names resolved once, not by execvp per card
   uint64_t last_handle = 0;
@@ -186,10 +207,19 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
       PostFailure(std::move(done), "card '" + spec.id + "' has nothing to run");
       return;
     }
-    EnvBlock env(spec.env, launch.extra_env);
+    const EnvBlock::Vars base = BaseEnvironment(launch.workspace);
+    EnvBlock env({&base, &spec.env, &launch.extra_env});
     request.argv = argv.data();
     request.envp = env.data();
     request.workspace = launch.workspace.c_str();
+    const CardLimits limits = WithDefaults(spec.limits, sandbox.defaults);
+    // RLIMIT_NPROC counts the user's every task: cards running as the daemon's own user would
+    // find its threads already counted against them.
+    const uint64_t own_tasks =
+        limits.processes != 0 && !sandbox.user.switches ? OwnThreadCount() : 0;
+    const std::vector<SpawnRlimit> rlimits = RlimitsFor(limits, own_tasks);
+    request.rlimits = rlimits;
+    if (sandbox.user.switches) request.user = &spawn_user;
     std::optional<std::string> resolved;
     if (request.search_path) resolved = paths.Find(request.program, PathOf(request.envp));
     if (resolved) {
@@ -206,13 +236,23 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
       spawned = SpawnInProcessGroup(request);
     }
     if (!spawned.ok()) {
-      PostFailure(std::move(done), spawned.message());
+      // execve fails with EAGAIN when the card's user already has as many processes as the
+      // card may (RLIMIT_NPROC is per user).
+      const bool over_processes =
+          limits.processes != 0 &&
+          spawned.message().ends_with(std::generic_category().message(EAGAIN));
+      PostFailure(std::move(done),
+                  over_processes
+                      ? "processes limit " + std::to_string(limits.processes) +
+                            " exceeded (its user already runs that many): " + spawned.message()
+                      : spawned.message());
       return;
     }
 
     auto card = std::make_unique<Card>(io, handle, spec, launch, std::move(done));
     card->started = started;
     card->workspace = launch.workspace;
+    card->limits = limits;
     card->process = std::make_unique<Process>(io, *card, launch.capture_limit);
     Process& p = *card->process;
     p.pid = spawned->pid;
@@ -292,9 +332,10 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
       p.kill_sent = true;
     }
     int status = 0;
+    struct rusage usage {};
     pid_t r;
     do {
-      r = ::waitpid(p.pid, &status, WNOHANG);
+      r = ::wait4(p.pid, &status, WNOHANG, &usage);
     } while (r < 0 && errno == EINTR);
     if (r == 0) {  // not actually exited (cannot happen with a readable pidfd); keep watching
       WaitForExit(card);
@@ -303,6 +344,7 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     p.reaped = true;
     p.status_lost = r < 0;  // someone else reaped it (a waitpid(-1) elsewhere in the process)
     p.wait_status = status;
+    p.cpu_time = CpuTime(usage);
     card.ended = Clock::now();
     asio::error_code ignored;
     p.pidfd.close(ignored);
@@ -397,6 +439,11 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
       }
       result.out = p.out.capture.Finish();
       result.err = p.err.capture.Finish();
+      if (!p.status_lost && card.stop == Stop::kNone &&
+          !(WIFEXITED(p.wait_status) && result.exit_code == 0)) {
+        std::string breach = LimitBreach(card.limits, p.wait_status, p.cpu_time, result.err.text);
+        if (!breach.empty()) result.error = std::move(breach);
+      }
     } else if (card.stop == Stop::kNone) {
       result.exit_code = 0;
     }
@@ -429,7 +476,8 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-ProcessCardRunner::ProcessCardRunner(asio::io_context& io) : impl_(std::make_shared<Impl>(io)) {}
+ProcessCardRunner::ProcessCardRunner(asio::io_context& io, CardSandbox sandbox)
+    : impl_(std::make_shared<Impl>(io, std::move(sandbox))) {}
 
 ProcessCardRunner::~ProcessCardRunner() { impl_->Shutdown(); }
 

@@ -1,8 +1,8 @@
 // Runs one card. CardExecutor is the interface the stack runner depends on (tests replace it);
-// ProcessCardRunner is the real one: posix_spawn in a new process group, exit watched through a
-// pidfd on the io_context, stdout/stderr captured through pipes (kept in memory up to a bound, the
-// rest spilled to a file in the workspace), timeout kills the whole group (TERM, then KILL after a
-// grace). Built-ins (noop, sleep) run without a process.
+// ProcessCardRunner is the real one: a vfork-style spawn in a new process group (process_spawn.h),
+// exit watched through a pidfd on the io_context, stdout/stderr captured through pipes (kept in
+// memory up to a bound, the rest spilled to a file in the workspace), timeout kills the whole group
+// (TERM, then KILL after a grace). Built-ins (noop, sleep) run without a process.
 #pragma once
 
 #include <chrono>
@@ -18,10 +18,14 @@
 // mixes the two (alloc/dealloc mismatch).
 #include <asio/io_context.hpp>
 
+#include "common/runner/card_sandbox.h"
 #include "common/runner/output_capture.h"
 #include "common/spec/job.h"
 
 namespace hollerith {
+
+// PATH of a card whose spec sets none.
+inline constexpr const char* kCardDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
 struct CardResult {
   int exit_code = -1;   // the process's exit status; -1 when it did not exit normally
@@ -61,7 +65,10 @@ class CardExecutor {
 // `done` callbacks are then never invoked.
 class ProcessCardRunner : public CardExecutor {
  public:
-  explicit ProcessCardRunner(asio::io_context& io);
+  // Cards run as `sandbox.user`, under their limits with `sandbox.defaults` for unset ones, in
+  // an environment of PATH (kCardDefaultPath), HOME (the workspace), LANG (C.UTF-8) and their
+  // spec's `env`: never the daemon's own.
+  explicit ProcessCardRunner(asio::io_context& io, CardSandbox sandbox = {});
   ~ProcessCardRunner() override;
   uint64_t Run(const CardSpec& card, const CardLaunch& launch, Done done) override;
   void Cancel(uint64_t handle) override;

@@ -1,5 +1,7 @@
 #include "common/runner/output_capture.h"
 
+#include "common/runner/confined_path.h"
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -49,26 +51,31 @@ void OutputCapture::Append(std::string_view chunk) {
 }
 
 void OutputCapture::StartSpill() {
-  std::filesystem::path dir = workspace_ / ".hollerith";
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    spdlog::warn("card {}: cannot create {}: {}; {} beyond {} bytes is dropped", card_id_,
-                 dir.string(), std::generic_category().message(errno), suffix_, limit_);
+  // The card may have planted links in its workspace: the spill file is made beneath it without
+  // following any (a link named .hollerith must not make the node write elsewhere).
+  Result<UniqueFd> workspace = OpenDirectory(workspace_);
+  if (workspace.ok() && ::mkdirat(workspace->get(), ".hollerith", 0755) != 0 && errno != EEXIST) {
+    workspace = Status::Error(std::generic_category().message(errno));
+  }
+  if (!workspace.ok()) {
+    spdlog::warn("card {}: cannot create {}/.hollerith: {}; {} beyond {} bytes is dropped",
+                 card_id_, workspace_.string(), workspace.message(), suffix_, limit_);
     return;
   }
   std::string stem = SafeFileStem(card_id_);
   for (int attempt = 0; attempt < 1000; ++attempt, ++seq_) {
-    std::filesystem::path path =
-        dir / (stem + "." + std::to_string(seq_) + "." + std::string(suffix_));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      spill_fd_ = fd;
-      captured_.spill_path = path.string();
+    const std::string name =
+        ".hollerith/" + stem + "." + std::to_string(seq_) + "." + std::string(suffix_);
+    Result<UniqueFd> file = OpenBeneath(workspace->get(), name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (file.ok()) {
+      spill_fd_ = file->release();
+      captured_.spill_path = (workspace_ / name).string();
       WriteSpill(captured_.text);
       return;
     }
     if (errno != EEXIST) {
-      spdlog::warn("card {}: cannot create spill file {}: {}", card_id_, path.string(),
-                   std::generic_category().message(errno));
+      spdlog::warn("card {}: cannot create spill file: {}; {} beyond {} bytes is dropped", card_id_,
+                   file.message(), suffix_, limit_);
       return;
     }
   }

@@ -1,8 +1,9 @@
 #include "common/runner/process_spawn.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,13 +11,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <system_error>
-
-extern char** environ;
 
 namespace hollerith {
 
 namespace {
+
+constexpr size_t kChildStack = 64 * 1024;
+constexpr const char* kDefaultSearchPath = "/usr/local/bin:/usr/bin:/bin";
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
@@ -25,9 +28,9 @@ void CloseQuietly(int fd) {
 }
 
 // A pipe end numbered 0..2 (possible when the daemon runs with closed standard descriptors) would
-// be clobbered by the child's own dup2 onto 0..2; move it out of the way.
+// be clobbered by the child's own dup onto 0..2; move it out of the way.
 int AboveStdio(int fd) {
-  if (fd > 2) return fd;
+  if (fd > 2 || fd < 0) return fd;
   int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   ::close(fd);
   return moved;
@@ -46,73 +49,199 @@ Status MakePipe(int fds[2]) {
   return Status::Ok();
 }
 
-// RAII for the two posix_spawn configuration objects.
-struct SpawnConfig {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnConfig() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnConfig() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnConfig(const SpawnConfig&) = delete;
-  SpawnConfig& operator=(const SpawnConfig&) = delete;
+// What the child needs, in the parent's memory (shared: CLONE_VM). The child reports a failed
+// step through `step` and `err`; the parent reads them once the child has exec'ed or exited.
+struct ChildArgs {
+  const SpawnRequest* request = nullptr;
+  const char* const* programs = nullptr;  // candidates to exec, in order (PATH search done here)
+  int devnull = -1;
+  int out_w = -1;
+  int err_w = -1;
+  const char* step = nullptr;
+  int err = 0;
 };
 
-int Configure(SpawnConfig& config, const SpawnRequest& request, int out_w, int err_w) {
-  int rc = 0;
-  auto step = [&rc](int r) {
-    if (rc == 0) rc = r;
-  };
-  step(posix_spawn_file_actions_addopen(&config.actions, 0, "/dev/null", O_RDONLY, 0));
-  step(posix_spawn_file_actions_adddup2(&config.actions, out_w, 1));
-  step(posix_spawn_file_actions_adddup2(&config.actions, err_w, 2));
-  step(posix_spawn_file_actions_addchdir_np(&config.actions, request.workspace));
-  // Descriptors the daemon leaked without O_CLOEXEC must not reach cards (nor keep our pipes open).
-  step(posix_spawn_file_actions_addclosefrom_np(&config.actions, 3));
+// The kernel's struct sigaction, all zero: SIG_DFL, no flags, empty mask (its layout differs
+// from glibc's, but zero is zero in every field; 4 words cover it on 64-bit targets).
+struct KernelSigaction {
+  unsigned long words[4] = {0, 0, 0, 0};
+};
 
-  // Own process group (pgid = pid) so a timeout can signal everything the card started. Signals the
-  // daemon ignores (SIGPIPE, typically) or blocks would otherwise be inherited across exec.
-  sigset_t empty;
-  sigemptyset(&empty);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGXFSZ, SIGTSTP, SIGTTIN,
-                  SIGTTOU, SIGUSR1, SIGUSR2, SIGALRM}) {
-    sigaddset(&defaults, sig);
-  }
-  step(posix_spawnattr_setflags(
-      &config.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
-  step(posix_spawnattr_setpgroup(&config.attr, 0));
-  step(posix_spawnattr_setsigmask(&config.attr, &empty));
-  step(posix_spawnattr_setsigdefault(&config.attr, &defaults));
-  return rc;
+constexpr long kSigsetBytes = 8;  // _NSIG / 8, what rt_sig* take
+
+[[noreturn]] void ChildFail(ChildArgs* a, const char* step, int err) {
+  a->step = step;
+  a->err = err;
+  ::syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
 }
 
-std::string StartError(const SpawnRequest& request, int err) {
+// Runs in the child, on its own stack, sharing the parent's memory: raw system calls only (no
+// allocation, no locks, no libc wrappers with process-wide side effects, nothing a sanitizer
+// intercepts). Every signal is blocked on entry (the parent blocked them around clone).
+__attribute__((no_sanitize("address", "thread", "undefined"))) int ChildMain(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  const SpawnRequest& r = *a->request;
+  // Handlers are the parent's code: reset every signal to its default (also the ignored ones,
+  // such as SIGPIPE, which exec would keep ignored) before unblocking anything.
+  const KernelSigaction dfl;
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, kSigsetBytes);
+  }
+  // Own process group (pgid = pid), so a timeout can signal everything the card started.
+  if (::syscall(SYS_setpgid, 0, 0) != 0) ChildFail(a, "setpgid", errno);
+  if (::syscall(SYS_dup3, a->devnull, 0, 0) < 0) ChildFail(a, "stdin", errno);
+  if (::syscall(SYS_dup3, a->out_w, 1, 0) < 0) ChildFail(a, "stdout", errno);
+  if (::syscall(SYS_dup3, a->err_w, 2, 0) < 0) ChildFail(a, "stderr", errno);
+  // Before dropping privileges: the workspace's parents need not be searchable by the card user.
+  if (::syscall(SYS_chdir, r.workspace) != 0) ChildFail(a, "workspace", errno);
+  for (const SpawnRlimit& l : r.rlimits) {
+    struct rlimit value {
+      l.soft, l.hard
+    };
+    if (::syscall(SYS_prlimit64, 0, l.resource, &value, nullptr) != 0) {
+      ChildFail(a, "setrlimit", errno);
+    }
+  }
+  if (r.user != nullptr) {
+    if (::syscall(SYS_setgroups, r.user->groups.size(), r.user->groups.data()) != 0) {
+      ChildFail(a, "setgroups", errno);
+    }
+    if (::syscall(SYS_setresgid, r.user->gid, r.user->gid, r.user->gid) != 0) {
+      ChildFail(a, "setresgid", errno);
+    }
+    if (::syscall(SYS_setresuid, r.user->uid, r.user->uid, r.user->uid) != 0) {
+      ChildFail(a, "setresuid", errno);
+    }
+  }
+  // Descriptors the daemon leaked without O_CLOEXEC must not reach cards (nor keep pipes open).
+  if (::syscall(SYS_close_range, 3, ~0u, 0) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) ::syscall(SYS_close, fd);
+  }
+  const uint64_t empty = 0;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, nullptr, kSigsetBytes);
+  int err = ENOENT;
+  for (const char* const* p = a->programs; *p != nullptr; ++p) {
+    ::syscall(SYS_execve, *p, r.argv, r.envp);
+    // As execvp: a candidate that is missing or not a directory on the way is skipped; one that
+    // cannot be executed is remembered (EACCES) but the search goes on; anything else stops it.
+    if (errno == EACCES) {
+      err = EACCES;
+    } else if (errno != ENOENT && errno != ENOTDIR) {
+      err = errno;
+      break;
+    }
+  }
+  ChildFail(a, "exec", err);
+}
+
+// The value of PATH in `envp`, or the default search path.
+std::string_view SearchPathOf(char* const* envp) {
+  for (char* const* e = envp; e != nullptr && *e != nullptr; ++e) {
+    if (std::strncmp(*e, "PATH=", 5) == 0) return *e + 5;
+  }
+  return kDefaultSearchPath;
+}
+
+// Where exec should look for `request.program`, in order.
+std::vector<std::string> Candidates(const SpawnRequest& request) {
+  const std::string_view program = request.program;
+  if (!request.search_path || program.find('/') != std::string_view::npos) {
+    return {std::string(program)};
+  }
+  std::vector<std::string> out;
+  const std::string_view path = SearchPathOf(request.envp);
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string_view::npos) colon = path.size();
+    std::string_view dir = path.substr(start, colon - start);
+    if (dir.empty()) dir = ".";  // an empty entry means the working directory, as for execvp
+    out.push_back(std::string(dir) + "/" + std::string(program));
+    start = colon + 1;
+  }
+  return out;
+}
+
+int DevNull() {
+  // Opened once, kept (O_CLOEXEC); the child dups it onto stdin.
+  static const int fd = AboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  return fd;
+}
+
+std::string StartError(const SpawnRequest& request, const char* step, int err) {
   std::string reason;
   struct stat st;
-  if (::stat(request.workspace, &st) != 0) {
+  if (std::strcmp(step, "workspace") == 0 && ::stat(request.workspace, &st) != 0) {
     reason = "workspace '" + std::string(request.workspace) + "': " + ErrnoText(errno);
-  } else if (!S_ISDIR(st.st_mode)) {
+  } else if (std::strcmp(step, "workspace") == 0 && !S_ISDIR(st.st_mode)) {
     reason = "workspace '" + std::string(request.workspace) + "' is not a directory";
-  } else {
+  } else if (std::strcmp(step, "exec") == 0) {
     reason = ErrnoText(err);
+  } else {
+    reason = std::string(step) + ": " + ErrnoText(err);
   }
   return "cannot start '" + std::string(request.program) + "': " + reason;
 }
 
+void Reap(pid_t pid) {
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// Starts the child; returns its pid, or -1 with `step`/`err` saying why.
+pid_t CloneChild(ChildArgs& args, const char*& step, int& err) {
+  std::vector<std::string> candidates = Candidates(*args.request);
+  std::vector<const char*> programs;
+  programs.reserve(candidates.size() + 1);
+  for (const std::string& c : candidates) programs.push_back(c.c_str());
+  programs.push_back(nullptr);
+  args.programs = programs.data();
+
+  void* stack = ::mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    step = "mmap";
+    err = errno;
+    return -1;
+  }
+  // Blocked from before the child exists until it has reset its handlers: a signal must not run
+  // one of the daemon's handlers on the child's stack, in the daemon's memory.
+  sigset_t all;
+  sigset_t old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::clone(ChildMain, static_cast<char*>(stack) + kChildStack,
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  const int clone_err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::munmap(stack, kChildStack);  // CLONE_VFORK: the child has exec'ed or exited by now
+  if (pid < 0) {
+    step = "clone";
+    err = clone_err;
+    return -1;
+  }
+  if (args.step != nullptr) {
+    step = args.step;
+    err = args.err;
+    Reap(pid);
+    return -1;
+  }
+  return pid;
+}
+
 }  // namespace
 
-EnvBlock::EnvBlock(const Vars& first, const Vars& second) {
-  if (first.empty() && second.empty()) return;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) entries_.push_back(*e);
-  owned_.reserve(first.size() + second.size());
-  for (const auto& [key, value] : first) Set(key, value);
-  for (const auto& [key, value] : second) Set(key, value);
+EnvBlock::EnvBlock(std::initializer_list<const Vars*> layers) {
+  size_t n = 0;
+  for (const Vars* v : layers) n += v->size();
+  owned_.reserve(n);
+  entries_.reserve(n + 1);
+  for (const Vars* v : layers) {
+    for (const auto& [key, value] : *v) Set(key, value);
+  }
   entries_.push_back(nullptr);
 }
 
@@ -129,9 +258,8 @@ void EnvBlock::Set(const std::string& key, const std::string& value) {
   entries_.push_back(entry.data());
 }
 
-char* const* EnvBlock::data() const { return entries_.empty() ? environ : entries_.data(); }
-
 Result<SpawnedProcess> SpawnInProcessGroup(const SpawnRequest& request) {
+  if (DevNull() < 0) return Status::Error("cannot open /dev/null: " + ErrnoText(errno));
   int out[2];
   int err[2];
   if (Status s = MakePipe(out); !s.ok()) return s;
@@ -141,35 +269,27 @@ Result<SpawnedProcess> SpawnInProcessGroup(const SpawnRequest& request) {
     return s;
   }
 
-  pid_t pid = -1;
-  int rc;
-  {
-    SpawnConfig config;
-    rc = Configure(config, request, out[1], err[1]);
-    if (rc == 0) {
-      // glibc runs the child with CLONE_VFORK and returns the exec failure (e.g. ENOENT) here,
-      // having already reaped the failed child.
-      rc = request.search_path ? ::posix_spawnp(&pid, request.program, &config.actions,
-                                                &config.attr, request.argv, request.envp)
-                               : ::posix_spawn(&pid, request.program, &config.actions, &config.attr,
-                                               request.argv, request.envp);
-    }
-  }
+  ChildArgs args;
+  args.request = &request;
+  args.devnull = DevNull();
+  args.out_w = out[1];
+  args.err_w = err[1];
+  const char* step = nullptr;
+  int failure = 0;
+  const pid_t pid = CloneChild(args, step, failure);
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) {
+  if (pid < 0) {
     ::close(out[0]);
     ::close(err[0]);
-    return Status::Error(StartError(request, rc));
+    return Status::Error(StartError(request, step, failure));
   }
 
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     int e = errno;
     ::kill(-pid, SIGKILL);
-    int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    Reap(pid);
     ::close(out[0]);
     ::close(err[0]);
     return Status::Error("cannot watch '" + std::string(request.program) +

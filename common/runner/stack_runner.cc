@@ -1,10 +1,16 @@
 #include "common/runner/stack_runner.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include <asio/post.hpp>
 #include <fstream>
+
+#include "common/runner/confined_path.h"
 
 namespace hollerith {
 namespace {
@@ -45,12 +51,20 @@ Status StackRunner::EnsureWorkspace() {
   // Created lazily: a stack of built-ins never touches the disk.
   if (workspace_ready_) return Status::Ok();
   if (Status s = env_.workspaces.Create(workspace_); !s.ok()) return s;
+  // The workspace is new and empty (no card has run in it): plain paths are safe here.
+  const std::optional<FileOwner>& owner = env_.workspaces.owner();
+  auto give = [&owner](const std::filesystem::path& p) {
+    if (owner) (void)::lchown(p.c_str(), owner->uid, owner->gid);
+  };
   for (const auto& r : assign_.results) {
     auto base = workspace_ / "results" / r.card_name;
     Status s = WriteFile(base.string() + ".stdout", r.stdout_text);
     if (s.ok()) s = WriteFile(base.string() + ".exit", std::to_string(r.exit_code) + "\n");
     if (!s.ok()) return s;
+    give(base.string() + ".stdout");
+    give(base.string() + ".exit");
   }
+  if (!assign_.results.empty()) give(workspace_ / "results");
   workspace_ready_ = true;
   return Status::Ok();
 }
@@ -161,15 +175,31 @@ void StackRunner::FetchInputs(uint32_t card, size_t next, std::function<void(Sta
     done(Status::Error("input " + in.path + " was not published by its producer"));
     return;
   }
+  // Earlier cards of the stack ran in this workspace: the directory the input goes to is reached
+  // without following links they may have left, and the fetch writes through that descriptor.
+  const std::optional<FileOwner> owner = env_.workspaces.owner();
+  std::string leaf;
+  Result<UniqueFd> workspace = OpenDirectory(workspace_);
+  Result<UniqueFd> dir = workspace.ok() ? OpenParentBeneath(workspace->get(), in.dest, &leaf, owner)
+                                        : std::move(workspace);
+  if (!dir.ok()) {
+    done(Status::Error("input " + in.dest + " refused: " + dir.message()));
+    return;
+  }
+  auto held = std::make_shared<UniqueFd>(std::move(*dir));
   auto self = shared_from_this();
-  env_.artifacts.Fetch(digest, workspace_ / in.dest,
-                       [self, card, next, done = std::move(done)](Status s) mutable {
-                         if (!s.ok()) {
-                           done(s);
-                           return;
-                         }
-                         self->FetchInputs(card, next + 1, std::move(done));
-                       });
+  env_.artifacts.Fetch(
+      digest, FdPath(held->get()) / leaf,
+      [self, card, next, held, leaf, owner, done = std::move(done)](Status s) mutable {
+        if (!s.ok()) {
+          done(s);
+          return;
+        }
+        if (owner) {
+          (void)::fchownat(held->get(), leaf.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW);
+        }
+        self->FetchInputs(card, next + 1, std::move(done));
+      });
 }
 
 void StackRunner::Launch(uint32_t card) {
@@ -241,27 +271,35 @@ void StackRunner::PublishOutputs(uint32_t card, size_t next, std::shared_ptr<Car
     Report(card, msg);
     return;
   }
-  const std::filesystem::path file = workspace_ / outputs[next];
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) {
+  // The card may have left a link where it declared an output (to /etc/shadow, say): the file is
+  // opened beneath the workspace without following any, and published through that descriptor.
+  Result<UniqueFd> workspace = OpenDirectory(workspace_);
+  Result<UniqueFd> opened =
+      workspace.ok() ? OpenOutputBeneath(workspace->get(), outputs[next], env_.workspaces.owner())
+                     : std::move(workspace);
+  if (!opened.ok()) {
+    const bool missing = errno == ENOENT;
     msg->succeeded = false;
-    msg->error = "declared output " + outputs[next] + " was not produced";
+    msg->error = missing ? "declared output " + outputs[next] + " was not produced"
+                         : "declared output " + outputs[next] + " refused: " + opened.message();
     Report(card, msg);
     return;
   }
+  auto held = std::make_shared<UniqueFd>(std::move(*opened));
   auto self = shared_from_this();
-  env_.artifacts.Publish(file, [self, card, next, msg](Result<std::string> digest) {
-    if (self->ended_) return;
-    if (!digest.ok()) {
-      msg->succeeded = false;
-      msg->error = "cannot publish output " + self->spec_->cards[card].outputs[next] + ": " +
-                   digest.message();
-      self->Report(card, msg);
-      return;
-    }
-    msg->outputs.emplace_back(self->spec_->cards[card].outputs[next], *digest);
-    self->PublishOutputs(card, next + 1, msg);
-  });
+  env_.artifacts.Publish(
+      FdPath(held->get()), [self, card, next, msg, held](Result<std::string> digest) {
+        if (self->ended_) return;
+        if (!digest.ok()) {
+          msg->succeeded = false;
+          msg->error = "cannot publish output " + self->spec_->cards[card].outputs[next] + ": " +
+                       digest.message();
+          self->Report(card, msg);
+          return;
+        }
+        msg->outputs.emplace_back(self->spec_->cards[card].outputs[next], *digest);
+        self->PublishOutputs(card, next + 1, msg);
+      });
 }
 
 void StackRunner::Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg) {

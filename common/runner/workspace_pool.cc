@@ -1,5 +1,7 @@
 #include "common/runner/workspace_pool.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -9,10 +11,20 @@ namespace hollerith {
 
 namespace fs = std::filesystem;
 
-WorkspacePool::WorkspacePool(fs::path root, size_t max_spares)
-    : root_(std::move(root)), max_spares_(max_spares) {}
+WorkspacePool::WorkspacePool(fs::path root, size_t max_spares, std::optional<FileOwner> owner)
+    : root_(std::move(root)), max_spares_(max_spares), owner_(owner) {}
 
 Status WorkspacePool::Create(const fs::path& dir) {
+  Status made = CreateDirectory(dir);
+  if (made.ok() && owner_ && ::lchown(dir.c_str(), owner_->uid, owner_->gid) != 0) {
+    return Status::Error("cannot give workspace " + dir.string() + " to uid " +
+                         std::to_string(owner_->uid) + ": " +
+                         std::generic_category().message(errno));
+  }
+  return made;
+}
+
+Status WorkspacePool::CreateDirectory(const fs::path& dir) {
   fs::path spare;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -9,16 +9,20 @@
 #include <cstddef>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/runner/confined_path.h"
 
 namespace hollerith {
 
 class WorkspacePool {
  public:
   // Spares live in `root`/.spare; `root` is the directory workspaces are created under.
-  explicit WorkspacePool(std::filesystem::path root, size_t max_spares = 64);
+  // Workspaces are given to `owner` (the user cards run as) when there is one.
+  explicit WorkspacePool(std::filesystem::path root, size_t max_spares = 64,
+                         std::optional<FileOwner> owner = std::nullopt);
 
   // Creates the empty directory `dir` (and its parents), from a spare when there is one.
   Status Create(const std::filesystem::path& dir);
@@ -27,10 +31,14 @@ class WorkspacePool {
   void Retire(const std::filesystem::path& dir);
 
   size_t spares();
+  const std::optional<FileOwner>& owner() const { return owner_; }
 
  private:
+  Status CreateDirectory(const std::filesystem::path& dir);
+
   std::filesystem::path root_;
   size_t max_spares_;
+  std::optional<FileOwner> owner_;
   std::mutex mu_;
   std::vector<std::filesystem::path> spares_;
   size_t next_spare_ = 0;

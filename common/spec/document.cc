@@ -5,8 +5,6 @@
 #include <tuple>
 #include <utility>
 
-#include "common/base/hex.h"
-
 namespace hollerith {
 
 namespace {
@@ -33,28 +31,6 @@ std::vector<SpecErrorList::Entry> SpecErrorList::Sorted() const {
   std::vector<Entry> out = entries_;
   std::sort(out.begin(), out.end(), ComesBefore);
   if (out.size() > max_kept_) out.resize(max_kept_);
-  return out;
-}
-
-std::string QuoteForMessage(std::string_view s) {
-  constexpr size_t kMaxShown = 80;
-  bool shortened = false;
-  if (s.size() > kMaxShown) {
-    size_t cut = kMaxShown;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // whole chars
-    s = s.substr(0, cut);
-    shortened = true;
-  }
-  std::string out = "'";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) {
-      out += "\\x" + HexEncode(std::string_view(&ch, 1));
-    } else {
-      out += ch;
-    }
-  }
-  out += shortened ? "...'" : "'";
   return out;
 }
 

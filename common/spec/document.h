@@ -65,9 +65,6 @@ class SpecErrors : public std::runtime_error {
   SpecErrorList list;
 };
 
-// `s` in single quotes for an error message: control bytes escaped, long strings shortened.
-std::string QuoteForMessage(std::string_view s);
-
 enum class DocKind : uint8_t { kNull, kScalar, kSequence, kMap };
 
 // One value. A map's children alternate key, value. Children of a container are contiguous.

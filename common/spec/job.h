@@ -43,6 +43,19 @@ struct InputSpec {
   std::string dest;
 };
 
+// Resource limits of one card's process (and what it starts). Zero means "not set": the node's
+// default applies (common/runner/: rlimits in the child, cgroup v2 where the node has one).
+struct CardLimits {
+  uint64_t memory_bytes = 0;  // RLIMIT_DATA; memory.max
+  Duration cpu{0};            // RLIMIT_CPU (whole seconds, rounded up), per process
+  uint64_t files = 0;         // RLIMIT_NOFILE: open descriptors per process
+  uint64_t processes = 0;     // RLIMIT_NPROC (per user: see runner/card_limits.h); pids.max
+  bool empty() const {
+    return memory_bytes == 0 && cpu.count() == 0 && files == 0 && processes == 0;
+  }
+  friend bool operator==(const CardLimits&, const CardLimits&) = default;
+};
+
 struct CardSpec {
   std::string id;
   // Exactly one of: shell (run by /bin/sh -c), argv (exec without a shell), builtin.
@@ -57,6 +70,7 @@ struct CardSpec {
   std::vector<std::pair<std::string, std::string>> env;
   Duration timeout{0};  // 0 means no timeout
   int retries = 0;
+  CardLimits limits;
   SourceMark mark;
 };
 

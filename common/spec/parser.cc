@@ -205,47 +205,4 @@ Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limit
   return ParseJobSpec(text, path, limits);
 }
 
-Result<Duration> ParseDuration(std::string_view text) {
-  auto bad = [&](const std::string& why) {
-    return Status::Error("bad duration " + QuoteForMessage(text) + ": " + why);
-  };
-  size_t i = 0;
-  auto digit = [&] { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
-  int64_t whole = 0;
-  int whole_digits = 0;
-  for (; digit(); ++i) {
-    if (++whole_digits > 12) return bad("too large");
-    whole = whole * 10 + (text[i] - '0');
-  }
-  if (whole_digits == 0) return bad("expected a number and a unit, e.g. 500ms, 30s, 1.5m, 2h");
-  int64_t fraction = 0;
-  int64_t fraction_scale = 1;
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    if (!digit()) return bad("expected digits after '.'");
-    for (; digit(); ++i) {
-      if (fraction_scale == 1'000'000'000) return bad("too many decimal places");
-      fraction = fraction * 10 + (text[i] - '0');
-      fraction_scale *= 10;
-    }
-  }
-  const std::string_view unit = text.substr(i);
-  int64_t unit_ms;
-  if (unit == "ms") {
-    unit_ms = 1;
-  } else if (unit == "s") {
-    unit_ms = 1000;
-  } else if (unit == "m") {
-    unit_ms = 60 * 1000;
-  } else if (unit == "h") {
-    unit_ms = 60 * 60 * 1000;
-  } else if (unit.empty()) {
-    return bad("a unit is required (ms, s, m or h)");
-  } else {
-    return bad("unknown unit " + QuoteForMessage(unit) + " (use ms, s, m or h)");
-  }
-  if (fraction * unit_ms % fraction_scale != 0) return bad("finer than a millisecond");
-  return Duration(whole * unit_ms + fraction * unit_ms / fraction_scale);
-}
-
 }  // namespace hollerith

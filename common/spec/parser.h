@@ -22,6 +22,7 @@
 
 #include "common/base/status.h"
 #include "common/spec/job.h"
+#include "common/spec/quantities.h"  // ParseDuration, for the spec's durations
 
 namespace hollerith {
 
@@ -35,8 +36,5 @@ struct SpecLimits {
 Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
                              const SpecLimits& limits = {});
 Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits = {});
-
-// Parses "500ms", "30s", "5m", "1h", "1.5s"; a bare number is rejected (units are required).
-Result<Duration> ParseDuration(std::string_view text);
 
 }  // namespace hollerith

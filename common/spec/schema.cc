@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "common/spec/id_index.h"
+#include "common/spec/limits.h"
 #include "common/spec/parser.h"
+#include "common/spec/workspace_path.h"
 
 namespace hollerith {
 namespace {
@@ -41,23 +43,6 @@ bool IsValidEnvName(std::string_view s) {
   return true;
 }
 
-// Why `path` is not a clean workspace-relative path, or nullptr if it is one. Clean paths compare
-// equal exactly when they name the same file, which is what matching inputs to outputs relies on.
-const char* PathProblem(std::string_view path) {
-  if (path.empty()) return "is empty";
-  if (path.front() == '/') return "must be relative to the workspace";
-  size_t start = 0;
-  while (true) {
-    const size_t slash = path.find('/', start);
-    const std::string_view part = path.substr(start, slash - start);
-    if (part.empty()) return "has an empty component ('//' or a trailing '/')";
-    if (part == ".") return "has a '.' component";
-    if (part == "..") return "must not contain '..'";
-    if (slash == std::string_view::npos) return nullptr;
-    start = slash + 1;
-  }
-}
-
 std::string MarkText(SourceMark m) {
   return std::to_string(m.line) + ":" + std::to_string(m.column);
 }
@@ -77,11 +62,22 @@ const char* KindName(DocKind k) {
 }
 
 // The keys a card may have; the combine card accepts a subset.
-enum CardKey : size_t { kId, kRun, kBuiltin, kAfter, kInputs, kOutputs, kTimeout, kRetries, kEnv };
-constexpr std::array<std::string_view, 9> kCardKeys = {
-    "id", "run", "builtin", "after", "inputs", "outputs", "timeout", "retries", "env"};
-constexpr uint32_t kCombineKeys =
-    1u << kId | 1u << kRun | 1u << kBuiltin | 1u << kTimeout | 1u << kRetries | 1u << kEnv;
+enum CardKey : size_t {
+  kId,
+  kRun,
+  kBuiltin,
+  kAfter,
+  kInputs,
+  kOutputs,
+  kTimeout,
+  kRetries,
+  kEnv,
+  kLimits
+};
+constexpr std::array<std::string_view, 10> kCardKeys = {
+    "id", "run", "builtin", "after", "inputs", "outputs", "timeout", "retries", "env", "limits"};
+constexpr uint32_t kCombineKeys = 1u << kId | 1u << kRun | 1u << kBuiltin | 1u << kTimeout |
+                                  1u << kRetries | 1u << kEnv | 1u << kLimits;
 constexpr uint32_t kAllKeys = ~0u;
 enum JobKey : size_t { kName, kStacks, kCombine };
 constexpr std::array<std::string_view, 3> kJobKeys = {"name", "stacks", "combine"};
@@ -368,6 +364,36 @@ class SchemaReader {
     if (const DocNode* retries = fields[kRetries].value) {
       Try([&] { card.retries = ReadRetries(*retries, where); });
     }
+    if (const DocNode* limits = fields[kLimits].value) ReadLimits(*limits, where, card);
+  }
+
+  // `limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}`, any subset.
+  void ReadLimits(const DocNode& limits, const std::string& where, CardSpec& card) const {
+    auto what = [&] { return "'limits' of " + where; };
+    Try([&] { ExpectKind(limits, DocKind::kMap, what); });
+    if (limits.kind != DocKind::kMap) return;
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i + 1 < limits.size; i += 2) {
+      const DocNode& key = doc_.child(limits, i);
+      const DocNode& value = doc_.child(limits, i + 1);
+      Try([&] {
+        const std::string_view name = Scalar(key, [&] { return "each key of " + what(); });
+        LimitKind kind;
+        if (!LimitKindOf(name, &kind)) {
+          Fail(key, "unknown key " + QuoteForMessage(name) + " in " + what() +
+                        " (expected memory, cpu, files or processes)");
+        }
+        const uint32_t bit = 1u << static_cast<uint32_t>(kind);
+        if ((seen & bit) != 0)
+          Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + what());
+        seen |= bit;
+        const std::string_view text =
+            Scalar(value, [&] { return what() + ", " + QuoteForMessage(name); });
+        if (Status s = SetLimit(card.limits, kind, text); !s.ok()) {
+          Fail(value, what() + ": " + s.message());
+        }
+      });
+    }
   }
 
   void ReadCommand(const Field& run, const Field& builtin, const DocNode& node,
@@ -505,7 +531,7 @@ class SchemaReader {
                          " (expected STACK.CARD:PATH)");
         }
         const std::string_view path = ref.text.substr(colon + 1);
-        if (const char* problem = PathProblem(path)) {
+        if (const char* problem = WorkspacePathProblem(path)) {
           Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() + ": the path " +
                          problem);
         }
@@ -529,7 +555,7 @@ class SchemaReader {
       const DocNode& item = doc_.child(outputs, i);
       Try([&] {
         const std::string_view path = Scalar(item, [&] { return "each entry of " + what(); });
-        if (const char* problem = PathProblem(path)) {
+        if (const char* problem = WorkspacePathProblem(path)) {
           Fail(item,
                "bad output " + QuoteForMessage(path) + " in " + what() + ": the path " + problem);
         }

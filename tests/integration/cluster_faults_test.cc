@@ -1,13 +1,16 @@
 // Workers that go away: between jobs (reconnect, nothing breaks), and in the middle of a stack
 // (the stack is re-placed on another worker from its first card with attempt+1; the job succeeds
 // and its trace still verifies).
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -82,7 +85,14 @@ stacks:
 }
 
 TEST(Faults, ACardThatKillsItsWorkerIsQuarantinedAfterThreeWorkers) {
-  TestCluster cluster({{"w1", ""}, {"w2", ""}, {"w3", ""}, {"w4", ""}});
+  // The card must be able to kill its worker: cards run as the worker's own user here (as on a
+  // worker that is not root). A root worker's cards run as another user and cannot (see
+  // confinement_test.cc).
+  const std::vector<std::string> same_user = {"--run-as", ::getpwuid(::geteuid())->pw_name};
+  TestCluster cluster({{"w1", "", {}, same_user},
+                       {"w2", "", {}, same_user},
+                       {"w3", "", {}, same_user},
+                       {"w4", "", {}, same_user}});
   const std::string spec = cluster.data_dir() + "/poison.yaml";
   std::ofstream(spec) << R"(name: poison
 stacks:
@@ -109,8 +119,12 @@ stacks:
 
 TEST(Faults, CancelStopsRunningCardsAndTheirChildrenOnEveryNode) {
   TestCluster cluster({{"x", ""}, {"y", ""}});
-  const std::string marks = cluster.data_dir();
-  const std::string spec = marks + "/cancel.yaml";
+  // Cards may run as another user than the test (root in CI): they write to a directory of
+  // their own that anyone may write.
+  const std::string marks = cluster.data_dir() + "/marks";
+  std::filesystem::create_directory(marks);
+  std::filesystem::permissions(marks, std::filesystem::perms::all);
+  const std::string spec = cluster.data_dir() + "/cancel.yaml";
   // Each long card starts a child in the background too (the whole process group must go) and
   // writes both pids, so that the test waits on those processes, not on time.
   auto card = [&](const std::string& stack) {

@@ -69,6 +69,7 @@ void TestCluster::StartWorker(const WorkerSpec& w) {
     argv.push_back("--labels");
     argv.push_back(w.labels);
   }
+  argv.insert(argv.end(), w.flags.begin(), w.flags.end());
   workers_[w.name] = std::make_unique<Daemon>(argv);
 }
 

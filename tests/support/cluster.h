@@ -17,6 +17,7 @@ struct WorkerSpec {
   std::string name;
   std::string labels;                // k=v,k2=v2
   std::vector<std::string> wrapper;  // runs the worker under it, e.g. {"ip", "netns", "exec", NS}
+  std::vector<std::string> flags;    // more hollerith-worker flags, e.g. {"--default-limits", ...}
 };
 
 class TestCluster {

@@ -12,6 +12,11 @@ namespace hollerith::testing {
 TempDir::TempDir() {
   char path[] = "/tmp/hollerith-test-XXXXXX";
   if (!mkdtemp(path)) throw std::runtime_error("mkdtemp");
+  // Searchable by everyone: a daemon started as root (as in CI) runs cards as another user, and
+  // tests' cards read files the test made here (writing needs a directory of its own, 0777).
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all |
+                                         std::filesystem::perms::group_exec |
+                                         std::filesystem::perms::others_exec);
   path_ = path;
 }
 

@@ -1,6 +1,8 @@
 // hollerith-worker's flags: labels, defaults, environment fallbacks, and the required token.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@ class WorkerOptionsTest : public ::testing::Test {
     ::unsetenv("HOLLERITH_TOKEN_FILE");
     ::unsetenv("HOLLERITH_COORDINATOR");
     token_file_ = dir_.Write("token", "  abc123\n");
+    ::chmod(token_file_.c_str(), 0600);  // as the coordinator writes it
   }
   ~WorkerOptionsTest() override {
     ::unsetenv("HOLLERITH_TOKEN_FILE");
@@ -63,6 +66,32 @@ TEST_F(WorkerOptionsTest, DefaultsAndToken) {
   EXPECT_EQ(p.options->token, "abc123");
   EXPECT_EQ(p.options->log_level, "info");
   EXPECT_TRUE(p.options->labels.empty());
+}
+
+TEST_F(WorkerOptionsTest, ConfinementFlags) {
+  auto p = Parse({"--token-file", token_file_, "--default-limits", "memory=4GiB,cpu=1h"});
+  ASSERT_TRUE(p.options.has_value());
+  EXPECT_EQ(p.options->sandbox.defaults.memory_bytes, uint64_t{4} << 30);
+  EXPECT_EQ(p.options->sandbox.defaults.cpu, std::chrono::hours(1));
+  EXPECT_EQ(p.options->sandbox.user.switches, ::geteuid() == 0)
+      << "root runs cards as another user";
+  if (::geteuid() == 0) {
+    EXPECT_NE(p.options->sandbox.user.uid, 0u);
+  }
+  EXPECT_EQ(Parse({"--token-file", token_file_, "--default-limits", "memory=lots"}).exit_code, 2);
+  EXPECT_EQ(Parse({"--token-file", token_file_, "--run-as", "no-such-user-hollerith"}).exit_code,
+            2);
+}
+
+TEST_F(WorkerOptionsTest, RootRefusesATokenTheCardUserCouldRead) {
+  ::chmod(token_file_.c_str(), 0644);
+  auto p = Parse({"--token-file", token_file_});
+  // Cards of a root worker run as another user, who must not read the token; not root: cards
+  // run as the worker's own user, who reads it anyway.
+  EXPECT_EQ(p.options.has_value(), ::geteuid() != 0);
+  if (::geteuid() == 0) {
+    EXPECT_EQ(p.exit_code, 2);
+  }
 }
 
 TEST_F(WorkerOptionsTest, FlagsAndEnvironment) {

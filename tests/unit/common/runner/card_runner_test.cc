@@ -15,72 +15,11 @@
 #include <optional>
 #include <sstream>
 
+#include "card_runner_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace hollerith {
 namespace {
-
-namespace fs = std::filesystem;
-using std::chrono::milliseconds;
-
-constexpr milliseconds kDeadline{20000};
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CardSpec Shell(std::string line) {
-  CardSpec card;
-  card.id = "t";
-  card.shell = std::move(line);
-  return card;
-}
-
-// True once `pid` has exited (or no longer exists), waiting up to `within` on its pidfd — an event,
-// not a guess.
-bool ExitsWithin(pid_t pid, milliseconds within) {
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  int n = ::poll(&p, 1, static_cast<int>(within.count()));
-  ::close(fd);
-  return n == 1;
-}
-
-class CardRunnerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    workspace_ = fs::canonical(dir_.path());
-    launch_.workspace = workspace_;
-  }
-
-  // Runs the io_context until `done` fired for this card (or the deadline passed).
-  std::optional<CardResult> RunCard(const CardSpec& card) { return RunCard(card, launch_); }
-  std::optional<CardResult> RunCard(const CardSpec& card, const CardLaunch& launch) {
-    std::optional<CardResult> result;
-    runner_.Run(card, launch, [&](CardResult r) { result = std::move(r); });
-    RunUntil([&] { return result.has_value(); });
-    return result;
-  }
-
-  template <typename Pred>
-  void RunUntil(Pred pred) {
-    io_.restart();
-    auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) {
-      io_.run_one_until(deadline);
-    }
-  }
-
-  asio::io_context io_;
-  ProcessCardRunner runner_{io_};
-  testing::TempDir dir_;
-  fs::path workspace_;
-  CardLaunch launch_;
-};
 
 TEST_F(CardRunnerTest, ExitZeroCapturesStdoutAndStderrExactly) {
   auto r = RunCard(Shell("printf 'hello\\nworld\\n'; printf 'oops\\0tail' >&2"));
@@ -176,18 +115,32 @@ TEST_F(CardRunnerTest, OutputExactlyAtLimitIsNotTruncated) {
   EXPECT_TRUE(r->out.spill_path.empty());
 }
 
-TEST_F(CardRunnerTest, EnvironmentIsDaemonThenCardThenLaunch) {
-  ASSERT_EQ(::setenv("HOLLERITH_TEST_INHERITED", "daemon", 1), 0);
-  ASSERT_EQ(::setenv("HOLLERITH_TEST_B", "daemon", 1), 0);
-  CardSpec card = Shell("echo \"$HOLLERITH_TEST_INHERITED $A $HOLLERITH_TEST_B $C\"");
-  card.env = {{"A", "card-a"}, {"HOLLERITH_TEST_B", "card-b"}, {"C", "card-c"}};
+TEST_F(CardRunnerTest, EnvironmentIsBaseThenCardThenLaunchNeverTheDaemons) {
+  ASSERT_EQ(::setenv("HOLLERITH_TEST_INHERITED", "daemon-secret", 1), 0);
+  ASSERT_EQ(::setenv("HOLLERITH_TEST_B", "daemon-secret", 1), 0);
+  CardSpec card = Shell("echo \"[$HOLLERITH_TEST_INHERITED] $A $HOLLERITH_TEST_B $C $LANG\"");
+  card.env = {{"A", "card-a"}, {"HOLLERITH_TEST_B", "card-b"}, {"C", "card-c"}, {"LANG", "C"}};
   CardLaunch launch = launch_;
   launch.extra_env = {{"C", "launch-c"}};
   auto r = RunCard(card, launch);
   ::unsetenv("HOLLERITH_TEST_INHERITED");
   ::unsetenv("HOLLERITH_TEST_B");
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->out.text, "daemon card-a card-b launch-c\n");
+  EXPECT_EQ(r->out.text, "[] card-a card-b launch-c C\n");
+}
+
+TEST_F(CardRunnerTest, EnvironmentHoldsOnlyTheDocumentedBase) {
+  ASSERT_EQ(::setenv("HOLLERITH_TEST_SECRET", "hunter2", 1), 0);
+  CardSpec card;
+  card.id = "env";
+  card.argv = {"env"};  // no shell: it would add PWD and friends
+  auto r = RunCard(card);
+  ::unsetenv("HOLLERITH_TEST_SECRET");
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->succeeded()) << r->error << r->err.text;
+  EXPECT_EQ(r->out.text, std::string("PATH=") + kCardDefaultPath + "\nHOME=" + workspace_.string() +
+                             "\nLANG=C.UTF-8\n");
+  EXPECT_EQ(r->out.text.find("hunter2"), std::string::npos);
 }
 
 TEST_F(CardRunnerTest, WorkingDirectoryIsTheWorkspace) {
@@ -245,7 +198,7 @@ TEST_F(CardRunnerTest, MissingBinaryFailsWithItsName) {
   card.argv = {"nosuchbin-hollerith"};
   bool called = false;
   std::optional<CardResult> result;
-  runner_.Run(card, launch_, [&](CardResult r) {
+  runner().Run(card, launch_, [&](CardResult r) {
     called = true;
     result = std::move(r);
   });
@@ -318,8 +271,8 @@ TEST_F(CardRunnerTest, TermIgnoringChildIsKilledAfterGrace) {
 TEST_F(CardRunnerTest, CancelStopsARunningCard) {
   std::optional<CardResult> result;
   uint64_t handle =
-      runner_.Run(Shell("exec sleep 1000"), launch_, [&](CardResult r) { result = std::move(r); });
-  runner_.Cancel(handle);
+      runner().Run(Shell("exec sleep 1000"), launch_, [&](CardResult r) { result = std::move(r); });
+  runner().Cancel(handle);
   EXPECT_FALSE(result) << "done must not run inside Cancel()";
   RunUntil([&] { return result.has_value(); });
   ASSERT_TRUE(result);
@@ -330,7 +283,7 @@ TEST_F(CardRunnerTest, CancelStopsARunningCard) {
 }
 
 TEST_F(CardRunnerTest, CancelUnknownHandleIsHarmless) {
-  runner_.Cancel(987654);
+  runner().Cancel(987654);
   auto r = RunCard(Shell("true"));
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->succeeded());
@@ -366,7 +319,7 @@ TEST_F(CardRunnerTest, NoopBuiltinCompletesOnTheLoop) {
   CardSpec card;
   card.builtin = BuiltinKind::kNoop;
   std::optional<CardResult> result;
-  runner_.Run(card, launch_, [&](CardResult r) { result = std::move(r); });
+  runner().Run(card, launch_, [&](CardResult r) { result = std::move(r); });
   EXPECT_FALSE(result);
   RunUntil([&] { return result.has_value(); });
   ASSERT_TRUE(result);
@@ -401,8 +354,8 @@ TEST_F(CardRunnerTest, SleepBuiltinCanBeCancelled) {
   card.builtin = BuiltinKind::kSleep;
   card.sleep = milliseconds(100000);
   std::optional<CardResult> result;
-  uint64_t handle = runner_.Run(card, launch_, [&](CardResult r) { result = std::move(r); });
-  runner_.Cancel(handle);
+  uint64_t handle = runner().Run(card, launch_, [&](CardResult r) { result = std::move(r); });
+  runner().Cancel(handle);
   EXPECT_FALSE(result);
   RunUntil([&] { return result.has_value(); });
   ASSERT_TRUE(result);
@@ -417,7 +370,7 @@ TEST_F(CardRunnerTest, FiftyConcurrentCardsAllComplete) {
   for (int i = 0; i < kCards; ++i) {
     CardSpec card = Shell("sleep 0.1; echo $N; echo err$N >&2");
     card.env = {{"N", std::to_string(i)}};
-    runner_.Run(card, launch_, [&, i](CardResult r) {
+    runner().Run(card, launch_, [&, i](CardResult r) {
       EXPECT_FALSE(results[i]) << "done ran twice for card " << i;
       results[i] = std::move(r);
       ++completed;
@@ -437,9 +390,9 @@ TEST_F(CardRunnerTest, DoneMayStartTheNextCard) {
   int remaining = 20;
   std::function<void(CardResult)> next = [&](CardResult r) {
     EXPECT_TRUE(r.succeeded()) << r.error;
-    if (--remaining > 0) runner_.Run(Shell("true"), launch_, next);
+    if (--remaining > 0) runner().Run(Shell("true"), launch_, next);
   };
-  runner_.Run(Shell("true"), launch_, next);
+  runner().Run(Shell("true"), launch_, next);
   RunUntil([&] { return remaining == 0; });
   EXPECT_EQ(remaining, 0);
 }

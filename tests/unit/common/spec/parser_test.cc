@@ -329,7 +329,7 @@ TEST(SpecParserTest, TopLevelMustBeAJobMap) {
 TEST(SpecParserTest, UnknownAndDuplicateKeys) {
   EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        colour: red\n")),
             "spec.yaml:7:9: unknown key 'colour' in card 'A.a' (expected one of: id, run, builtin, "
-            "after, inputs, outputs, timeout, retries, env)");
+            "after, inputs, outputs, timeout, retries, env, limits)");
   EXPECT_EQ(ErrorOf("name: j\nversion: 2\n"),
             "spec.yaml:1:1: missing 'stacks'\n"
             "spec.yaml:2:1: unknown key 'version' in the job (expected one of: name, stacks, "
@@ -340,7 +340,7 @@ TEST(SpecParserTest, UnknownAndDuplicateKeys) {
   EXPECT_EQ(ErrorOf("name: j\nstacks: {A: {cards: [{id: a, run: x}]}}\ncombine:\n  run: x\n"
                     "  after: [A.a]\n"),
             "spec.yaml:5:3: unknown key 'after' in combine (expected one of: id, run, builtin, "
-            "timeout, retries, env)");
+            "timeout, retries, env, limits)");
   EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        run: y\n")),
             "spec.yaml:7:9: duplicate key 'run' in card 'A.a'");
 }
@@ -528,7 +528,7 @@ TEST(SpecParserTest, ErrorListIsCappedAtFifty) {
                             std::to_string(26 + (i >= 10)) + ": unknown key 'colour' in card 'A.c" +
                             std::to_string(i) +
                             "' (expected one of: id, run, builtin, after, inputs, outputs, "
-                            "timeout, retries, env)");
+                            "timeout, retries, env, limits)");
   }
   EXPECT_EQ(lines[50], "and 10 more errors");
 }
