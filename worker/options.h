@@ -30,6 +30,8 @@ struct WorkerOptions {
   bool keep_workspaces = false;
   // How long a graceful drain (SIGTERM, or the coordinator's drain) may wait for running stacks.
   std::chrono::milliseconds drain_timeout{60'000};
+  // Serve Prometheus metrics here (PORT or HOST:PORT, port 0: a free one); empty: no metrics.
+  std::string metrics_listen;
   // Tests run the worker in-process and leave the process's signals alone.
   bool handle_signals = true;
 };

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -59,7 +60,7 @@ void OutputCapture::StartSpill() {
   for (int attempt = 0; attempt < 1000; ++attempt, ++seq_) {
     std::filesystem::path path =
         dir / (stem + "." + std::to_string(seq_) + "." + std::string(suffix_));
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
       spill_fd_ = fd;
       captured_.spill_path = path.string();
@@ -93,6 +94,25 @@ void OutputCapture::WriteSpill(std::string_view data) {
 void OutputCapture::CloseSpill() {
   if (spill_fd_ >= 0) ::close(spill_fd_);
   spill_fd_ = -1;
+}
+
+std::string OutputCapture::Read(size_t from, size_t max) const {
+  std::string out;
+  if (spill_fd_ < 0) {  // everything is in memory (or only the kept prefix survived)
+    if (from < captured_.text.size()) out = captured_.text.substr(from, max);
+    return out;
+  }
+  out.resize(std::min(max, captured_.total_bytes > from ? captured_.total_bytes - from : 0));
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n =
+        ::pread(spill_fd_, out.data() + got, out.size() - got, static_cast<off_t>(from + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return out;
 }
 
 CapturedStream OutputCapture::Finish() {

@@ -17,6 +17,7 @@ struct WorkerSpec {
   std::string name;
   std::string labels;                // k=v,k2=v2
   std::vector<std::string> wrapper;  // runs the worker under it, e.g. {"ip", "netns", "exec", NS}
+  std::vector<std::string> flags;    // more flags for hollerith-worker
 };
 
 class TestCluster {
@@ -44,6 +45,12 @@ class TestCluster {
   CommandResult Cli(const std::vector<std::string>& args,
                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   std::string WorkerLog(const std::string& name) const;
+  // Reads the coordinator's / a worker's stdout until a line starting with `prefix`; the rest of
+  // that line ("" at the deadline). E.g. "metrics on " with --metrics-listen.
+  std::string CoordinatorLine(const std::string& prefix);
+  std::string WorkerLine(const std::string& name, const std::string& prefix);
+  // `hollerith` CLI environment for this cluster (HOLLERITH_COORDINATOR, HOLLERITH_TOKEN_FILE).
+  std::vector<std::string> CliEnv() const;
 
  private:
   void StartCoordinator(const std::string& listen);
