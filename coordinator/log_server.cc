@@ -174,7 +174,9 @@ void LogServer::SetWatch(Job& job, uint32_t stack, int delta, bool notify) {
   if (!notify) return;
   for (uint32_t s = 0; s < stacks; ++s) {
     if (stack != kWholeJob && s != stack) continue;
-    if (Watched(job.id, s) != before[s]) watch_(job, s, !before[s]);
+    // A new follower asks again even where output flows already: the worker then sends what the
+    // running card wrote so far, which this follower has not seen (the others skip it by offset).
+    if (delta > 0 || Watched(job.id, s) != before[s]) watch_(job, s, Watched(job.id, s));
   }
 }
 

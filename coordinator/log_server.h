@@ -105,7 +105,7 @@ class LogServer {
   void Settle(Job& job);
   static constexpr uint32_t kWholeJob = UINT32_MAX;
   // Counts a follower of `stack` (kWholeJob: of every stack) in or out; with `notify`, tells the
-  // workers of each stack whose watched-ness changed.
+  // workers: every stack of a new follower (on), each stack nobody follows any more (off).
   void SetWatch(Job& job, uint32_t stack, int delta, bool notify);
 
   const LamportClock& clock_;

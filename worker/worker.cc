@@ -564,8 +564,9 @@ void Worker::OnOutputWatch(const v1::OutputWatch& w) {
     watched_.erase(key);
     return;
   }
-  if (!watched_.insert(key).second) return;
-  // What the running card wrote before the watch (its last MiB), then the rest as it comes.
+  watched_.insert(key);
+  // What the running card wrote before the watch (its last MiB), then the rest as it comes; again
+  // for each new follower (the coordinator drops what a follower has seen, by offset).
   for (const bool err : {false, true}) {
     std::string data;
     CardOutputPiece piece;
