@@ -33,7 +33,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -128,6 +130,9 @@ class HollerithCluster:
         self.token_file = None
         self.extra_coordinator_flags = []
         self.extra_worker_flags = []
+        self.scrape_s = None  # with --metrics-listen: scrape every endpoint this often
+        self._scraper = None
+        self._scraping = False
         self.perf_prefix = None  # with --perf: DIR/WORKLOAD-repN, one perf.data per daemon
         self._perf = []
         self._logs = []
@@ -173,6 +178,8 @@ class HollerithCluster:
                 stdout=self._open_log(name + ".log"), stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL))
         self.driver(["wait-workers", "--count", "2", "--timeout", str(timeout)], timeout + 5)
+        if self.scrape_s:
+            self._start_scraper(coord_out)
         if self.perf_prefix:
             # Software clock sampling: hardware counters are often unavailable in VMs.
             for name, proc in [("coordinator", self.coordinator)] + list(zip(("w1", "w2"), self.workers)):
@@ -182,6 +189,30 @@ class HollerithCluster:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(0.5)  # perf attaches asynchronously
         return self
+
+    def _start_scraper(self, coord_out):
+        """Scrapes /metrics of the coordinator and both workers every scrape_s, as Prometheus
+        would (its default is every 15 s to 1 min: this is the pessimistic side)."""
+        urls = []
+        for path in [coord_out] + [os.path.join(self.dir, n + ".log") for n in ("w1", "w2")]:
+            with open(path, errors="replace") as f:
+                urls += [line.split()[-1] for line in f if line.startswith("metrics on ")
+                         or " metrics on " in line]
+        urls = sorted(set(u for u in urls if u.startswith("http://")))
+        if len(urls) != 3:
+            raise BenchError(f"expected 3 metrics endpoints, found {urls}")
+        self._scraping = True
+
+        def scrape():
+            while self._scraping:
+                for u in urls:
+                    try:
+                        urllib.request.urlopen(u, timeout=5).read()
+                    except OSError:
+                        pass
+                time.sleep(self.scrape_s)
+        self._scraper = threading.Thread(target=scrape, daemon=True)
+        self._scraper.start()
 
     def driver(self, args, timeout):
         """Runs the driver; fails fast if a daemon dies or a worker loses its lease meanwhile
@@ -259,6 +290,9 @@ class HollerithCluster:
             return ""
 
     def stop(self):
+        self._scraping = False
+        if self._scraper:
+            self._scraper.join(timeout=10)
         for p in self._perf:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
@@ -412,9 +446,11 @@ def fanin_gap_from_trace(path):
 class Hollerith:
     name = "hollerith"
 
-    def __init__(self, args, extra_flags=()):
+    def __init__(self, args, extra_flags=(), worker_flags=(), scrape_s=None):
         self.args = args
         self.extra_flags = list(extra_flags)
+        self.worker_flags = list(worker_flags)
+        self.scrape_s = scrape_s
         self.spec_dir = tempfile.mkdtemp(prefix="hollerith-bench-specs-")
         self._specs = {}
         self.perf_runs = {}
@@ -446,7 +482,8 @@ class Hollerith:
     def run(self, workload, size):
         cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
         cluster.extra_coordinator_flags = self.args.coordinator_flags.split() + self.extra_flags
-        cluster.extra_worker_flags = self.args.worker_flags.split()
+        cluster.extra_worker_flags = self.args.worker_flags.split() + self.worker_flags
+        cluster.scrape_s = self.scrape_s
         if self.args.perf:
             os.makedirs(self.args.perf, exist_ok=True)
             self.perf_runs[workload] = self.perf_runs.get(workload, 0) + 1
@@ -689,10 +726,13 @@ class Make:
 # Hollerith itself with the coordinator's store in memory (`--store memory`), beside the default
 # durable SQLite store: what durability costs, measured side by side in the same run.
 MEMORY_STORE = "hollerith --store memory"
+# Hollerith with Prometheus metrics on (--metrics-listen on the coordinator and both workers,
+# each scraped every second): what metrics cost, side by side with the default (metrics off).
+METRICS_ON = "hollerith --metrics-listen"
 
 METRICS = {
-    "fanout_noop": ("cards/s, submit→done", "cards/s", True, ["dask", MEMORY_STORE]),
-    "chain_hop": ("µs per cross-node hop, p50", "µs", False, ["dask", MEMORY_STORE]),
+    "fanout_noop": ("cards/s, submit→done", "cards/s", True, ["dask", MEMORY_STORE, METRICS_ON]),
+    "chain_hop": ("µs per cross-node hop, p50", "µs", False, ["dask", MEMORY_STORE, METRICS_ON]),
     "fanin": ("ms last leaf finish→combine start", "ms", False, ["dask"]),
     "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
     "million": ("seconds, submit→done", "s", False, ["dask"]),
@@ -940,6 +980,8 @@ def parse_args(argv):
     p.add_argument("--no-peers", action="store_true", help="no Dask or make")
     p.add_argument("--no-store-peer", action="store_true",
                    help="skip Hollerith with the in-memory store (the default durable store alone)")
+    p.add_argument("--no-metrics-peer", action="store_true",
+                   help="skip Hollerith with metrics on (--metrics-listen, scraped every second)")
     p.add_argument("--shell-shape", choices=["stacks", "two-stacks"], default="stacks",
                    help="shell: one-card stacks, or two long stacks pinned to w1/w2")
     p.add_argument("--dask-max-tasks", type=int, default=10_000,
@@ -983,6 +1025,9 @@ def main(argv):
     systems = {"hollerith": Hollerith(args)}
     if not args.no_store_peer and not args.smoke:
         systems[MEMORY_STORE] = Hollerith(args, ["--store", "memory"])
+    if not args.no_metrics_peer and not args.smoke:
+        on = ["--metrics-listen", "127.0.0.1:0"]
+        systems[METRICS_ON] = Hollerith(args, on, on, scrape_s=1.0)
     if want_peers:
         try:
             systems["dask"] = Dask(args)

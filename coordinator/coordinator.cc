@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <sstream>
 
@@ -45,7 +46,14 @@ Coordinator::Coordinator(asio::io_context& loop, TimerFactory& time, Coordinator
       commit_timer_(OwnedTimer()),
       retention_timer_(OwnedTimer()),
       publisher_(OwnedTimer(), clock_),
-      logs_(clock_) {}
+      logs_(clock_, config_.log_dir, [this](Job& job, uint32_t stack, bool on) {
+        SendToHolder(job, stack, [&](v1::CoordinatorMessage& m) {
+          auto* w = m.add_output_watches();
+          w->set_job_id(job.id);
+          w->set_stack(stack);
+          w->set_on(on);
+        });
+      }) {}
 
 Coordinator::Owner::Owner(Coordinator& c) : lock_(c.state_mu_) { owns_state = true; }
 Coordinator::Owner::~Owner() { owns_state = false; }
@@ -91,6 +99,25 @@ LamportClock& Coordinator::clock() {
 void Coordinator::Flush() {
   Owner owner(*this);
   CommitNow(/*wait=*/true);
+}
+
+void Coordinator::RefreshMetrics() {
+  if (!metrics_) return;
+  Owner owner(*this);
+  std::array<double, 4> jobs{};
+  std::array<double, 5> cards{};
+  for (const auto& [id, job] : jobs_) {
+    ++jobs[static_cast<size_t>(job->core->state())];
+    const JobSpec& spec = job->core->job();
+    for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
+      for (uint32_t c = 0; c < spec.stacks[s].cards.size(); ++c) {
+        ++cards[static_cast<size_t>(job->core->record({s, c}).state)];
+      }
+    }
+  }
+  for (size_t i = 0; i < jobs.size(); ++i) metrics_->jobs_by_state[i]->Set(jobs[i]);
+  for (size_t i = 0; i < cards.size(); ++i) metrics_->cards_by_state[i]->Set(cards[i]);
+  metrics_->workers_connected->Set(static_cast<double>(workers_.size()));
 }
 
 void Coordinator::Start() {
@@ -160,6 +187,7 @@ void Coordinator::CheckLeases() {
     spdlog::warn("worker {} missed its lease ({} ms without a message)", w->name,
                  std::chrono::duration_cast<std::chrono::milliseconds>(lease).count());
     w->outbox->Close(Status::Unavailable("lease expired"));
+    if (metrics_) metrics_->leases_expired->Increment();
     WorkerGone(w, "lease expired");
   }
   lease_timer_->Arm(config_.heartbeat, [this] { CheckLeases(); });
@@ -235,6 +263,9 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
     jobs_[job->id] = std::move(job);
   }
   clock_.AdvanceTo(state.lamport_high);
+  std::set<std::string> kept;
+  for (const auto& [id, job] : jobs_) kept.insert(id);
+  logs_.RemoveOthers(kept);  // output of jobs the store does not have (e.g. --store memory)
   // Running jobs go on: the workers that held their stacks are gone with the old run.
   for (auto& [id, job] : jobs_) {
     if (job->core->state() != JobState::kRunning) continue;
@@ -244,6 +275,7 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
       if (!job->core->node_of(s).empty() &&
           job->core->finished_cards(s) < spec.stacks[s].cards.size()) {
         Input(*job, LostInput(s, "the coordinator restarted", /*coordinator_restart=*/true));
+        if (metrics_) metrics_->replacements->Increment();
       }
     }
     ApplyCoreActions(*job);
@@ -336,19 +368,32 @@ void Coordinator::ApplyCoreActions(Job& job) {
     for (auto& action : actions) {
       std::visit(Overloaded{
                      [&](const PlaceStackAction& p) {
-                       if (!TryPlace(job, p.stack, p.attempt)) {
-                         pending_.push_back({job.id, p.stack, p.attempt});
+                       const SteadyTime now = std::chrono::steady_clock::now();
+                       if (!TryPlace(job, p.stack, p.attempt, now)) {
+                         pending_.push_back({job.id, p.stack, p.attempt, now});
                        }
                      },
                      [&](const AssignStackMsg& a) {
+                       const bool watched = logs_.Watched(job.id, a.stack);
                        SendToHolder(job, a.stack, [&](v1::CoordinatorMessage& m) {
                          wire::ToProto(job.id, a, spec.stacks[a.stack], m.add_assignments());
+                         if (!watched) return;  // someone follows it: its output flows live
+                         auto* w = m.add_output_watches();
+                         w->set_job_id(job.id);
+                         w->set_stack(a.stack);
+                         w->set_on(true);
                        });
                      },
                      [&](const ReleaseMsg& r) {
                        SendToHolder(job, r.to.stack, [&](v1::CoordinatorMessage& m) {
                          wire::ToProto(job.id, r, m.add_releases());
                        });
+                       if (metrics_ && finish_arrived_) {
+                         metrics_->release_latency->Observe(
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                           *finish_arrived_)
+                                 .count());
+                       }
                      },
                      [&](const RetryMsg& t) {
                        SendToHolder(job, t.card.stack, [&](v1::CoordinatorMessage& m) {
@@ -420,6 +465,19 @@ Status Coordinator::ReadLog(const v1::ReadLogRequest& req, std::shared_ptr<LogOu
   return logs_.Read(*job, req.card(), req.follow(), std::move(outbox));
 }
 
+void Coordinator::LogUploaded(const v1::LogUpload& header, const std::filesystem::path& temp,
+                              bool complete) {
+  CheckOwner();
+  clock_.Receive(header.lamport());
+  auto it = jobs_.find(header.job_id());
+  if (it == jobs_.end()) {  // deleted meanwhile
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    return;
+  }
+  logs_.Uploaded(*it->second, header, temp, complete);
+}
+
 Status Coordinator::RenderTrace(const std::string& name, std::string* json) {
   CheckOwner();
   Status error;
@@ -438,7 +496,7 @@ WorkerLink* Coordinator::WorkerHolding(Job& job, uint32_t stack) {
   return it == workers_.end() || it->second->gone ? nullptr : it->second.get();
 }
 
-bool Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt) {
+bool Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTime since) {
   if (job.core->state() != JobState::kRunning || job.core->attempt(stack) != attempt) return true;
   std::vector<WorkerView> views;
   std::vector<WorkerLink*> links;
@@ -455,6 +513,10 @@ bool Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt) {
   WorkerLink* w = links[choice.worker];
   w->stacks.insert({job.id, stack});
   Input(job, PlacedInput(stack, attempt, w->name));
+  if (metrics_) {
+    metrics_->placement_wait->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count());
+  }
   return true;
 }
 
@@ -464,7 +526,7 @@ void Coordinator::RetryPending() {
   for (const auto& p : pending_) {
     auto it = jobs_.find(p.job);
     if (it == jobs_.end()) continue;
-    if (!TryPlace(*it->second, p.stack, p.attempt)) {
+    if (!TryPlace(*it->second, p.stack, p.attempt, p.since)) {
       still.push_back(p);
     } else {
       touched.insert(it->second.get());
@@ -539,6 +601,7 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
   clock_.Receive(msg.lamport());
   w->last_seen = time_.Now();
   if (msg.has_heartbeat()) w->running_cards = msg.heartbeat().running_cards();
+  if (metrics_ && msg.finished_size() > 0) finish_arrived_ = std::chrono::steady_clock::now();
   std::set<Job*> touched;
   auto job_of = [&](const std::string& id, uint32_t stack) -> Job* {
     auto it = jobs_.find(id);
@@ -566,6 +629,14 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
     order.emplace_back(msg.finished(i).lamport(), -1 - i);
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Live output first: what a card wrote precedes its finish.
+  for (const auto& chunk : msg.output()) {
+    if (Job* job = job_of(chunk.job_id(), chunk.card().stack())) {
+      if (chunk.card().card() < job->core->job().stacks[chunk.card().stack()].cards.size()) {
+        logs_.Output(*job, chunk);
+      }
+    }
+  }
   for (const auto& [lamport, i] : order) {
     if (i >= 0) {
       const auto& s = msg.started(i);
@@ -588,15 +659,21 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
                                       .attempt = f.attempt(),
                                       .lamport = f.lamport()});
       if (Job* job = job_of(f.job_id(), f.card().stack())) {
+        const CardRef card{f.card().stack(), f.card().card()};
         v1::CoreInput in;
         *in.mutable_finished() = f;
         in.set_node(w->name);
-        if (Input(*job, std::move(in))) touched.insert(job);
+        if (Input(*job, std::move(in))) {
+          logs_.ExpectUploads(*job, card, w->name, f.full_output_uploads());
+          logs_.CardFinished(*job, card);
+          touched.insert(job);
+        }
       }
     }
   }
   for (const auto& e : msg.ended()) w->stacks.erase({e.job_id(), e.stack()});
   for (Job* job : touched) ApplyCoreActions(*job);
+  finish_arrived_.reset();
 }
 
 void Coordinator::Dropped(WorkerLink& w, const std::string& why, int reason) {
@@ -622,9 +699,11 @@ void Coordinator::WorkerGone(const std::shared_ptr<WorkerLink>& w, const std::st
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) continue;
     Input(*it->second, LostInput(stack, "worker " + w->name + " " + why));
+    if (metrics_) metrics_->replacements->Increment();
     touched.insert(it->second.get());
   }
   w->stacks.clear();
+  logs_.WorkerGone(jobs_, w->name);
   for (Job* job : touched) ApplyCoreActions(*job);
 }
 

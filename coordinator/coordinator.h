@@ -17,10 +17,12 @@
 #include <asio/post.hpp>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@
 #include "coordinator/job.h"
 #include "coordinator/job_store.h"
 #include "coordinator/log_server.h"
+#include "coordinator/metrics.h"
 #include "coordinator/outbox.h"
 #include "coordinator/placement.h"
 #include "hollerith.pb.h"
@@ -67,6 +70,8 @@ struct CoordinatorConfig {
   // Finished jobs (results, logs, traces) are kept this long after they end, then removed;
   // zero keeps them forever.
   std::chrono::milliseconds retention = std::chrono::hours(24 * 7);
+  // Where cards' full output (beyond the result's 64 KiB) is kept; empty keeps none.
+  std::filesystem::path log_dir;
 };
 
 class Coordinator {
@@ -77,6 +82,12 @@ class Coordinator {
   Coordinator(asio::io_context& loop, TimerFactory& time, CoordinatorConfig config,
               JobStore& store);
   void Start();  // starts the lease timer
+  // Metrics to update (nullptr: none, the default); set before Start, must outlive the
+  // coordinator.
+  void SetMetrics(CoordinatorMetrics* metrics) { metrics_ = metrics; }
+  // Sets the gauges of state (jobs and cards by state, workers); from any thread but the owner's:
+  // it takes the state (blocking) for the count.
+  void RefreshMetrics();
   void Flush();  // commits what is journaled (at shutdown)
   // Rebuilds the jobs a previous run left in the store (replaying each one's journal), before
   // Start. Finished jobs keep their results, logs and traces; running ones go on: their placed
@@ -107,6 +118,12 @@ class Coordinator {
   Status Watch(const std::string& job, uint64_t from_lamport,
                std::shared_ptr<JobEventOutbox> outbox);
   Status ReadLog(const v1::ReadLogRequest& req, std::shared_ptr<LogOutbox> outbox);
+  // A worker uploaded one stream of a card's full output into `temp` (`complete`: all of it).
+  void LogUploaded(const v1::LogUpload& header, const std::filesystem::path& temp, bool complete);
+  // Where uploads for the job are written ("" when no full output is kept). Any thread.
+  std::filesystem::path LogUploadDir(const std::string& job_id) const {
+    return logs_.UploadDir(job_id);
+  }
   Status RenderTrace(const std::string& job, std::string* json);
   LamportClock& clock();
 
@@ -132,10 +149,12 @@ class Coordinator {
   std::unique_ptr<Timer> OwnedTimer();
   static void CheckOwner();
 
+  using SteadyTime = std::chrono::steady_clock::time_point;
   struct PendingPlacement {
     std::string job;
     uint32_t stack;
     uint32_t attempt;
+    SteadyTime since;  // when the core asked for the placement (placement wait metric)
   };
 
   Job* Resolve(const std::string& job_or_name, Status* error);
@@ -151,7 +170,7 @@ class Coordinator {
   // Adds one item to the next message for the worker holding `stack`, if any worker holds it.
   void SendToHolder(Job& job, uint32_t stack,
                     const std::function<void(v1::CoordinatorMessage&)>& add);
-  bool TryPlace(Job& job, uint32_t stack, uint32_t attempt);
+  bool TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTime since);
   void RetryPending();
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
   void CheckLeases();
@@ -181,6 +200,9 @@ class Coordinator {
   Status store_error_;  // the last failed commit; submissions are refused until one succeeds
   EventPublisher publisher_;
   LogServer logs_;
+  CoordinatorMetrics* metrics_ = nullptr;
+  // While a worker's finish reports are applied: when they arrived (release latency metric).
+  std::optional<SteadyTime> finish_arrived_;
 };
 
 }  // namespace hollerith::coordinator

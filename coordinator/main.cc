@@ -20,6 +20,7 @@
 #include "common/base/asio_timers.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
+#include "common/metrics/metrics_endpoint.h"
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
@@ -39,6 +40,7 @@ struct Flags {
   std::string store = "sqlite";
   std::string retention = "7d";
   std::string sync = "normal";
+  std::string metrics_listen;
 };
 
 // "30m", "12h", "7d", "90s" or "0".
@@ -68,12 +70,18 @@ int Refuse(const hollerith::Status& why) {
   return 2;
 }
 
-hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(const Flags& f) {
+// `metrics`, when given, observes the durable store's commits.
+hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(
+    const Flags& f, hollerith::coordinator::CoordinatorMetrics* metrics) {
   using namespace hollerith::coordinator;
   if (f.store == "memory") return std::unique_ptr<JobStore>(std::make_unique<MemoryJobStore>());
   auto opened = SqliteJobStore::Open(f.data_dir + "/jobs.db",
                                      f.sync == "full" ? SyncMode::kFull : SyncMode::kNormal);
   if (!opened.ok()) return opened.status();
+  if (metrics) {
+    opened.value()->SetCommitObserver(
+        [h = metrics->store_commit](double seconds) { h->Observe(seconds); });
+  }
   return std::unique_ptr<JobStore>(std::move(opened).value());
 }
 
@@ -127,6 +135,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-spec-bytes", f.max_spec_bytes, "Largest job spec accepted")
       ->capture_default_str();
+  app.add_option("--metrics-listen", f.metrics_listen,
+                 "Serve Prometheus metrics on http://HOST:PORT/metrics: PORT alone listens on "
+                 "127.0.0.1, HOST:PORT on that address, port 0 picks a free port (printed as "
+                 "`metrics on URL`); scrapes authenticate with HTTP basic auth, the token as the "
+                 "password; default: empty, no metrics (env HOLLERITH_METRICS_LISTEN)")
+      ->envname("HOLLERITH_METRICS_LISTEN");
   app.set_version_flag("--version", std::string("hollerith-coordinator ") + kVersionString);
   CLI11_PARSE(app, argc, argv);
   log::Setup("coordinator", f.log_level, *log::ParseFormat(f.log_format));
@@ -144,7 +158,14 @@ int main(int argc, char** argv) {
   if (!token.ok()) return Refuse(token.status());
   auto lock = coordinator::DataDirLock::Acquire(f.data_dir);
   if (!lock.ok()) return Refuse(lock.status());
-  auto store = OpenStore(f);
+  std::unique_ptr<coordinator::CoordinatorMetrics> metrics;
+  if (!f.metrics_listen.empty()) {
+    if (auto parsed = ParseMetricsListen(f.metrics_listen); !parsed.ok()) {
+      return Refuse(parsed.status());
+    }
+    metrics = std::make_unique<coordinator::CoordinatorMetrics>();
+  }
+  auto store = OpenStore(f, metrics.get());
   if (!store.ok()) return Refuse(store.status());
   auto recovered = (*store)->Load();
   if (!recovered.ok()) return Refuse(recovered.status());
@@ -154,13 +175,16 @@ int main(int argc, char** argv) {
   config.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
   config.missed_heartbeats = f.missed_heartbeats;
   config.retention = *ParseRetention(f.retention);
+  config.log_dir = std::filesystem::path(f.data_dir) / "logs";
   AsioTimerFactory time(loop);
   coordinator::Coordinator brain(loop, time, config, **store);
+  brain.SetMetrics(metrics.get());
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
   brain.Recover(*recovered, limits);
   coordinator::Service service(loop, brain, artifacts, *token, limits);
+  service.SetMetrics(metrics.get());
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -175,8 +199,18 @@ int main(int argc, char** argv) {
   }
   const std::string host = f.listen.substr(0, f.listen.rfind(':'));
   std::printf("listening on %s:%d\ntoken file: %s\n", host.c_str(), port, token_path.c_str());
-  std::fflush(stdout);
   spdlog::info("listening on {}:{}; token file {}", host, port, token_path);
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
+  if (metrics) {
+    auto started = MetricsEndpoint::Start(
+        f.metrics_listen, metrics->registry, [&brain] { brain.RefreshMetrics(); },
+        [&token](const std::string& password) { return ConstantTimeEquals(password, *token); });
+    if (!started.ok()) return Refuse(started.status());
+    metrics_endpoint = std::move(started).value();
+    std::printf("metrics on %s\n", metrics_endpoint->url().c_str());
+    spdlog::info("metrics on {}", metrics_endpoint->url());
+  }
+  std::fflush(stdout);
 
   brain.Start();
   std::thread stopper;
@@ -192,6 +226,7 @@ int main(int argc, char** argv) {
   });
   loop.run();
   if (stopper.joinable()) stopper.join();
+  metrics_endpoint.reset();  // no scrape may take the state any more
   brain.Flush();
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 
+#include "coordinator/log_upload_reactor.h"
 #include "coordinator/stream_reactors.h"
 #include "proto/rpc_auth.h"
 #include "proto/rpc_status.h"
@@ -43,8 +44,9 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::str
 
 class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
  public:
-  UploadReactor(ArtifactStore& store, v1::UploadArtifactResponse* resp)
-      : store_(store), resp_(resp) {
+  UploadReactor(ArtifactStore& store, v1::UploadArtifactResponse* resp,
+                prometheus::Counter* bytes_received)
+      : store_(store), resp_(resp), bytes_received_(bytes_received) {
     StartRead(&chunk_);
   }
   void OnReadDone(bool ok) override {
@@ -79,12 +81,14 @@ class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
       Finish(grpc::Status(grpc::StatusCode::DATA_LOSS, s.message()));
       return;
     }
+    if (bytes_received_) bytes_received_->Increment(static_cast<double>(content_.size()));
     resp_->set_sha256(digest_);
     Finish(grpc::Status::OK);
   }
 
   ArtifactStore& store_;
   v1::UploadArtifactResponse* resp_;
+  prometheus::Counter* bytes_received_;
   v1::ArtifactChunk chunk_;
   std::string digest_;
   std::string content_;
@@ -236,18 +240,31 @@ grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>* Service::Ses
   return new SessionReactor(loop_, coordinator_, ctx->peer());
 }
 
+namespace {
+
+// A client stream refused before it starts (bad or missing token).
+template <typename Msg>
+class RejectedRead : public grpc::ServerReadReactor<Msg> {
+ public:
+  explicit RejectedRead(const grpc::Status& s) { this->Finish(s); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 grpc::ServerReadReactor<v1::ArtifactChunk>* Service::UploadArtifact(
     grpc::CallbackServerContext* ctx, v1::UploadArtifactResponse* resp) {
   grpc::Status s = rpc::CheckBearer(*ctx, token_);
-  if (!s.ok()) {
-    class Rejected : public grpc::ServerReadReactor<v1::ArtifactChunk> {
-     public:
-      explicit Rejected(const grpc::Status& s) { Finish(s); }
-      void OnDone() override { delete this; }
-    };
-    return new Rejected(s);
-  }
-  return new UploadReactor(artifacts_, resp);
+  if (!s.ok()) return new RejectedRead<v1::ArtifactChunk>(s);
+  return new UploadReactor(artifacts_, resp,
+                           metrics_ ? metrics_->artifact_bytes_received : nullptr);
+}
+
+grpc::ServerReadReactor<v1::LogUpload>* Service::UploadLog(grpc::CallbackServerContext* ctx,
+                                                           v1::UploadLogResponse* resp) {
+  grpc::Status s = rpc::CheckBearer(*ctx, token_);
+  if (!s.ok()) return new RejectedRead<v1::LogUpload>(s);
+  return new LogUploadReactor(coordinator_, resp, metrics_ ? metrics_->log_bytes_stored : nullptr);
 }
 
 grpc::ServerWriteReactor<v1::ArtifactChunk>* Service::FetchArtifact(
@@ -266,6 +283,7 @@ grpc::ServerWriteReactor<v1::ArtifactChunk>* Service::FetchArtifact(
   std::ifstream in(artifacts_.PathOf(req->sha256()), std::ios::binary);
   std::string buf(kChunk, '\0');
   bool first = true;
+  size_t sent = 0;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
     const auto n = in.gcount();
@@ -274,8 +292,10 @@ grpc::ServerWriteReactor<v1::ArtifactChunk>* Service::FetchArtifact(
     if (first) chunk.set_sha256(req->sha256());
     chunk.set_data(buf.data(), static_cast<size_t>(n));
     out->Push(std::move(chunk));
+    sent += static_cast<size_t>(n);
     first = false;
   }
+  if (metrics_) metrics_->artifact_bytes_sent->Increment(static_cast<double>(sent));
   out->Close(grpc::Status::OK);
   return writer;
 }

@@ -17,6 +17,8 @@ class Service final : public v1::Coordinator::CallbackService {
  public:
   Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
           std::string token, SpecLimits spec_limits);
+  // Metrics to update (nullptr: none); set before serving, must outlive the service.
+  void SetMetrics(CoordinatorMetrics* metrics) { metrics_ = metrics; }
 
   grpc::ServerUnaryReactor* SubmitJob(grpc::CallbackServerContext* ctx,
                                       const v1::SubmitJobRequest* req,
@@ -45,6 +47,8 @@ class Service final : public v1::Coordinator::CallbackService {
       grpc::CallbackServerContext* ctx, v1::UploadArtifactResponse* resp) override;
   grpc::ServerWriteReactor<v1::ArtifactChunk>* FetchArtifact(
       grpc::CallbackServerContext* ctx, const v1::FetchArtifactRequest* req) override;
+  grpc::ServerReadReactor<v1::LogUpload>* UploadLog(grpc::CallbackServerContext* ctx,
+                                                    v1::UploadLogResponse* resp) override;
 
  private:
   asio::io_context& loop_;
@@ -52,6 +56,7 @@ class Service final : public v1::Coordinator::CallbackService {
   ArtifactStore& artifacts_;
   std::string token_;
   SpecLimits spec_limits_;
+  CoordinatorMetrics* metrics_ = nullptr;
 };
 
 }  // namespace hollerith::coordinator

@@ -190,6 +190,11 @@ SqliteJobStore::~SqliteJobStore() {
   sqlite3_close(db_);
 }
 
+void SqliteJobStore::SetCommitObserver(std::function<void(double)> observer) {
+  std::lock_guard lock(mu_);
+  commit_observer_ = std::move(observer);
+}
+
 void SqliteJobStore::WriterLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -197,8 +202,13 @@ void SqliteJobStore::WriterLoop() {
     if (queue_.empty()) return;  // stopping, nothing left
     std::deque<Batch> work;
     work.swap(queue_);
+    auto observer = commit_observer_;
     lock.unlock();
+    const auto began = std::chrono::steady_clock::now();
     Status s = Write(work);
+    if (observer) {
+      observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+    }
     lock.lock();
     attempted_ = work.back().seq;
     if (s.ok()) {

@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,9 @@ class SqliteJobStore : public JobStore {
   Status Delete(const std::string& job_id) override;
   bool has_pending() const override { return !pending_.empty(); }
   Result<RecoveredState> Load() override;
+  // Called on the writer thread with each commit's duration in seconds. Set before the first
+  // write (under the store's lock, so the writer sees it).
+  void SetCommitObserver(std::function<void(double seconds)> observer);
 
   static constexpr size_t kMaxQueuedBytes = 32 << 20;
 
@@ -92,6 +96,7 @@ class SqliteJobStore : public JobStore {
   uint64_t attempted_ = 0;  // every batch up to this one was tried
   Status error_;            // of the last write; Ok once one succeeds
   bool stop_ = false;
+  std::function<void(double)> commit_observer_;
   std::thread writer_;
 };
 

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libasio-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev prometheus-cpp-dev
   python3 python3-yaml iproute2 procps
 )
 missing=()

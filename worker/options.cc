@@ -10,6 +10,7 @@
 
 #include "common/auth/auth_token.h"
 #include "common/base/version.h"
+#include "common/metrics/metrics_endpoint.h"
 
 namespace hollerith::worker {
 
@@ -74,6 +75,13 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   app.add_flag("--keep-workspaces", o.keep_workspaces,
                "keep each stack's workspace after it ended, for inspection; default: remove it "
                "(declared outputs are already published)");
+  app.add_option("--metrics-listen", o.metrics_listen,
+                 "serve Prometheus metrics on http://HOST:PORT/metrics: PORT alone listens on "
+                 "127.0.0.1, HOST:PORT on that address, port 0 picks a free port (printed on "
+                 "stdout as `metrics on URL`); scrapes authenticate with HTTP basic auth, the "
+                 "token as the password (env HOLLERITH_METRICS_LISTEN); default: empty, no "
+                 "metrics")
+      ->envname("HOLLERITH_METRICS_LISTEN");
   app.add_option("--log-level", o.log_level,
                  "trace, debug, info, warn or error (logs go to stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -123,6 +131,12 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   if (Status s = CheckNotReadableBy(o.sandbox.user, o.token_file); !s.ok()) {
     std::fprintf(stderr, "hollerith-worker: token file %s\n", s.message().c_str());
     return {std::nullopt, 2};
+  }
+  if (!o.metrics_listen.empty()) {
+    if (auto parsed = ParseMetricsListen(o.metrics_listen); !parsed.ok()) {
+      std::fprintf(stderr, "hollerith-worker: --metrics-listen: %s\n", parsed.message().c_str());
+      return {std::nullopt, 2};
+    }
   }
   return {std::move(o), 0};
 }

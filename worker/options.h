@@ -35,6 +35,8 @@ struct WorkerOptions {
   // Whom cards run as and their default limits (--run-as, --default-limits). In-process tests
   // keep the default: cards run as the test's own user.
   CardSandbox sandbox;
+  // Serve Prometheus metrics here (PORT or HOST:PORT, port 0: a free one); empty: no metrics.
+  std::string metrics_listen;
   // Tests run the worker in-process and leave the process's signals alone.
   bool handle_signals = true;
 };

@@ -79,6 +79,20 @@ void RemoteArtifacts::ForgetUploads() {
   uploaded_.clear();
 }
 
+void RemoteArtifacts::Observed(bool upload, std::chrono::steady_clock::time_point began,
+                               const std::string& digest) {
+  if (!metrics_) return;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::error_code ec;
+  const auto bytes = fs::file_size(cache_.PathOf(digest), ec);
+  (upload ? metrics_->upload_seconds : metrics_->fetch_seconds)->Observe(seconds);
+  if (!ec) {
+    (upload ? metrics_->uploaded_bytes : metrics_->fetched_bytes)
+        ->Increment(static_cast<double>(bytes));
+  }
+}
+
 // ---------------------------------------------------------------- publish
 
 void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<std::string>)> done) {
@@ -87,7 +101,9 @@ void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<st
     Result<std::string> digest = cache_.Put(file);
     uint64_t remote_lamport = 0;
     if (digest.ok() && !WasUploaded(*digest)) {
+      const auto began = std::chrono::steady_clock::now();
       Status s = Upload(*digest, lamport, &remote_lamport);
+      if (s.ok()) Observed(/*upload=*/true, began, *digest);
       if (s.ok()) {
         MarkUploaded(*digest);
       } else {
@@ -194,7 +210,10 @@ void RemoteArtifacts::StartDownload(const std::string& digest, Waiter waiter) {
   const uint64_t lamport = clock_.now();
   asio::post(pool_, [this, digest, lamport] {
     uint64_t remote_lamport = 0;
+    const auto began = std::chrono::steady_clock::now();
+    const bool cached = cache_.Has(digest);
     Status status = Download(digest, lamport, &remote_lamport);
+    if (status.ok() && !cached) Observed(/*upload=*/false, began, digest);
     asio::post(io_, [this, digest, remote_lamport, status] {
       if (remote_lamport != 0) clock_.Receive(remote_lamport);
       OnDownloaded(digest, status);

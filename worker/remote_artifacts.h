@@ -23,6 +23,7 @@
 #include "common/artifacts/store.h"
 #include "common/core/clock.h"
 #include "hollerith.grpc.pb.h"
+#include "worker/metrics.h"
 
 namespace hollerith::worker {
 
@@ -46,6 +47,8 @@ class RemoteArtifacts : public ArtifactAccess {
   // Forgets which blobs this process uploaded, so they are uploaded again (after a reconnect the
   // coordinator may be a different process).
   void ForgetUploads();
+  // Metrics to update from the transfer threads (nullptr: none); set before the first transfer.
+  void SetMetrics(const ArtifactMetrics* metrics) { metrics_ = metrics; }
   const ArtifactStore& cache() const { return cache_; }
 
  private:
@@ -65,6 +68,9 @@ class RemoteArtifacts : public ArtifactAccess {
   void Unregister(grpc::ClientContext* ctx);
   bool WasUploaded(const std::string& digest);
   void MarkUploaded(const std::string& digest);
+  // A transfer of blob `digest` that began at `began` succeeded: time and bytes to the metrics.
+  void Observed(bool upload, std::chrono::steady_clock::time_point began,
+                const std::string& digest);
 
   // Loop thread.
   void StartDownload(const std::string& digest, Waiter waiter);
@@ -75,6 +81,7 @@ class RemoteArtifacts : public ArtifactAccess {
   ArtifactStore cache_;
   v1::Coordinator::Stub& stub_;
   std::string token_;
+  const ArtifactMetrics* metrics_ = nullptr;
   std::map<std::string, std::vector<Waiter>> downloads_;  // loop thread: digest -> waiting fetches
 
   std::mutex mu_;  // guards the members below (pool threads)

@@ -6,16 +6,20 @@
 #include <algorithm>
 #include <asio/post.hpp>
 #include <csignal>
+#include <cstdio>
+#include <future>
 #include <initializer_list>
 #include <set>
 #include <string_view>
 #include <system_error>
 
+#include "common/auth/auth_token.h"
 #include "common/base/check.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
 #include "proto/wire.h"
 #include "worker/channel.h"
+#include "worker/log_upload.h"
 
 namespace hollerith::worker {
 namespace {
@@ -61,7 +65,8 @@ WorkerOptions Sanitized(WorkerOptions o) {
 }
 
 bool HasEvents(const v1::WorkerMessage& m) {
-  return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0;
+  return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0 ||
+         m.output_size() > 0;
 }
 
 // The transitions of the table in worker.h.
@@ -141,6 +146,7 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
   };
   up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt,
                     const fs::path& workspace) { OnStackEnded(job, stack, attempt, workspace); };
+  up.output = [this](const std::string& job, const CardOutputPiece& p) { OnCardOutput(job, p); };
   host_ = std::make_unique<StackHost>(StackRunnerEnv{io_, options_.name, clock_, *executor_,
                                                      artifacts_, slots_, workspaces_, &time_},
                                       JobsRoot(options_), std::move(up));
@@ -172,11 +178,47 @@ void Worker::Start(std::function<void(int)> exited) {
     fs::create_directories(options_.work_dir / ".artifacts", ec);
     ::chmod((options_.work_dir / ".artifacts").c_str(), 0700);
   }
+  if (!options_.metrics_listen.empty() && !StartMetrics()) {
+    Stop(kExitUsage);
+    return;
+  }
   if (options_.handle_signals) WatchSignals();
   spdlog::info("worker {} ({} slots, work dir {}) dialing coordinator {}", options_.name,
                options_.slots, options_.work_dir.string(), options_.coordinator);
   spdlog::info("{}", DescribeSandbox(options_.sandbox));
   Connect();
+}
+
+bool Worker::StartMetrics() {
+  metrics_ = std::make_unique<WorkerMetrics>();
+  metrics_->slots->Set(static_cast<double>(options_.slots));
+  artifacts_.SetMetrics(&metrics_->artifacts);
+  auto started = MetricsEndpoint::Start(
+      options_.metrics_listen, metrics_->registry, [this] { RefreshMetrics(); },
+      [token = options_.token](const std::string& password) {
+        return ConstantTimeEquals(password, token);
+      });
+  if (!started.ok()) {
+    spdlog::error("{}", started.message());
+    return false;
+  }
+  metrics_endpoint_ = std::move(started).value();
+  std::printf("metrics on %s\n", metrics_endpoint_->url().c_str());
+  std::fflush(stdout);
+  spdlog::info("metrics on {}", metrics_endpoint_->url());
+  return true;
+}
+
+void Worker::RefreshMetrics() {
+  // On a scrape thread: the slots belong to the loop, so read them there (bounded wait: a stopped
+  // loop leaves the last value).
+  auto read = std::make_shared<std::promise<void>>();
+  std::future<void> done = read->get_future();
+  asio::post(io_, [this, read] {
+    metrics_->slots_busy->Set(static_cast<double>(slots_.busy()));
+    read->set_value();
+  });
+  done.wait_for(std::chrono::seconds(1));
 }
 
 void Worker::WatchSignals() {
@@ -260,6 +302,8 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   linger_timer_->Cancel();
   linger_armed_ = false;
   batch_.Clear();
+  batch_output_bytes_ = 0;
+  watched_.clear();  // a new session's coordinator sends its watches again
   if (state_ == WorkerState::kStopping) {
     Finalize();
     return;
@@ -358,7 +402,9 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
   for (const auto& job : msg.cancel_jobs()) {
     spdlog::info("job {} cancelled by the coordinator", job);
     host_->CancelJob(job);
+    std::erase_if(watched_, [&](const auto& key) { return key.first == job; });
   }
+  for (const auto& w : msg.output_watches()) OnOutputWatch(w);
   if (msg.drain()) Drain("the coordinator asked us to drain");
 }
 
@@ -489,6 +535,10 @@ void Worker::OnCardStarted(const std::string& job, const CardStartedMsg& m) {
 }
 
 void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
+  if (metrics_) {
+    metrics_->card_run->Observe(static_cast<double>(m.duration_ms) / 1000.0);
+    if (m.spawn_us >= 0) metrics_->card_spawn->Observe(static_cast<double>(m.spawn_us) / 1e6);
+  }
   Placed* p = FindCurrent(job, m.card.stack, m.attempt);
   if (!p) return;
   const log::ScopedFields fields({.job = job,
@@ -503,7 +553,81 @@ void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
   spdlog::debug("finished {} {}.{} (attempt {}, try {}, exit {}{}{}, lamport {})", job,
                 m.card.stack, m.card.card, m.attempt, m.try_no, m.exit_code,
                 m.error.empty() ? "" : ", ", m.error, m.lamport);
-  wire::ToProto(job, m, batch_.add_finished());
+  auto* finished = batch_.add_finished();
+  wire::ToProto(job, m, finished);
+  finished->set_full_output_uploads(UploadFullOutput(job, m));
+  ScheduleFlush();
+}
+
+uint32_t Worker::UploadFullOutput(const std::string& job, const CardFinishedMsg& m) {
+  uint32_t uploads = 0;
+  for (const bool err : {false, true}) {
+    const std::string& file = err ? m.stderr_file : m.stdout_file;
+    if (file.empty()) continue;
+    ++uploads;
+    LogUploadHeader header{job, m.card.stack, m.card.card, m.attempt, m.try_no, err, clock_.now()};
+    // The housekeeping thread removes the stack's workspace (and this file) only after this.
+    asio::post(housekeeping_, [this, header, file] {
+      if (Status s = UploadLog(*stub_, options_.token, header, file); !s.ok()) {
+        spdlog::warn("job {}: card {}.{}: {}", header.job_id, header.stack, header.card,
+                     s.message());
+      }
+    });
+  }
+  return uploads;
+}
+
+void Worker::OnOutputWatch(const v1::OutputWatch& w) {
+  const std::pair<std::string, uint32_t> key{w.job_id(), w.stack()};
+  if (!w.on()) {
+    watched_.erase(key);
+    return;
+  }
+  watched_.insert(key);
+  // What the running card wrote before the watch (its last MiB), then the rest as it comes; again
+  // for each new follower (the coordinator drops what a follower has seen, by offset).
+  for (const bool err : {false, true}) {
+    std::string data;
+    CardOutputPiece piece;
+    if (host_->RunningOutput(w.job_id(), w.stack(), err, size_t{1} << 20, &data, &piece) &&
+        !data.empty()) {
+      AddOutput(w.job_id(), piece);
+    }
+  }
+}
+
+void Worker::OnCardOutput(const std::string& job, const CardOutputPiece& piece) {
+  if (watched_.empty() || !watched_.count({job, piece.card.stack})) return;
+  if (!FindCurrent(job, piece.card.stack, piece.attempt)) return;
+  AddOutput(job, piece);
+}
+
+void Worker::AddOutput(const std::string& job, const CardOutputPiece& piece) {
+  // A card writing faster than the stream carries loses the excess (the follower is told of the
+  // gap by the offsets); its full output still reaches the coordinator once it ends.
+  constexpr size_t kMaxOutputPerBatch = size_t{4} << 20;
+  if (batch_output_bytes_ + piece.data.size() > kMaxOutputPerBatch) return;
+  batch_output_bytes_ += piece.data.size();
+  if (batch_.output_size() > 0) {
+    auto& last = *batch_.mutable_output(batch_.output_size() - 1);
+    if (last.job_id() == job && last.card().stack() == piece.card.stack &&
+        last.card().card() == piece.card.card && last.attempt() == piece.attempt &&
+        last.try_no() == piece.try_no && last.stderr() == piece.err &&
+        last.offset() + last.data().size() == piece.offset) {
+      last.mutable_data()->append(piece.data);
+      ScheduleFlush();
+      return;
+    }
+  }
+  auto* chunk = batch_.add_output();
+  chunk->set_job_id(job);
+  chunk->mutable_card()->set_stack(piece.card.stack);
+  chunk->mutable_card()->set_card(piece.card.card);
+  chunk->set_attempt(piece.attempt);
+  chunk->set_try_no(piece.try_no);
+  chunk->set_stderr(piece.err);
+  chunk->set_offset(piece.offset);
+  chunk->set_data(std::string(piece.data));
   ScheduleFlush();
 }
 
@@ -587,6 +711,7 @@ void Worker::Flush() {
   flush_posted_ = false;
   if (!connected()) {
     batch_.Clear();  // nobody to tell: a new session starts clean
+    batch_output_bytes_ = 0;
     return;
   }
   if (!HasEvents(batch_)) return;
@@ -594,6 +719,7 @@ void Worker::Flush() {
   batch_.set_lamport(clock_.now());
   session_->Send(std::move(batch_));
   batch_.Clear();
+  batch_output_bytes_ = 0;
 }
 
 // ---------------------------------------------------------------- drain and stop

@@ -18,16 +18,19 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 #include "common/base/time_source.h"
 #include "common/core/clock.h"
+#include "common/metrics/metrics_endpoint.h"
 #include "common/runner/card_runner.h"
 #include "common/runner/slot_pool.h"
 #include "common/runner/stack_host.h"
 #include "hollerith.grpc.pb.h"
+#include "worker/metrics.h"
 #include "worker/options.h"
 #include "worker/remote_artifacts.h"
 #include "worker/session.h"
@@ -129,6 +132,8 @@ class Worker {
   uint64_t epoch() const { return epoch_; }
   size_t active_stacks() const { return host_->active_stacks(); }
   const LamportClock& clock() const { return clock_; }
+  // Where the metrics are served (nullptr without --metrics-listen, or before Start).
+  const MetricsEndpoint* metrics_endpoint() const { return metrics_endpoint_.get(); }
 
  private:
   // A stack placed on this node in one session; `generation` tells sessions apart, so events of
@@ -163,6 +168,12 @@ class Worker {
   void OnCardFinished(const std::string& job, const CardFinishedMsg& m);
   void OnStackEnded(const std::string& job, uint32_t stack, uint32_t attempt,
                     const std::filesystem::path& workspace);
+  // Live output: forwarded only for stacks the coordinator watches (someone follows them).
+  void OnCardOutput(const std::string& job, const CardOutputPiece& piece);
+  void OnOutputWatch(const v1::OutputWatch& watch);
+  void AddOutput(const std::string& job, const CardOutputPiece& piece);
+  // Queues the upload of a finished card's spill files (its whole output); returns how many.
+  uint32_t UploadFullOutput(const std::string& job, const CardFinishedMsg& m);
   Placed* FindCurrent(const std::string& job, uint32_t stack, uint32_t attempt);
   void RemoveWorkspace(const std::filesystem::path& workspace);
 
@@ -180,6 +191,9 @@ class Worker {
   void FinishDrain();
   void Finalize();
   void WatchSignals();
+  // Serves the metrics on options_.metrics_listen; false (logged) if it cannot.
+  bool StartMetrics();
+  void RefreshMetrics();
 
   asio::io_context& io_;
   TimerFactory& time_;
@@ -212,7 +226,10 @@ class Worker {
   // Assignments waiting for a cancelled run of the same stack (same or newer attempt) to wind down.
   std::map<std::pair<std::string, uint32_t>, Deferred> deferred_;
   size_t running_cards_ = 0;
-  v1::WorkerMessage batch_;  // events waiting for the next flush
+  // Stacks whose running cards' output is sent as they write it (the coordinator's watches).
+  std::set<std::pair<std::string, uint32_t>> watched_;
+  size_t batch_output_bytes_ = 0;  // live output in batch_: bounded, the excess is dropped
+  v1::WorkerMessage batch_;        // events waiting for the next flush
   bool flush_posted_ = false;
   bool linger_armed_ = false;
   bool late_check_posted_ = false;
@@ -229,6 +246,10 @@ class Worker {
 
   int exit_code_ = kExitOk;
   std::function<void(int)> exited_;
+
+  // Last: the endpoint's scrapes read the slots on the loop, so it stops before anything goes.
+  std::unique_ptr<WorkerMetrics> metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
 };
 
 }  // namespace hollerith::worker

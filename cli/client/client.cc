@@ -342,8 +342,15 @@ Result<v1::JobStatus> Client::WaitForCompletion(const std::string& job, EventCal
 
 Status Client::ReadLog(const std::string& job, const std::string& card, bool follow,
                        const LogCallback& on_chunk) {
+  return ReadLogChunks(job, card, follow, [&](const v1::LogChunk& chunk) {
+    if (!chunk.card_ended()) on_chunk(chunk.stream(), chunk.data());
+  });
+}
+
+Status Client::ReadLogChunks(const std::string& job, const std::string& card, bool follow,
+                             const std::function<void(const v1::LogChunk&)>& on_chunk) {
   grpc::ClientContext ctx;
-  shared_->Prepare(ctx, follow ? 0 : kStreamDeadlineS);
+  shared_->Prepare(ctx, follow || card.empty() ? 0 : kStreamDeadlineS);
   v1::ReadLogRequest req;
   req.set_job(job);
   req.set_card(card);
@@ -353,7 +360,7 @@ Status Client::ReadLog(const std::string& job, const std::string& card, bool fol
   v1::LogChunk chunk;
   while (reader->Read(&chunk)) {
     shared_->Receive(chunk.lamport());
-    on_chunk(chunk.stream(), chunk.data());
+    on_chunk(chunk);
   }
   grpc::Status s = reader->Finish();
   // NOT_FOUND here may be about the card, which the server's message names.

@@ -76,9 +76,14 @@ class Client {
   // returns its final status.
   Result<v1::JobStatus> WaitForCompletion(const std::string& job, EventCallback on_event = {});
 
-  // Streams a card's captured output ("STACK.CARD"); with `follow`, waits for the card to finish.
+  // Streams a card's captured output ("STACK.CARD"); with `follow`, as the card writes it, until
+  // the card ends.
   Status ReadLog(const std::string& job, const std::string& card, bool follow,
                  const LogCallback& on_chunk);
+  // As ReadLog, with every chunk as it came: its card (STACK.CARD), and the card's end (exit code
+  // and state). An empty `card` follows every card of the job until the job ends.
+  Status ReadLogChunks(const std::string& job, const std::string& card, bool follow,
+                       const std::function<void(const v1::LogChunk&)>& on_chunk);
   // The job's trace as Chrome Trace Event JSON (what `hollerith verify` reads).
   Result<std::string> GetTrace(const std::string& job);
 

@@ -91,6 +91,11 @@ struct CardFinishedMsg {
   std::string stderr_text;
   int64_t duration_ms = 0;
   OutputDigests outputs;
+  // Node-local, never sent: how long spawning the card's process took (-1: no process), and the
+  // files holding its whole stdout / stderr when they outgrew what is kept in memory ("": none).
+  int64_t spawn_us = -1;
+  std::string stdout_file;
+  std::string stderr_file;
 };
 
 }  // namespace hollerith

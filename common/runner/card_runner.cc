@@ -101,6 +101,7 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
           deadline(io) {}
     uint64_t handle;
     std::string id;
+    std::function<void(bool, uint64_t, std::string_view)> on_output;
     std::filesystem::path workspace;  // only set for processes (spill files go there)
     CardLimits limits;                // in force, defaults applied (processes only)
     std::chrono::milliseconds timeout;
@@ -115,6 +116,7 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     bool sleep_times_out = false;
     Stop stop = Stop::kNone;
     Clock::time_point started;
+    Clock::time_point spawned;  // processes: when posix_spawn returned
     Clock::time_point ended;
     std::unique_ptr<Process> process;  // declared last: destroyed before what its captures use
   };
@@ -251,8 +253,10 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
 
     auto card = std::make_unique<Card>(io, handle, spec, launch, std::move(done));
     card->started = started;
+    card->spawned = Clock::now();
     card->workspace = launch.workspace;
     card->limits = limits;
+    card->on_output = launch.on_output;
     card->process = std::make_unique<Process>(io, *card, launch.capture_limit);
     Process& p = *card->process;
     p.pid = spawned->pid;
@@ -312,7 +316,11 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     Process& p = *card.process;
     Stream& s = p.stream(which);
     if (!s.pipe.is_open()) return;  // we closed it (drain bound or cancel)
-    if (n > 0) s.capture.Append(std::string_view(s.buffer.data(), n));
+    if (n > 0) {
+      const std::string_view data(s.buffer.data(), n);
+      if (card.on_output) card.on_output(which == 1, s.capture.total_bytes(), data);
+      s.capture.Append(data);
+    }
     if (!ec) {
       StartRead(card, which);
       return;
@@ -444,6 +452,8 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
         std::string breach = LimitBreach(card.limits, p.wait_status, p.cpu_time, result.err.text);
         if (!breach.empty()) result.error = std::move(breach);
       }
+      result.spawn =
+          std::chrono::duration_cast<std::chrono::microseconds>(card.spawned - card.started);
     } else if (card.stop == Stop::kNone) {
       result.exit_code = 0;
     }
@@ -486,5 +496,16 @@ uint64_t ProcessCardRunner::Run(const CardSpec& card, const CardLaunch& launch, 
 }
 
 void ProcessCardRunner::Cancel(uint64_t handle) { impl_->Cancel(handle); }
+
+bool ProcessCardRunner::ReadOutput(uint64_t handle, bool err, size_t from, size_t max,
+                                   std::string* data, size_t* total) {
+  auto it = impl_->cards.find(handle);
+  if (it == impl_->cards.end() || !it->second->process) return false;
+  const OutputCapture& capture =
+      err ? it->second->process->err.capture : it->second->process->out.capture;
+  *total = capture.total_bytes();
+  *data = capture.Read(from, max);
+  return true;
+}
 
 }  // namespace hollerith

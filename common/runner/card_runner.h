@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct CardResult {
   CapturedStream out;
   CapturedStream err;
   std::chrono::milliseconds duration{0};
+  std::chrono::microseconds spawn{-1};  // posix_spawn until the process runs; -1: no process
 
   bool succeeded() const { return exit_code == 0 && error.empty() && !timed_out; }
 };
@@ -47,6 +49,9 @@ struct CardLaunch {
   // After the card's process exits, how long stray members of its process group (background
   // jobs it started) may keep stdout/stderr open before the runner closes the pipes and reports.
   std::chrono::milliseconds output_drain{2000};
+  // Called on the io_context with each piece of stdout (err false) or stderr the card writes, at
+  // `offset` of its stream, before it is captured. Optional.
+  std::function<void(bool err, uint64_t offset, std::string_view data)> on_output;
 };
 
 class CardExecutor {
@@ -58,6 +63,13 @@ class CardExecutor {
   virtual uint64_t Run(const CardSpec& card, const CardLaunch& launch, Done done) = 0;
   // Kills the card's process group (TERM then KILL); its `done` still runs, with an error.
   virtual void Cancel(uint64_t handle) = 0;
+  // What a running card wrote so far to stdout (err false) or stderr: up to `max` bytes from
+  // offset `from` into `data`, and the stream's length into `total`. False when the card is not
+  // running (or has no process).
+  virtual bool ReadOutput(uint64_t /*handle*/, bool /*err*/, size_t /*from*/, size_t /*max*/,
+                          std::string* /*data*/, size_t* /*total*/) {
+    return false;
+  }
 };
 
 // Single-threaded: Run, Cancel and destruction happen on the io_context's thread (or while it is
@@ -72,6 +84,8 @@ class ProcessCardRunner : public CardExecutor {
   ~ProcessCardRunner() override;
   uint64_t Run(const CardSpec& card, const CardLaunch& launch, Done done) override;
   void Cancel(uint64_t handle) override;
+  bool ReadOutput(uint64_t handle, bool err, size_t from, size_t max, std::string* data,
+                  size_t* total) override;
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -66,7 +67,7 @@ void OutputCapture::StartSpill() {
   for (int attempt = 0; attempt < 1000; ++attempt, ++seq_) {
     const std::string name =
         ".hollerith/" + stem + "." + std::to_string(seq_) + "." + std::string(suffix_);
-    Result<UniqueFd> file = OpenBeneath(workspace->get(), name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    Result<UniqueFd> file = OpenBeneath(workspace->get(), name, O_RDWR | O_CREAT | O_EXCL, 0644);
     if (file.ok()) {
       spill_fd_ = file->release();
       captured_.spill_path = (workspace_ / name).string();
@@ -100,6 +101,25 @@ void OutputCapture::WriteSpill(std::string_view data) {
 void OutputCapture::CloseSpill() {
   if (spill_fd_ >= 0) ::close(spill_fd_);
   spill_fd_ = -1;
+}
+
+std::string OutputCapture::Read(size_t from, size_t max) const {
+  std::string out;
+  if (spill_fd_ < 0) {  // everything is in memory (or only the kept prefix survived)
+    if (from < captured_.text.size()) out = captured_.text.substr(from, max);
+    return out;
+  }
+  out.resize(std::min(max, captured_.total_bytes > from ? captured_.total_bytes - from : 0));
+  size_t got = 0;
+  while (got < out.size()) {
+    const ssize_t n =
+        ::pread(spill_fd_, out.data() + got, out.size() - got, static_cast<off_t>(from + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return out;
 }
 
 CapturedStream OutputCapture::Finish() {

@@ -28,6 +28,10 @@ class OutputCapture {
   OutputCapture& operator=(const OutputCapture&) = delete;
 
   void Append(std::string_view chunk);
+  // Bytes captured so far, and up to `max` of them from offset `from` (from memory or the spill
+  // file); fewer when the spill file could not be written.
+  size_t total_bytes() const { return captured_.total_bytes; }
+  std::string Read(size_t from, size_t max) const;
   // Closes the spill file, if any, and hands over what was captured.
   CapturedStream Finish();
 

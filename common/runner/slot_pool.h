@@ -11,14 +11,17 @@ namespace hollerith {
 
 class SlotPool {
  public:
-  SlotPool(asio::io_context& io, size_t slots) : io_(io), free_(slots == 0 ? 1 : slots) {}
+  SlotPool(asio::io_context& io, size_t slots)
+      : io_(io), total_(slots == 0 ? 1 : slots), free_(total_) {}
   // `granted` runs on the io_context once a slot is free (never inside Acquire).
   void Acquire(std::function<void()> granted);
   void Release();
   size_t waiting() const { return waiters_.size(); }
+  size_t busy() const { return total_ - free_; }
 
  private:
   asio::io_context& io_;
+  size_t total_;
   size_t free_;
   std::deque<std::function<void()>> waiters_;
 };

@@ -26,6 +26,9 @@ void StackHost::Assign(const std::string& job, std::shared_ptr<const StackSpec> 
   StackRunner::Callbacks callbacks;
   callbacks.started = [this, job](const CardStartedMsg& m) { upward_.started(job, m); };
   callbacks.finished = [this, job](const CardFinishedMsg& m) { upward_.finished(job, m); };
+  if (upward_.output) {
+    callbacks.output = [this, job](const CardOutputPiece& p) { upward_.output(job, p); };
+  }
   const uint32_t stack_index = msg.stack;
   const uint32_t attempt = msg.attempt;
   // The runner calls `ended` itself (so it is alive then), possibly after a newer attempt
@@ -61,6 +64,12 @@ void StackHost::Retry(const std::string& job, const RetryMsg& msg) {
 void StackHost::Skip(const std::string& job, const SkipMsg& msg) {
   env_.clock.Receive(msg.lamport);
   if (auto* r = Find(job, msg.stack)) r->OnSkip(msg);
+}
+
+bool StackHost::RunningOutput(const std::string& job, uint32_t stack, bool err, size_t max,
+                              std::string* data, CardOutputPiece* piece) {
+  StackRunner* r = Find(job, stack);
+  return r && r->RunningOutput(err, max, data, piece);
 }
 
 void StackHost::CancelJob(const std::string& job) {

@@ -22,6 +22,8 @@ class StackHost {
     std::function<void(const std::string& job, uint32_t stack, uint32_t attempt,
                        const std::filesystem::path& workspace)>
         ended;
+    // Output of running cards, as they write it (optional).
+    std::function<void(const std::string& job, const CardOutputPiece&)> output;
   };
 
   StackHost(StackRunnerEnv env, std::filesystem::path work_root, Upward upward)
@@ -36,6 +38,9 @@ class StackHost {
   void CancelJob(const std::string& job);
 
   size_t active_stacks() const { return runners_.size(); }
+  // What the running card of a stack wrote so far (see StackRunner::RunningOutput).
+  bool RunningOutput(const std::string& job, uint32_t stack, bool err, size_t max,
+                     std::string* data, CardOutputPiece* piece);
   std::filesystem::path WorkspaceOf(const std::string& job, const StackSpec& stack,
                                     uint32_t attempt) const;
 

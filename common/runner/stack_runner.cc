@@ -231,6 +231,18 @@ void StackRunner::Launch(uint32_t card) {
 
   CardLaunch launch;
   launch.workspace = workspace_;
+  // Only this much goes into the result; past it the whole stream is in a spill file, which a
+  // worker uploads (the full output `hollerith logs` serves).
+  launch.capture_limit = kResultStdoutBound;
+  if (callbacks_.output) {
+    launch.on_output = [weak = weak_from_this(), card, try_no = try_no_](bool err, uint64_t offset,
+                                                                         std::string_view data) {
+      auto self = weak.lock();
+      if (!self || self->ended_) return;
+      self->callbacks_.output(
+          {{self->assign_.stack, card}, self->assign_.attempt, try_no, err, offset, data});
+    };
+  }
   auto self = shared_from_this();
   running_handle_ = env_.executor.Run(spec, launch, [self, card, holds_slot](CardResult result) {
     if (holds_slot) self->env_.slots.Release();
@@ -252,6 +264,9 @@ std::shared_ptr<CardFinishedMsg> StackRunner::FinishedMsg(uint32_t card, const C
   msg->stdout_truncated = result.out.truncated || result.out.text.size() > kResultStdoutBound;
   msg->stderr_text = result.err.text.substr(0, kResultStdoutBound);
   msg->duration_ms = result.duration.count();
+  msg->spawn_us = result.spawn.count();
+  msg->stdout_file = result.out.spill_path;
+  msg->stderr_file = result.err.spill_path;
   return msg;
 }
 
@@ -321,6 +336,16 @@ void StackRunner::Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg) {
     End();
   }
   // else: busy until the core's RetryMsg (or a SkipMsg) arrives.
+}
+
+bool StackRunner::RunningOutput(bool err, size_t max, std::string* data, CardOutputPiece* piece) {
+  if (!running_handle_ || ended_) return false;
+  size_t total = 0;
+  if (!env_.executor.ReadOutput(*running_handle_, err, 0, 0, data, &total)) return false;
+  const size_t from = total > max ? total - max : 0;
+  if (!env_.executor.ReadOutput(*running_handle_, err, from, max, data, &total)) return false;
+  *piece = {{assign_.stack, next_card_}, assign_.attempt, try_no_, err, from, *data};
+  return true;
 }
 
 void StackRunner::End() {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/artifacts/access.h"
@@ -40,12 +41,24 @@ struct StackRunnerEnv {
   const TimeSource* time = &SystemTime();  // wall times of card events (for people and traces)
 };
 
+// A piece of a running card's stdout (err false) or stderr, at `offset` of its stream.
+struct CardOutputPiece {
+  CardRef card;
+  uint32_t attempt = 0;
+  uint32_t try_no = 0;
+  bool err = false;
+  uint64_t offset = 0;
+  std::string_view data;
+};
+
 class StackRunner : public std::enable_shared_from_this<StackRunner> {
  public:
   struct Callbacks {
     std::function<void(const CardStartedMsg&)> started;
     std::function<void(const CardFinishedMsg&)> finished;
     std::function<void()> ended;  // no more cards will run (done, failed or skipped)
+    // Output as the running card writes it (optional).
+    std::function<void(const CardOutputPiece&)> output;
   };
 
   // `stack` is the stack's spec (cards reference other stacks by index); `workspace` is created.
@@ -61,6 +74,9 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   uint32_t attempt() const { return assign_.attempt; }
   bool ended() const { return ended_; }
   const std::filesystem::path& workspace() const { return workspace_; }
+  // What the running card wrote so far to one stream: its last `max` bytes into `data` (the
+  // piece's view points there). False when no card process runs now.
+  bool RunningOutput(bool err, size_t max, std::string* data, CardOutputPiece* piece);
   bool workspace_made() const { return workspace_ready_; }
 
  private:

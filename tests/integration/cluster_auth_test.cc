@@ -111,6 +111,17 @@ std::vector<Call> EveryRpc() {
          writer->WritesDone();
          return writer->Finish();
        }},
+      {"UploadLog",
+       [](Coordinator::Stub& s, grpc::ClientContext& c) {
+         v1::UploadLogResponse resp;
+         auto writer = s.UploadLog(&c, &resp);
+         v1::LogUpload chunk;
+         chunk.set_job_id("job-1");
+         chunk.set_data("x");
+         writer->Write(chunk);
+         writer->WritesDone();
+         return writer->Finish();
+       }},
       {"FetchArtifact",
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::FetchArtifactRequest req;

@@ -121,9 +121,7 @@ TEST(Faults, CancelStopsRunningCardsAndTheirChildrenOnEveryNode) {
   TestCluster cluster({{"x", ""}, {"y", ""}});
   // Cards may run as another user than the test (root in CI): they write to a directory of
   // their own that anyone may write.
-  const std::string marks = cluster.data_dir() + "/marks";
-  std::filesystem::create_directory(marks);
-  std::filesystem::permissions(marks, std::filesystem::perms::all);
+  const std::string marks = cluster.SharedDir("marks");
   const std::string spec = cluster.data_dir() + "/cancel.yaml";
   // Each long card starts a child in the background too (the whole process group must go) and
   // writes both pids, so that the test waits on those processes, not on time.

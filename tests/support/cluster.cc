@@ -65,11 +65,11 @@ void TestCluster::StartWorker(const WorkerSpec& w) {
                                            "--log-level",
                                            "info"};
   argv.insert(argv.end(), worker.begin(), worker.end());
+  argv.insert(argv.end(), w.flags.begin(), w.flags.end());
   if (!w.labels.empty()) {
     argv.push_back("--labels");
     argv.push_back(w.labels);
   }
-  argv.insert(argv.end(), w.flags.begin(), w.flags.end());
   workers_[w.name] = std::make_unique<Daemon>(argv);
 }
 
@@ -147,8 +147,20 @@ CommandResult TestCluster::Cli(const std::vector<std::string>& args,
                                std::chrono::milliseconds timeout) const {
   std::vector<std::string> argv = {HOLLERITH_CLI_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv, timeout,
-                    {"HOLLERITH_COORDINATOR=" + address_, "HOLLERITH_TOKEN_FILE=" + token_file_});
+  return RunCommand(argv, timeout, CliEnv());
+}
+
+std::vector<std::string> TestCluster::CliEnv() const {
+  return {"HOLLERITH_COORDINATOR=" + address_, "HOLLERITH_TOKEN_FILE=" + token_file_};
+}
+
+std::string TestCluster::CoordinatorLine(const std::string& prefix) {
+  return coordinator_->WaitForLine(prefix);
+}
+
+std::string TestCluster::WorkerLine(const std::string& name, const std::string& prefix) {
+  auto it = workers_.find(name);
+  return it == workers_.end() ? "" : it->second->WaitForLine(prefix);
 }
 
 std::string TestCluster::WorkerLog(const std::string& name) const {

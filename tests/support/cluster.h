@@ -29,6 +29,8 @@ class TestCluster {
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
   const std::string& data_dir() const { return dir_.path(); }
+  // A directory in data_dir() that cards may write to whichever user they run as.
+  std::string SharedDir(const std::string& name) const { return dir_.SharedDir(name); }
 
   void StartWorker(const WorkerSpec& worker);
   // Stops the coordinator with `sig` (SIGKILL: a crash) and starts it again on the same data dir
@@ -45,6 +47,12 @@ class TestCluster {
   CommandResult Cli(const std::vector<std::string>& args,
                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   std::string WorkerLog(const std::string& name) const;
+  // Reads the coordinator's / a worker's stdout until a line starting with `prefix`; the rest of
+  // that line ("" at the deadline). E.g. "metrics on " with --metrics-listen.
+  std::string CoordinatorLine(const std::string& prefix);
+  std::string WorkerLine(const std::string& name, const std::string& prefix);
+  // `hollerith` CLI environment for this cluster (HOLLERITH_COORDINATOR, HOLLERITH_TOKEN_FILE).
+  std::vector<std::string> CliEnv() const;
 
  private:
   void StartCoordinator(const std::string& listen);

@@ -31,4 +31,11 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   return p;
 }
 
+std::string TempDir::SharedDir(const std::string& name) const {
+  std::string p = path_ + "/" + name;
+  std::filesystem::create_directory(p);
+  std::filesystem::permissions(p, std::filesystem::perms::all);
+  return p;
+}
+
 }  // namespace hollerith::testing

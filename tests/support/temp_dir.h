@@ -14,6 +14,9 @@ class TempDir {
   const std::string& path() const { return path_; }
   // Writes `content` to path()/name; returns that file's path.
   std::string Write(const std::string& name, const std::string& content) const;
+  // Makes path()/name a directory anyone may write (cards may run as another user than the
+  // test, as in CI under root) and returns its path.
+  std::string SharedDir(const std::string& name) const;
 
  private:
   std::string path_;

@@ -213,9 +213,12 @@ TEST_F(CoordinatorTest, AFollowedLogIsServedTheMomentItsCardFinishes) {
   Owned([&] { ASSERT_TRUE(coordinator_.ReadLog(req, log.outbox).ok()); });
   EXPECT_TRUE(log.written.empty());
   RunCard(*x, x->assignments()[0], 0);
-  ASSERT_EQ(log.written.size(), 1u);
+  ASSERT_EQ(log.written.size(), 2u);  // its output, then the end of the card with its exit code
   EXPECT_EQ(log.written[0].stream(), "stdout");
   EXPECT_EQ(log.written[0].data(), "out of 0");
+  EXPECT_TRUE(log.written[1].card_ended());
+  EXPECT_EQ(log.written[1].exit_code(), 0);
+  EXPECT_EQ(log.written[1].state(), "succeeded");
   ASSERT_TRUE(log.finished.has_value());
   EXPECT_TRUE(log.finished->ok());
 }

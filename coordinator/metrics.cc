@@ -1,0 +1,67 @@
+#include "coordinator/metrics.h"
+
+#include "common/core/scheduler_core.h"
+#include "common/metrics/buckets.h"
+
+namespace hollerith::coordinator {
+
+CoordinatorMetrics::CoordinatorMetrics() : registry(std::make_shared<prometheus::Registry>()) {
+  using namespace prometheus;
+  auto& jobs = BuildGauge().Name("hollerith_jobs").Help("Jobs kept, by state").Register(*registry);
+  for (size_t s = 0; s < jobs_by_state.size(); ++s) {
+    jobs_by_state[s] = &jobs.Add({{"state", JobStateName(static_cast<JobState>(s))}});
+  }
+  auto& cards = BuildGauge()
+                    .Name("hollerith_cards")
+                    .Help("Cards of the jobs kept, by state")
+                    .Register(*registry);
+  for (size_t s = 0; s < cards_by_state.size(); ++s) {
+    cards_by_state[s] = &cards.Add({{"state", CardStateName(static_cast<CardState>(s))}});
+  }
+  workers_connected = &BuildGauge()
+                           .Name("hollerith_workers_connected")
+                           .Help("Workers with a live session")
+                           .Register(*registry)
+                           .Add({});
+  release_latency =
+      &BuildHistogram()
+           .Name("hollerith_dependency_release_latency_seconds")
+           .Help(
+               "From a card's finish report arriving to the release of a dependent card "
+               "queued on the stream of the worker holding it")
+           .Register(*registry)
+           .Add({}, LatencyBuckets());
+  placement_wait = &BuildHistogram()
+                        .Name("hollerith_placement_wait_seconds")
+                        .Help("From a stack being ready for placement to its placement on a worker")
+                        .Register(*registry)
+                        .Add({}, LatencyBuckets());
+  leases_expired = &BuildCounter()
+                        .Name("hollerith_leases_expired_total")
+                        .Help("Workers dropped for missing their lease")
+                        .Register(*registry)
+                        .Add({});
+  replacements = &BuildCounter()
+                      .Name("hollerith_stack_replacements_total")
+                      .Help("Stacks lost with their worker (or a restart) and placed again")
+                      .Register(*registry)
+                      .Add({});
+  store_commit = &BuildHistogram()
+                      .Name("hollerith_store_commit_seconds")
+                      .Help("Duration of one commit (transaction) of the durable job store")
+                      .Register(*registry)
+                      .Add({}, LatencyBuckets());
+  auto& artifacts = BuildCounter()
+                        .Name("hollerith_artifact_bytes_total")
+                        .Help("Bytes of artifacts moved by the coordinator, by direction")
+                        .Register(*registry);
+  artifact_bytes_received = &artifacts.Add({{"direction", "received"}});
+  artifact_bytes_sent = &artifacts.Add({{"direction", "sent"}});
+  log_bytes_stored = &BuildCounter()
+                          .Name("hollerith_log_bytes_stored_total")
+                          .Help("Bytes of full card output (beyond the result document) stored")
+                          .Register(*registry)
+                          .Add({});
+}
+
+}  // namespace hollerith::coordinator

@@ -1,0 +1,36 @@
+// The coordinator's Prometheus metrics (served by common/metrics' MetricsEndpoint). Counters and
+// histograms are updated where things happen (prometheus-cpp's are atomic: no lock of ours);
+// the gauges of state (jobs and cards by state, workers connected) are set just before a scrape
+// by Coordinator::RefreshGauges. No label names a job, a card or a worker: cardinality is bounded.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <memory>
+
+namespace hollerith::coordinator {
+
+struct CoordinatorMetrics {
+  CoordinatorMetrics();
+
+  std::shared_ptr<prometheus::Registry> registry;
+  std::array<prometheus::Gauge*, 4> jobs_by_state;   // indexed by JobState
+  std::array<prometheus::Gauge*, 5> cards_by_state;  // indexed by CardState
+  prometheus::Gauge* workers_connected;
+  // A card's finish report arrived -> the release of a dependent queued on its holder's stream.
+  prometheus::Histogram* release_latency;
+  // The core asked for a stack to be placed -> it was placed on a worker.
+  prometheus::Histogram* placement_wait;
+  prometheus::Counter* leases_expired;
+  prometheus::Counter* replacements;  // stacks lost with their worker, to be placed again
+  prometheus::Histogram* store_commit;
+  prometheus::Counter* artifact_bytes_received;
+  prometheus::Counter* artifact_bytes_sent;
+  prometheus::Counter* log_bytes_stored;  // full card output uploaded by workers
+};
+
+}  // namespace hollerith::coordinator
