@@ -419,12 +419,13 @@ void Coordinator::ApplyCoreActions(Job& job) {
   logs_.JobChanged(job);
 }
 
-Status Coordinator::GetJob(const std::string& name, v1::JobStatus* out) {
+Status Coordinator::GetJob(const std::string& name, v1::JobStatus* out, bool with_graph) {
   CheckOwner();
   Status error;
   Job* job = Resolve(name, &error);
   if (!job) return error;
   FillJobStatus(*job, true, out);
+  if (with_graph) FillJobGraph(*job, out);
   return Status::Ok();
 }
 

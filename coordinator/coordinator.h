@@ -109,7 +109,8 @@ class Coordinator {
   // Client side; errors carry a code and a message for people. Call while owning the state.
   Status Submit(std::shared_ptr<const JobSpec> spec, const v1::SubmitJobRequest& req,
                 v1::SubmitJobResponse* resp);
-  Status GetJob(const std::string& job, v1::JobStatus* out);
+  // With `with_graph`, also the job's structure (FillJobGraph).
+  Status GetJob(const std::string& job, v1::JobStatus* out, bool with_graph = false);
   Status Cancel(const std::string& job, v1::CancelJobResponse* resp);
   // Removes a finished job from memory and the store; FAILED_PRECONDITION while it runs.
   Status Delete(const std::string& job, v1::DeleteJobResponse* resp);

@@ -1,6 +1,7 @@
 #include "coordinator/job.h"
 
 #include "common/core/result_document.h"
+#include "proto/wire.h"
 
 namespace hollerith::coordinator {
 
@@ -49,6 +50,17 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
         out->add_card_order(spec.card_name({s, c}));
       }
     }
+  }
+}
+
+void FillJobGraph(const Job& job, v1::JobStatus* out) {
+  const JobSpec& spec = job.core->job();
+  if (spec.card_count() > kGraphCardLimit) return;
+  for (const StackSpec& stack : spec.stacks) {
+    v1::StackDef* def = out->add_graph();
+    wire::ToProto(stack, def);
+    if (stack.is_combine) def->set_id(std::string(kCombineName));
+    for (auto& card : *def->mutable_cards()) card.clear_env();  // values may be secrets
   }
 }
 

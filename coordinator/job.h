@@ -26,8 +26,14 @@ struct Job {
 // Largest job whose status carries the full result document (bigger ones: counts only).
 inline constexpr size_t kResultJsonCardLimit = 200000;
 
+// Largest job whose status can carry its graph (JobStatus.graph, for the web view).
+inline constexpr size_t kGraphCardLimit = 20000;
+
 // The job's status: state, counts and (with details) every stack's progress and the result.
 void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out);
+// The job's stacks and cards as StackDefs without env values (what the web view draws), if the
+// job has at most kGraphCardLimit cards.
+void FillJobGraph(const Job& job, v1::JobStatus* out);
 // One stack's progress now, filled in place (events carry one each: no temporary per event).
 void FillStackStatus(const Job& job, uint32_t stack, v1::StackStatus* out);
 

@@ -24,6 +24,7 @@
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
+#include "coordinator/web/web_server.h"
 #include "proto/rpc_auth.h"
 
 namespace {
@@ -41,6 +42,7 @@ struct Flags {
   std::string retention = "7d";
   std::string sync = "normal";
   std::string metrics_listen;
+  std::string http_listen = "127.0.0.1:7080";
 };
 
 // "30m", "12h", "7d", "90s" or "0".
@@ -118,6 +120,12 @@ int main(int argc, char** argv) {
                  "(an fsync per commit)")
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
+  auto* http_listen =
+      app.add_option("--http-listen", f.http_listen,
+                     "Web view (job list, job pages; the token logs in): HOST:PORT, or PORT on "
+                     "127.0.0.1; port 0 picks a free port; empty turns it off. If the default "
+                     "port is taken, the coordinator runs without it")
+          ->capture_default_str();
   app.add_option("--token-file", f.token_file,
                  "Bearer token file (default: DATA_DIR/token, created if missing)");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
@@ -210,6 +218,9 @@ int main(int argc, char** argv) {
     std::printf("metrics on %s\n", metrics_endpoint->url().c_str());
     spdlog::info("metrics on {}", metrics_endpoint->url());
   }
+  auto webview = web::StartWebView(*server, f.http_listen, *token, http_listen->count() > 0);
+  if (!webview.ok()) return Refuse(webview.status());
+  if (*webview) std::printf("web view: %s\n", (*webview)->url().c_str());
   std::fflush(stdout);
 
   brain.Start();
@@ -220,6 +231,7 @@ int main(int argc, char** argv) {
     spdlog::info("signal {}: shutting down", sig);
     // Shutdown waits for in-flight calls, whose handlers need the loop: run it off the loop.
     stopper = std::thread([&] {
+      if (*webview) (*webview)->Stop();
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
       asio::post(loop, [&] { loop.stop(); });
     });
@@ -227,6 +239,7 @@ int main(int argc, char** argv) {
   loop.run();
   if (stopper.joinable()) stopper.join();
   metrics_endpoint.reset();  // no scrape may take the state any more
+  webview->reset();  // after the gRPC server: its log readers end with it
   brain.Flush();
   return 0;
 }

@@ -138,7 +138,7 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
                                           v1::GetJobResponse* resp) {
   return Unary(ctx, token_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
-    Status s = coordinator_.GetJob(req->job(), resp->mutable_job());
+    Status s = coordinator_.GetJob(req->job(), resp->mutable_job(), req->with_graph());
     resp->set_lamport(coordinator_.clock().Tick());
     return s;
   });

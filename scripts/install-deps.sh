@@ -7,8 +7,13 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libasio-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev prometheus-cpp-dev
+  libcpp-httplib-dev
   python3 python3-yaml iproute2 procps
+  chromium  # the web view's browser test (tests/browser/)
 )
+# Node and npm drive that browser (playwright-core); any Node >= 18 will do, Debian's or another
+# already installed (which brings its own npm).
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,3 +24,11 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Fill npm's cache with the browser test's locked packages, so that its `npm ci --prefer-offline`
+# (a CTest fixture) needs no network afterwards. Once cached, this touches no network either.
+browser_tests="$(cd "$(dirname "$0")/../tests/browser" && pwd)"
+scratch=$(mktemp -d)
+cp "$browser_tests/package.json" "$browser_tests/package-lock.json" "$scratch"
+(cd "$scratch" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
+rm -rf "$scratch"

@@ -39,8 +39,8 @@ Status ToStatus(const grpc::Status& s, const std::string& address, const std::st
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return Status::Error(msg);  // the server's words, e.g. "spec.yaml:3:5: unknown key"
     case grpc::StatusCode::NOT_FOUND:
-      if (job.empty()) return Status::Error(msg.empty() ? "not found" : msg);
-      return Status::Error("no job '" + job + "'");
+      if (job.empty()) return Status::NotFound(msg.empty() ? "not found" : msg);
+      return Status::NotFound("no job '" + job + "'");
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return Status::Error("coordinator at " + address + " did not answer in time");
     case grpc::StatusCode::CANCELLED:
@@ -222,9 +222,12 @@ bool IsFinishedJobState(const std::string& state) {
   return state == "succeeded" || state == "failed" || state == "cancelled";
 }
 
-Client::Client(std::string address, std::string token) : shared_(std::make_shared<Shared>()) {
-  shared_->stub = v1::Coordinator::NewStub(rpc::MakeChannel(address));
-  shared_->address = std::move(address);
+Client::Client(std::string address, std::string token)
+    : Client(rpc::MakeChannel(address), address, std::move(token)) {}
+Client::Client(std::shared_ptr<grpc::Channel> channel, std::string name, std::string token)
+    : shared_(std::make_shared<Shared>()) {
+  shared_->stub = v1::Coordinator::NewStub(std::move(channel));
+  shared_->address = std::move(name);
   shared_->token = std::move(token);
 }
 Client::~Client() = default;
@@ -256,11 +259,12 @@ Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::str
   return SubmittedJob{resp.job_id(), resp.name(), resp.existing()};
 }
 
-Result<v1::JobStatus> Client::GetJob(const std::string& job) {
+Result<v1::JobStatus> Client::GetJob(const std::string& job, bool with_graph) {
   grpc::ClientContext ctx;
   shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::JobRef req;
   req.set_job(job);
+  req.set_with_graph(with_graph);
   req.set_lamport(shared_->Send());
   v1::GetJobResponse resp;
   grpc::Status s = shared_->stub->GetJob(&ctx, req, &resp);
@@ -365,7 +369,7 @@ Status Client::ReadLogChunks(const std::string& job, const std::string& card, bo
   grpc::Status s = reader->Finish();
   // NOT_FOUND here may be about the card, which the server's message names.
   if (s.error_code() == grpc::StatusCode::NOT_FOUND && !s.error_message().empty()) {
-    return Status::Error(s.error_message());
+    return Status::NotFound(s.error_message());
   }
   return ToStatus(s, shared_->address, job);
 }

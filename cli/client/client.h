@@ -13,6 +13,10 @@
 #include "common/base/status.h"
 #include "hollerith.pb.h"
 
+namespace grpc {
+class Channel;
+}
+
 namespace hollerith {
 
 struct SubmittedJob {
@@ -40,6 +44,9 @@ class Client {
 
   // `address` is host:port. No connection is made until the first call.
   Client(std::string address, std::string token);
+  // Over a channel made elsewhere (e.g. a server's in-process channel); `name` stands for the
+  // address in messages.
+  Client(std::shared_ptr<grpc::Channel> channel, std::string name, std::string token);
   ~Client();
   Client(Client&&) noexcept;
   Client& operator=(Client&&) noexcept;
@@ -54,8 +61,9 @@ class Client {
   // Submitting again with the same `idempotency_key` returns the first job (existing = true).
   Result<SubmittedJob> Submit(const std::string& spec_text, const std::string& spec_name,
                               const std::string& idempotency_key);
-  // `job` is a job id, or a job name unique among the kept jobs.
-  Result<v1::JobStatus> GetJob(const std::string& job);
+  // `job` is a job id, or a job name unique among the kept jobs. With `with_graph`, the status
+  // also has the job's stacks and cards (`graph`, for jobs small enough to draw).
+  Result<v1::JobStatus> GetJob(const std::string& job, bool with_graph = false);
   // Returns the job's state after the request (e.g. "cancelled").
   Result<std::string> Cancel(const std::string& job);
   // Removes a finished job (results, logs, trace) from the coordinator; returns its id.

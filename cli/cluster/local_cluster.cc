@@ -22,6 +22,7 @@ namespace {
 
 constexpr auto kStopGrace = std::chrono::seconds(5);
 constexpr const char* kListeningPrefix = "listening on ";
+constexpr const char* kWebViewPrefix = "web view: ";
 constexpr const char* kTokenFilePrefix = "token file: ";
 
 int OpenLog(const std::string& path) {
@@ -100,8 +101,9 @@ Status LocalCluster::StartCoordinator(const std::string& binary,
     ::close(log_fd);
     return Status::Error(std::string("cannot create a pipe: ") + std::strerror(errno));
   }
-  auto pid =
-      SpawnDaemon(binary, {"--listen", "127.0.0.1:0", "--data-dir", data_dir_}, out[1], log_fd);
+  auto pid = SpawnDaemon(
+      binary, {"--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", data_dir_},
+      out[1], log_fd);
   ::close(out[1]);
   if (!pid.ok()) {
     ::close(out[0]);
@@ -114,7 +116,7 @@ Status LocalCluster::StartCoordinator(const std::string& binary,
   const auto deadline = steady_clock::now() + options.start_timeout;
   std::string pending;
   bool eof = false;
-  while (address_.empty() || token_file_.empty()) {
+  while (address_.empty() || token_file_.empty() || web_url_.empty()) {
     if (options.interrupted && options.interrupted()) {
       ::close(out[0]);
       ::close(log_fd);
@@ -140,9 +142,10 @@ Status LocalCluster::StartCoordinator(const std::string& binary,
         address_ = a->substr(0, a->find_first_of(" \t"));
       }
       if (auto t = After(line, kTokenFilePrefix); t && token_file_.empty()) token_file_ = *t;
+      if (auto w = After(line, kWebViewPrefix); w && web_url_.empty()) web_url_ = *w;
     }
   }
-  if (address_.empty() || token_file_.empty()) {
+  if (address_.empty() || token_file_.empty() || web_url_.empty()) {
     ::close(out[0]);
     ::close(log_fd);
     // Its stdout closed: it is exiting. Give it a moment to be reaped and described.

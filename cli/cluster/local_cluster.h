@@ -44,6 +44,8 @@ class LocalCluster {
 
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
+  // The coordinator's web view ("http://127.0.0.1:PORT/").
+  const std::string& web_url() const { return web_url_; }
   const std::string& data_dir() const { return data_dir_; }
   Client& client() { return *client_; }
 
@@ -73,6 +75,7 @@ class LocalCluster {
   bool keep_data_dir_ = false;
   std::string address_;
   std::string token_file_;
+  std::string web_url_;
   std::optional<Client> client_;
   std::vector<Child> children_;  // the coordinator first
   std::vector<std::string> worker_names_;

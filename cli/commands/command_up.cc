@@ -26,9 +26,11 @@ int Up(const LocalClusterOptions& options) {
       "  export HOLLERITH_TOKEN_FILE=%s\n"
       "  hollerith submit examples/report.yaml --wait\n"
       "  hollerith status; hollerith workers\n"
+      "web view: %s (log in with the token in %s)\n"
       "press Ctrl-C to stop the cluster\n",
       cluster.address().c_str(), options.workers, options.workers == 1 ? "" : "s", options.workers,
-      cluster.data_dir().c_str(), cluster.address().c_str(), cluster.token_file().c_str());
+      cluster.data_dir().c_str(), cluster.address().c_str(), cluster.token_file().c_str(),
+      cluster.web_url().c_str(), cluster.token_file().c_str());
   std::fflush(stdout);
   int exit_code = 0;
   while (InterruptSignal() == 0) {

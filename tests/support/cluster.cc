@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -30,6 +31,10 @@ void TestCluster::StartCoordinator(const std::string& listen) {
                                    "info",  // WaitForWorkers follows its worker lines
                                    "--heartbeat-ms",
                                    "200"};
+  // Its web view on a free port too (never the default's fixed one), unless the flags say.
+  const bool web_flag = std::find(coordinator_flags_.begin(), coordinator_flags_.end(),
+                                  "--http-listen") != coordinator_flags_.end();
+  if (!web_flag) argv.insert(argv.end(), {"--http-listen", "127.0.0.1:0"});
   argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
   coordinator_ = std::make_unique<Daemon>(argv);
   std::string listening = coordinator_->WaitForLine("listening on ");
@@ -37,6 +42,9 @@ void TestCluster::StartCoordinator(const std::string& listen) {
   if (listening.empty() || token_file_.empty()) {
     throw std::runtime_error("coordinator did not start");
   }
+  web_url_ = web_flag ? "" : coordinator_->WaitForLine("web view: ");
+  if (!web_flag && web_url_.empty())
+    throw std::runtime_error("coordinator's web view did not start");
   address_ = listening;
   connected_.clear();
 }

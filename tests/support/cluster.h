@@ -28,6 +28,9 @@ class TestCluster {
                        const std::string& listen = "127.0.0.1:0");
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
+  // The coordinator's web view, "http://127.0.0.1:PORT/" (on a free port; "" when the
+  // coordinator flags set --http-listen themselves).
+  const std::string& web_url() const { return web_url_; }
   const std::string& data_dir() const { return dir_.path(); }
   // A directory in data_dir() that cards may write to whichever user they run as.
   std::string SharedDir(const std::string& name) const { return dir_.SharedDir(name); }
@@ -63,6 +66,7 @@ class TestCluster {
   std::map<std::string, std::unique_ptr<Daemon>> workers_;
   std::string address_;
   std::string token_file_;
+  std::string web_url_;
   std::set<std::string> connected_;  // per the coordinator's log, as far as read
 };
 

@@ -127,12 +127,20 @@ Daemon::~Daemon() {
 std::string Daemon::WaitForLine(const std::string& prefix, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   char buf[4096];
+  for (auto it = passed_.begin(); it != passed_.end(); ++it) {
+    if (it->rfind(prefix, 0) == 0) {
+      std::string rest = it->substr(prefix.size());
+      passed_.erase(it);
+      return rest;
+    }
+  }
   while (true) {
     size_t nl;
     while ((nl = buffer_.find('\n')) != std::string::npos) {
       std::string line = buffer_.substr(0, nl);
       buffer_.erase(0, nl + 1);
       if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+      passed_.push_back(std::move(line));
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return "";

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -40,7 +41,8 @@ class Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   // Reads stdout until a line starting with `prefix`; returns the rest of that line, or "" at the
-  // deadline or if the process exits first.
+  // deadline or if the process exits first. Each line is returned once; lines passed over on the
+  // way are kept for later calls, so startup lines may be waited for in any order.
   std::string WaitForLine(const std::string& prefix,
                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Reads the daemon's stderr (its log) line by line, from where the last call stopped, until
@@ -57,6 +59,7 @@ class Daemon {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::string buffer_;
+  std::deque<std::string> passed_;  // complete stdout lines no call has returned yet
   std::string stderr_path_;
   size_t stderr_offset_ = 0;  // log bytes WaitForLogLine has already looked at
   bool reaped_ = false;

@@ -1,0 +1,111 @@
+#include "coordinator/web/web_routes.h"
+
+#include "coordinator/web/event_streams.h"
+#include "coordinator/web/web_assets.h"
+#include "coordinator/web/web_auth.h"
+#include "coordinator/web/web_json.h"
+
+namespace hollerith::web {
+
+namespace {
+
+using httplib::Request;
+using httplib::Response;
+
+void Serve(Response& res, const std::string& path, int status = 200) {
+  const WebAsset* asset = FindAsset(path);
+  if (asset == nullptr) {
+    res.status = 404;
+    return;
+  }
+  res.status = status;
+  res.set_content(asset->body.data(), asset->body.size(), std::string(ContentTypeOf(path)).c_str());
+}
+
+void Json(Response& res, const nlohmann::json& body, int status = 200) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+void JsonError(Response& res, const Status& s) {
+  Json(res, {{"error", s.message()}}, s.code() == StatusCode::kNotFound ? 404 : 502);
+}
+
+// A page for people: without the token, the login page (401) instead.
+httplib::Server::Handler Page(RouteContext& ctx) {
+  return [&ctx](const Request& req, Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    if (!Authorized(req, ctx.token)) return Serve(res, "/login.html", 401);
+    Serve(res, "/index.html");
+  };
+}
+
+// An API endpoint: 401 with a JSON error without the token.
+httplib::Server::Handler Api(RouteContext& ctx,
+                             std::function<void(const Request&, Response&)> handler) {
+  return [&ctx, handler = std::move(handler)](const Request& req, Response& res) {
+    if (!Authorized(req, ctx.token)) return Json(res, {{"error", "unauthorized"}}, 401);
+    handler(req, res);
+  };
+}
+
+}  // namespace
+
+void AddRoutes(httplib::Server& server, RouteContext& ctx) {
+  server.set_default_headers({
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Content-Security-Policy", "default-src 'self'; img-src 'self' data:"},
+  });
+  // Static files: not secret (the login page needs them), everything else is behind the token.
+  for (const WebAsset& asset : EmbeddedAssets()) {
+    if (asset.path.ends_with(".html")) continue;
+    server.Get(std::string(asset.path), [path = std::string(asset.path)](
+                                            const Request&, Response& res) { Serve(res, path); });
+  }
+  server.Get("/login", [](const Request&, Response& res) { Serve(res, "/login.html"); });
+  server.Post("/login", [&ctx](const Request& req, Response& res) {
+    HandleLogin(req, res, ctx.token, /*secure=*/false);
+  });
+  server.Post("/logout", [](const Request&, Response& res) { HandleLogout(res, false); });
+  server.Get("/", Page(ctx));
+  server.Get("/jobs/[^/]+", Page(ctx));
+
+  server.Get("/api/jobs", Api(ctx, [&ctx](const Request&, Response& res) {
+               auto jobs = ctx.client->ListJobs();
+               if (!jobs.ok()) return JsonError(res, jobs.status());
+               Json(res, JobListJson(*jobs));
+             }));
+  server.Get("/api/jobs/events",
+             Api(ctx, [&ctx](const Request&, Response& res) { StreamJobList(ctx, res); }));
+  server.Get("/api/workers", Api(ctx, [&ctx](const Request&, Response& res) {
+               auto workers = ctx.client->ListWorkers();
+               if (!workers.ok()) return JsonError(res, workers.status());
+               Json(res, WorkerListJson(*workers));
+             }));
+  server.Get("/api/jobs/([^/]+)", Api(ctx, [&ctx](const Request& req, Response& res) {
+               auto job = ctx.client->GetJob(req.matches[1], /*with_graph=*/true);
+               if (!job.ok()) return JsonError(res, job.status());
+               Json(res, JobDetailJson(*job));
+             }));
+  server.Get("/api/jobs/([^/]+)/events", Api(ctx, [&ctx](const Request& req, Response& res) {
+               StreamJobEvents(ctx, req.matches[1], req, res);
+             }));
+  server.Get("/api/jobs/([^/]+)/cards/([^/]+)/log",
+             Api(ctx, [&ctx](const Request& req, Response& res) {
+               StreamCardLog(ctx, req.matches[1], req.matches[2], res);
+             }));
+  server.set_error_handler([](const Request& req, Response& res) {
+    if (!res.body.empty()) return;
+    if (req.path.rfind("/api/", 0) == 0) {
+      Json(res, {{"error", "not found"}}, res.status);
+    } else {
+      res.set_content("not found\n", "text/plain");
+    }
+  });
+}
+
+}  // namespace hollerith::web

@@ -1,0 +1,110 @@
+#include "coordinator/web/web_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "coordinator/web/web_routes.h"
+#include "proto/rpc_auth.h"
+
+namespace hollerith::web {
+
+namespace {
+
+// Threads serving requests: each open event stream holds one (a job page holds one or two).
+constexpr size_t kServerThreads = 32;
+
+}  // namespace
+
+struct WebServer::Impl {
+  RouteContext ctx;
+  httplib::Server server;
+  std::thread listener;
+};
+
+Result<WebEndpoint> ParseListen(const std::string& listen) {
+  WebEndpoint ep;
+  std::string port_text = listen;
+  const size_t colon = listen.rfind(':');
+  if (colon != std::string::npos) {
+    ep.host = listen.substr(0, colon);
+    port_text = listen.substr(colon + 1);
+    if (ep.host.size() >= 2 && ep.host.front() == '[' && ep.host.back() == ']') {
+      ep.host = ep.host.substr(1, ep.host.size() - 2);
+    }
+    if (ep.host.empty()) return Status::InvalidArgument("no host in '" + listen + "' (HOST:PORT)");
+  } else {
+    ep.host = "127.0.0.1";
+  }
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    return Status::InvalidArgument("bad port in '" + listen + "' (expected PORT or HOST:PORT)");
+  }
+  ep.port = static_cast<int>(port);
+  return ep;
+}
+
+Result<std::unique_ptr<WebServer>> WebServer::Start(const std::string& listen, std::string token,
+                                                    std::shared_ptr<Client> client) {
+  auto ep = ParseListen(listen);
+  if (!ep.ok()) return ep.status();
+  std::unique_ptr<WebServer> web(new WebServer());
+  web->impl_ = std::make_unique<Impl>();
+  Impl& impl = *web->impl_;
+  impl.ctx.token = std::move(token);
+  impl.ctx.client = std::move(client);
+  impl.server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+  // Idle keep-alive connections hold a thread until this runs out (and delay Stop as long).
+  impl.server.set_keep_alive_timeout(1);
+  impl.server.set_payload_max_length(64 * 1024);
+  AddRoutes(impl.server, impl.ctx);
+  int port = ep->port;
+  if (port == 0) {
+    port = impl.server.bind_to_any_port(ep->host);
+  } else if (!impl.server.bind_to_port(ep->host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return Status::Unavailable("cannot listen on " + listen + " for the web view");
+  }
+  web->port_ = port;
+  const bool v6 = ep->host.find(':') != std::string::npos;
+  web->url_ = "http://" + (v6 ? "[" + ep->host + "]" : ep->host) + ":" + std::to_string(port) + "/";
+  impl.listener = std::thread([&impl] {
+    if (!impl.server.listen_after_bind()) spdlog::error("web view: the listener stopped");
+  });
+  return web;
+}
+
+void WebServer::Stop() {
+  if (!impl_ || !impl_->listener.joinable()) return;
+  impl_->ctx.stopping = true;
+  impl_->server.stop();
+  impl_->listener.join();
+}
+
+WebServer::~WebServer() {
+  Stop();
+  if (impl_) impl_->ctx.threads.JoinAll();
+}
+
+Result<std::unique_ptr<WebServer>> StartWebView(grpc::Server& server, const std::string& listen,
+                                                const std::string& token, bool required) {
+  if (listen.empty()) return std::unique_ptr<WebServer>();
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
+  auto client = std::make_shared<Client>(server.InProcessChannel(args), "this coordinator", token);
+  auto started = WebServer::Start(listen, token, std::move(client));
+  if (started.ok()) {
+    spdlog::info("web view on {}", (*started)->url());
+    return started;
+  }
+  if (required) return started.status();
+  spdlog::warn("{}; running without it (--http-listen picks another address)", started.message());
+  return std::unique_ptr<WebServer>();
+}
+
+}  // namespace hollerith::web
