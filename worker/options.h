@@ -30,6 +30,10 @@ struct WorkerOptions {
   bool keep_workspaces = false;
   // How long a graceful drain (SIGTERM, or the coordinator's drain) may wait for running stacks.
   std::chrono::milliseconds drain_timeout{60'000};
+  // How long running stacks are kept while the coordinator is unreachable (a restart, a
+  // partition), for the next session to claim them; negative: three of the coordinator's leases;
+  // zero: cancelled at once.
+  std::chrono::milliseconds outage_grace{-1};
   // Tests run the worker in-process and leave the process's signals alone.
   bool handle_signals = true;
 };

@@ -17,6 +17,7 @@ struct WorkerSpec {
   std::string name;
   std::string labels;                // k=v,k2=v2
   std::vector<std::string> wrapper;  // runs the worker under it, e.g. {"ip", "netns", "exec", NS}
+  std::vector<std::string> flags;    // more flags for hollerith-worker
 };
 
 class TestCluster {
@@ -33,6 +34,15 @@ class TestCluster {
   // Stops the coordinator with `sig` (SIGKILL: a crash) and starts it again on the same data dir
   // and address; workers reconnect on their own.
   void RestartCoordinator(int sig);
+  // The two halves of RestartCoordinator, for what happens while it is down.
+  void StopCoordinator(int sig);
+  void StartCoordinatorAgain();
+  // Follows the log of the coordinator (or of a worker) from where the last call stopped until a
+  // line contains `text`; false at the deadline.
+  bool WaitForCoordinatorLog(const std::string& text,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool WaitForWorkerLog(const std::string& name, const std::string& text,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void KillWorker(const std::string& name, int sig);
   // Sends `sig` (SIGSTOP, SIGCONT, ...) to a worker and leaves it running.
   void SignalWorker(const std::string& name, int sig);
