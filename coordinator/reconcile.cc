@@ -65,6 +65,15 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
       if (!unclaimed_.count(key) && !from_old.count(key) && !(h.ended() && complete)) {
         why = "no earlier session of this worker holds it";
       }
+      for (const auto& from : h.released_from()) {
+        const CardRef r{from.stack(), from.card()};
+        if (!why.empty()) break;
+        if (r.stack >= core->job().stacks.size() ||
+            r.card >= core->job().stacks[r.stack].cards.size() ||
+            core->record(r).state != CardState::kSucceeded) {
+          why = "it was released by a card the coordinator has not recorded as done";
+        }
+      }
     }
     if (!why.empty()) {
       AddDrop(welcome, h.job_id(), h.stack(), h.attempt(), why);

@@ -77,6 +77,13 @@ void Worker::AddClaims(v1::Hello* hello) const {
     h->set_stack(std::get<1>(key));
     h->set_attempt(std::get<2>(key));
     h->set_epoch(placed.epoch);
+    std::set<std::pair<uint32_t, uint32_t>> from;  // a release may have come twice
+    for (CardRef r : placed.released_from) {
+      if (!from.insert({r.stack, r.card}).second) continue;
+      auto* c = h->add_released_from();
+      c->set_stack(r.stack);
+      c->set_card(r.card);
+    }
     claimed.insert(key);
   }
   // Stacks that ended recently or during the outage: their last events may be news.

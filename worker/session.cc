@@ -43,7 +43,6 @@ void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from) {
   MoveAll(from.mutable_ended(), into.mutable_ended());
 }
 
-
 Session::Session(asio::io_context& io, Handlers handlers)
     : io_(io), handlers_(std::move(handlers)) {}
 

@@ -350,6 +350,9 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
   for (const auto& r : msg.releases()) {
     spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
                   r.from().card(), r.to().stack(), r.to().card(), r.attempt());
+    if (auto it = placed_.find({r.job_id(), r.to().stack(), r.attempt()}); it != placed_.end()) {
+      it->second.released_from.push_back({r.from().stack(), r.from().card()});
+    }
     host_->Release(r.job_id(), wire::FromProto(r));
   }
   for (const auto& r : msg.retries()) {

@@ -157,8 +157,9 @@ class Worker {
   using PlacedKey = std::tuple<std::string, uint32_t, uint32_t>;  // job, stack, attempt
   struct Placed {
     uint64_t generation = 0;
-    bool running = false;  // a card of it is running now
-    uint64_t epoch = 0;    // of the session that placed it
+    bool running = false;                // a card of it is running now
+    uint64_t epoch = 0;                  // of the session that placed it
+    std::vector<CardRef> released_from;  // the releases it received (claims report them)
   };
   // Card events not known to be recorded by the coordinator: sent within kResendWindow, or
   // produced while it was away (`sent` false, kept until a hello carries them).

@@ -147,13 +147,14 @@ TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
         ADD_FAILURE() << "acknowledged job " << a.id << " lost: " << listed.err;
         continue;
       }
-      const int replaced_before = tally.replaced;
       ExpectLikeLocal(cluster, a.id, a.local, a.spec_path, tally);
-      // Both workers survived the kill: they claimed their stacks, which went on under their
-      // attempts (the work done before the kill was kept).
-      EXPECT_EQ(tally.replaced, replaced_before)
-          << "job " << a.id << ": a stack was re-placed with attempt + 1 after the coordinator "
-          << "restarted, though its worker survived";
+      // Both workers survived the kill: they claimed their stacks in time, and those went on
+      // under their attempts. (A claim may still be refused when the kill came before the last
+      // group commit and the claim leans on what was lost: such a stack is re-placed, counted
+      // in the summary.)
+      EXPECT_EQ(CountTraceEvents(cluster, a.id, "stack_lost", "nobody claimed it"), 0)
+          << "job " << a.id << ": a stack of a surviving worker was re-placed after the claim "
+          << "window";
     }
   }
   tally.Print("coordinator kill -9");

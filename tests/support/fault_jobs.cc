@@ -92,12 +92,17 @@ std::string TracePath(const TestCluster& cluster, const std::string& job) {
 
 }  // namespace
 
-int CountTraceEvents(const TestCluster& cluster, const std::string& job, const std::string& kind) {
+int CountTraceEvents(const TestCluster& cluster, const std::string& job, const std::string& kind,
+                     const std::string& detail) {
   std::ifstream in(TracePath(cluster, job));
   auto doc = nlohmann::json::parse(in, nullptr, false);
   if (doc.is_discarded()) return -1;
   int n = 0;
-  for (const auto& e : doc["traceEvents"]) n += e["args"].value("kind", "") == kind;
+  for (const auto& e : doc["traceEvents"]) {
+    const auto& args = e["args"];
+    n += args.value("kind", "") == kind &&
+         args.value("detail", "").find(detail) != std::string::npos;
+  }
   return n;
 }
 

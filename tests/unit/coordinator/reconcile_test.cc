@@ -28,8 +28,6 @@ stacks:
         builtin: noop
 )";
 
-using ReconcileTest = RestartFixture;
-
 // How many trace events of `kind` the job's trace has (for releases: of A.sum -> B.double).
 int CountEvents(const std::string& trace_json, const std::string& kind) {
   auto doc = nlohmann::json::parse(trace_json);
@@ -77,13 +75,36 @@ Crashed RunUntilBDoubleStarted(Harness& first, SimulatedTime& time) {
   return c;
 }
 
-TEST_F(ReconcileTest, AClaimedStackKeepsRunningUnderItsAttemptAndGetsItsReleasesAgain) {
-  std::unique_ptr<SqliteJobStore> store;
-  auto first = First(store);
-  const Crashed c = RunUntilBDoubleStarted(*first, time_);
-  first.reset();
+// A on x, B on y (placement spreads); A.sum started, committed; then the crash.
+Crashed RunUntilASumStartedOnX(Harness& first, SimulatedTime& time) {
+  auto x = first.Connect("x");
+  auto y = first.Connect("y");
+  Crashed c;
+  c.job = first.Submit(kTwoStacks);
+  c.placed.a = x->assignments().at(0);
+  c.placed.b = y->assignments().at(0);
+  EXPECT_EQ(c.placed.a.stack(), 0u);
+  first.RunCard(*x, c.placed.a, 0, /*finish=*/false);
+  time.Advance(Coordinator::kCommitLinger);
+  return c;
+}
 
-  auto second = Restart(store);
+class ReconcileTest : public RestartFixture {
+ protected:
+  // Runs `before` on a first coordinator, crashes it (only what it committed survives) and
+  // starts a second one on the same store.
+  std::unique_ptr<Harness> AfterACrash(Crashed (*before)(Harness&, SimulatedTime&), Crashed* c) {
+    auto first = First(store_);
+    *c = before(*first, time_);
+    first.reset();
+    return Restart(store_);
+  }
+  std::unique_ptr<SqliteJobStore> store_;
+};
+
+TEST_F(ReconcileTest, AClaimedStackKeepsRunningUnderItsAttemptAndGetsItsReleasesAgain) {
+  Crashed c;
+  auto second = AfterACrash(RunUntilBDoubleStarted, &c);
   EXPECT_EQ(second->coordinator_.unclaimed_stacks(), 1u) << "B (A is done)";
   // x comes back holding B (attempt 1); B.double finished while the coordinator was away. The
   // hello replays B.double's start (recorded already) and its finish (news).
@@ -114,12 +135,8 @@ TEST_F(ReconcileTest, AClaimedStackKeepsRunningUnderItsAttemptAndGetsItsReleases
 }
 
 TEST_F(ReconcileTest, AStackNobodyClaimsIsReplacedAfterTheWindowAndALateClaimIsDropped) {
-  std::unique_ptr<SqliteJobStore> store;
-  auto first = First(store);
-  const Crashed c = RunUntilBDoubleStarted(*first, time_);
-  first.reset();
-
-  auto second = Restart(store);
+  Crashed c;
+  auto second = AfterACrash(RunUntilBDoubleStarted, &c);
   auto y = second->Connect("y");
   second->AdvanceAlive(second->coordinator_.claim_window() - 100ms, {y.get()});
   EXPECT_TRUE(y->assignments().empty()) << "within the window B waits for x";
@@ -147,12 +164,8 @@ TEST_F(ReconcileTest, AStackNobodyClaimsIsReplacedAfterTheWindowAndALateClaimIsD
 }
 
 TEST_F(ReconcileTest, AClaimForAStaleAttemptIsDroppedAndTheStackReplaced) {
-  std::unique_ptr<SqliteJobStore> store;
-  auto first = First(store);
-  const Crashed c = RunUntilBDoubleStarted(*first, time_);
-  first.reset();
-
-  auto second = Restart(store);
+  Crashed c;
+  auto second = AfterACrash(RunUntilBDoubleStarted, &c);
   v1::Hello hello;
   *hello.add_held() = Held(c.placed.b, 7);  // not the attempt B is placed under
   auto x = second->Connect("x", hello);
@@ -165,12 +178,8 @@ TEST_F(ReconcileTest, AClaimForAStaleAttemptIsDroppedAndTheStackReplaced) {
 }
 
 TEST_F(ReconcileTest, AClaimWhoseEventsSkipWhatTheRecordLacksIsDroppedAndReplaced) {
-  std::unique_ptr<SqliteJobStore> store;
-  auto first = First(store);
-  const Crashed c = RunUntilBDoubleStarted(*first, time_);
-  first.reset();
-
-  auto second = Restart(store);
+  Crashed c;
+  auto second = AfterACrash(RunUntilBDoubleStarted, &c);
   // B.last started, but the record never saw B.double finish: the claim cannot be trusted.
   v1::Hello hello;
   *hello.add_held() = Held(c.placed.b, 1);
@@ -183,21 +192,32 @@ TEST_F(ReconcileTest, AClaimWhoseEventsSkipWhatTheRecordLacksIsDroppedAndReplace
   EXPECT_EQ(CountEvents(TraceOf(*second, c.job), "card_started"), 2) << "B.last's start dropped";
 }
 
+// y received A.sum's release just before the crash, but the record never got A.sum's finish:
+// y's claim leans on what was lost, so it is dropped and B re-placed.
+TEST_F(ReconcileTest, AClaimReleasedByAFinishTheRecordLacksIsDropped) {
+  Crashed c;
+  auto second = AfterACrash(RunUntilASumStartedOnX, &c);
+  v1::Hello hello;  // y holds B
+  *hello.add_held() = Held(c.placed.b, 1);
+  auto* from = hello.mutable_held(0)->add_released_from();
+  from->set_stack(c.placed.a.stack());
+  from->set_card(0);
+  auto y2 = second->Connect("y", hello);
+  ASSERT_EQ(y2->drops().size(), 1u);
+  EXPECT_NE(y2->drops()[0].reason().find("not recorded as done"), std::string::npos)
+      << y2->drops()[0].reason();
+  ASSERT_EQ(y2->assignments().size(), 1u) << "B re-placed";
+  EXPECT_EQ(y2->assignments()[0].attempt(), 2u);
+  EXPECT_EQ(second->JobStatusOf(c.job).state(), "running");
+}
+
 TEST_F(ReconcileTest, AFinishArrivingTwiceIsRecordedAndReleasedOnceAlsoAcrossASecondCrash) {
-  std::unique_ptr<SqliteJobStore> store;
-  auto first = First(store);
-  auto x = first->Connect("x");
-  auto y = first->Connect("y");
-  const std::string job = first->Submit(kTwoStacks);
-  const v1::Assignment a = x->assignments().at(0);  // A on x, B on y (placement spreads)
-  const v1::Assignment b = y->assignments().at(0);
-  ASSERT_EQ(a.stack(), 0u);
-  first->RunCard(*x, a, 0, /*finish=*/false);  // A.sum started
-  time_.Advance(Coordinator::kCommitLinger);
-  first.reset();
+  Crashed c;
+  auto second = AfterACrash(RunUntilASumStartedOnX, &c);
+  const std::string job = c.job;
+  const v1::Assignment a = c.placed.a, b = c.placed.b;
 
   // A.sum finished while the coordinator was away: x's hello carries it; y claims B.
-  auto second = Restart(store);
   v1::Hello hello_x;
   *hello_x.add_held() = Held(a, 1);
   hello_x.mutable_held(0)->set_ended(true);
@@ -222,7 +242,7 @@ TEST_F(ReconcileTest, AFinishArrivingTwiceIsRecordedAndReleasedOnceAlsoAcrossASe
   // A second crash in the middle of it: the finish was journaled once, and the same hellos
   // again change nothing.
   second.reset();
-  auto third = Restart(store);
+  auto third = Restart(store_);
   auto y3 = third->Connect("y", hello_y);
   auto x3 = third->Connect("x", hello_x);
   EXPECT_TRUE(x3->drops().empty());
