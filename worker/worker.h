@@ -253,6 +253,7 @@ class Worker {
   std::deque<Unconfirmed> unconfirmed_;
   size_t unsent_bytes_ = 0;       // of the unconfirmed events produced while away
   size_t buffered_finishes_ = 0;  // in this outage (the first few are logged)
+  size_t in_hello_ = 0;           // unconfirmed_ entries the last hello carried
   // Assignments waiting for a cancelled run of the same stack (same or newer attempt) to wind down.
   std::map<std::pair<std::string, uint32_t>, Deferred> deferred_;
   size_t running_cards_ = 0;
