@@ -379,6 +379,9 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
   lease_ = welcome.lease_ms() == 0
                ? 5 * heartbeat_
                : std::chrono::milliseconds(std::clamp<uint32_t>(welcome.lease_ms(), 10, 3'600'000));
+  // A card kept running through an outage publishes its outputs (fetches its inputs) once the
+  // coordinator is back: its transfers wait for it as long as the stack is kept.
+  artifacts_.set_unreachable_patience(OutageGrace());
   // A second welcome on the same stream only updates the epoch and the heartbeat interval.
   const bool first = state_ == WorkerState::kConnecting;
   if (first) Become(WorkerState::kConnected, "welcomed");
@@ -488,6 +491,7 @@ void Worker::RejectAssignment(const v1::Assignment& a, const std::string& why) {
 
 void Worker::CancelAllStacks(const std::string& why) {
   deferred_.clear();
+  artifacts_.StopWaiting();
   holding_ = false;
   grace_timer_->Cancel();
   unconfirmed_.clear();
