@@ -21,6 +21,10 @@ std::chrono::milliseconds Worker::OutageGrace() const {
 bool Worker::HoldStacks(v1::WorkerMessage unsent) {
   if (OutageGrace().count() == 0) return false;
   holding_ = true;
+  // What was sent long enough before the stream broke is recorded: the hello need not carry it.
+  // (Remember expires it only when something new is sent; a worker that sent nothing since
+  // would otherwise claim stacks that ended long ago, and replay all their events.)
+  ForgetConfirmed(time_.Now());
   Remember(std::move(unsent), /*sent=*/false);
   if (!holding_) return false;  // too much to keep
   grace_timer_->Arm(OutageGrace(), [this] {
@@ -42,11 +46,7 @@ void Worker::Remember(v1::WorkerMessage events, bool sent) {
   if (events.started_size() + events.finished_size() + events.ended_size() == 0) return;
   const MonotonicTime now = time_.Now();
   if (sent) {
-    // Only what was sent expires; what waits for a hello stays until one carries it.
-    while (!unconfirmed_.empty() && unconfirmed_.front().sent &&
-           now - unconfirmed_.front().at > kResendWindow) {
-      unconfirmed_.pop_front();
-    }
+    ForgetConfirmed(now);
   } else {
     if (unsent_bytes_ == 0) buffered_finishes_ = 0;
     for (const auto& f : events.finished()) {
@@ -66,6 +66,14 @@ void Worker::Remember(v1::WorkerMessage events, bool sent) {
     }
   }
   unconfirmed_.push_back({now, sent, std::move(events)});
+}
+
+void Worker::ForgetConfirmed(MonotonicTime now) {
+  // Only what was sent expires; what waits for a hello stays until one carries it.
+  while (!unconfirmed_.empty() && unconfirmed_.front().sent &&
+         now - unconfirmed_.front().at > kResendWindow) {
+    unconfirmed_.pop_front();
+  }
 }
 
 void Worker::AddClaims(v1::Hello* hello) const {

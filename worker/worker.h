@@ -194,6 +194,8 @@ class Worker {
   bool HoldStacks(v1::WorkerMessage unsent);
   // Keeps a copy of what was sent (or the events produced while away) for the next hello.
   void Remember(v1::WorkerMessage events, bool sent);
+  // Forgets the events sent more than kResendWindow before `now` (surely recorded).
+  void ForgetConfirmed(MonotonicTime now);
   // The claims and replayed events of a hello after an outage.
   void AddClaims(v1::Hello* hello) const;
   void ApplyDrop(const v1::Drop& drop);
