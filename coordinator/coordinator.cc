@@ -45,6 +45,7 @@ Coordinator::Coordinator(asio::io_context& loop, TimerFactory& time, Coordinator
       lease_timer_(OwnedTimer()),
       commit_timer_(OwnedTimer()),
       retention_timer_(OwnedTimer()),
+      claim_timer_(OwnedTimer()),
       publisher_(OwnedTimer(), clock_),
       logs_(clock_, config_.log_dir, [this](Job& job, uint32_t stack, bool on) {
         SendToHolder(job, stack, [&](v1::CoordinatorMessage& m) {
@@ -124,6 +125,13 @@ void Coordinator::Start() {
   Owner owner(*this);
   CheckLeases();
   SweepRetention();
+  if (!unclaimed_.empty()) {
+    spdlog::info(
+        "{} stacks were running before the restart; their workers have {} ms to claim "
+        "them",
+        unclaimed_.size(), claim_window().count());
+    claim_timer_->Arm(claim_window(), [this] { ExpireClaims(); });
+  }
 }
 
 void Coordinator::SweepRetention() {
@@ -266,7 +274,8 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
   std::set<std::string> kept;
   for (const auto& [id, job] : jobs_) kept.insert(id);
   logs_.RemoveOthers(kept);  // output of jobs the store does not have (e.g. --store memory)
-  // Running jobs go on: the workers that held their stacks are gone with the old run.
+  // Running jobs go on: the stacks placed before the restart wait for their workers to claim
+  // them (reconcile.cc); until then nobody holds them here.
   for (auto& [id, job] : jobs_) {
     if (job->core->state() != JobState::kRunning) continue;
     if (job->core->trace().events().empty()) Input(*job, StartInput());
@@ -274,8 +283,7 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
     for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
       if (!job->core->node_of(s).empty() &&
           job->core->finished_cards(s) < spec.stacks[s].cards.size()) {
-        Input(*job, LostInput(s, "the coordinator restarted", /*coordinator_restart=*/true));
-        if (metrics_) metrics_->replacements->Increment();
+        unclaimed_.insert({id, s});
       }
     }
     ApplyCoreActions(*job);
@@ -361,58 +369,64 @@ void Coordinator::SendToHolder(Job& job, uint32_t stack,
       WorkerMessageFull);
 }
 
-void Coordinator::ApplyCoreActions(Job& job) {
+void Coordinator::Send(Job& job, const CoreAction& action) {
   const JobSpec& spec = job.core->job();
+  std::visit(
+      Overloaded{
+          [&](const AssignStackMsg& a) {
+            const bool watched = logs_.Watched(job.id, a.stack);
+            SendToHolder(job, a.stack, [&](v1::CoordinatorMessage& m) {
+              wire::ToProto(job.id, a, spec.stacks[a.stack], m.add_assignments());
+              if (!watched) return;  // someone follows it: its output flows live
+              auto* w = m.add_output_watches();
+              w->set_job_id(job.id);
+              w->set_stack(a.stack);
+              w->set_on(true);
+            });
+          },
+          [&](const ReleaseMsg& r) {
+            SendToHolder(job, r.to.stack, [&](v1::CoordinatorMessage& m) {
+              wire::ToProto(job.id, r, m.add_releases());
+            });
+            if (metrics_ && finish_arrived_) {
+              metrics_->release_latency->Observe(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - *finish_arrived_)
+                      .count());
+            }
+          },
+          [&](const RetryMsg& t) {
+            SendToHolder(job, t.card.stack, [&](v1::CoordinatorMessage& m) {
+              wire::ToProto(job.id, t, m.add_retries());
+            });
+          },
+          [&](const SkipMsg& s) {
+            SendToHolder(job, s.stack, [&](v1::CoordinatorMessage& m) {
+              wire::ToProto(job.id, s, m.add_skips());
+            });
+          },
+          [](const PlaceStackAction&) {},
+          [](const JobFinishedAction&) {},
+      },
+      action);
+}
+
+void Coordinator::ApplyCoreActions(Job& job) {
   for (auto actions = job.core->TakeActions(); !actions.empty();
        actions = job.core->TakeActions()) {
     for (auto& action : actions) {
-      std::visit(Overloaded{
-                     [&](const PlaceStackAction& p) {
-                       const SteadyTime now = std::chrono::steady_clock::now();
-                       if (!TryPlace(job, p.stack, p.attempt, now)) {
-                         pending_.push_back({job.id, p.stack, p.attempt, now});
-                       }
-                     },
-                     [&](const AssignStackMsg& a) {
-                       const bool watched = logs_.Watched(job.id, a.stack);
-                       SendToHolder(job, a.stack, [&](v1::CoordinatorMessage& m) {
-                         wire::ToProto(job.id, a, spec.stacks[a.stack], m.add_assignments());
-                         if (!watched) return;  // someone follows it: its output flows live
-                         auto* w = m.add_output_watches();
-                         w->set_job_id(job.id);
-                         w->set_stack(a.stack);
-                         w->set_on(true);
-                       });
-                     },
-                     [&](const ReleaseMsg& r) {
-                       SendToHolder(job, r.to.stack, [&](v1::CoordinatorMessage& m) {
-                         wire::ToProto(job.id, r, m.add_releases());
-                       });
-                       if (metrics_ && finish_arrived_) {
-                         metrics_->release_latency->Observe(
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                           *finish_arrived_)
-                                 .count());
-                       }
-                     },
-                     [&](const RetryMsg& t) {
-                       SendToHolder(job, t.card.stack, [&](v1::CoordinatorMessage& m) {
-                         wire::ToProto(job.id, t, m.add_retries());
-                       });
-                     },
-                     [&](const SkipMsg& s) {
-                       SendToHolder(job, s.stack, [&](v1::CoordinatorMessage& m) {
-                         wire::ToProto(job.id, s, m.add_skips());
-                       });
-                     },
-                     [&](const JobFinishedAction& f) {
-                       CommitNow(/*wait=*/true);  // durable before anyone is told
-                       const log::ScopedFields fields({.job = job.id});
-                       spdlog::info("job {} {}{}{}", job.id, JobStateName(f.state),
-                                    f.reason.empty() ? "" : ": ", f.reason);
-                     },
-                 },
-                 action);
+      if (const auto* p = std::get_if<PlaceStackAction>(&action)) {
+        const SteadyTime now = std::chrono::steady_clock::now();
+        if (!TryPlace(job, p->stack, p->attempt, now)) {
+          pending_.push_back({job.id, p->stack, p->attempt, now});
+        }
+      } else if (const auto* f = std::get_if<JobFinishedAction>(&action)) {
+        CommitNow(/*wait=*/true);  // durable before anyone is told
+        const log::ScopedFields fields({.job = job.id});
+        spdlog::info("job {} {}{}{}", job.id, JobStateName(f->state), f->reason.empty() ? "" : ": ",
+                     f->reason);
+      } else {
+        Send(job, action);
+      }
     }
   }
   publisher_.JobChanged(job);
@@ -562,8 +576,17 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(const v1::Hello& hello,
                                                      const std::string& peer,
                                                      std::shared_ptr<WorkerOutbox> outbox) {
   CheckOwner();
+  // The stacks of the worker's previous session that it claims again stay with it; the rest are
+  // lost with that session.
+  std::set<StackKey> from_old;
   if (auto it = workers_.find(hello.name()); it != workers_.end()) {
     auto old = it->second;
+    for (const auto& h : hello.held()) {
+      if (auto held = old->stacks.find({h.job_id(), h.stack()}); held != old->stacks.end()) {
+        from_old.insert(*held);
+        old->stacks.erase(held);
+      }
+    }
     old->outbox->Close(Status::Error(StatusCode::kAborted, "replaced by a new connection"));
     WorkerGone(old, "replaced by a new connection of the same worker");
   }
@@ -582,8 +605,9 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(const v1::Hello& hello,
   v1::CoordinatorMessage welcome;
   welcome.mutable_welcome()->set_epoch(w->epoch);
   welcome.mutable_welcome()->set_heartbeat_ms(static_cast<uint32_t>(config_.heartbeat.count()));
+  welcome.mutable_welcome()->set_lease_ms(static_cast<uint32_t>(lease().count()));
   welcome.set_lamport(clock_.Tick());
-  w->outbox->Push(std::move(welcome));
+  Reconcile(w, hello, from_old, welcome);
   RetryPending();
   return w;
 }
@@ -621,15 +645,6 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
     }
     return job;
   };
-  // A batch holds events of many cards; apply them in the order they happened (Lamport order),
-  // so the trace and watchers see finish(k) before start(k+1).
-  std::vector<std::pair<uint64_t, int>> order;  // (lamport, index: >= 0 started, < 0 finished)
-  order.reserve(msg.started_size() + msg.finished_size());
-  for (int i = 0; i < msg.started_size(); ++i) order.emplace_back(msg.started(i).lamport(), i);
-  for (int i = 0; i < msg.finished_size(); ++i)
-    order.emplace_back(msg.finished(i).lamport(), -1 - i);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
   // Live output first: what a card wrote precedes its finish.
   for (const auto& chunk : msg.output()) {
     if (Job* job = job_of(chunk.job_id(), chunk.card().stack())) {
@@ -638,43 +653,56 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
       }
     }
   }
-  for (const auto& [lamport, i] : order) {
-    if (i >= 0) {
-      const auto& s = msg.started(i);
-      const log::ScopedFields fields({.job = s.job_id(),
-                                      .stack = s.card().stack(),
-                                      .card = s.card().card(),
-                                      .attempt = s.attempt(),
-                                      .lamport = s.lamport()});
-      if (Job* job = job_of(s.job_id(), s.card().stack())) {
-        v1::CoreInput in;
-        *in.mutable_started() = s;
-        in.set_node(w->name);
-        if (Input(*job, std::move(in))) touched.insert(job);
-      }
-    } else {
-      const auto& f = msg.finished(-1 - i);
-      const log::ScopedFields fields({.job = f.job_id(),
-                                      .stack = f.card().stack(),
-                                      .card = f.card().card(),
-                                      .attempt = f.attempt(),
-                                      .lamport = f.lamport()});
-      if (Job* job = job_of(f.job_id(), f.card().stack())) {
-        const CardRef card{f.card().stack(), f.card().card()};
-        v1::CoreInput in;
-        *in.mutable_finished() = f;
-        in.set_node(w->name);
-        if (Input(*job, std::move(in))) {
-          logs_.ExpectUploads(*job, card, w->name, f.full_output_uploads());
-          logs_.CardFinished(*job, card);
-          touched.insert(job);
-        }
-      }
-    }
-  }
+  ApplyReports(*w, msg.started(), msg.finished(), job_of, touched);
   for (const auto& e : msg.ended()) w->stacks.erase({e.job_id(), e.stack()});
   for (Job* job : touched) ApplyCoreActions(*job);
   finish_arrived_.reset();
+}
+
+void Coordinator::ApplyReports(
+    WorkerLink& w, const google::protobuf::RepeatedPtrField<v1::CardStarted>& started,
+    const google::protobuf::RepeatedPtrField<v1::CardFinished>& finished,
+    const std::function<Job*(const std::string& job, uint32_t stack)>& take,
+    std::set<Job*>& touched, const std::function<bool(Job&, const v1::CoreInput&)>& admit) {
+  // A batch holds events of many cards; apply them in the order they happened (Lamport order),
+  // so the trace and watchers see finish(k) before start(k+1).
+  std::vector<std::pair<uint64_t, int>> order;  // (lamport, index: >= 0 started, < 0 finished)
+  order.reserve(started.size() + finished.size());
+  for (int i = 0; i < started.size(); ++i) order.emplace_back(started[i].lamport(), i);
+  for (int i = 0; i < finished.size(); ++i) order.emplace_back(finished[i].lamport(), -1 - i);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [lamport, i] : order) {
+    v1::CoreInput in;
+    Job* job = nullptr;
+    if (i >= 0) {
+      const auto& s = started[i];
+      if (!(job = take(s.job_id(), s.card().stack()))) continue;
+      *in.mutable_started() = s;
+    } else {
+      const auto& f = finished[-1 - i];
+      if (!(job = take(f.job_id(), f.card().stack()))) continue;
+      *in.mutable_finished() = f;
+    }
+    const bool is_finish = in.has_finished();
+    const v1::CardRef& ref = is_finish ? in.finished().card() : in.started().card();
+    const CardRef card{ref.stack(), ref.card()};
+    const log::ScopedFields fields(
+        {.job = job->id,
+         .stack = card.stack,
+         .card = card.card,
+         .attempt = is_finish ? in.finished().attempt() : in.started().attempt(),
+         .lamport = is_finish ? in.finished().lamport() : in.started().lamport()});
+    const uint32_t uploads = is_finish ? in.finished().full_output_uploads() : 0;
+    in.set_node(w.name);
+    if (admit && !admit(*job, in)) continue;
+    if (!Input(*job, std::move(in))) continue;
+    if (is_finish) {
+      logs_.ExpectUploads(*job, card, w.name, uploads);
+      logs_.CardFinished(*job, card);
+    }
+    touched.insert(job);
+  }
 }
 
 void Coordinator::Dropped(WorkerLink& w, const std::string& why, int reason) {

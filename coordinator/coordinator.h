@@ -67,6 +67,10 @@ struct CoordinatorConfig {
   std::chrono::milliseconds heartbeat{1000};
   int missed_heartbeats = 5;  // lease = heartbeat * missed_heartbeats
   RetryPolicy retry;
+  // After a restart, how long the stacks that were running wait for their workers to reconnect
+  // and claim them (Hello.held) before they are re-placed with the next attempt; zero: two
+  // leases.
+  std::chrono::milliseconds claim_window{0};
   // Finished jobs (results, logs, traces) are kept this long after they end, then removed;
   // zero keeps them forever.
   std::chrono::milliseconds retention = std::chrono::hours(24 * 7);
@@ -90,8 +94,9 @@ class Coordinator {
   void RefreshMetrics();
   void Flush();  // commits what is journaled (at shutdown)
   // Rebuilds the jobs a previous run left in the store (replaying each one's journal), before
-  // Start. Finished jobs keep their results, logs and traces; running ones go on: their placed
-  // stacks are re-placed with the next attempt, as workers reconnect.
+  // Start. Finished jobs keep their results, logs and traces; running ones go on: each placed
+  // stack keeps running where it was if its worker reconnects and claims it within the claim
+  // window (see reconcile.cc); the others are re-placed with the next attempt when it ends.
   void Recover(const RecoveredState& state, const SpecLimits& limits);
 
   // Runs `f` on the loop thread, owning the state.
@@ -134,6 +139,13 @@ class Coordinator {
   void WorkerMessage(const std::shared_ptr<WorkerLink>& worker, const v1::WorkerMessage& msg);
   void WorkerGone(const std::shared_ptr<WorkerLink>& worker, const std::string& why);
 
+  std::chrono::milliseconds lease() const { return config_.heartbeat * config_.missed_heartbeats; }
+  std::chrono::milliseconds claim_window() const {
+    return config_.claim_window.count() > 0 ? config_.claim_window : 2 * lease();
+  }
+  // Stacks recovered as running that no worker has claimed yet (for tests and logs).
+  size_t unclaimed_stacks() const { return unclaimed_.size(); }
+
  private:
   // Owns the state for its lifetime (blocking until it is free); marks this thread as the owner.
   class Owner {
@@ -171,7 +183,25 @@ class Coordinator {
   // Adds one item to the next message for the worker holding `stack`, if any worker holds it.
   void SendToHolder(Job& job, uint32_t stack,
                     const std::function<void(v1::CoordinatorMessage&)>& add);
+  // One message action of a core (assign, release, retry, skip) onto the holder's stream.
+  void Send(Job& job, const CoreAction& action);
   bool TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTime since);
+  // Applies a worker's card reports in the order they happened (Lamport order); `take` says, per
+  // report's job and stack, whether it is this worker's to give (else it is dropped), and
+  // `admit` (if given) may still refuse each one. The jobs that changed go into `touched`.
+  void ApplyReports(WorkerLink& w,
+                    const google::protobuf::RepeatedPtrField<v1::CardStarted>& started,
+                    const google::protobuf::RepeatedPtrField<v1::CardFinished>& finished,
+                    const std::function<Job*(const std::string& job, uint32_t stack)>& take,
+                    std::set<Job*>& touched,
+                    const std::function<bool(Job&, const v1::CoreInput&)>& admit = nullptr);
+  // Reconciliation (reconcile.cc): the claims of a (re)connecting worker's hello, judged against
+  // the record; `from_old` are the stacks its previous session held. Adds the drops to `welcome`.
+  using StackKey = std::pair<std::string, uint32_t>;  // (job id, stack)
+  void Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hello& hello,
+                 const std::set<StackKey>& from_old, v1::CoordinatorMessage& welcome);
+  // The claim window is over: every stack nobody claimed is re-placed with the next attempt.
+  void ExpireClaims();
   void RetryPending();
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
   void CheckLeases();
@@ -191,12 +221,14 @@ class Coordinator {
   std::map<std::string, std::string> by_key_;
   std::map<std::string, std::shared_ptr<WorkerLink>> workers_;
   std::deque<PendingPlacement> pending_;
+  std::set<StackKey> unclaimed_;  // recovered as placed and running, not claimed yet
   uint64_t next_epoch_ = 1;
   uint64_t next_job_ = 1;
   std::mutex state_mu_;  // held by whoever owns the state (see the top of this file)
   std::unique_ptr<Timer> lease_timer_;
   std::unique_ptr<Timer> commit_timer_;
   std::unique_ptr<Timer> retention_timer_;
+  std::unique_ptr<Timer> claim_timer_;
   bool commit_armed_ = false;
   Status store_error_;  // the last failed commit; submissions are refused until one succeeds
   EventPublisher publisher_;

@@ -37,6 +37,7 @@ struct Flags {
   std::string log_format = "text";
   int heartbeat_ms = 1000;
   int missed_heartbeats = 5;
+  int claim_window_ms = 0;
   size_t max_spec_bytes = size_t{512} << 20;
   std::string store = "sqlite";
   std::string retention = "7d";
@@ -141,6 +142,13 @@ int main(int argc, char** argv) {
   app.add_option("--missed-heartbeats", f.missed_heartbeats,
                  "Heartbeats a worker may miss before its stacks are re-placed")
       ->capture_default_str();
+  app.add_option("--claim-window-ms", f.claim_window_ms,
+                 "After a restart, how long the stacks that were running wait for their workers "
+                 "to reconnect and claim them (they go on under their attempt) before they are "
+                 "re-placed with the next attempt; 0: two leases (heartbeat x missed heartbeats "
+                 "x 2)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--max-spec-bytes", f.max_spec_bytes, "Largest job spec accepted")
       ->capture_default_str();
   app.add_option("--metrics-listen", f.metrics_listen,
@@ -182,6 +190,7 @@ int main(int argc, char** argv) {
   coordinator::CoordinatorConfig config;
   config.heartbeat = std::chrono::milliseconds(f.heartbeat_ms);
   config.missed_heartbeats = f.missed_heartbeats;
+  config.claim_window = std::chrono::milliseconds(f.claim_window_ms);
   config.retention = *ParseRetention(f.retention);
   config.log_dir = std::filesystem::path(f.data_dir) / "logs";
   AsioTimerFactory time(loop);

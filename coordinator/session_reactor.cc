@@ -15,6 +15,11 @@ std::string ValidateHello(const v1::WorkerMessage& msg) {
     return "worker name must match [A-Za-z0-9_.-]{1,64}, got '" + h.name().substr(0, 80) + "'";
   }
   if (h.slots() == 0 || h.slots() > 4096) return "worker slots must be 1..4096";
+  for (const auto& held : h.held()) {
+    if (held.job_id().empty() || held.job_id().size() > 256 || held.attempt() == 0) {
+      return "bad held stack in the hello: a job id and an attempt >= 1 are required";
+    }
+  }
   for (const auto& kv : h.labels()) {
     if (kv.key().empty() || kv.key().size() > 64 || kv.value().size() > 256) {
       return "bad worker label '" + kv.key().substr(0, 80) + "'";

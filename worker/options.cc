@@ -82,6 +82,13 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
                  "token as the password (env HOLLERITH_METRICS_LISTEN); default: empty, no "
                  "metrics")
       ->envname("HOLLERITH_METRICS_LISTEN");
+  int64_t outage_grace_ms = -1;
+  app.add_option("--outage-grace-ms", outage_grace_ms,
+                 "how long to keep running stacks while the coordinator is unreachable (a "
+                 "restart, a partition): the worker reconnects, claims them and they go on under "
+                 "their attempt; 0 cancels them at once; default: three of the coordinator's "
+                 "leases (15000 with its defaults)")
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000));
   app.add_option("--log-level", o.log_level,
                  "trace, debug, info, warn or error (logs go to stderr)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
@@ -105,6 +112,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
     return {std::nullopt, 2};
   }
   o.labels = std::move(*parsed_labels);
+  if (outage_grace_ms >= 0) o.outage_grace = std::chrono::milliseconds(outage_grace_ms);
   if (o.name.empty()) o.name = DefaultWorkerName();
   if (o.slots == 0) o.slots = DefaultSlots();
   o.work_dir = work_dir.empty() ? std::filesystem::path("/tmp/hollerith-worker-" + o.name)

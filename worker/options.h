@@ -37,6 +37,10 @@ struct WorkerOptions {
   CardSandbox sandbox;
   // Serve Prometheus metrics here (PORT or HOST:PORT, port 0: a free one); empty: no metrics.
   std::string metrics_listen;
+  // How long running stacks are kept while the coordinator is unreachable (a restart, a
+  // partition), for the next session to claim them; negative: three of the coordinator's leases;
+  // zero: cancelled at once.
+  std::chrono::milliseconds outage_grace{-1};
   // Tests run the worker in-process and leave the process's signals alone.
   bool handle_signals = true;
 };

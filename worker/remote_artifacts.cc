@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <atomic>
 #include <fstream>
@@ -47,6 +48,7 @@ RemoteArtifacts::~RemoteArtifacts() {
     shutting_down_ = true;
     for (grpc::ClientContext* ctx : calls_) ctx->TryCancel();
   }
+  wake_.notify_all();
   // Threads leave after the job they are running; queued jobs are destroyed unrun with the pool.
   pool_.stop();
   pool_.join();
@@ -93,6 +95,57 @@ void RemoteArtifacts::Observed(bool upload, std::chrono::steady_clock::time_poin
   }
 }
 
+void RemoteArtifacts::set_unreachable_patience(std::chrono::milliseconds patience) {
+  std::lock_guard<std::mutex> lock(mu_);
+  patience_ = std::max(patience, std::chrono::milliseconds(0));
+}
+
+void RemoteArtifacts::StopWaiting() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stop_waiting_;
+  }
+  wake_.notify_all();
+}
+
+void RemoteArtifacts::set_retry_observer(std::function<void()> observer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  retry_observer_ = std::move(observer);
+}
+
+Status RemoteArtifacts::WhileUnreachable(const std::function<Status(bool* unavailable)>& attempt) {
+  constexpr std::chrono::milliseconds kFirstBackoff{100}, kMaxBackoff{1000};
+  std::chrono::milliseconds patience;
+  uint64_t stop_waiting = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    patience = patience_;
+    stop_waiting = stop_waiting_;
+  }
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  std::chrono::milliseconds backoff = kFirstBackoff;
+  for (;;) {
+    bool unavailable = false;
+    Status s = attempt(&unavailable);
+    if (s.ok() || !unavailable) return s;
+    std::unique_lock<std::mutex> lock(mu_);
+    auto stopped = [&] { return shutting_down_ || stop_waiting != stop_waiting_; };
+    const auto now = std::chrono::steady_clock::now();
+    if (stopped() || now >= give_up) return s;
+    if (backoff == kFirstBackoff) {
+      spdlog::info("{}; trying again for up to {} ms", s.message(), patience.count());
+    }
+    if (auto observer = retry_observer_) {
+      lock.unlock();
+      observer();
+      lock.lock();
+    }
+    const auto wait = std::min<std::chrono::steady_clock::duration>(backoff, give_up - now);
+    if (wake_.wait_for(lock, wait, stopped)) return s;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
 // ---------------------------------------------------------------- publish
 
 void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<std::string>)> done) {
@@ -102,7 +155,9 @@ void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<st
     uint64_t remote_lamport = 0;
     if (digest.ok() && !WasUploaded(*digest)) {
       const auto began = std::chrono::steady_clock::now();
-      Status s = Upload(*digest, lamport, &remote_lamport);
+      Status s = WhileUnreachable([&](bool* unavailable) {
+        return Upload(*digest, lamport, &remote_lamport, unavailable);
+      });
       if (s.ok()) Observed(/*upload=*/true, began, *digest);
       if (s.ok()) {
         MarkUploaded(*digest);
@@ -118,7 +173,7 @@ void RemoteArtifacts::Publish(const fs::path& file, std::function<void(Result<st
 }
 
 Status RemoteArtifacts::Upload(const std::string& digest, uint64_t lamport,
-                               uint64_t* remote_lamport) {
+                               uint64_t* remote_lamport, bool* unavailable) {
   const fs::path blob = cache_.PathOf(digest);
   std::ifstream in(blob, std::ios::binary);
   if (!in) return Status::Error("cannot open cached artifact " + blob.string());
@@ -157,6 +212,7 @@ Status RemoteArtifacts::Upload(const std::string& digest, uint64_t lamport,
   Unregister(&ctx);
   if (read_failed) return Status::Error("cannot read cached artifact " + blob.string());
   if (!status.ok()) {
+    *unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
     return Status::Error("cannot upload artifact " + digest +
                          " to the coordinator: " + Describe(status));
   }
@@ -212,7 +268,8 @@ void RemoteArtifacts::StartDownload(const std::string& digest, Waiter waiter) {
     uint64_t remote_lamport = 0;
     const auto began = std::chrono::steady_clock::now();
     const bool cached = cache_.Has(digest);
-    Status status = Download(digest, lamport, &remote_lamport);
+    Status status = WhileUnreachable(
+        [&](bool* unavailable) { return Download(digest, lamport, &remote_lamport, unavailable); });
     if (status.ok() && !cached) Observed(/*upload=*/false, began, digest);
     asio::post(io_, [this, digest, remote_lamport, status] {
       if (remote_lamport != 0) clock_.Receive(remote_lamport);
@@ -237,7 +294,7 @@ void RemoteArtifacts::OnDownloaded(const std::string& digest, Status status) {
 }
 
 Status RemoteArtifacts::Download(const std::string& digest, uint64_t lamport,
-                                 uint64_t* remote_lamport) {
+                                 uint64_t* remote_lamport, bool* unavailable) {
   if (cache_.Has(digest)) return Status::Ok();
   const fs::path temp = IncomingPath(cache_.root(), digest);
   std::error_code ec;
@@ -279,6 +336,7 @@ Status RemoteArtifacts::Download(const std::string& digest, uint64_t lamport,
   }
   if (!status.ok()) {
     fs::remove(temp, ec);
+    *unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
       return Status::Error("artifact " + digest +
                            " not found on the coordinator: " + Describe(status));

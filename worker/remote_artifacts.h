@@ -3,7 +3,10 @@
 // the first carrying the sha256. Fetch serves from the cache when it can; otherwise it downloads,
 // verifies the digest of what arrived, caches it and copies it to the destination. Network and
 // disk work runs on a small thread pool, never on the io_context; callbacks run on the io_context.
-// Concurrent fetches of one digest share a single download.
+// Concurrent fetches of one digest share a single download. A transfer the coordinator is not
+// there for (UNAVAILABLE: a restart, a partition) is tried again with backoff for the patience
+// (set_unreachable_patience), so that a card kept running through an outage of the coordinator
+// still publishes its outputs and fetches its inputs once it is back; past that it fails.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -11,6 +14,7 @@
 #include <asio/io_context.hpp>
 #include <asio/thread_pool.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -49,6 +53,13 @@ class RemoteArtifacts : public ArtifactAccess {
   void ForgetUploads();
   // Metrics to update from the transfer threads (nullptr: none); set before the first transfer.
   void SetMetrics(const ArtifactMetrics* metrics) { metrics_ = metrics; }
+  // How long a transfer keeps trying while the coordinator is unreachable (zero, the default:
+  // it fails at once). The worker sets its outage grace: what its kept stacks wait for anyway.
+  void set_unreachable_patience(std::chrono::milliseconds patience);
+  // Transfers waiting for the coordinator to come back fail now (their stacks were cancelled).
+  void StopWaiting();
+  // Tests: called on a pool thread each time a transfer waits to try again.
+  void set_retry_observer(std::function<void()> observer);
   const ArtifactStore& cache() const { return cache_; }
 
  private:
@@ -57,9 +68,14 @@ class RemoteArtifacts : public ArtifactAccess {
     std::function<void(Status)> done;
   };
 
-  // Pool threads.
-  Status Upload(const std::string& digest, uint64_t lamport, uint64_t* remote_lamport);
-  Status Download(const std::string& digest, uint64_t lamport, uint64_t* remote_lamport);
+  // Pool threads. `unavailable` is set when the coordinator could not be reached.
+  Status Upload(const std::string& digest, uint64_t lamport, uint64_t* remote_lamport,
+                bool* unavailable);
+  Status Download(const std::string& digest, uint64_t lamport, uint64_t* remote_lamport,
+                  bool* unavailable);
+  // Runs `attempt` until it succeeds, fails otherwise than by an unreachable coordinator, or the
+  // patience is over (backing off between tries); its last status.
+  Status WhileUnreachable(const std::function<Status(bool* unavailable)>& attempt);
   // Copies a cached blob to `dest`; a cached copy that no longer matches its digest is removed and
   // reported as missing (false) so it is downloaded again.
   bool MaterializeCached(const std::string& digest, const std::filesystem::path& dest,
@@ -88,6 +104,10 @@ class RemoteArtifacts : public ArtifactAccess {
   std::set<grpc::ClientContext*> calls_;
   std::set<std::string> uploaded_;
   bool shutting_down_ = false;
+  std::chrono::milliseconds patience_{0};
+  uint64_t stop_waiting_ = 0;  // bumped by StopWaiting
+  std::function<void()> retry_observer_;
+  std::condition_variable wake_;  // StopWaiting, shutdown
 
   asio::thread_pool pool_;  // last: its threads use everything above
 };

@@ -32,7 +32,8 @@ void MoveAll(google::protobuf::RepeatedPtrField<T>* from,
   from->Clear();
 }
 
-// Appends `from`'s events to `into`; the merged message carries the newer clock and heartbeat.
+}  // namespace
+
 void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from) {
   into.set_lamport(std::max(into.lamport(), from.lamport()));
   into.set_epoch(from.epoch());
@@ -41,8 +42,6 @@ void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from) {
   MoveAll(from.mutable_finished(), into.mutable_finished());
   MoveAll(from.mutable_ended(), into.mutable_ended());
 }
-
-}  // namespace
 
 Session::Session(asio::io_context& io, Handlers handlers)
     : io_(io), handlers_(std::move(handlers)) {}

@@ -20,6 +20,9 @@
 
 namespace hollerith::worker {
 
+// Appends `from`'s events to `into`; the merged message carries the newer clock and heartbeat.
+void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from);
+
 class Session : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>,
                 public std::enable_shared_from_this<Session> {
  public:

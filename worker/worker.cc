@@ -138,6 +138,7 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
       close_timer_(time.CreateTimer()),
       welcome_timer_(time.CreateTimer()),
       linger_timer_(time.CreateTimer()),
+      grace_timer_(time.CreateTimer()),
       signals_(io) {
   StackHost::Upward up;
   up.started = [this](const std::string& job, const CardStartedMsg& m) { OnCardStarted(job, m); };
@@ -264,6 +265,8 @@ void Worker::Connect() {
   }
   h->set_slots(static_cast<uint32_t>(options_.slots));
   h->set_version(kVersionString);  // the coordinator compares it with its own
+  if (holding_) AddClaims(h);
+  in_hello_ = holding_ ? unconfirmed_.size() : 0;
   hello.set_lamport(clock_.Tick());
   Session::Handlers handlers;
   handlers.message = [this, generation](const v1::CoordinatorMessage& m) {
@@ -282,9 +285,14 @@ void Worker::Connect() {
 }
 
 void Worker::ScheduleReconnect() {
+  // Held stacks wait for a claim window of the coordinator's: try often enough to make it.
+  const auto cap = holding_
+                       ? std::clamp<std::chrono::milliseconds>(lease_ / 4, kMinBackoff, kMaxBackoff)
+                       : kMaxBackoff;
+  next_backoff_ = std::min(next_backoff_, cap);
   std::uniform_int_distribution<int64_t> jitter(next_backoff_.count() / 2, next_backoff_.count());
   const std::chrono::milliseconds delay(jitter(rng_));
-  next_backoff_ = std::min(next_backoff_ * 2, kMaxBackoff);
+  next_backoff_ = std::min(next_backoff_ * 2, cap);
   spdlog::info("reconnecting to coordinator {} in {} ms", options_.coordinator, delay.count());
   Become(WorkerState::kBackingOff, "the stream ended");
   reconnect_timer_->Arm(delay, [this] {
@@ -301,7 +309,9 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   welcome_timer_->Cancel();
   linger_timer_->Cancel();
   linger_armed_ = false;
-  batch_.Clear();
+  v1::WorkerMessage unsent;
+  unsent.Swap(&batch_);
+  unsent.clear_output();  // live output is for this session's followers only
   batch_output_bytes_ = 0;
   watched_.clear();  // a new session's coordinator sends its watches again
   if (state_ == WorkerState::kStopping) {
@@ -340,7 +350,12 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     Stop(kExitOk);
     return;
   }
-  if (was_welcomed) {
+  if (was_welcomed && HoldStacks(std::move(unsent))) {
+    spdlog::warn(
+        "lost the coordinator stream ({}); keeping {} local stacks for up to {} ms "
+        "(--outage-grace-ms) while reconnecting",
+        Describe(status), host_->active_stacks(), OutageGrace().count());
+  } else if (was_welcomed) {
     spdlog::warn(
         "lost the coordinator stream ({}); {} local stacks are cancelled (the coordinator "
         "re-places them)",
@@ -353,7 +368,7 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
                   Describe(status));
   }
   ++failed_connects_;
-  CancelAllStacks("lost the coordinator stream");
+  if (!holding_) CancelAllStacks("lost the coordinator stream");
   artifacts_.ForgetUploads();
   ScheduleReconnect();
 }
@@ -373,6 +388,7 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
     spdlog::warn("coordinator sent a message before its welcome; ignored");
     return;
   }
+  for (const auto& d : msg.drops()) ApplyDrop(d);
   if (msg.assignments_size() > 0) {
     // One line per message (up to 1,024 stacks), not per stack: a 100,000-stack job would write
     // 50,000 log lines here, each a write(2) on the loop.
@@ -387,6 +403,9 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
   for (const auto& r : msg.releases()) {
     spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
                   r.from().card(), r.to().stack(), r.to().card(), r.attempt());
+    if (auto it = placed_.find({r.job_id(), r.to().stack(), r.attempt()}); it != placed_.end()) {
+      it->second.released_from.push_back({r.from().stack(), r.from().card()});
+    }
     host_->Release(r.job_id(), wire::FromProto(r));
   }
   for (const auto& r : msg.retries()) {
@@ -412,6 +431,12 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
   epoch_ = welcome.epoch();
   const uint32_t ms = welcome.heartbeat_ms();
   heartbeat_ = std::chrono::milliseconds(ms == 0 ? 1000 : std::clamp<uint32_t>(ms, 10, 600'000));
+  lease_ = welcome.lease_ms() == 0
+               ? 5 * heartbeat_
+               : std::chrono::milliseconds(std::clamp<uint32_t>(welcome.lease_ms(), 10, 3'600'000));
+  // A card kept running through an outage publishes its outputs (fetches its inputs) once the
+  // coordinator is back: its transfers wait for it as long as the stack is kept.
+  artifacts_.set_unreachable_patience(OutageGrace());
   // A second welcome on the same stream only updates the epoch and the heartbeat interval.
   const bool first = state_ == WorkerState::kConnecting;
   if (first) Become(WorkerState::kConnected, "welcomed");
@@ -420,6 +445,27 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
   failed_connects_ = 0;
   spdlog::info("connected to coordinator {} as {} (epoch {}, heartbeat {} ms)",
                options_.coordinator, options_.name, epoch_, heartbeat_.count());
+  if (holding_) {
+    // The hello carried the claims and the events: they count as sent now (and are replayed
+    // again if this stream breaks within kResendWindow); the drops follow in this message.
+    holding_ = false;
+    grace_timer_->Cancel();
+    // Events produced after the hello left go now, as any others (Flush remembers them).
+    for (size_t i = in_hello_; i < unconfirmed_.size(); ++i) {
+      Merge(batch_, std::move(unconfirmed_[i].events));
+    }
+    unconfirmed_.resize(std::min(in_hello_, unconfirmed_.size()));
+    if (HasEvents(batch_)) ScheduleFlush();
+    const MonotonicTime now = time_.Now();
+    for (auto& u : unconfirmed_) {
+      u.sent = true;
+      u.at = now;
+    }
+    unsent_bytes_ = 0;
+    size_t kept = 0;
+    for (const auto& [key, placed] : placed_) kept += placed.generation != 0;
+    spdlog::info("reconnected: claimed the {} stacks kept through the outage", kept);
+  }
   if (first) ArmHeartbeat();
 }
 
@@ -444,7 +490,7 @@ void Worker::ApplyAssignment(const v1::Assignment& a) {
        it != placed_.end() && std::get<0>(it->first) == a.job_id() &&
        std::get<1>(it->first) == a.stack();
        ++it) {
-    if (it->second.generation == generation_) {
+    if (it->second.generation != 0) {
       spdlog::debug("stack {} of job {} (attempt {}) is already here; assignment ignored",
                     a.stack(), a.job_id(), a.attempt());
       return;
@@ -465,7 +511,16 @@ void Worker::ApplyAssignment(const v1::Assignment& a) {
                 spec->is_combine ? std::string(kCombineName) : spec->id, spec->cards.size(),
                 a.attempt());
   auto stack = std::make_shared<const StackSpec>(std::move(*spec));
-  placed_[{a.job_id(), a.stack(), a.attempt()}] = Placed{generation_, false};
+  // An older attempt of the stack still held here (kept through an outage) is over.
+  for (auto it = placed_.lower_bound({a.job_id(), a.stack(), 0});
+       it != placed_.end() && std::get<0>(it->first) == a.job_id() &&
+       std::get<1>(it->first) == a.stack() && std::get<2>(it->first) < a.attempt();
+       ++it) {
+    if (it->second.generation == 0) continue;
+    it->second.generation = 0;
+    host_->CancelStack(a.job_id(), a.stack(), std::get<2>(it->first));
+  }
+  placed_[{a.job_id(), a.stack(), a.attempt()}] = Placed{generation_, false, epoch_};
   host_->Assign(a.job_id(), std::move(stack), wire::FromProto(a));
 }
 
@@ -492,6 +547,11 @@ void Worker::RejectAssignment(const v1::Assignment& a, const std::string& why) {
 
 void Worker::CancelAllStacks(const std::string& why) {
   deferred_.clear();
+  artifacts_.StopWaiting();
+  holding_ = false;
+  grace_timer_->Cancel();
+  unconfirmed_.clear();
+  unsent_bytes_ = 0;
   std::set<std::string> jobs;
   for (const auto& [key, placed] : placed_) jobs.insert(std::get<0>(key));
   if (jobs.empty()) return;
@@ -505,7 +565,7 @@ void Worker::CancelAllStacks(const std::string& why) {
 
 Worker::Placed* Worker::FindCurrent(const std::string& job, uint32_t stack, uint32_t attempt) {
   auto it = placed_.find({job, stack, attempt});
-  if (it == placed_.end() || it->second.generation != generation_) return nullptr;
+  if (it == placed_.end() || it->second.generation == 0) return nullptr;
   return &it->second;
 }
 
@@ -636,7 +696,7 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
   auto it = placed_.find({job, stack, attempt});
   if (it != placed_.end()) {
     if (it->second.running) --running_cards_;
-    const bool current = it->second.generation == generation_;
+    const bool current = it->second.generation != 0;
     placed_.erase(it);
     if (current) {
       spdlog::debug("ended {} stack {} (attempt {})", job, stack, attempt);
@@ -710,13 +770,20 @@ void Worker::ScheduleLateFlush() {
 void Worker::Flush() {
   flush_posted_ = false;
   if (!connected()) {
-    batch_.Clear();  // nobody to tell: a new session starts clean
+    // Nobody to tell: held stacks' events wait for the next hello (not their live output);
+    // otherwise a new session starts clean.
+    batch_.clear_output();
+    if (holding_) Remember(std::move(batch_), /*sent=*/false);
+    batch_.Clear();
     batch_output_bytes_ = 0;
     return;
   }
   if (!HasEvents(batch_)) return;
   batch_.set_epoch(epoch_);
   batch_.set_lamport(clock_.now());
+  if (batch_.started_size() + batch_.finished_size() + batch_.ended_size() > 0) {
+    Remember(batch_, /*sent=*/true);
+  }
   session_->Send(std::move(batch_));
   batch_.Clear();
   batch_output_bytes_ = 0;
@@ -790,6 +857,7 @@ void Worker::Stop(int exit_code) {
   close_timer_->Cancel();
   welcome_timer_->Cancel();
   linger_timer_->Cancel();
+  grace_timer_->Cancel();
   linger_armed_ = false;
   if (session_) {
     session_->Cancel();  // OnSessionDone finalizes

@@ -1,10 +1,19 @@
 // The worker daemon's wiring. One io_context thread owns all state: the StackHost (one StackRunner
 // per placed stack), the card runner, the slot pool, the Lamport clock, the session. It dials the
-// coordinator (hello -> welcome{epoch}), applies what arrives (assignments, releases, retries,
-// skips, cancels, in that order), reports card events upward in batches, heartbeats, reconnects
-// with backoff after a lost stream (cancelling every local stack: the coordinator re-places them),
-// and drains on SIGTERM/SIGINT or when the coordinator asks. Time is injected (TimerFactory): every
-// timer of the worker comes from it, so tests drive the lifecycle on SimulatedTime.
+// coordinator (hello -> welcome{epoch}), applies what arrives (drops, assignments, releases,
+// retries, skips, cancels, in that order), reports card events upward in batches, heartbeats,
+// reconnects with jittered backoff after a lost stream, and drains on SIGTERM/SIGINT or when the
+// coordinator asks. Time is injected (TimerFactory): every timer of the worker comes from it, so
+// tests drive the lifecycle on SimulatedTime.
+//
+// Outages: when a welcomed stream is lost (a coordinator restart, a partition) the worker keeps
+// its running stacks for the outage grace (--outage-grace-ms; default three of the coordinator's
+// leases) and buffers their card events (up to kOutageBufferBytes). Its next hello claims every
+// stack it holds and replays the events the coordinator may not have recorded: those buffered and
+// those sent in the last kResendWindow (a coordinator that crashed may not have committed them).
+// The coordinator keeps each claim it agrees with running under its attempt and answers the
+// others with a Drop, which cancels that stack here. When the grace ends first, the stacks are
+// cancelled, as before (the coordinator re-places them).
 #pragma once
 
 #include <asio/executor_work_guard.hpp>
@@ -12,6 +21,7 @@
 #include <asio/signal_set.hpp>
 #include <asio/thread_pool.hpp>
 #include <chrono>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -52,9 +62,10 @@ inline constexpr int kExitRejected = 3;  // the coordinator rejected our token
 // | kIdle         | constructed; Start not called yet      | Start -> kConnecting                 |
 // |               |                                        | no work dir, Stop, Drain             |
 // |               |                                        |   -> kStopping                       |
-// | kConnecting   | stream open, hello sent, welcome timer | welcome -> kConnected                |
-// |               | armed; messages before the welcome     | stream ended (the welcome timeout    |
-// |               | are ignored                            |   cancels it) -> kBackingOff         |
+// | kConnecting   | stream open, hello (with the claims of | welcome -> kConnected                |
+// |               | held stacks) sent, welcome timer       | stream ended (the welcome timeout    |
+// |               | armed; messages before the welcome     |   cancels it) -> kBackingOff         |
+// |               | are ignored                            |                                      |
 // |               |                                        | bad token, hello refused, Stop,      |
 // |               |                                        |   Drain -> kStopping                 |
 // | kConnected    | runs stacks, reports their events in   | stream lost -> kBackingOff           |
@@ -62,9 +73,11 @@ inline constexpr int kExitRejected = 3;  // the coordinator rejected our token
 // |               |                                        |   -> kDraining                       |
 // |               |                                        | bad token, name taken, Stop          |
 // |               |                                        |   -> kStopping                       |
-// | kBackingOff   | no stream; local stacks cancelled;     | reconnect timer -> kConnecting       |
-// |               | reconnect timer armed (jittered,       | Stop, Drain -> kStopping             |
-// |               | doubling up to kMaxBackoff)            |                                      |
+// | kBackingOff   | no stream; local stacks kept ("held")  | reconnect timer -> kConnecting       |
+// |               | until the outage grace ends, then      | Stop, Drain -> kStopping             |
+// |               | cancelled; reconnect timer armed       |                                      |
+// |               | (jittered, doubling up to kMaxBackoff, |                                      |
+// |               | a quarter lease while holding stacks)  |                                      |
 // | kDraining     | declines new stacks, lets running ones | nothing left running, or the         |
 // |               | finish, heartbeats; at drain_timeout   |   cancel grace over -> kDrainClosing |
 // |               | cancels what still runs                | stream ended, Stop -> kStopping      |
@@ -100,6 +113,11 @@ class Worker {
   static constexpr std::chrono::milliseconds kCloseGrace{5000};
   // After the drain timeout cancelled the remaining stacks, how long their cards have to die.
   static constexpr std::chrono::milliseconds kCancelGrace{10000};
+  // Card events sent this recently are replayed in the next hello after a lost stream: the
+  // coordinator group-commits within milliseconds, so older ones are surely recorded.
+  static constexpr std::chrono::milliseconds kResendWindow{2000};
+  // Card events buffered during an outage; past this the held stacks are cancelled.
+  static constexpr size_t kOutageBufferBytes = size_t{64} << 20;
 
   // `time` gives the worker its clocks and timers (timers fire on `io`: the daemon passes an
   // AsioTimerFactory on it). `executor`: nullptr runs cards as real processes
@@ -131,17 +149,29 @@ class Worker {
   }
   uint64_t epoch() const { return epoch_; }
   size_t active_stacks() const { return host_->active_stacks(); }
+  // Stacks kept through an outage of the coordinator (until it is back or the grace ends).
+  bool holding() const { return holding_; }
   const LamportClock& clock() const { return clock_; }
   // Where the metrics are served (nullptr without --metrics-listen, or before Start).
   const MetricsEndpoint* metrics_endpoint() const { return metrics_endpoint_.get(); }
 
  private:
-  // A stack placed on this node in one session; `generation` tells sessions apart, so events of
-  // stacks from a lost session are never reported on the next one.
+  // A stack placed on this node; `generation` is the session that placed it, 0 once it is
+  // cancelled (its events are never reported again). A held stack keeps its generation across an
+  // outage.
   using PlacedKey = std::tuple<std::string, uint32_t, uint32_t>;  // job, stack, attempt
   struct Placed {
     uint64_t generation = 0;
-    bool running = false;  // a card of it is running now
+    bool running = false;                // a card of it is running now
+    uint64_t epoch = 0;                  // of the session that placed it
+    std::vector<CardRef> released_from;  // the releases it received (claims report them)
+  };
+  // Card events not known to be recorded by the coordinator: sent within kResendWindow, or
+  // produced while it was away (`sent` false, kept until a hello carries them).
+  struct Unconfirmed {
+    MonotonicTime at;
+    bool sent = false;
+    v1::WorkerMessage events;
   };
   struct Deferred {
     uint64_t generation = 0;
@@ -163,6 +193,17 @@ class Worker {
   void ApplyAssignment(const v1::Assignment& a);
   void RejectAssignment(const v1::Assignment& a, const std::string& why);
   void CancelAllStacks(const std::string& why);
+  // Outages (see the top of this file).
+  std::chrono::milliseconds OutageGrace() const;
+  // The stream was lost: keep the stacks (true) if the grace allows; `unsent` were never sent.
+  bool HoldStacks(v1::WorkerMessage unsent);
+  // Keeps a copy of what was sent (or the events produced while away) for the next hello.
+  void Remember(v1::WorkerMessage events, bool sent);
+  // Forgets the events sent more than kResendWindow before `now` (surely recorded).
+  void ForgetConfirmed(MonotonicTime now);
+  // The claims and replayed events of a hello after an outage.
+  void AddClaims(v1::Hello* hello) const;
+  void ApplyDrop(const v1::Drop& drop);
 
   void OnCardStarted(const std::string& job, const CardStartedMsg& m);
   void OnCardFinished(const std::string& job, const CardFinishedMsg& m);
@@ -219,10 +260,16 @@ class Worker {
   std::function<void(WorkerState)> state_listener_;
   uint64_t epoch_ = 0;
   std::chrono::milliseconds heartbeat_{1000};
+  std::chrono::milliseconds lease_{5000};  // from the welcome
   std::chrono::milliseconds next_backoff_{100};
   std::minstd_rand rng_{std::random_device{}()};
 
   std::map<PlacedKey, Placed> placed_;
+  bool holding_ = false;  // stacks kept through an outage
+  std::deque<Unconfirmed> unconfirmed_;
+  size_t unsent_bytes_ = 0;       // of the unconfirmed events produced while away
+  size_t buffered_finishes_ = 0;  // in this outage (the first few are logged)
+  size_t in_hello_ = 0;           // unconfirmed_ entries the last hello carried
   // Assignments waiting for a cancelled run of the same stack (same or newer attempt) to wind down.
   std::map<std::pair<std::string, uint32_t>, Deferred> deferred_;
   size_t running_cards_ = 0;
@@ -240,7 +287,8 @@ class Worker {
   std::unique_ptr<Timer> close_timer_;
   std::unique_ptr<Timer> welcome_timer_;
   std::unique_ptr<Timer> linger_timer_;
-  int failed_connects_ = 0;  // since the last welcome
+  std::unique_ptr<Timer> grace_timer_;  // the outage grace
+  int failed_connects_ = 0;             // since the last welcome
   asio::signal_set signals_;
   int signals_seen_ = 0;
 

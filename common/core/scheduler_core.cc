@@ -133,7 +133,8 @@ void SchedulerCore::Release(CardRef from, CardRef to) {
 bool SchedulerCore::CardStarted(const CardStartedMsg& msg) {
   const CardRef r = msg.card;
   if (r.stack >= stacks_.size() || r.card >= job_->stacks[r.stack].cards.size() ||
-      msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
+      msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning ||
+      !Advance(r, msg.try_no, /*finish=*/false)) {
     return false;
   }
   const uint64_t now = clock_->Receive(msg.lamport);
@@ -157,7 +158,8 @@ bool SchedulerCore::CardStarted(const CardStartedMsg& msg) {
 bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
   const CardRef r = msg.card;
   if (r.stack >= stacks_.size() || r.card >= job_->stacks[r.stack].cards.size() ||
-      msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
+      msg.attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning ||
+      !Advance(r, msg.try_no, /*finish=*/true)) {
     return false;
   }
   clock_->Receive(msg.lamport);
@@ -299,6 +301,7 @@ void SchedulerCore::StackLost(uint32_t stack, const std::string& why, LossCause 
   }
   const uint32_t lost_attempt = st.attempt;
   st.node.clear();
+  st.progress = 0;
   ++st.attempt;
   if (quarantined) {
     const CardRef r{stack, *quarantined};
@@ -316,6 +319,78 @@ void SchedulerCore::StackLost(uint32_t stack, const std::string& why, LossCause 
     return;
   }
   Emit(PlaceStackAction{stack, st.attempt});
+}
+
+bool SchedulerCore::Advance(CardRef r, uint32_t try_no, bool finish) {
+  const uint64_t key = ProgressKey(r.card, try_no, finish);
+  uint64_t& progress = stacks_[r.stack].progress;
+  if (key <= progress) return false;
+  progress = key;
+  return true;
+}
+
+SchedulerCore::Standing SchedulerCore::ClassifyEvent(CardRef r, uint32_t attempt, uint32_t try_no,
+                                                     bool finish) const {
+  if (r.stack >= stacks_.size() || r.card >= job_->stacks[r.stack].cards.size() ||
+      attempt != stacks_[r.stack].attempt || state_ != JobState::kRunning) {
+    return Standing::kBreak;
+  }
+  const StackState& st = stacks_[r.stack];
+  if (ProgressKey(r.card, try_no, finish) <= st.progress) return Standing::kDuplicate;
+  const CardRecord& rec = record(r);
+  if (finish) {  // the finish of the start the core took last
+    const bool next = rec.state == CardState::kRunning &&
+                      st.progress == ProgressKey(r.card, try_no, /*finish=*/false);
+    return next ? Standing::kNext : Standing::kBreak;
+  }
+  // A start: its card waits to run, and everything it waits on is recorded as done.
+  if (rec.state != CardState::kPending) return Standing::kBreak;
+  if (r.card > 0 && record({r.stack, r.card - 1}).state != CardState::kSucceeded) {
+    return Standing::kBreak;
+  }
+  for (CardRef dep : CrossStackDependencies(*job_, r)) {
+    if (record(dep).state != CardState::kSucceeded) return Standing::kBreak;
+  }
+  return Standing::kNext;
+}
+
+SchedulerCore::Standing SchedulerCore::Classify(const CardStartedMsg& msg) const {
+  return ClassifyEvent(msg.card, msg.attempt, msg.try_no, /*finish=*/false);
+}
+
+SchedulerCore::Standing SchedulerCore::Classify(const CardFinishedMsg& msg) const {
+  return ClassifyEvent(msg.card, msg.attempt, msg.try_no, /*finish=*/true);
+}
+
+std::vector<CoreAction> SchedulerCore::Resend(uint32_t stack) const {
+  std::vector<CoreAction> out;
+  if (stack >= stacks_.size() || state_ != JobState::kRunning) return out;
+  const StackState& st = stacks_[stack];
+  if (st.node.empty()) return out;
+  const uint64_t now = clock_->now();
+  std::optional<uint32_t> first_skipped;
+  for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
+    const CardRef to{stack, c};
+    if (record(to).state == CardState::kSkipped && !first_skipped) first_skipped = c;
+    for (CardRef from : CrossStackDependencies(*job_, to)) {
+      const CardRecord& r = record(from);
+      if (r.state == CardState::kSucceeded) {
+        out.push_back(ReleaseMsg{from, to, st.attempt, r.finish_vc, r.out().outputs, now});
+      }
+    }
+  }
+  // The last event taken was a failed try's finish, and the card waits to run again.
+  const uint32_t card = static_cast<uint32_t>(st.progress >> 32);
+  const uint32_t try_no = static_cast<uint32_t>(st.progress & 0xffffffff) >> 1;
+  if ((st.progress & 1) && card < job_->stacks[stack].cards.size() &&
+      record({stack, card}).state == CardState::kPending) {
+    out.push_back(RetryMsg{{stack, card}, st.attempt, try_no + 1, Duration(0), now});
+  }
+  if (first_skipped) {
+    out.push_back(SkipMsg{stack, st.attempt, *first_skipped,
+                          record({stack, *first_skipped}).out().error, now});
+  }
+  return out;
 }
 
 void SchedulerCore::Cancel(const std::string& reason) {

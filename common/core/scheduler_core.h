@@ -97,6 +97,24 @@ class SchedulerCore {
   void StackLost(uint32_t stack, const std::string& why, LossCause cause = LossCause::kNodeLost);
   void Cancel(const std::string& reason);
 
+  // Reconciliation after a lost stream (a coordinator restart): how a card event a node reports
+  // again stands against what this core recorded of the stack's current attempt. Each stack's
+  // events are totally ordered (cards in order, tries in order, a start before its finish), so
+  // the core keeps the last one it took, and a report at or before it is a duplicate (dropped by
+  // CardStarted/CardFinished too: the same finish twice is recorded once and releases once).
+  enum class Standing : uint8_t {
+    kDuplicate,  // recorded already
+    kNext,       // continues the record: CardStarted/CardFinished will take it
+    kBreak,      // a stale attempt, or a gap: events the record lacks came before it
+  };
+  Standing Classify(const CardStartedMsg& msg) const;
+  Standing Classify(const CardFinishedMsg& msg) const;
+  // What the node holding `stack` must be told again when it reclaims the stack after a lost
+  // stream: a release for every cross-stack dependency already satisfied, the skip of its skipped
+  // cards, the retry a card waits for. Nothing is traced (they were when first decided); the node
+  // ignores what it already had.
+  std::vector<CoreAction> Resend(uint32_t stack) const;
+
   // Actions out, in the order they must be carried out.
   std::vector<CoreAction> TakeActions() { return std::exchange(actions_, {}); }
 
@@ -125,8 +143,16 @@ class SchedulerCore {
     std::string node;  // empty while not placed
     size_t terminal = 0;
     StackCounts counts;
-    VectorClock known;  // what the core has learnt of this stack's clock
+    VectorClock known;      // what the core has learnt of this stack's clock
+    uint64_t progress = 0;  // ProgressKey of the last card event taken in this attempt
   };
+  // Orders a stack's card events within one attempt: (card, try, start < finish).
+  static uint64_t ProgressKey(uint32_t card, uint32_t try_no, bool finish) {
+    return (uint64_t{card} << 32) | (uint64_t{try_no} << 1) | (finish ? 1 : 0);
+  }
+  Standing ClassifyEvent(CardRef r, uint32_t attempt, uint32_t try_no, bool finish) const;
+  // Takes the event's place in the stack's order; false for a duplicate.
+  bool Advance(CardRef r, uint32_t try_no, bool finish);
 
   size_t index(CardRef r) const { return offsets_[r.stack] + r.card; }
   void Emit(CoreAction a) { actions_.push_back(std::move(a)); }

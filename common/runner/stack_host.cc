@@ -72,6 +72,12 @@ bool StackHost::RunningOutput(const std::string& job, uint32_t stack, bool err, 
   return r && r->RunningOutput(err, max, data, piece);
 }
 
+void StackHost::CancelStack(const std::string& job, uint32_t stack, uint32_t attempt) {
+  StackRunner* r = Find(job, stack);
+  if (!r || r->attempt() != attempt) return;
+  r->OnSkip(SkipMsg{stack, attempt, 0, "cancelled", env_.clock.now()});
+}
+
 void StackHost::CancelJob(const std::string& job) {
   for (auto it = runners_.lower_bound({job, 0}); it != runners_.end() && it->first.first == job;
        ++it) {

@@ -36,6 +36,8 @@ class StackHost {
   void Skip(const std::string& job, const SkipMsg& msg);
   // Stops every stack of the job (running cards are killed) and forgets it.
   void CancelJob(const std::string& job);
+  // Stops one stack's run of `attempt` (its running card is killed), if it is here.
+  void CancelStack(const std::string& job, uint32_t stack, uint32_t attempt);
 
   size_t active_stacks() const { return runners_.size(); }
   // What the running card of a stack wrote so far (see StackRunner::RunningOutput).

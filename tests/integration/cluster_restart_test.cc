@@ -64,7 +64,8 @@ stacks:
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.out.find(before["job_id"].get<std::string>()), std::string::npos) << again.out;
 
-  // The running job goes on: A is re-placed (attempt 2) and the job ends as a local run would.
+  // The running job goes on (A's worker claims it: cluster_reconcile_test checks how) and ends
+  // as a local run would.
   std::ofstream(gate) << "go";
   auto watched = cluster.Cli({"watch", "slow"});
   EXPECT_EQ(watched.exit_code, 0) << watched.out << watched.err;

@@ -50,11 +50,34 @@ void TestCluster::StartCoordinator(const std::string& listen) {
 }
 
 void TestCluster::RestartCoordinator(int sig) {
+  StopCoordinator(sig);
+  StartCoordinatorAgain();
+}
+
+void TestCluster::StopCoordinator(int sig) {
   coordinator_->Signal(sig);
   coordinator_->Wait();
   coordinator_.reset();
+}
+
+void TestCluster::StartCoordinatorAgain() {
   // The same address (the port this cluster was given), so that workers find it again.
   StartCoordinator(address_);
+}
+
+bool TestCluster::WaitForCoordinatorLog(const std::string& text,
+                                        std::chrono::milliseconds timeout) {
+  return coordinator_->WaitForLogLine(
+      [&](const std::string& line) { return line.find(text) != std::string::npos; }, timeout);
+}
+
+bool TestCluster::WaitForWorkerLog(const std::string& name, const std::string& text,
+                                   std::chrono::milliseconds timeout) {
+  auto it = workers_.find(name);
+  return it != workers_.end() &&
+         it->second->WaitForLogLine(
+             [&](const std::string& line) { return line.find(text) != std::string::npos; },
+             timeout);
 }
 
 void TestCluster::StartWorker(const WorkerSpec& w) {

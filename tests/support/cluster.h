@@ -39,6 +39,15 @@ class TestCluster {
   // Stops the coordinator with `sig` (SIGKILL: a crash) and starts it again on the same data dir
   // and address; workers reconnect on their own.
   void RestartCoordinator(int sig);
+  // The two halves of RestartCoordinator, for what happens while it is down.
+  void StopCoordinator(int sig);
+  void StartCoordinatorAgain();
+  // Follows the log of the coordinator (or of a worker) from where the last call stopped until a
+  // line contains `text`; false at the deadline.
+  bool WaitForCoordinatorLog(const std::string& text,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool WaitForWorkerLog(const std::string& name, const std::string& text,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void KillWorker(const std::string& name, int sig);
   // Sends `sig` (SIGSTOP, SIGCONT, ...) to a worker and leaves it running.
   void SignalWorker(const std::string& name, int sig);

@@ -84,10 +84,32 @@ std::vector<std::string> CompareResults(const std::string& local_json,
   return problems;
 }
 
+namespace {
+
+std::string TracePath(const TestCluster& cluster, const std::string& job) {
+  return cluster.data_dir() + "/" + job + ".trace.json";
+}
+
+}  // namespace
+
+int CountTraceEvents(const TestCluster& cluster, const std::string& job, const std::string& kind,
+                     const std::string& detail) {
+  std::ifstream in(TracePath(cluster, job));
+  auto doc = nlohmann::json::parse(in, nullptr, false);
+  if (doc.is_discarded()) return -1;
+  int n = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    const auto& args = e["args"];
+    n += args.value("kind", "") == kind &&
+         args.value("detail", "").find(detail) != std::string::npos;
+  }
+  return n;
+}
+
 std::vector<std::string> CheckTrace(const TestCluster& cluster, const std::string& job,
                                     const std::string& spec_path) {
   std::vector<std::string> problems;
-  const std::string path = cluster.data_dir() + "/" + job + ".trace.json";
+  const std::string path = TracePath(cluster, job);
   auto exported = cluster.Cli({"trace", job, "-o", path});
   if (exported.exit_code != 0) return {"trace export failed: " + exported.err};
   auto verified = RunCommand({HOLLERITH_CLI_PATH, "verify", path, "--spec", spec_path});

@@ -35,4 +35,9 @@ std::vector<std::string> CompareResults(const std::string& local_json,
 std::vector<std::string> CheckTrace(const TestCluster& cluster, const std::string& job,
                                     const std::string& spec_path);
 
+// The trace events of `kind` (release, stack_lost, ...) whose detail contains `detail`, in the
+// job's trace as CheckTrace exported it; -1 if there is none.
+int CountTraceEvents(const TestCluster& cluster, const std::string& job, const std::string& kind,
+                     const std::string& detail = "");
+
 }  // namespace hollerith::testing

@@ -54,6 +54,13 @@ struct FakeWorker {
     }
     return out;
   }
+  std::vector<v1::Drop> drops() const {
+    std::vector<v1::Drop> out;
+    for (const auto& m : stream.written) {
+      for (const auto& d : m.drops()) out.push_back(d);
+    }
+    return out;
+  }
 };
 
 // A coordinator on simulated time, with workers and clients that are recorded outboxes.
@@ -77,9 +84,9 @@ class Harness {
     loop_.poll();
   }
 
-  std::unique_ptr<FakeWorker> Connect(const std::string& name) {
+  // `hello` may carry claims (held stacks and their events), as after a lost stream.
+  std::unique_ptr<FakeWorker> Connect(const std::string& name, v1::Hello hello = v1::Hello()) {
     auto w = std::make_unique<FakeWorker>();
-    v1::Hello hello;
     hello.set_name(name);
     hello.set_slots(4);
     Owned([&] { w->link = coordinator_.WorkerHello(hello, "test:" + name, w->stream.outbox); });
@@ -96,27 +103,47 @@ class Harness {
     msg.mutable_heartbeat();
     Send(w, msg);
   }
-  // Reports card `card` of the assigned stack `a` as started, then (if `finish`) succeeded.
-  void RunCard(FakeWorker& w, const v1::Assignment& a, uint32_t card, bool finish = true) {
+  // Moves simulated time on by `d`, in heartbeat steps, with `alive` heartbeating all along (so
+  // they keep their leases).
+  void AdvanceAlive(std::chrono::milliseconds d, const std::vector<FakeWorker*>& alive) {
+    const auto step = Config().heartbeat;
+    for (std::chrono::milliseconds done{0}; done < d; done += step) {
+      for (FakeWorker* w : alive) Heartbeat(*w);
+      time_.Advance(std::min(step, d - done));
+    }
+  }
+  // The start and the successful finish of card `card` of the stack `a` assigned, as a worker
+  // reports them at Lamport time `lamport`.
+  static v1::CardStarted Started(const v1::Assignment& a, uint32_t card, uint64_t lamport) {
     VectorClock vc;
     for (uint32_t i = 0; i < 2 * card + 1; ++i) vc.Tick(a.stack());
-    v1::WorkerMessage started;
-    CardStartedMsg s{{a.stack(), card}, a.attempt(), 1, w.link->name, vc, w.lamport + 1, 0};
-    wire::ToProto(a.job_id(), s, started.add_started());
-    Send(w, started);
-    if (!finish) return;
-    vc.Tick(a.stack());
+    CardStartedMsg s{{a.stack(), card}, a.attempt(), 1, "", vc, lamport, 0};
+    v1::CardStarted out;
+    wire::ToProto(a.job_id(), s, &out);
+    return out;
+  }
+  static v1::CardFinished Finished(const v1::Assignment& a, uint32_t card, uint64_t lamport) {
     CardFinishedMsg f;
+    for (uint32_t i = 0; i < 2 * card + 2; ++i) f.vc.Tick(a.stack());
     f.card = {a.stack(), card};
     f.attempt = a.attempt();
     f.try_no = 1;
-    f.vc = vc;
-    f.lamport = w.lamport + 1;
+    f.lamport = lamport;
     f.succeeded = true;
     f.exit_code = 0;
     f.stdout_text = "out of " + std::to_string(card);
+    v1::CardFinished out;
+    wire::ToProto(a.job_id(), f, &out);
+    return out;
+  }
+  // Reports card `card` of the assigned stack `a` as started, then (if `finish`) succeeded.
+  void RunCard(FakeWorker& w, const v1::Assignment& a, uint32_t card, bool finish = true) {
+    v1::WorkerMessage started;
+    *started.add_started() = Started(a, card, w.lamport + 1);
+    Send(w, started);
+    if (!finish) return;
     v1::WorkerMessage finished;
-    wire::ToProto(a.job_id(), f, finished.add_finished());
+    *finished.add_finished() = Finished(a, card, w.lamport + 1);
     Send(w, finished);
   }
 

@@ -1,14 +1,13 @@
 // A coordinator restarted on its SQLite store: finished jobs keep results and traces, running ones
-// go on with the next attempt, idempotency keys still find their job, Lamport time never goes back.
-// The "crash" drops the first coordinator without a flush: only what was committed survives.
+// go on (with the next attempt when no worker claims their stacks), idempotency keys still find
+// their job, Lamport time never goes back. The "crash" drops the first coordinator without a flush:
+// only what was committed survives.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 
-#include "coordinator/sqlite_job_store.h"
-#include "tests/support/temp_dir.h"
-#include "tests/unit/coordinator/harness.h"
+#include "tests/unit/coordinator/restart_fixture.h"
 
 namespace hollerith::coordinator {
 namespace {
@@ -28,38 +27,11 @@ stacks:
         builtin: noop
 )";
 
-class RecoveryTest : public ::testing::Test {
- protected:
-  std::unique_ptr<SqliteJobStore> OpenStore() {
-    auto store = SqliteJobStore::Open(dir_.path() + "/jobs.db", SyncMode::kNormal);
-    EXPECT_TRUE(store.ok()) << store.message();
-    return std::move(store).value();
-  }
-  // A second run on the same data dir, rebuilt from what the first committed.
-  std::unique_ptr<Harness> Restart(std::unique_ptr<SqliteJobStore>& store) {
-    store = OpenStore();
-    auto state = store->Load();
-    EXPECT_TRUE(state.ok()) << state.message();
-    auto h = std::make_unique<Harness>(*store, time_);
-    h->coordinator_.Recover(*state, SpecLimits{});
-    h->coordinator_.Start();
-    return h;
-  }
-
-  testing::TempDir dir_;
-  SimulatedTime time_;
-};
-
-std::string TraceOf(Harness& h, const std::string& job) {
-  std::string json;
-  h.Owned([&] { EXPECT_TRUE(h.coordinator_.RenderTrace(job, &json).ok()); });
-  return json;
-}
+using RecoveryTest = RestartFixture;
 
 TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) {
-  auto store = OpenStore();
-  auto first = std::make_unique<Harness>(*store, time_);
-  first->coordinator_.Start();
+  std::unique_ptr<SqliteJobStore> store;
+  auto first = First(store);
   auto x = first->Connect("x");
   const auto submitted = first->SubmitRequest(kTwoStacks, "key-1");
   for (const auto& a : x->assignments()) {
@@ -90,9 +62,8 @@ TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) 
 }
 
 TEST_F(RecoveryTest, ARunningJobGoesOnWithTheNextAttemptAndKeepsWhatWasReleased) {
-  auto store = OpenStore();
-  auto first = std::make_unique<Harness>(*store, time_);
-  first->coordinator_.Start();
+  std::unique_ptr<SqliteJobStore> store;
+  auto first = First(store);
   auto x = first->Connect("x");
   const std::string job = first->Submit(kTwoStacks);
   ASSERT_EQ(x->assignments().size(), 2u);
@@ -109,7 +80,10 @@ TEST_F(RecoveryTest, ARunningJobGoesOnWithTheNextAttemptAndKeepsWhatWasReleased)
   EXPECT_EQ(st.state(), "running");
   EXPECT_EQ(st.cards_done(), 2u) << "A.sum and B.double were committed";
   auto y = second->Connect("y");
-  // Only B is unfinished: it is re-placed, from its first card, with attempt 2.
+  EXPECT_TRUE(y->assignments().empty()) << "B waits for x to claim it";
+  // Only B is unfinished: nobody claims it within the claim window, so it is re-placed, from its
+  // first card, with attempt 2.
+  second->AdvanceAlive(second->coordinator_.claim_window(), {y.get()});
   ASSERT_EQ(y->assignments().size(), 1u);
   const v1::Assignment again = y->assignments()[0];
   EXPECT_EQ(again.stack(), b_stack.stack());

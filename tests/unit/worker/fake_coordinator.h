@@ -31,9 +31,12 @@ class FakeCoordinator final : public v1::Coordinator::CallbackService {
   // Called on a gRPC thread for every message of session `index` (0-based), in order.
   using OnMessage = std::function<void(size_t index, const v1::WorkerMessage&)>;
 
-  explicit FakeCoordinator(std::string token) : token_(std::move(token)) {
+  // `listen`: a free port by default; a given address (a fake that stands in for one shut down,
+  // at the same port) must be free.
+  explicit FakeCoordinator(std::string token, const std::string& listen = "127.0.0.1:0")
+      : token_(std::move(token)) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
   }

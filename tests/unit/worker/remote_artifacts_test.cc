@@ -1,6 +1,7 @@
 // RemoteArtifacts against the in-process fake coordinator: chunked upload with the digest first,
 // no second upload of a known blob, fetch into the cache and out of it, one download for concurrent
-// fetches of one blob, and a corrupt or missing blob reported as the card's failure reason.
+// fetches of one blob, a corrupt or missing blob reported as the card's failure reason, and
+// transfers that wait (for their patience) for a coordinator that is away.
 #include <gtest/gtest.h>
 
 #include <asio/executor_work_guard.hpp>
@@ -16,6 +17,7 @@
 #include "common/artifacts/store.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/worker/fake_coordinator.h"
+#include "worker/channel.h"
 #include "worker/remote_artifacts.h"
 
 namespace hollerith::testing {
@@ -206,6 +208,102 @@ TEST_F(RemoteArtifactsTest, WrongTokenIsAnError) {
   std::promise<Result<std::string>> p;
   asio::post(io_, [&] { wrong.Publish(file, [&](Result<std::string> r) { p.set_value(r); }); });
   auto r = p.get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("cannot upload artifact"), std::string::npos) << r.message();
+}
+
+// The coordinator is away (restarting) when a transfer starts: with a patience, the transfer
+// tries again until a coordinator is back at the same address; without one it fails at once.
+class UnreachableCoordinatorTest : public RemoteArtifactsTest {
+ protected:
+  UnreachableCoordinatorTest()
+      : address_(fake_.address()),
+        channel_(worker::MakeCoordinatorChannel(address_)),
+        away_stub_(v1::Coordinator::NewStub(channel_)),
+        away_(std::make_unique<worker::RemoteArtifacts>(io_, clock_, dir_ / "away-cache",
+                                                        *away_stub_, kToken)) {
+    fake_.Shutdown();
+    away_->set_retry_observer([this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (retried_) return;
+      retried_ = true;
+      first_retry_.set_value();
+    });
+  }
+  ~UnreachableCoordinatorTest() override { away_.reset(); }
+
+  bool retried() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return retried_;
+  }
+  // Waits for a transfer to have failed once and to be waiting to try again.
+  bool WaitForRetry() {
+    return first_retry_.get_future().wait_for(std::chrono::seconds(20)) ==
+           std::future_status::ready;
+  }
+
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Coordinator::Stub> away_stub_;
+  std::unique_ptr<worker::RemoteArtifacts> away_;
+  std::mutex mu_;
+  bool retried_ = false;
+  std::promise<void> first_retry_;
+};
+
+TEST_F(UnreachableCoordinatorTest, PublishWaitsForTheCoordinatorToComeBack) {
+  away_->set_unreachable_patience(std::chrono::seconds(30));
+  const fs::path file = dir_ / "out.txt";
+  WriteFile(file, "kept through the outage");
+  std::promise<Result<std::string>> p;
+  asio::post(io_, [&] { away_->Publish(file, [&](Result<std::string> r) { p.set_value(r); }); });
+  ASSERT_TRUE(WaitForRetry());
+  FakeCoordinator back(kToken, address_);
+  auto f = p.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto digest = f.get();
+  ASSERT_TRUE(digest.ok()) << digest.message();
+  EXPECT_EQ(back.blobs().count(*digest), 1u);
+}
+
+TEST_F(UnreachableCoordinatorTest, FetchWaitsForTheCoordinatorToComeBack) {
+  away_->set_unreachable_patience(std::chrono::seconds(30));
+  const std::string content = "an input";
+  const std::string digest = Sha256Hex(content);
+  std::promise<Status> p;
+  asio::post(io_, [&] {
+    away_->Fetch(digest, dir_ / "ws" / "in.txt", [&](Status s) { p.set_value(s); });
+  });
+  ASSERT_TRUE(WaitForRetry());
+  FakeCoordinator back(kToken, address_);
+  back.PutBlob(digest, content);
+  auto f = p.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  Status s = f.get();
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ReadFile(dir_ / "ws" / "in.txt"), content);
+}
+
+TEST_F(UnreachableCoordinatorTest, WithoutPatienceOrOnceToldToStopATransferFails) {
+  const fs::path file = dir_ / "out.txt";
+  WriteFile(file, "nobody to take it");
+  std::promise<Result<std::string>> at_once;
+  asio::post(io_,
+             [&] { away_->Publish(file, [&](Result<std::string> r) { at_once.set_value(r); }); });
+  auto r = at_once.get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("cannot upload artifact"), std::string::npos) << r.message();
+  EXPECT_FALSE(retried());
+
+  away_->set_unreachable_patience(std::chrono::minutes(10));
+  std::promise<Result<std::string>> stopped;
+  asio::post(io_,
+             [&] { away_->Publish(file, [&](Result<std::string> r) { stopped.set_value(r); }); });
+  ASSERT_TRUE(WaitForRetry());
+  away_->StopWaiting();  // the worker cancelled the stacks that waited for it
+  auto f = stopped.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  r = f.get();
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.message().find("cannot upload artifact"), std::string::npos) << r.message();
 }

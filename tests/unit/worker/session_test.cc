@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "common/base/version.h"
 #include "tests/unit/worker/coordinator_messages.h"
@@ -181,7 +182,9 @@ TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStac
     }
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  auto options = TestWorkerOptions(fake.address(), kToken);
+  options.outage_grace = std::chrono::milliseconds(0);  // no outage grace: cancel at once
+  WorkerHarness worker(std::move(options));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
@@ -205,6 +208,101 @@ TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStac
   EXPECT_TRUE(e.finished[0].succeeded());
   // Old session: the cancelled long card never reported a finish.
   EXPECT_TRUE(Collect(logs[0]).finished.empty());
+}
+
+// Every finish of (job, stack, attempt) a session carried, in its hello or after it.
+std::vector<v1::CardFinished> FinishesOf(const FakeCoordinator::SessionLog& log, uint32_t attempt) {
+  std::vector<v1::CardFinished> out;
+  for (const auto& m : log.received) {
+    for (const auto& f : m.has_hello() ? m.hello().finished() : m.finished()) {
+      if (f.attempt() == attempt) out.push_back(f);
+    }
+  }
+  return out;
+}
+
+// A lost stream with the default outage grace: the running stack is kept, the next hello claims
+// it (with the start the coordinator may have missed), and it finishes under its attempt.
+TEST(WorkerSession, KeepsItsStacksThroughAnOutageAndClaimsThemInTheNextHello) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(session + 1, 1000, 10 * (session + 1));
+    if (session == 0) {
+      *reply.add_assignments() =
+          MakeAssignment("job-k", 0, 1, {Sleep("long", 1500), Noop("next")}, 11);
+    }
+    fake.Send(session, std::move(reply));  // session 1: a welcome, no drops: the claim stands
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
+  fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
+
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) {
+    if (l.size() < 2) return false;
+    for (const auto& m : l[1].received) {
+      if (m.ended_size() > 0) return true;
+      for (const auto& h : m.hello().held()) {
+        if (h.ended()) return true;
+      }
+    }
+    return false;
+  }));
+  const auto logs = fake.sessions();
+  const v1::Hello& hello = logs[1].received[0].hello();
+  ASSERT_EQ(hello.held_size(), 1);
+  EXPECT_EQ(hello.held(0).job_id(), "job-k");
+  EXPECT_EQ(hello.held(0).attempt(), 1u);
+  EXPECT_EQ(hello.held(0).epoch(), 1u);
+  ASSERT_GE(hello.started_size(), 1) << "the start sent just before the stream broke";
+  EXPECT_EQ(hello.started(0).card().card(), 0u);
+  // Both cards finished once, under attempt 1, on the new session (or in its hello).
+  const auto finished = FinishesOf(logs[1], 1);
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_EQ(finished[0].card().card(), 0u);
+  EXPECT_EQ(finished[1].card().card(), 1u);
+  EXPECT_TRUE(finished[0].succeeded());
+  EXPECT_TRUE(FinishesOf(logs[0], 1).empty());
+}
+
+// The coordinator drops the claim (a stale attempt): the worker cancels the stack and reports
+// nothing more of it.
+TEST(WorkerSession, CancelsAClaimedStackTheCoordinatorDrops) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(session + 1, 1000, 10 * (session + 1));
+    if (session == 0) {
+      *reply.add_assignments() = MakeAssignment("job-d", 0, 1, {Sleep("long", 60'000)}, 11);
+    } else {
+      auto* drop = reply.add_drops();
+      drop->set_job_id("job-d");
+      drop->set_stack(0);
+      drop->set_attempt(1);
+      drop->set_reason("a stale attempt: the stack was re-placed with attempt 2");
+      *reply.add_assignments() = MakeAssignment("job-d", 1, 1, Noops(1), 21);
+    }
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
+  fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 1); }));
+  // The dropped stack's card is killed: only stack 1 is left, then nothing.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (worker.OnLoop([&] { return worker.worker().active_stacks(); }).value_or(1) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(worker.OnLoop([&] { return worker.worker().active_stacks(); }), size_t{0});
+  const auto logs = fake.sessions();
+  ASSERT_EQ(logs[1].received[0].hello().held_size(), 1);
+  Events e = Collect(logs[1]);
+  for (const auto& f : e.finished) EXPECT_EQ(f.card().stack(), 1u) << "nothing of stack 0";
+  ASSERT_EQ(e.ended.size(), 1u);
+  EXPECT_EQ(e.ended[0].stack(), 1u);
 }
 
 TEST(WorkerSession, DrainLetsRunningStacksFinishThenClosesTheStream) {

@@ -43,6 +43,14 @@ size_t CountStarted(const Logs& logs, size_t session) {
   return n;
 }
 
+size_t CountEnded(const Logs& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.ended_size());
+  }
+  return n;
+}
+
 bool HasHello(const Logs& logs, size_t session) {
   return logs.size() > session && !logs[session].received.empty() &&
          logs[session].received[0].has_hello();
@@ -153,6 +161,33 @@ TEST(WorkerSimulatedTime, HeartbeatsLeaveEveryHeartbeatIntervalAndOnlyThen) {
     last_lamport = m.lamport();
   }
   EXPECT_EQ(log.received.size(), 5u);  // the hello and four heartbeats
+}
+
+// After an outage the hello replays only what the coordinator may have missed: events sent
+// within kResendWindow of the lost stream. A stack that ended before that is not claimed again.
+TEST(WorkerSimulatedTime, AHelloAfterAnOutageLeavesOutWhatWasSentLongBefore) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(session + 1, 60'000, 10 * (session + 1));
+    if (session == 0) *reply.add_assignments() = MakeAssignment("job-o", 0, 1, Noops(2), 11);
+    fake.Send(session, std::move(reply));
+  });
+  SimulatedTime time;
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken), &time);
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == 1; }));
+  EXPECT_EQ(worker.OnLoop([&time] { return time.Advance(Worker::kResendWindow + 1ms); }), 0u);
+  fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kBackingOff));
+  EXPECT_TRUE(worker.OnLoop([&] { return worker.worker().holding(); }).value_or(false));
+  EXPECT_EQ(worker.OnLoop([&time] { return time.Advance(Worker::kMinBackoff); }), 1u);
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 1); }));
+  const v1::Hello hello = fake.sessions()[1].received[0].hello();
+  EXPECT_EQ(hello.held_size(), 0) << "job-o ended " << Worker::kResendWindow.count()
+                                  << " ms before the outage: recorded";
+  EXPECT_EQ(hello.started_size(), 0);
+  EXPECT_EQ(hello.finished_size(), 0);
 }
 
 // A drain whose stack is still running at drain_timeout cancels it; with cards that end when

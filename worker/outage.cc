@@ -1,0 +1,136 @@
+// The worker through an outage of the coordinator (see worker.h): it keeps its running stacks for
+// the outage grace, buffers their card events, claims the stacks in its next hello with the
+// events the coordinator may not have recorded, and cancels what the coordinator drops.
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "worker/worker.h"
+
+namespace hollerith::worker {
+namespace {
+
+constexpr size_t kLoggedFinishes = 8;  // per outage
+
+}  // namespace
+
+std::chrono::milliseconds Worker::OutageGrace() const {
+  return options_.outage_grace.count() >= 0 ? options_.outage_grace : 3 * lease_;
+}
+
+bool Worker::HoldStacks(v1::WorkerMessage unsent) {
+  if (OutageGrace().count() == 0) return false;
+  holding_ = true;
+  // What was sent long enough before the stream broke is recorded: the hello need not carry it.
+  // (Remember expires it only when something new is sent; a worker that sent nothing since
+  // would otherwise claim stacks that ended long ago, and replay all their events.)
+  ForgetConfirmed(time_.Now());
+  Remember(std::move(unsent), /*sent=*/false);
+  if (!holding_) return false;  // too much to keep
+  grace_timer_->Arm(OutageGrace(), [this] {
+    if (!holding_) return;
+    spdlog::warn(
+        "the coordinator stayed away for {} ms (--outage-grace-ms); cancelling {} kept "
+        "stacks",
+        OutageGrace().count(), host_->active_stacks());
+    CancelAllStacks("the coordinator stayed away past the outage grace");
+    // A hello with the claims may be waiting for its welcome: the coordinator must not keep
+    // stacks this worker no longer runs. The next session starts with no claims.
+    if (state_ == WorkerState::kConnecting && session_) session_->Cancel();
+  });
+  return true;
+}
+
+void Worker::Remember(v1::WorkerMessage events, bool sent) {
+  events.clear_heartbeat();
+  if (events.started_size() + events.finished_size() + events.ended_size() == 0) return;
+  const MonotonicTime now = time_.Now();
+  if (sent) {
+    ForgetConfirmed(now);
+  } else {
+    if (unsent_bytes_ == 0) buffered_finishes_ = 0;
+    for (const auto& f : events.finished()) {
+      if (++buffered_finishes_ > kLoggedFinishes) break;
+      spdlog::info("coordinator away: buffered the finish of job {} card {}.{} (attempt {}){}",
+                   f.job_id(), f.card().stack(), f.card().card(), f.attempt(),
+                   buffered_finishes_ == kLoggedFinishes ? "; further ones silently" : "");
+    }
+    unsent_bytes_ += events.ByteSizeLong();
+    if (unsent_bytes_ > kOutageBufferBytes) {
+      spdlog::warn(
+          "more than {} MiB of card events wait for the coordinator; cancelling the {} kept "
+          "stacks",
+          kOutageBufferBytes >> 20, host_->active_stacks());
+      CancelAllStacks("too many card events buffered while the coordinator was away");
+      return;
+    }
+  }
+  unconfirmed_.push_back({now, sent, std::move(events)});
+}
+
+void Worker::ForgetConfirmed(MonotonicTime now) {
+  // Only what was sent expires; what waits for a hello stays until one carries it.
+  while (!unconfirmed_.empty() && unconfirmed_.front().sent &&
+         now - unconfirmed_.front().at > kResendWindow) {
+    unconfirmed_.pop_front();
+  }
+}
+
+void Worker::AddClaims(v1::Hello* hello) const {
+  std::set<PlacedKey> claimed;
+  for (const auto& [key, placed] : placed_) {
+    if (placed.generation == 0) continue;
+    auto* h = hello->add_held();
+    h->set_job_id(std::get<0>(key));
+    h->set_stack(std::get<1>(key));
+    h->set_attempt(std::get<2>(key));
+    h->set_epoch(placed.epoch);
+    std::set<std::pair<uint32_t, uint32_t>> from;  // a release may have come twice
+    for (CardRef r : placed.released_from) {
+      if (!from.insert({r.stack, r.card}).second) continue;
+      auto* c = h->add_released_from();
+      c->set_stack(r.stack);
+      c->set_card(r.card);
+    }
+    claimed.insert(key);
+  }
+  // Stacks that ended recently or during the outage: their last events may be news.
+  for (const auto& u : unconfirmed_) {
+    for (const auto& e : u.events.ended()) {
+      if (!claimed.insert({e.job_id(), e.stack(), e.attempt()}).second) continue;
+      auto* h = hello->add_held();
+      h->set_job_id(e.job_id());
+      h->set_stack(e.stack());
+      h->set_attempt(e.attempt());
+      h->set_ended(true);
+    }
+  }
+  for (const auto& u : unconfirmed_) {
+    for (const auto& s : u.events.started()) {
+      if (claimed.count({s.job_id(), s.card().stack(), s.attempt()})) *hello->add_started() = s;
+    }
+    for (const auto& f : u.events.finished()) {
+      if (claimed.count({f.job_id(), f.card().stack(), f.attempt()})) *hello->add_finished() = f;
+    }
+  }
+  if (hello->held_size() > 0) {
+    spdlog::info("claiming {} stacks with {} card events the coordinator may have missed",
+                 hello->held_size(), hello->started_size() + hello->finished_size());
+  }
+}
+
+void Worker::ApplyDrop(const v1::Drop& d) {
+  auto it = placed_.find({d.job_id(), d.stack(), d.attempt()});
+  if (it == placed_.end() || it->second.generation == 0) {
+    spdlog::info("the coordinator rejected our claim of stack {} of job {} (attempt {}): {}",
+                 d.stack(), d.job_id(), d.attempt(), d.reason());
+    return;
+  }
+  spdlog::warn(
+      "the coordinator rejected our claim of stack {} of job {} (attempt {}): {}; cancelling it",
+      d.stack(), d.job_id(), d.attempt(), d.reason());
+  it->second.generation = 0;  // nothing of it is reported any more
+  host_->CancelStack(d.job_id(), d.stack(), d.attempt());
+}
+
+}  // namespace hollerith::worker
