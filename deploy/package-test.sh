@@ -7,6 +7,8 @@
 # pkg-config) and runs it. Network: loopback only, plus the Debian mirror apt already uses.
 # Usage: deploy/package-test.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
+# The chroot has none of this host's build tools (say ccache): no launcher leaks into its builds.
+unset CMAKE_CXX_COMPILER_LAUNCHER CMAKE_C_COMPILER_LAUNCHER
 cd "$(dirname "$0")/.."
 build=$(realpath "${1:-build}")
 work=$(mktemp -d /tmp/hollerith-package-test.XXXXXX)
