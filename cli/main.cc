@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   hollerith::cli::AddRunCommand(app, exit_code);
   hollerith::cli::AddVerifyCommand(app, exit_code);
   hollerith::cli::AddUpCommand(app, exit_code);
+  hollerith::cli::AddCertsCommand(app, exit_code);
   hollerith::cli::AddSubmitCommand(app, exit_code);
   hollerith::cli::AddStatusCommand(app, exit_code);
   hollerith::cli::AddWatchCommand(app, exit_code);

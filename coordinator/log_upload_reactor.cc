@@ -10,8 +10,11 @@ namespace hollerith::coordinator {
 namespace fs = std::filesystem;
 
 LogUploadReactor::LogUploadReactor(Coordinator& coordinator, v1::UploadLogResponse* resp,
-                                   prometheus::Counter* bytes_stored)
-    : coordinator_(coordinator), resp_(resp), bytes_stored_(bytes_stored) {
+                                   prometheus::Counter* bytes_stored, rpc::TicketHolder ticket)
+    : coordinator_(coordinator),
+      resp_(resp),
+      bytes_stored_(bytes_stored),
+      ticket_(std::move(ticket)) {
   StartRead(&piece_);
 }
 

@@ -14,6 +14,7 @@
 
 #include "coordinator/coordinator.h"
 #include "hollerith.grpc.pb.h"
+#include "proto/rpc_authorizer.h"
 
 namespace hollerith::coordinator {
 
@@ -23,7 +24,7 @@ class LogUploadReactor : public grpc::ServerReadReactor<v1::LogUpload> {
   static constexpr size_t kMaxBytes = size_t{64} << 20;
 
   LogUploadReactor(Coordinator& coordinator, v1::UploadLogResponse* resp,
-                   prometheus::Counter* bytes_stored);
+                   prometheus::Counter* bytes_stored, rpc::TicketHolder ticket = {});
   void OnReadDone(bool ok) override;
   void OnCancel() override { cancelled_ = true; }
   void OnDone() override;
@@ -35,6 +36,7 @@ class LogUploadReactor : public grpc::ServerReadReactor<v1::LogUpload> {
   Coordinator& coordinator_;
   v1::UploadLogResponse* resp_;
   prometheus::Counter* bytes_stored_;
+  rpc::TicketHolder ticket_;  // revoking the worker's credential ends the upload
   v1::LogUpload piece_;
   v1::LogUpload header_;
   bool have_header_ = false;

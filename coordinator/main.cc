@@ -1,5 +1,6 @@
 // hollerith-coordinator: accepts jobs, places stacks on workers, releases dependencies, keeps the
-// record. Thin: flags, token, gRPC server, and the one event loop that owns all state.
+// record. Thin: flags, credentials (tokens or TLS, reloaded on SIGHUP), gRPC server, and the one
+// event loop that owns all state.
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 #include <asio/io_context.hpp>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -26,6 +28,8 @@
 #include "coordinator/sqlite_job_store.h"
 #include "coordinator/web/web_server.h"
 #include "proto/rpc_auth.h"
+#include "proto/rpc_authorizer.h"
+#include "proto/rpc_credentials.h"
 
 namespace {
 
@@ -33,6 +37,10 @@ struct Flags {
   std::string listen = "127.0.0.1:7070";
   std::string data_dir = "/var/tmp/hollerith-coordinator";
   std::string token_file;
+  std::string worker_token_file;
+  std::string client_token_file;
+  hollerith::rpc::TlsFiles tls;
+  bool insecure_plaintext = false;
   std::string log_level = "info";
   std::string log_format = "text";
   int heartbeat_ms = 1000;
@@ -88,6 +96,26 @@ hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(
   return std::unique_ptr<JobStore>(std::move(opened).value());
 }
 
+// What SIGHUP does: new token files and TLS material for new calls and handshakes; a failure
+// keeps the old ones in service.
+void Reload(hollerith::rpc::Authorizer& auth, hollerith::rpc::ServerTls* tls) {
+  if (tls != nullptr) {
+    hollerith::Status s = tls->Reload();
+    if (s.ok()) {
+      spdlog::info("SIGHUP: reloaded TLS certificate, key and CA bundle");
+    } else {
+      spdlog::error("SIGHUP: kept the old TLS material: {}", s.message());
+    }
+    if (!auth.has_tokens()) return;
+  }
+  auto revoked = auth.Reload();
+  if (revoked.ok()) {
+    spdlog::info("SIGHUP: reloaded token files; closed {} stream(s) of revoked tokens", *revoked);
+  } else {
+    spdlog::error("SIGHUP: kept the old tokens: {}", revoked.message());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -128,7 +156,26 @@ int main(int argc, char** argv) {
                      "port is taken, the coordinator runs without it")
           ->capture_default_str();
   app.add_option("--token-file", f.token_file,
-                 "Bearer token file (default: DATA_DIR/token, created if missing)");
+                 "Bearer token file granting both roles, worker and client (default: "
+                 "DATA_DIR/token, created if missing, unless --worker-token-file or "
+                 "--client-token-file is given). Not used with TLS");
+  app.add_option("--worker-token-file", f.worker_token_file,
+                 "Token file of workers: opens worker sessions and moves artifacts, nothing "
+                 "else. Rewrite it and send SIGHUP to revoke the old token");
+  app.add_option("--client-token-file", f.client_token_file,
+                 "Token file of clients: submit, watch, cancel, delete, read; cannot register "
+                 "as a worker");
+  app.add_option("--tls-cert", f.tls.cert,
+                 "TLS certificate of the coordinator (`hollerith certs issue NAME --role "
+                 "coordinator --host ...`); with --tls-key and --tls-ca, clients and workers "
+                 "must present certificates of the cluster CA, and their role comes from them");
+  app.add_option("--tls-key", f.tls.key, "Private key of --tls-cert");
+  app.add_option("--tls-ca", f.tls.ca,
+                 "CA bundle that client and worker certificates must chain to (ca.crt of "
+                 "`hollerith certs init`). SIGHUP reloads cert, key and bundle");
+  app.add_flag("--insecure-plaintext", f.insecure_plaintext,
+               "Allow listening beyond loopback without TLS (tokens and jobs then cross the "
+               "network unencrypted; a warning is printed and shown by `hollerith workers`)");
   app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -168,12 +215,50 @@ int main(int argc, char** argv) {
                  ec.message().c_str());
     return 2;
   }
-  std::string token_path = f.token_file.empty() ? f.data_dir + "/token" : f.token_file;
-  auto token = LoadToken(token_path);
-  if (!token.ok() && f.token_file.empty()) token = CreateTokenFile(token_path);
-  if (!token.ok()) return Refuse(token.status());
   auto lock = coordinator::DataDirLock::Acquire(f.data_dir);
   if (!lock.ok()) return Refuse(lock.status());
+  // Credentials: certificates (TLS) or token files, and who may listen where without TLS.
+  std::unique_ptr<rpc::ServerTls> tls;
+  if (f.tls.enabled()) {
+    auto made = rpc::ServerTls::Create(f.tls, std::filesystem::path(f.data_dir) / "tls");
+    if (!made.ok()) return Refuse(made.status());
+    tls = std::move(made).value();
+  }
+  const bool exposed_plaintext = !tls && !rpc::IsLoopbackAddress(f.listen);
+  if (exposed_plaintext && !f.insecure_plaintext) {
+    return Refuse(Status::FailedPrecondition(
+        "refusing to listen on " + f.listen +
+        " without TLS: anyone on the network could read the token and run commands on every "
+        "worker. Give --tls-cert, --tls-key and --tls-ca (see `hollerith certs`), listen on "
+        "127.0.0.1, or accept the risk with --insecure-plaintext"));
+  }
+  rpc::TokenFiles token_files{f.token_file, f.worker_token_file, f.client_token_file};
+  const bool scoped = !f.worker_token_file.empty() || !f.client_token_file.empty();
+  // Metrics scrapes authenticate with a client token (HTTP basic auth), with TLS too: there the
+  // token files guard the scrapes and nothing else.
+  // With TLS, a token only opens the HTTP endpoints (metrics, web view): made if one is on.
+  const bool http = !f.metrics_listen.empty() || !f.http_listen.empty();
+  const bool default_token =
+      tls ? http && token_files.both.empty() && token_files.client.empty()
+          : token_files.both.empty() && !scoped;
+  if (default_token) {
+    token_files.both = f.data_dir + "/token";
+    if (!LoadToken(token_files.both).ok()) {
+      if (auto made = CreateTokenFile(token_files.both); !made.ok()) return Refuse(made.status());
+    }
+  }
+  std::unique_ptr<rpc::Authorizer> auth;
+  {
+    auto made = tls ? rpc::Authorizer::ForCertificates(token_files)
+                    : rpc::Authorizer::ForTokens(token_files);
+    if (!made.ok()) return Refuse(made.status());
+    auth = std::move(made).value();
+  }
+  if (!f.metrics_listen.empty() && token_files.both.empty() && token_files.client.empty()) {
+    return Refuse(Status::InvalidArgument(
+        "--metrics-listen needs a client token: scrapes give the token of --client-token-file "
+        "or --token-file as their basic-auth password"));
+  }
   std::unique_ptr<coordinator::CoordinatorMetrics> metrics;
   if (!f.metrics_listen.empty()) {
     if (auto parsed = ParseMetricsListen(f.metrics_listen); !parsed.ok()) {
@@ -200,12 +285,13 @@ int main(int argc, char** argv) {
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
   brain.Recover(*recovered, limits);
-  coordinator::Service service(loop, brain, artifacts, *token, limits);
+  coordinator::Service service(loop, brain, artifacts, *auth, limits, exposed_plaintext);
   service.SetMetrics(metrics.get());
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(f.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(f.listen, tls ? tls->credentials() : grpc::InsecureServerCredentials(),
+                           &port);
   builder.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
   builder.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
   builder.RegisterService(&service);
@@ -215,26 +301,76 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string host = f.listen.substr(0, f.listen.rfind(':'));
-  std::printf("listening on %s:%d\ntoken file: %s\n", host.c_str(), port, token_path.c_str());
-  spdlog::info("listening on {}:{}; token file {}", host, port, token_path);
+  std::printf("listening on %s:%d\n", host.c_str(), port);
+  if (tls) std::printf("tls: client certificates of %s required\n", f.tls.ca.c_str());
+  if (!token_files.both.empty()) {
+    std::printf("%s: %s\n", tls ? "http token file" : "token file", token_files.both.c_str());
+  }
+  if (scoped) {
+    std::printf("worker token file: %s\nclient token file: %s\n",
+                token_files.worker.empty() ? "(none)" : token_files.worker.c_str(),
+                token_files.client.empty() ? "(none)" : token_files.client.c_str());
+  }
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (metrics) {
+    // Any token that grants the client role may scrape (not a worker-only token).
     auto started = MetricsEndpoint::Start(
         f.metrics_listen, metrics->registry, [&brain] { brain.RefreshMetrics(); },
-        [&token](const std::string& password) { return ConstantTimeEquals(password, *token); });
+        [&auth](const std::string& password) { return auth->MayScrape(password); });
     if (!started.ok()) return Refuse(started.status());
     metrics_endpoint = std::move(started).value();
     std::printf("metrics on %s\n", metrics_endpoint->url().c_str());
     spdlog::info("metrics on {}", metrics_endpoint->url());
   }
-  auto webview = web::StartWebView(*server, f.http_listen, *token, http_listen->count() > 0);
+  // The web view logs in with a client token and calls the service with it (over the in-process
+  // channel, where the authorizer takes tokens under TLS too): --client-token-file's, else the
+  // one of --token-file.
+  std::string web_token;
+  if (!f.http_listen.empty()) {
+    const std::string& file =
+        token_files.client.empty() ? token_files.both : token_files.client;
+    if (auto loaded = file.empty() ? Result<std::string>(Status::NotFound("no client token"))
+                                   : LoadToken(file);
+        loaded.ok()) {
+      web_token = std::move(*loaded);
+    } else if (http_listen->count() > 0) {
+      return Refuse(Status::InvalidArgument(
+          "--http-listen needs a client token (--client-token-file or --token-file) to log in "
+          "with"));
+    } else {
+      spdlog::warn("no web view: it needs a client token (--client-token-file or --token-file)");
+    }
+  }
+  auto webview = web_token.empty() ? Result<std::unique_ptr<web::WebServer>>(std::unique_ptr<web::WebServer>())
+                                   : web::StartWebView(*server, f.http_listen, web_token,
+                                                       http_listen->count() > 0);
   if (!webview.ok()) return Refuse(webview.status());
   if (*webview) std::printf("web view: %s\n", (*webview)->url().c_str());
   std::fflush(stdout);
+  spdlog::info("listening on {}:{}; {}", host, port,
+               tls ? "TLS with client certificates" : "bearer tokens, plaintext");
+  if (exposed_plaintext) {
+    spdlog::warn(
+        "--insecure-plaintext: listening on {} without TLS; tokens and jobs cross the "
+        "network unencrypted",
+        f.listen);
+  }
 
   brain.Start();
   std::thread stopper;
   asio::signal_set signals(loop, SIGINT, SIGTERM);
+  // SIGHUP: reload token files (revoked tokens lose their streams) and TLS material, off the loop
+  // (cancelling a stream may run its reactor's completion, which takes the state).
+  std::vector<std::thread> reloads;
+  asio::signal_set hangup(loop, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangup.async_wait([&](const std::error_code& e, int) {
+      if (e) return;
+      reloads.emplace_back([&] { Reload(*auth, tls.get()); });
+      await_hangup();
+    });
+  };
+  await_hangup();
   signals.async_wait([&](const std::error_code& e, int sig) {
     if (e) return;
     spdlog::info("signal {}: shutting down", sig);
@@ -249,6 +385,7 @@ int main(int argc, char** argv) {
   if (stopper.joinable()) stopper.join();
   metrics_endpoint.reset();  // no scrape may take the state any more
   webview->reset();  // after the gRPC server: its log readers end with it
+  for (auto& t : reloads) t.join();
   brain.Flush();
   return 0;
 }

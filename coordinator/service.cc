@@ -7,7 +7,7 @@
 
 #include "coordinator/log_upload_reactor.h"
 #include "coordinator/stream_reactors.h"
-#include "proto/rpc_auth.h"
+#include "proto/rpc_authorizer.h"
 #include "proto/rpc_status.h"
 
 namespace hollerith::coordinator {
@@ -21,22 +21,55 @@ bool ValidDigest(const std::string& d) {
   return std::regex_match(d, kHex);
 }
 
-// Finishes `reactor` with UNAUTHENTICATED (and returns true) unless the call is authenticated.
+using rpc::Role;
+
+// The refusal of a call without the credential for `role` (logged without the credential), or OK.
+grpc::Status Refusal(const grpc::CallbackServerContext& ctx, const rpc::Authorizer& auth, Role role,
+                     rpc::Caller* caller = nullptr) {
+  grpc::Status s = auth.Check(ctx, role, caller);
+  if (!s.ok()) spdlog::warn("rejected call from {}: {}", ctx.peer(), s.error_message());
+  return s;
+}
+
+// Finishes `reactor` with the refusal (and returns true) unless the call may proceed.
 template <typename Reactor>
-bool Reject(const grpc::CallbackServerContext& ctx, const std::string& token, Reactor* reactor) {
-  grpc::Status s = rpc::CheckBearer(ctx, token);
+bool Reject(const grpc::CallbackServerContext& ctx, const rpc::Authorizer& auth, Role role,
+            Reactor* reactor) {
+  grpc::Status s = Refusal(ctx, auth, role);
   if (s.ok()) return false;
-  spdlog::warn("rejected call from {}: {}", ctx.peer(), s.error_message());
   reactor->Finish(s);
   return true;
 }
 
-// Unary calls: authenticate, then run `work` on the loop and finish with its Status.
+// A client's stream: refused (true) or authorised and tracked, so that revoking its credential
+// ends it.
+template <typename Msg>
+bool RejectOrTrack(grpc::CallbackServerContext* ctx, rpc::Authorizer& auth, Role role,
+                   OutboxWriter<Msg>* writer) {
+  rpc::Caller caller;
+  grpc::Status s = Refusal(*ctx, auth, role, &caller);
+  if (!s.ok()) {
+    writer->Finish(s);
+    return true;
+  }
+  writer->Hold(rpc::TicketHolder(auth.Track(ctx, caller, role)));
+  return false;
+}
+
+// A stream refused before it started.
+template <typename Base>
+class Rejected : public Base {
+ public:
+  explicit Rejected(const grpc::Status& s) { this->Finish(s); }
+  void OnDone() override { delete this; }
+};
+
+// Unary calls: authorise, then run `work` on the loop and finish with its Status.
 template <typename Work>
-grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::string& token,
+grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const rpc::Authorizer& auth,
                                 Coordinator& coordinator, Work work) {
   auto* reactor = ctx->DefaultReactor();
-  if (Reject(*ctx, token, reactor)) return reactor;
+  if (Reject(*ctx, auth, Role::kClient, reactor)) return reactor;
   coordinator.Post(
       [reactor, work = std::move(work)]() mutable { reactor->Finish(rpc::ToGrpcStatus(work())); });
   return reactor;
@@ -45,8 +78,8 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::str
 class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
  public:
   UploadReactor(ArtifactStore& store, v1::UploadArtifactResponse* resp,
-                prometheus::Counter* bytes_received)
-      : store_(store), resp_(resp), bytes_received_(bytes_received) {
+                prometheus::Counter* bytes_received, rpc::TicketHolder ticket)
+      : store_(store), resp_(resp), bytes_received_(bytes_received), ticket_(std::move(ticket)) {
     StartRead(&chunk_);
   }
   void OnReadDone(bool ok) override {
@@ -89,6 +122,7 @@ class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
   ArtifactStore& store_;
   v1::UploadArtifactResponse* resp_;
   prometheus::Counter* bytes_received_;
+  rpc::TicketHolder ticket_;
   v1::ArtifactChunk chunk_;
   std::string digest_;
   std::string content_;
@@ -97,18 +131,19 @@ class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
 }  // namespace
 
 Service::Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
-                 std::string token, SpecLimits spec_limits)
+                 rpc::Authorizer& auth, SpecLimits spec_limits, bool insecure_plaintext)
     : loop_(loop),
       coordinator_(coordinator),
       artifacts_(artifacts),
-      token_(std::move(token)),
-      spec_limits_(spec_limits) {}
+      auth_(auth),
+      spec_limits_(spec_limits),
+      insecure_plaintext_(insecure_plaintext) {}
 
 grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
                                              const v1::SubmitJobRequest* req,
                                              v1::SubmitJobResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  if (Reject(*ctx, token_, reactor)) return reactor;
+  if (Reject(*ctx, auth_, Role::kClient, reactor)) return reactor;
   // Parse on this gRPC thread: a large spec must not stall the loop.
   const std::string name = req->spec_name().empty() ? "spec" : req->spec_name().substr(0, 256);
   if (req->spec().size() > spec_limits_.max_file_bytes) {
@@ -136,7 +171,7 @@ grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
 
 grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                           v1::GetJobResponse* resp) {
-  return Unary(ctx, token_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     Status s = coordinator_.GetJob(req->job(), resp->mutable_job(), req->with_graph());
     resp->set_lamport(coordinator_.clock().Tick());
@@ -146,7 +181,7 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
 
 grpc::ServerUnaryReactor* Service::DeleteJob(grpc::CallbackServerContext* ctx,
                                              const v1::JobRef* req, v1::DeleteJobResponse* resp) {
-  return Unary(ctx, token_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     return coordinator_.Delete(req->job(), resp);
   });
@@ -154,7 +189,7 @@ grpc::ServerUnaryReactor* Service::DeleteJob(grpc::CallbackServerContext* ctx,
 
 grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
                                              const v1::JobRef* req, v1::CancelJobResponse* resp) {
-  return Unary(ctx, token_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     return coordinator_.Cancel(req->job(), resp);
   });
@@ -163,7 +198,7 @@ grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
                                             const v1::ListJobsRequest* req,
                                             v1::ListJobsResponse* resp) {
-  return Unary(ctx, token_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListJobs(resp);
     return Status::Ok();
@@ -173,9 +208,10 @@ grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
                                                const v1::ListWorkersRequest* req,
                                                v1::ListWorkersResponse* resp) {
-  return Unary(ctx, token_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListWorkers(resp);
+    resp->set_insecure_plaintext(insecure_plaintext_);
     return Status::Ok();
   });
 }
@@ -183,7 +219,7 @@ grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
 grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackServerContext* ctx,
                                                                const v1::WatchJobRequest* req) {
   auto* writer = new OutboxWriter<v1::JobEventBatch>();
-  if (Reject(*ctx, token_, writer)) return writer;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer)) return writer;
   coordinator_.Post([this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
                      lamport = req->lamport()] {
     coordinator_.clock().Receive(lamport);
@@ -196,7 +232,7 @@ grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackSer
 grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerContext* ctx,
                                                          const v1::ReadLogRequest* req) {
   auto* writer = new OutboxWriter<v1::LogChunk>();
-  if (Reject(*ctx, token_, writer)) return writer;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer)) return writer;
   coordinator_.Post([this, out = writer->outbox(), req = *req] {
     Status s = coordinator_.ReadLog(req, out);
     if (!s.ok()) out->Close(s);
@@ -207,7 +243,7 @@ grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerCon
 grpc::ServerWriteReactor<v1::TraceChunk>* Service::GetTrace(grpc::CallbackServerContext* ctx,
                                                             const v1::JobRef* req) {
   auto* writer = new OutboxWriter<v1::TraceChunk>();
-  if (Reject(*ctx, token_, writer)) return writer;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer)) return writer;
   coordinator_.Post([this, out = writer->outbox(), job = req->job(), lamport = req->lamport()] {
     coordinator_.clock().Receive(lamport);
     std::string json;
@@ -227,50 +263,38 @@ grpc::ServerWriteReactor<v1::TraceChunk>* Service::GetTrace(grpc::CallbackServer
 
 grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>* Service::Session(
     grpc::CallbackServerContext* ctx) {
-  grpc::Status s = rpc::CheckBearer(*ctx, token_);
+  rpc::Caller caller;
+  grpc::Status s = Refusal(*ctx, auth_, Role::kWorker, &caller);
   if (!s.ok()) {
-    spdlog::warn("rejected worker session from {}: {}", ctx->peer(), s.error_message());
-    class Rejected : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage> {
-     public:
-      explicit Rejected(const grpc::Status& s) { Finish(s); }
-      void OnDone() override { delete this; }
-    };
-    return new Rejected(s);
+    return new Rejected<grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>>(s);
   }
-  return new SessionReactor(loop_, coordinator_, ctx->peer());
+  // With certificates, a worker is its certificate's common name and cannot pose as another.
+  return new SessionReactor(loop_, coordinator_, ctx->peer(), auth_.tls() ? caller.name : "",
+                            rpc::TicketHolder(auth_.Track(ctx, caller, Role::kWorker)));
 }
-
-namespace {
-
-// A client stream refused before it starts (bad or missing token).
-template <typename Msg>
-class RejectedRead : public grpc::ServerReadReactor<Msg> {
- public:
-  explicit RejectedRead(const grpc::Status& s) { this->Finish(s); }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
 
 grpc::ServerReadReactor<v1::ArtifactChunk>* Service::UploadArtifact(
     grpc::CallbackServerContext* ctx, v1::UploadArtifactResponse* resp) {
-  grpc::Status s = rpc::CheckBearer(*ctx, token_);
-  if (!s.ok()) return new RejectedRead<v1::ArtifactChunk>(s);
-  return new UploadReactor(artifacts_, resp,
-                           metrics_ ? metrics_->artifact_bytes_received : nullptr);
+  rpc::Caller caller;
+  grpc::Status s = Refusal(*ctx, auth_, Role::kWorker, &caller);
+  if (!s.ok()) return new Rejected<grpc::ServerReadReactor<v1::ArtifactChunk>>(s);
+  return new UploadReactor(artifacts_, resp, metrics_ ? metrics_->artifact_bytes_received : nullptr,
+                           rpc::TicketHolder(auth_.Track(ctx, caller, Role::kWorker)));
 }
 
 grpc::ServerReadReactor<v1::LogUpload>* Service::UploadLog(grpc::CallbackServerContext* ctx,
                                                            v1::UploadLogResponse* resp) {
-  grpc::Status s = rpc::CheckBearer(*ctx, token_);
-  if (!s.ok()) return new RejectedRead<v1::LogUpload>(s);
-  return new LogUploadReactor(coordinator_, resp, metrics_ ? metrics_->log_bytes_stored : nullptr);
+  rpc::Caller caller;
+  grpc::Status s = Refusal(*ctx, auth_, Role::kWorker, &caller);
+  if (!s.ok()) return new Rejected<grpc::ServerReadReactor<v1::LogUpload>>(s);
+  return new LogUploadReactor(coordinator_, resp, metrics_ ? metrics_->log_bytes_stored : nullptr,
+                              rpc::TicketHolder(auth_.Track(ctx, caller, Role::kWorker)));
 }
 
 grpc::ServerWriteReactor<v1::ArtifactChunk>* Service::FetchArtifact(
     grpc::CallbackServerContext* ctx, const v1::FetchArtifactRequest* req) {
   auto* writer = new OutboxWriter<v1::ArtifactChunk>();
-  if (Reject(*ctx, token_, writer)) return writer;
+  if (RejectOrTrack(ctx, auth_, Role::kWorker, writer)) return writer;
   auto out = writer->outbox();
   if (!ValidDigest(req->sha256())) {
     out->Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "not a sha256 digest"));

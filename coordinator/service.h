@@ -1,4 +1,5 @@
-// The gRPC face of the coordinator (callback API). Handlers check the bearer token, decode and
+// The gRPC face of the coordinator (callback API). Handlers check the caller's credential and role
+// (rpc::Authorizer), decode and
 // validate, then post the work onto the coordinator's loop; they never touch its state directly.
 // Artifact uploads and downloads go straight to the content-addressed store (files, no core state).
 #pragma once
@@ -10,13 +11,14 @@
 #include "common/spec/parser.h"
 #include "coordinator/coordinator.h"
 #include "hollerith.grpc.pb.h"
+#include "proto/rpc_authorizer.h"
 
 namespace hollerith::coordinator {
 
 class Service final : public v1::Coordinator::CallbackService {
  public:
   Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
-          std::string token, SpecLimits spec_limits);
+          rpc::Authorizer& auth, SpecLimits spec_limits, bool insecure_plaintext = false);
   // Metrics to update (nullptr: none); set before serving, must outlive the service.
   void SetMetrics(CoordinatorMetrics* metrics) { metrics_ = metrics; }
 
@@ -54,9 +56,10 @@ class Service final : public v1::Coordinator::CallbackService {
   asio::io_context& loop_;
   Coordinator& coordinator_;
   ArtifactStore& artifacts_;
-  std::string token_;
+  rpc::Authorizer& auth_;
   SpecLimits spec_limits_;
   CoordinatorMetrics* metrics_ = nullptr;
+  bool insecure_plaintext_;  // listening beyond loopback without TLS: ListWorkers says so
 };
 
 }  // namespace hollerith::coordinator

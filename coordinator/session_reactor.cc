@@ -30,10 +30,13 @@ std::string ValidateHello(const v1::WorkerMessage& msg) {
 
 }  // namespace
 
-SessionReactor::SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer)
+SessionReactor::SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer,
+                               std::string certified_name, rpc::TicketHolder ticket)
     : loop_(loop),
       coordinator_(coordinator),
       peer_(std::move(peer)),
+      certified_name_(std::move(certified_name)),
+      ticket_(std::move(ticket)),
       outbox_(std::make_shared<Outbox<v1::CoordinatorMessage>>()) {
   outbox_->Attach([this](const v1::CoordinatorMessage* m) { StartWrite(m); },
                   [this](const grpc::Status& s) { Finish(s); });
@@ -51,6 +54,13 @@ void SessionReactor::OnReadDone(bool ok) {
     if (std::string error = ValidateHello(*msg); !error.empty()) {
       spdlog::warn("rejecting session from {}: {}", peer_, error);
       outbox_->Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, error));
+      return;
+    }
+    if (!certified_name_.empty() && msg->hello().name() != certified_name_) {
+      spdlog::warn("rejecting session from {}: certificate of '{}' says hello as '{}'", peer_,
+                   certified_name_, msg->hello().name());
+      outbox_->Close(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                  "this certificate is for worker '" + certified_name_ + "'"));
       return;
     }
     hello_seen_ = true;

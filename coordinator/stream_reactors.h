@@ -11,6 +11,7 @@
 
 #include "coordinator/coordinator.h"
 #include "hollerith.grpc.pb.h"
+#include "proto/rpc_authorizer.h"
 
 namespace hollerith::coordinator {
 
@@ -24,6 +25,8 @@ class OutboxWriter : public grpc::ServerWriteReactor<Msg> {
                     [this](const grpc::Status& s) { this->Finish(s); });
   }
   std::shared_ptr<Outbox<Msg>> outbox() { return outbox_; }
+  // Keeps the stream's revocation ticket until the stream is over.
+  void Hold(rpc::TicketHolder ticket) { ticket_ = std::move(ticket); }
   void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
   void OnCancel() override { outbox_->Close(grpc::Status::CANCELLED); }
   void OnDone() override {
@@ -35,11 +38,14 @@ class OutboxWriter : public grpc::ServerWriteReactor<Msg> {
  private:
   std::shared_ptr<Outbox<Msg>> outbox_;
   std::function<void()> on_done_;
+  rpc::TicketHolder ticket_;
 };
 
 class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage> {
  public:
-  SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer);
+  // `certified_name`: the name the worker's certificate gives it ("" with tokens: any name).
+  SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer,
+                 std::string certified_name, rpc::TicketHolder ticket);
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
   void OnDone() override;
@@ -58,6 +64,8 @@ class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::Coo
   asio::io_context& loop_;
   Coordinator& coordinator_;
   std::string peer_;
+  std::string certified_name_;
+  rpc::TicketHolder ticket_;
   std::shared_ptr<Outbox<v1::CoordinatorMessage>> outbox_;
   std::shared_ptr<LoopSide> loop_side_ = std::make_shared<LoopSide>();
   v1::WorkerMessage in_;

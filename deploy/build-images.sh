@@ -57,7 +57,9 @@ tar -C "$root" --numeric-owner -cf - . |
   docker import --change "LABEL org.opencontainers.image.version=$version" - "hollerith-base:$version" >/dev/null
 for role in coordinator worker; do
   case $role in
-    coordinator) cmd='["--listen", "0.0.0.0:7070", "--data-dir", "/var/lib/hollerith"]' ;;
+    # The container's network is private (publish the port on loopback); across machines
+    # replace --insecure-plaintext by --tls-cert/--tls-key/--tls-ca.
+    coordinator) cmd='["--listen", "0.0.0.0:7070", "--data-dir", "/var/lib/hollerith", "--insecure-plaintext"]' ;;
     worker) cmd='["--work-dir", "/work"]' ;;
   esac
   cat > "$ctx/Dockerfile" <<DOCKERFILE

@@ -23,7 +23,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hollerith CO
 
 # libhollerith-client-dev: the C++ client library (static) with <hollerith/client.h>, a CMake
 # package (find_package(Hollerith) -> Hollerith::client) and a pkg-config file (hollerith-client).
-set(client_targets hollerith_client hollerith_auth hollerith_wire hollerith_proto
+set(client_targets hollerith_client hollerith_auth hollerith_pki hollerith_wire hollerith_proto
   hollerith_messages hollerith_job hollerith_base)
 foreach(t ${client_targets})
   string(REPLACE "hollerith_" "" short ${t})

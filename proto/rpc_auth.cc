@@ -1,33 +1,38 @@
 #include "proto/rpc_auth.h"
 
 #include "common/auth/auth_token.h"
+#include "proto/rpc_credentials.h"
 
 namespace hollerith::rpc {
 
-grpc::Status CheckBearer(const grpc::ServerContextBase& ctx, const std::string& token) {
+std::string_view BearerToken(const grpc::ServerContextBase& ctx) {
   const auto& md = ctx.client_metadata();
   auto it = md.find(kAuthHeader);
-  if (it == md.end()) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing bearer token");
-  }
+  if (it == md.end()) return {};
   std::string_view value(it->second.data(), it->second.size());
   constexpr std::string_view kPrefix = "Bearer ";
-  if (value.substr(0, kPrefix.size()) != kPrefix ||
-      !ConstantTimeEquals(value.substr(kPrefix.size()), token)) {
+  if (value.substr(0, kPrefix.size()) != kPrefix) return {};
+  return value.substr(kPrefix.size());
+}
+
+grpc::Status CheckBearer(const grpc::ServerContextBase& ctx, const std::string& token) {
+  const std::string_view given = BearerToken(ctx);
+  if (given.empty()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing bearer token");
+  }
+  if (!ConstantTimeEquals(given, token)) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token");
   }
   return grpc::Status::OK;
 }
 
 void AttachBearer(grpc::ClientContext& ctx, const std::string& token) {
+  if (token.empty()) return;  // TLS: the certificate is the credential
   ctx.AddMetadata(kAuthHeader, "Bearer " + token);
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  args.SetMaxSendMessageSize(kMaxMessageBytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return MakeChannel(address, grpc::InsecureChannelCredentials());
 }
 
 }  // namespace hollerith::rpc

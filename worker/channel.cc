@@ -4,16 +4,15 @@
 
 namespace hollerith::worker {
 
-std::shared_ptr<grpc::Channel> MakeCoordinatorChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeCoordinatorChannel(const std::string& address,
+                                                      const rpc::TlsMaterial* tls) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
-  args.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   // Held stacks wait for the restarted coordinator's claim window (two leases): reconnect within
   // a second of it being back.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return rpc::MakeChannel(address, rpc::ChannelCredentials(tls), args);
 }
 
 }  // namespace hollerith::worker

@@ -8,8 +8,12 @@
 #include <memory>
 #include <string>
 
+#include "proto/rpc_credentials.h"
+
 namespace hollerith::worker {
 
-std::shared_ptr<grpc::Channel> MakeCoordinatorChannel(const std::string& address);
+// Over TLS when `tls` is given, else plaintext.
+std::shared_ptr<grpc::Channel> MakeCoordinatorChannel(const std::string& address,
+                                                      const rpc::TlsMaterial* tls);
 
 }  // namespace hollerith::worker

@@ -49,6 +49,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   std::string work_dir;
   std::string run_as;
   std::string default_limits;
+  rpc::TlsFiles tls_files;
   CLI::App app{
       "hollerith-worker: the node daemon. Dials the coordinator, receives stacks of cards, runs "
       "them in order in one workspace each, and reports every card's start and finish."};
@@ -67,9 +68,17 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   app.add_option("--work-dir", work_dir,
                  "workspaces and the artifact cache live here; default: "
                  "/tmp/hollerith-worker-<name>");
-  app.add_option(
-      "--token-file", o.token_file,
-      "file holding the coordinator's bearer token (env HOLLERITH_TOKEN_FILE); required");
+  app.add_option("--token-file", o.token_file,
+                 "file holding the coordinator's bearer token (env HOLLERITH_TOKEN_FILE); required "
+                 "without TLS; with TLS only the password of --metrics-listen");
+  app.add_option("--tls-ca", tls_files.ca,
+                 "CA bundle of the cluster, to check the coordinator (env HOLLERITH_TLS_CA); "
+                 "with --tls-cert and --tls-key the worker dials with TLS");
+  app.add_option("--tls-cert", tls_files.cert,
+                 "this worker's certificate, role worker, common name = --name "
+                 "(`hollerith certs issue NAME --role worker`; env HOLLERITH_TLS_CERT)");
+  app.add_option("--tls-key", tls_files.key,
+                 "the private key of --tls-cert (env HOLLERITH_TLS_KEY)");
   app.add_option("--run-as", run_as, kRunAsHelp);
   app.add_option("--default-limits", default_limits, kDefaultLimitsHelp);
   app.add_flag("--keep-workspaces", o.keep_workspaces,
@@ -117,32 +126,56 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   if (o.slots == 0) o.slots = DefaultSlots();
   o.work_dir = work_dir.empty() ? std::filesystem::path("/tmp/hollerith-worker-" + o.name)
                                 : std::filesystem::path(work_dir);
-  o.token_file = ResolveTokenFile(o.token_file, "");
-  if (o.token_file.empty()) {
-    std::fprintf(stderr,
-                 "hollerith-worker: no token: pass --token-file or set HOLLERITH_TOKEN_FILE "
-                 "(the coordinator writes one into its data dir)\n");
-    return {std::nullopt, 2};
-  }
-  auto token = LoadToken(o.token_file);
-  if (!token.ok()) {
-    std::fprintf(stderr, "hollerith-worker: %s\n", token.message().c_str());
-    return {std::nullopt, 2};
-  }
-  o.token = std::move(*token);
   auto sandbox = ResolveSandbox(run_as, default_limits);
   if (!sandbox.ok()) {
     std::fprintf(stderr, "hollerith-worker: %s\n", sandbox.message().c_str());
     return {std::nullopt, 2};
   }
   o.sandbox = std::move(*sandbox);
-  if (Status s = CheckNotReadableBy(o.sandbox.user, o.token_file); !s.ok()) {
-    std::fprintf(stderr, "hollerith-worker: token file %s\n", s.message().c_str());
+  tls_files = rpc::ResolveTlsFiles(tls_files);
+  o.token_file = ResolveTokenFile(o.token_file, "");
+  if (tls_files.enabled()) {
+    auto material = rpc::LoadTlsMaterial(tls_files);
+    if (!material.ok()) {
+      std::fprintf(stderr, "hollerith-worker: %s\n", material.message().c_str());
+      return {std::nullopt, 2};
+    }
+    // The key is the worker's credential now: cards must not read it.
+    if (Status s = CheckNotReadableBy(o.sandbox.user, tls_files.key); !s.ok()) {
+      std::fprintf(stderr, "hollerith-worker: TLS key file %s\n", s.message().c_str());
+      return {std::nullopt, 2};
+    }
+    o.tls = std::move(*material);
+  } else if (o.token_file.empty()) {
+    std::fprintf(stderr,
+                 "hollerith-worker: no token: pass --token-file or set HOLLERITH_TOKEN_FILE "
+                 "(the coordinator writes one into its data dir), or use TLS (--tls-ca, "
+                 "--tls-cert, --tls-key)\n");
     return {std::nullopt, 2};
+  }
+  if (!o.token_file.empty()) {
+    auto token = LoadToken(o.token_file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "hollerith-worker: %s\n", token.message().c_str());
+      return {std::nullopt, 2};
+    }
+    if (Status s = CheckNotReadableBy(o.sandbox.user, o.token_file); !s.ok()) {
+      std::fprintf(stderr, "hollerith-worker: token file %s\n", s.message().c_str());
+      return {std::nullopt, 2};
+    }
+    // With TLS the certificate is the credential of every call; the token only guards metrics.
+    o.metrics_password = *token;
+    if (!o.tls) o.token = std::move(*token);
   }
   if (!o.metrics_listen.empty()) {
     if (auto parsed = ParseMetricsListen(o.metrics_listen); !parsed.ok()) {
       std::fprintf(stderr, "hollerith-worker: --metrics-listen: %s\n", parsed.message().c_str());
+      return {std::nullopt, 2};
+    }
+    if (o.metrics_password.empty()) {
+      std::fprintf(stderr,
+                   "hollerith-worker: --metrics-listen with TLS needs --token-file (or "
+                   "HOLLERITH_TOKEN_FILE): its token is the scrapes' password\n");
       return {std::nullopt, 2};
     }
   }

@@ -1,6 +1,6 @@
 // Command-line configuration of `hollerith-worker`: flags, their environment fallbacks and
-// defaults, and the bearer token (read here, so that a missing token stops the daemon before it
-// dials anyone).
+// defaults, and the credential: a bearer token or a TLS certificate (read here, so that a missing
+// or bad one stops the daemon before it dials anyone).
 #pragma once
 
 #include <chrono>
@@ -13,6 +13,7 @@
 
 #include "common/base/status.h"
 #include "common/runner/card_sandbox.h"
+#include "proto/rpc_credentials.h"
 
 namespace hollerith::worker {
 
@@ -25,7 +26,9 @@ struct WorkerOptions {
   size_t slots = 0;  // cards running at once
   std::filesystem::path work_dir;
   std::string token_file;
-  std::string token;
+  std::string token;  // "" with TLS: the certificate is the credential
+  // --tls-ca/--tls-cert/--tls-key (or HOLLERITH_TLS_*), read and checked; empty: plaintext.
+  std::optional<rpc::TlsMaterial> tls;
   std::string log_level = "info";
   std::string log_format = "text";
   // Keep each stack's workspace after it ended (default: removed, its outputs are published).
@@ -41,6 +44,9 @@ struct WorkerOptions {
   // partition), for the next session to claim them; negative: three of the coordinator's leases;
   // zero: cancelled at once.
   std::chrono::milliseconds outage_grace{-1};
+  // The password of metrics scrapes: the token of --token-file (also with TLS, where it is used
+  // for nothing else).
+  std::string metrics_password;
   // Tests run the worker in-process and leave the process's signals alone.
   bool handle_signals = true;
 };

@@ -127,7 +127,8 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
       options_(Sanitized(std::move(options))),
       own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io, options_.sandbox)),
       executor_(executor ? executor : own_executor_.get()),
-      channel_(MakeCoordinatorChannel(options_.coordinator)),
+      channel_(
+          MakeCoordinatorChannel(options_.coordinator, options_.tls ? &*options_.tls : nullptr)),
       stub_(v1::Coordinator::NewStub(channel_)),
       artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
       slots_(io, options_.slots),
@@ -196,7 +197,7 @@ bool Worker::StartMetrics() {
   artifacts_.SetMetrics(&metrics_->artifacts);
   auto started = MetricsEndpoint::Start(
       options_.metrics_listen, metrics_->registry, [this] { RefreshMetrics(); },
-      [token = options_.token](const std::string& password) {
+      [token = options_.metrics_password](const std::string& password) {
         return ConstantTimeEquals(password, token);
       });
   if (!started.ok()) {
@@ -318,10 +319,13 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     Finalize();
     return;
   }
-  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
-    spdlog::error("coordinator rejected our token ({}); check --token-file / HOLLERITH_TOKEN_FILE",
-                  Describe(status));
-    CancelAllStacks("the coordinator rejected our token");
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    spdlog::error(
+        "coordinator rejected our credential ({}); check --token-file / HOLLERITH_TOKEN_FILE, "
+        "or that --tls-cert is a worker certificate named as --name",
+        Describe(status));
+    CancelAllStacks("the coordinator rejected our credential");
     Stop(kExitRejected);
     return;
   }

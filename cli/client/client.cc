@@ -13,6 +13,7 @@
 #include "common/core/clock.h"
 #include "hollerith.grpc.pb.h"
 #include "proto/rpc_auth.h"
+#include "proto/rpc_credentials.h"
 
 namespace hollerith {
 
@@ -33,7 +34,10 @@ Status ToStatus(const grpc::Status& s, const std::string& address, const std::st
     case grpc::StatusCode::UNAVAILABLE:
       return Status::Error("cannot reach coordinator at " + address + ": " + msg);
     case grpc::StatusCode::UNAUTHENTICATED:
-      return Status::Error("coordinator rejected the token (check --token-file)");
+      return Status::Error(
+          "coordinator rejected the credential (check --token-file, or --tls-cert and --tls-key)");
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return Status::Error("coordinator refused: " + msg);
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
@@ -230,6 +234,13 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, std::string name, std::st
   shared_->address = std::move(name);
   shared_->token = std::move(token);
 }
+
+Client::Client(std::string address, const ClientTls& tls) : shared_(std::make_shared<Shared>()) {
+  const rpc::TlsMaterial material{tls.ca_pem, tls.cert_pem, tls.key_pem};
+  shared_->stub =
+      v1::Coordinator::NewStub(rpc::MakeChannel(address, rpc::ChannelCredentials(&material)));
+  shared_->address = std::move(address);
+}
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
@@ -311,7 +322,8 @@ Result<std::vector<v1::JobStatus>> Client::ListJobs() {
   return std::vector<v1::JobStatus>(resp.jobs().begin(), resp.jobs().end());
 }
 
-Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator_version) {
+Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator_version,
+                                                        bool* insecure_plaintext) {
   grpc::ClientContext ctx;
   shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::ListWorkersRequest req;
@@ -321,6 +333,7 @@ Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator
   if (!s.ok()) return ToStatus(s, shared_->address);
   shared_->Receive(resp.lamport());
   if (coordinator_version) *coordinator_version = resp.coordinator_version();
+  if (insecure_plaintext) *insecure_plaintext = resp.insecure_plaintext();
   return std::vector<v1::WorkerInfo>(resp.workers().begin(), resp.workers().end());
 }
 

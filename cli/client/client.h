@@ -34,6 +34,14 @@ class JobWatch {
   virtual void Join() = 0;    // waits until on_done has returned
 };
 
+// A TLS connection's PEM texts: the cluster's CA bundle (to check the coordinator) and this
+// client's certificate (role client, from `hollerith certs issue NAME --role client`) and key.
+struct ClientTls {
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class Client {
  public:
   using EventCallback = std::function<void(const v1::JobEvent&)>;
@@ -47,6 +55,9 @@ class Client {
   // Over a channel made elsewhere (e.g. a server's in-process channel); `name` stands for the
   // address in messages.
   Client(std::shared_ptr<grpc::Channel> channel, std::string name, std::string token);
+  // Over TLS; the certificate is the credential (no token). The address's host must be one of
+  // the coordinator certificate's --host names.
+  Client(std::string address, const ClientTls& tls);
   ~Client();
   Client(Client&&) noexcept;
   Client& operator=(Client&&) noexcept;
@@ -69,8 +80,10 @@ class Client {
   // Removes a finished job (results, logs, trace) from the coordinator; returns its id.
   Result<std::string> Delete(const std::string& job);
   Result<std::vector<v1::JobStatus>> ListJobs();
-  // With `coordinator_version`, also the coordinator's own version ("" from one too old to say).
-  Result<std::vector<v1::WorkerInfo>> ListWorkers(std::string* coordinator_version = nullptr);
+  // With `coordinator_version`, also the coordinator's own version ("" from one too old to say);
+  // with `insecure_plaintext`, whether it serves plaintext beyond loopback (--insecure-plaintext).
+  Result<std::vector<v1::WorkerInfo>> ListWorkers(std::string* coordinator_version = nullptr,
+                                                  bool* insecure_plaintext = nullptr);
 
   // Streams the job's events with Lamport time > from_lamport (a replay, then live ones) to
   // on_event, on a thread of its own, until the job finishes (on_done gets Ok) or the stream fails.

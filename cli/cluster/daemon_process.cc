@@ -65,8 +65,15 @@ Result<pid_t> SpawnDaemon(const std::string& program, const std::vector<std::str
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  // A local cluster is loopback plaintext with its own token: a shell's TLS settings (meant for a
+  // remote cluster) must not reach its daemons.
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "HOLLERITH_TLS_", 14) != 0) env.push_back(*e);
+  }
+  env.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, self.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, self.c_str(), &actions, &attr, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::Error("cannot start " + program + ": " + std::strerror(rc));

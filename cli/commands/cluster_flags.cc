@@ -4,15 +4,33 @@
 #include <cstdlib>
 
 #include "common/auth/auth_token.h"
+#include "proto/rpc_credentials.h"
 
 namespace hollerith::cli {
+namespace {
+
+// A coordinator restart is a pause with a note, not a failure, for `watch` and `--wait`.
+void SetNotes(Client& client) {
+  client.SetNotice(
+      [](const std::string& note) { std::fprintf(stderr, "note: %s\n", note.c_str()); });
+}
+
+}  // namespace
 
 void AddClusterFlags(CLI::App* cmd, ClusterFlags& flags) {
   cmd->add_option("--coordinator", flags.coordinator,
                   std::string("Coordinator address (default: $HOLLERITH_COORDINATOR or ") +
                       kDefaultCoordinator + ")");
   cmd->add_option("--token-file", flags.token_file,
-                  "File holding the coordinator's token (default: $HOLLERITH_TOKEN_FILE)");
+                  "File holding the coordinator's token (default: $HOLLERITH_TOKEN_FILE); not "
+                  "used with TLS");
+  cmd->add_option("--tls-ca", flags.tls_ca,
+                  "CA bundle of the cluster (default: $HOLLERITH_TLS_CA); with --tls-cert and "
+                  "--tls-key: connect with TLS, the certificate is the credential");
+  cmd->add_option("--tls-cert", flags.tls_cert,
+                  "Client certificate, role client (default: $HOLLERITH_TLS_CERT)");
+  cmd->add_option("--tls-key", flags.tls_key,
+                  "Private key of --tls-cert (default: $HOLLERITH_TLS_KEY)");
 }
 
 std::optional<Client> ConnectClient(const ClusterFlags& flags) {
@@ -20,6 +38,18 @@ std::optional<Client> ConnectClient(const ClusterFlags& flags) {
   if (address.empty()) {
     const char* env = std::getenv("HOLLERITH_COORDINATOR");
     address = env != nullptr && *env != '\0' ? env : kDefaultCoordinator;
+  }
+  const rpc::TlsFiles tls = rpc::ResolveTlsFiles({flags.tls_ca, flags.tls_cert, flags.tls_key});
+  if (tls.enabled()) {
+    auto material = rpc::LoadTlsMaterial(tls);
+    if (!material.ok()) {
+      std::fprintf(stderr, "%s\n", material.message().c_str());
+      return std::nullopt;
+    }
+    Client client(std::move(address),
+                  ClientTls{material->ca_pem, material->cert_pem, material->key_pem});
+    SetNotes(client);
+    return client;
   }
   const std::string token_file = ResolveTokenFile(flags.token_file, "");
   if (token_file.empty()) {
@@ -36,9 +66,7 @@ std::optional<Client> ConnectClient(const ClusterFlags& flags) {
     return std::nullopt;
   }
   Client client(std::move(address), std::move(*token));
-  // A coordinator restart is a pause with a note, not a failure, for `watch` and `--wait`.
-  client.SetNotice(
-      [](const std::string& note) { std::fprintf(stderr, "note: %s\n", note.c_str()); });
+  SetNotes(client);
   return client;
 }
 

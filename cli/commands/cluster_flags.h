@@ -1,5 +1,5 @@
-// The flags every command that talks to a coordinator takes (--coordinator, --token-file) and the
-// Client they make.
+// The flags every command that talks to a coordinator takes (--coordinator, --token-file, --tls-*)
+// and the Client they make.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -16,6 +16,9 @@ inline constexpr const char* kDefaultCoordinator = "127.0.0.1:7070";
 struct ClusterFlags {
   std::string coordinator;  // empty: $HOLLERITH_COORDINATOR, else kDefaultCoordinator
   std::string token_file;   // empty: $HOLLERITH_TOKEN_FILE
+  std::string tls_ca;       // empty: $HOLLERITH_TLS_CA (all three given: TLS instead of a token)
+  std::string tls_cert;     // empty: $HOLLERITH_TLS_CERT
+  std::string tls_key;      // empty: $HOLLERITH_TLS_KEY
 };
 
 void AddClusterFlags(CLI::App* cmd, ClusterFlags& flags);

@@ -38,7 +38,7 @@ void AddWorkersCommand(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<WorkersFlags>();
   cmd->add_flag("--json", f->json,
                 "Print {coordinator_version, workers: [{name, labels, slots, stacks, epoch, "
-                "version, peer}]} as JSON");
+                "version, peer}], insecure_plaintext} as JSON");
   AddClusterFlags(cmd, f->cluster);
   cmd->callback([f, &exit_code] {
     auto client = ConnectClient(f->cluster);
@@ -47,17 +47,25 @@ void AddWorkersCommand(CLI::App& app, int& exit_code) {
       return;
     }
     std::string coordinator_version;
-    auto workers = client->ListWorkers(&coordinator_version);
+    bool insecure = false;
+    auto workers = client->ListWorkers(&coordinator_version, &insecure);
     if (!workers.ok()) {
       std::fprintf(stderr, "%s\n", workers.message().c_str());
       exit_code = 2;
       return;
     }
     if (f->json) {
-      std::cout << WorkersJson(*workers, coordinator_version).dump(2) << std::endl;
+      auto doc = WorkersJson(*workers, coordinator_version);
+      doc["insecure_plaintext"] = insecure;
+      std::cout << doc.dump(2) << std::endl;
     } else {
       PrintWorkersTable(stdout, *workers);
       std::fflush(stdout);
+    }
+    if (insecure) {
+      std::fprintf(stderr,
+                   "warning: the coordinator listens beyond loopback without TLS "
+                   "(--insecure-plaintext): tokens and jobs cross the network unencrypted\n");
     }
     for (const auto& line : VersionMismatchWarnings(*workers, coordinator_version)) {
       std::fprintf(stderr, "%s\n", line.c_str());

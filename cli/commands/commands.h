@@ -13,6 +13,8 @@ void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddRunCommand(CLI::App& app, int& exit_code);
 void AddVerifyCommand(CLI::App& app, int& exit_code);
 void AddUpCommand(CLI::App& app, int& exit_code);
+// The cluster's TLS certificates: `certs init DIR`, `certs issue NAME --role ...`, `certs show`.
+void AddCertsCommand(CLI::App& app, int& exit_code);
 
 // Against a coordinator (--coordinator, --token-file).
 void AddSubmitCommand(CLI::App& app, int& exit_code);

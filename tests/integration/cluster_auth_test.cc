@@ -4,146 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <functional>
 
 #include "hollerith.grpc.pb.h"
 #include "proto/rpc_auth.h"
 #include "tests/support/cluster.h"
+#include "tests/support/every_rpc.h"
 
 namespace hollerith::testing {
 namespace {
 
 using v1::Coordinator;
 
-struct Call {
-  const char* name;
-  std::function<grpc::Status(Coordinator::Stub&, grpc::ClientContext&)> invoke;
-};
-
-std::vector<Call> EveryRpc() {
-  return {
-      {"SubmitJob",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::SubmitJobRequest req;
-         req.set_spec(
-             "name: sneaky\nstacks:\n  A:\n    cards:\n      - {id: a, run: touch /tmp/pwned}\n");
-         v1::SubmitJobResponse resp;
-         return s.SubmitJob(&c, req, &resp);
-       }},
-      {"GetJob",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::JobRef req;
-         v1::GetJobResponse resp;
-         return s.GetJob(&c, req, &resp);
-       }},
-      {"WatchJob",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::WatchJobRequest req;
-         auto reader = s.WatchJob(&c, req);
-         v1::JobEventBatch ev;
-         while (reader->Read(&ev)) {
-         }
-         return reader->Finish();
-       }},
-      {"CancelJob",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::JobRef req;
-         v1::CancelJobResponse resp;
-         return s.CancelJob(&c, req, &resp);
-       }},
-      {"DeleteJob",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::JobRef req;
-         v1::DeleteJobResponse resp;
-         return s.DeleteJob(&c, req, &resp);
-       }},
-      {"ListJobs",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::ListJobsRequest req;
-         v1::ListJobsResponse resp;
-         return s.ListJobs(&c, req, &resp);
-       }},
-      {"ListWorkers",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::ListWorkersRequest req;
-         v1::ListWorkersResponse resp;
-         return s.ListWorkers(&c, req, &resp);
-       }},
-      {"ReadLog",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::ReadLogRequest req;
-         auto reader = s.ReadLog(&c, req);
-         v1::LogChunk chunk;
-         while (reader->Read(&chunk)) {
-         }
-         return reader->Finish();
-       }},
-      {"GetTrace",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::JobRef req;
-         auto reader = s.GetTrace(&c, req);
-         v1::TraceChunk chunk;
-         while (reader->Read(&chunk)) {
-         }
-         return reader->Finish();
-       }},
-      {"Session",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         auto stream = s.Session(&c);
-         v1::WorkerMessage hello;
-         hello.mutable_hello()->set_name("intruder");
-         hello.mutable_hello()->set_slots(1);
-         stream->Write(hello);
-         v1::CoordinatorMessage msg;
-         bool got = stream->Read(&msg);
-         EXPECT_FALSE(got) << "an unauthenticated worker must receive nothing";
-         stream->WritesDone();
-         return stream->Finish();
-       }},
-      {"UploadArtifact",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::UploadArtifactResponse resp;
-         auto writer = s.UploadArtifact(&c, &resp);
-         v1::ArtifactChunk chunk;
-         chunk.set_sha256(std::string(64, 'a'));
-         chunk.set_data("x");
-         writer->Write(chunk);
-         writer->WritesDone();
-         return writer->Finish();
-       }},
-      {"UploadLog",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::UploadLogResponse resp;
-         auto writer = s.UploadLog(&c, &resp);
-         v1::LogUpload chunk;
-         chunk.set_job_id("job-1");
-         chunk.set_data("x");
-         writer->Write(chunk);
-         writer->WritesDone();
-         return writer->Finish();
-       }},
-      {"FetchArtifact",
-       [](Coordinator::Stub& s, grpc::ClientContext& c) {
-         v1::FetchArtifactRequest req;
-         req.set_sha256(std::string(64, 'a'));
-         auto reader = s.FetchArtifact(&c, req);
-         v1::ArtifactChunk chunk;
-         while (reader->Read(&chunk)) {
-         }
-         return reader->Finish();
-       }},
-  };
-}
-
 TEST(Auth, EveryRpcRejectsMissingAndWrongTokens) {
   TestCluster cluster({});
   auto stub = Coordinator::NewStub(rpc::MakeChannel(cluster.address()));
-  const auto calls = EveryRpc();
-  EXPECT_EQ(calls.size(), static_cast<size_t>(v1::SubmitJobRequest::descriptor()
-                                                  ->file()
-                                                  ->FindServiceByName("Coordinator")
-                                                  ->method_count()))
-      << "every RPC of the service is in the table";
+  const auto calls = EveryRpc("/tmp/pwned");
+  EXPECT_EQ(calls.size(), CoordinatorMethodCount()) << "every RPC of the service is in the table";
   for (const auto& call : calls) {
     for (const char* token : {"", "wrong-token"}) {
       grpc::ClientContext ctx;

@@ -15,6 +15,23 @@ TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers,
                          const std::string& listen)
     : coordinator_flags_(coordinator_flags) {
   StartCoordinator(listen);
+  StartWorkers(workers);
+}
+
+TestCluster::TestCluster(std::initializer_list<WorkerSpec> workers, const ClusterTls& tls,
+                         const std::vector<std::string>& coordinator_flags)
+    : coordinator_flags_(coordinator_flags), tls_dir_(tls.dir) {
+  StartCoordinator("127.0.0.1:0");
+  StartWorkers(workers);
+}
+
+std::vector<std::string> TestCluster::TlsFlags(const std::string& name) const {
+  if (tls_dir_.empty()) return {};
+  return {"--tls-ca",  tls_dir_ + "/ca.crt",          "--tls-cert", tls_dir_ + "/" + name + ".crt",
+          "--tls-key", tls_dir_ + "/" + name + ".key"};
+}
+
+void TestCluster::StartWorkers(std::initializer_list<WorkerSpec> workers) {
   for (const auto& w : workers) StartWorker(w);
   std::vector<std::string> names;
   for (const auto& w : workers) names.push_back(w.name);
@@ -35,11 +52,17 @@ void TestCluster::StartCoordinator(const std::string& listen) {
   const bool web_flag = std::find(coordinator_flags_.begin(), coordinator_flags_.end(),
                                   "--http-listen") != coordinator_flags_.end();
   if (!web_flag) argv.insert(argv.end(), {"--http-listen", "127.0.0.1:0"});
+  const auto tls = TlsFlags("coordinator");
+  argv.insert(argv.end(), tls.begin(), tls.end());
   argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
   coordinator_ = std::make_unique<Daemon>(argv);
   std::string listening = coordinator_->WaitForLine("listening on ");
-  token_file_ = coordinator_->WaitForLine("token file: ");
-  if (listening.empty() || token_file_.empty()) {
+  if (tls_dir_.empty()) {
+    token_file_ = coordinator_->WaitForLine("token file: ");
+  } else if (coordinator_->WaitForLine("tls: ").empty()) {
+    listening.clear();
+  }
+  if (listening.empty() || (tls_dir_.empty() && token_file_.empty())) {
     throw std::runtime_error("coordinator did not start");
   }
   web_url_ = web_flag ? "" : coordinator_->WaitForLine("web view: ");
@@ -82,20 +105,16 @@ bool TestCluster::WaitForWorkerLog(const std::string& name, const std::string& t
 
 void TestCluster::StartWorker(const WorkerSpec& w) {
   std::vector<std::string> argv = w.wrapper;
-  const std::vector<std::string> worker = {HOLLERITH_WORKER_PATH,
-                                           "--coordinator",
-                                           address_,
-                                           "--name",
-                                           w.name,
-                                           "--token-file",
-                                           token_file_,
-                                           "--work-dir",
-                                           dir_.path() + "/" + w.name,
-                                           "--slots",
-                                           "2",
-                                           "--log-level",
-                                           "info"};
+  const std::vector<std::string> worker = {
+      HOLLERITH_WORKER_PATH,      "--coordinator", address_, "--name",      w.name, "--work-dir",
+      dir_.path() + "/" + w.name, "--slots",       "2",      "--log-level", "info"};
   argv.insert(argv.end(), worker.begin(), worker.end());
+  const auto tls = TlsFlags(w.name);
+  argv.insert(argv.end(), tls.begin(), tls.end());
+  if (tls.empty()) {
+    argv.push_back("--token-file");
+    argv.push_back(token_file_);
+  }
   argv.insert(argv.end(), w.flags.begin(), w.flags.end());
   if (!w.labels.empty()) {
     argv.push_back("--labels");
@@ -182,6 +201,11 @@ CommandResult TestCluster::Cli(const std::vector<std::string>& args,
 }
 
 std::vector<std::string> TestCluster::CliEnv() const {
+  if (!tls_dir_.empty()) {  // the client's certificate, through the environment
+    return {"HOLLERITH_COORDINATOR=" + address_, "HOLLERITH_TLS_CA=" + tls_dir_ + "/ca.crt",
+            "HOLLERITH_TLS_CERT=" + tls_dir_ + "/client.crt",
+            "HOLLERITH_TLS_KEY=" + tls_dir_ + "/client.key"};
+  }
   return {"HOLLERITH_COORDINATOR=" + address_, "HOLLERITH_TOKEN_FILE=" + token_file_};
 }
 
@@ -192,6 +216,11 @@ std::string TestCluster::CoordinatorLine(const std::string& prefix) {
 std::string TestCluster::WorkerLine(const std::string& name, const std::string& prefix) {
   auto it = workers_.find(name);
   return it == workers_.end() ? "" : it->second->WaitForLine(prefix);
+}
+
+Daemon* TestCluster::worker(const std::string& name) {
+  auto it = workers_.find(name);
+  return it == workers_.end() ? nullptr : it->second.get();
 }
 
 std::string TestCluster::WorkerLog(const std::string& name) const {

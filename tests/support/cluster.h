@@ -20,12 +20,21 @@ struct WorkerSpec {
   std::vector<std::string> flags;    // more hollerith-worker flags, e.g. {"--default-limits", ...}
 };
 
+// Mutual TLS instead of the token: `dir` holds what `hollerith certs` made there: ca.crt,
+// coordinator.{crt,key} (--host 127.0.0.1), one NAME.{crt,key} per worker and client.{crt,key}.
+struct ClusterTls {
+  std::string dir;
+};
+
 class TestCluster {
  public:
   // The coordinator listens on `listen` (port 0: a free one).
   explicit TestCluster(std::initializer_list<WorkerSpec> workers,
                        const std::vector<std::string>& coordinator_flags = {},
                        const std::string& listen = "127.0.0.1:0");
+  // The same over mutual TLS: the coordinator, its workers and the CLI present their certificates.
+  TestCluster(std::initializer_list<WorkerSpec> workers, const ClusterTls& tls,
+              const std::vector<std::string>& coordinator_flags = {});
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
   // The coordinator's web view, "http://127.0.0.1:PORT/" (on a free port; "" when the
@@ -65,11 +74,19 @@ class TestCluster {
   std::string WorkerLine(const std::string& name, const std::string& prefix);
   // `hollerith` CLI environment for this cluster (HOLLERITH_COORDINATOR, HOLLERITH_TOKEN_FILE).
   std::vector<std::string> CliEnv() const;
+  // The coordinator process (e.g. to send SIGHUP and follow its log).
+  Daemon& coordinator() { return *coordinator_; }
+  // The worker process called `name` (null if there is none).
+  Daemon* worker(const std::string& name);
 
  private:
   void StartCoordinator(const std::string& listen);
+  void StartWorkers(std::initializer_list<WorkerSpec> workers);
+  // --tls-* flags for the certificate NAME.{crt,key}; none without TLS.
+  std::vector<std::string> TlsFlags(const std::string& name) const;
 
   std::vector<std::string> coordinator_flags_;
+  std::string tls_dir_;  // "": token
   TempDir dir_;
   std::unique_ptr<Daemon> coordinator_;
   std::map<std::string, std::unique_ptr<Daemon>> workers_;

@@ -35,6 +35,7 @@ inline worker::WorkerOptions TestWorkerOptions(const std::string& coordinator,
   o.labels = {{"zone", "eu"}};
   o.slots = 2;
   o.token = token;
+  o.metrics_password = token;
   o.handle_signals = false;
   o.drain_timeout = std::chrono::seconds(10);
   return o;
