@@ -120,9 +120,10 @@ def stop_pid(proc, grace=5.0):
 class HollerithCluster:
     """One coordinator and 2 workers (w1, w2) on loopback, in a temp dir; stop() kills by PID."""
 
-    def __init__(self, bin_dir, keep_dir=False):
+    def __init__(self, bin_dir, keep_dir=False, tls=False):
         self.bin_dir = bin_dir
         self.keep_dir = keep_dir
+        self.tls = tls  # mutual TLS with certificates from `hollerith certs` instead of the token
         self.dir = tempfile.mkdtemp(prefix="hollerith-bench-")
         self.coordinator = None
         self.workers = []
@@ -150,12 +151,37 @@ class HollerithCluster:
         self._logs.append(f)
         return f
 
+    def tls_flags(self, name):
+        """--tls-* for NAME's certificate (none without TLS)."""
+        if not self.tls:
+            return []
+        certs = os.path.join(self.dir, "certs")
+        return ["--tls-ca", os.path.join(certs, "ca.crt"),
+                "--tls-cert", os.path.join(certs, name + ".crt"),
+                "--tls-key", os.path.join(certs, name + ".key")]
+
+    def make_certs(self):
+        certs = os.path.join(self.dir, "certs")
+        cli = self.binary("cli/hollerith")
+        cmds = [["certs", "init", certs],
+                ["certs", "issue", "coordinator", "--role", "coordinator", "--host", "127.0.0.1"],
+                ["certs", "issue", "w1", "--role", "worker"],
+                ["certs", "issue", "w2", "--role", "worker"],
+                ["certs", "issue", "client", "--role", "client"]]
+        for c in cmds:
+            extra = [] if c[1] == "init" else ["--dir", certs]
+            subprocess.run([cli] + c + extra, check=True, stdout=subprocess.DEVNULL)
+
     def start(self, timeout=30.0):
         coord_out = os.path.join(self.dir, "coordinator.out")
+        if self.tls:
+            self.make_certs()
+            self.token_file = ""  # the certificates are the credentials
         with open(coord_out, "wb") as out:
             self.coordinator = subprocess.Popen(
                 [self.binary("coordinator/hollerith-coordinator"), "--listen", "127.0.0.1:0",
-                 "--data-dir", os.path.join(self.dir, "coordinator")] + self.extra_coordinator_flags,
+                 "--data-dir", os.path.join(self.dir, "coordinator")] + self.tls_flags("coordinator")
+                + self.extra_coordinator_flags,
                 stdout=out, stderr=self._open_log("coordinator.log"), stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while self.address is None or self.token_file is None:
@@ -173,8 +199,9 @@ class HollerithCluster:
         for name in ("w1", "w2"):
             self.workers.append(subprocess.Popen(
                 [self.binary("worker/hollerith-worker"), "--coordinator", self.address,
-                 "--name", name, "--token-file", self.token_file,
-                 "--work-dir", os.path.join(self.dir, name)] + self.extra_worker_flags,
+                 "--name", name, "--work-dir", os.path.join(self.dir, name)]
+                + (self.tls_flags(name) if self.tls else ["--token-file", self.token_file])
+                + self.extra_worker_flags,
                 stdout=self._open_log(name + ".log"), stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL))
         self.driver(["wait-workers", "--count", "2", "--timeout", str(timeout)], timeout + 5)
@@ -217,8 +244,8 @@ class HollerithCluster:
     def driver(self, args, timeout):
         """Runs the driver; fails fast if a daemon dies or a worker loses its lease meanwhile
         (a lost lease re-places every stack of the worker: the run no longer measures anything)."""
-        cmd = [self.binary("bench/hollerith-serial-driver"), "--coordinator", self.address,
-               "--token-file", self.token_file] + args
+        cmd = [self.binary("bench/hollerith-serial-driver"), "--coordinator", self.address] + (
+            self.tls_flags("client") if self.tls else ["--token-file", self.token_file]) + args
         what = args[0]
         deadline = time.monotonic() + timeout
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -446,11 +473,12 @@ def fanin_gap_from_trace(path):
 class Hollerith:
     name = "hollerith"
 
-    def __init__(self, args, extra_flags=(), worker_flags=(), scrape_s=None):
+    def __init__(self, args, extra_flags=(), worker_flags=(), scrape_s=None, tls=False):
         self.args = args
         self.extra_flags = list(extra_flags)
         self.worker_flags = list(worker_flags)
         self.scrape_s = scrape_s
+        self.tls = tls
         self.spec_dir = tempfile.mkdtemp(prefix="hollerith-bench-specs-")
         self._specs = {}
         self.perf_runs = {}
@@ -480,7 +508,7 @@ class Hollerith:
         return doc
 
     def run(self, workload, size):
-        cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs)
+        cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs, tls=self.tls)
         cluster.extra_coordinator_flags = self.args.coordinator_flags.split() + self.extra_flags
         cluster.extra_worker_flags = self.args.worker_flags.split() + self.worker_flags
         cluster.scrape_s = self.scrape_s
@@ -729,14 +757,18 @@ MEMORY_STORE = "hollerith --store memory"
 # Hollerith with Prometheus metrics on (--metrics-listen on the coordinator and both workers,
 # each scraped every second): what metrics cost, side by side with the default (metrics off).
 METRICS_ON = "hollerith --metrics-listen"
+# Hollerith with mutual TLS (certificates from `hollerith certs`) instead of plaintext and a token.
+MUTUAL_TLS = "hollerith mTLS"
 
 METRICS = {
-    "fanout_noop": ("cards/s, submit→done", "cards/s", True, ["dask", MEMORY_STORE, METRICS_ON]),
-    "chain_hop": ("µs per cross-node hop, p50", "µs", False, ["dask", MEMORY_STORE, METRICS_ON]),
+    "fanout_noop": ("cards/s, submit→done", "cards/s", True,
+                    ["dask", MEMORY_STORE, METRICS_ON, MUTUAL_TLS]),
+    "chain_hop": ("µs per cross-node hop, p50", "µs", False,
+                  ["dask", MEMORY_STORE, METRICS_ON, MUTUAL_TLS]),
     "fanin": ("ms last leaf finish→combine start", "ms", False, ["dask"]),
     "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
     "million": ("seconds, submit→done", "s", False, ["dask"]),
-    "serial": ("ms per job p50, submit→done", "ms", False, ["dask", MEMORY_STORE]),
+    "serial": ("ms per job p50, submit→done", "ms", False, ["dask", MEMORY_STORE, MUTUAL_TLS]),
 }
 
 
@@ -978,6 +1010,8 @@ def parse_args(argv):
                    help="tiny sizes, Hollerith only (unless --peers), 1 rep; exit 1 if anything fails")
     p.add_argument("--peers", action="store_true", help="in --smoke, run the peers too")
     p.add_argument("--no-peers", action="store_true", help="no Dask or make")
+    p.add_argument("--no-tls-peer", action="store_true",
+                   help="skip Hollerith over mutual TLS (plaintext loopback with a token alone)")
     p.add_argument("--no-store-peer", action="store_true",
                    help="skip Hollerith with the in-memory store (the default durable store alone)")
     p.add_argument("--no-metrics-peer", action="store_true",
@@ -1028,6 +1062,8 @@ def main(argv):
     if not args.no_metrics_peer and not args.smoke:
         on = ["--metrics-listen", "127.0.0.1:0"]
         systems[METRICS_ON] = Hollerith(args, on, on, scrape_s=1.0)
+    if not args.no_tls_peer and not args.smoke:
+        systems[MUTUAL_TLS] = Hollerith(args, tls=True)
     if want_peers:
         try:
             systems["dask"] = Dask(args)

@@ -17,11 +17,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "cli/client/client.h"
 #include "common/auth/auth_token.h"
+#include "proto/rpc_credentials.h"
 
 namespace {
 
@@ -207,13 +209,36 @@ int WaitWorkers(Client& client, int count, double timeout_s) {
   }
 }
 
+// Over mutual TLS when the TLS files are given, else with the token.
+std::optional<Client> MakeClient(const std::string& coordinator, const std::string& token_file,
+                                 const hollerith::rpc::TlsFiles& tls) {
+  if (tls.enabled()) {
+    auto m = hollerith::rpc::LoadTlsMaterial(tls);
+    if (!m.ok()) {
+      std::fprintf(stderr, "%s\n", m.message().c_str());
+      return std::nullopt;
+    }
+    return Client(coordinator, hollerith::ClientTls{m->ca_pem, m->cert_pem, m->key_pem});
+  }
+  auto token = hollerith::LoadToken(token_file);
+  if (!token.ok()) {
+    std::fprintf(stderr, "%s\n", token.message().c_str());
+    return std::nullopt;
+  }
+  return Client(coordinator, *token);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"hollerith-serial-driver: the benchmark's client (bench/run_bench.py)"};
   std::string coordinator, token_file;
+  hollerith::rpc::TlsFiles tls;
   app.add_option("--coordinator", coordinator, "host:port")->required();
-  app.add_option("--token-file", token_file, "the coordinator's token file")->required();
+  app.add_option("--token-file", token_file, "the coordinator's token file (without TLS)");
+  app.add_option("--tls-ca", tls.ca, "CA bundle: with --tls-cert and --tls-key, mutual TLS");
+  app.add_option("--tls-cert", tls.cert, "client certificate (role client)");
+  app.add_option("--tls-key", tls.key, "its key");
   app.require_subcommand(1);
 
   int jobs = 1000, warmup = 10;
@@ -233,13 +258,9 @@ int main(int argc, char** argv) {
   wait->add_option("--timeout", timeout_s, "seconds")->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
-  auto token = hollerith::LoadToken(token_file);
-  if (!token.ok()) {
-    std::fprintf(stderr, "%s\n", token.message().c_str());
-    return 1;
-  }
-  Client client(coordinator, *token);
-  if (serial->parsed()) return Serial(client, jobs, warmup);
-  if (submit->parsed()) return SubmitOne(client, spec_file, trace_file);
-  return WaitWorkers(client, count, timeout_s);
+  auto client = MakeClient(coordinator, token_file, tls);
+  if (!client) return 1;
+  if (serial->parsed()) return Serial(*client, jobs, warmup);
+  if (submit->parsed()) return SubmitOne(*client, spec_file, trace_file);
+  return WaitWorkers(*client, count, timeout_s);
 }

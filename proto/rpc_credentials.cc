@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
 
 #include "common/pki/pki.h"
 #include "proto/rpc_auth.h"
