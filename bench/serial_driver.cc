@@ -15,9 +15,9 @@
 #include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
-#include <optional>
 #include <thread>
 #include <vector>
 

@@ -74,7 +74,7 @@ Result<std::unique_ptr<Authorizer>> Authorizer::ForTokens(TokenFiles files) {
   return a;
 }
 
-Result<std::shared_ptr<const Tokens>> Authorizer::ReadTokens(const TokenFiles& files) {
+Result<std::shared_ptr<const Authorizer::Tokens>> Authorizer::ReadTokens(const TokenFiles& files) {
   auto tokens = std::make_shared<Tokens>();
   for (auto [path, roles] : {std::pair{&files.both, Bit(Role::kWorker) | Bit(Role::kClient)},
                              std::pair{&files.worker, Bit(Role::kWorker)},
