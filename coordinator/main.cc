@@ -238,9 +238,8 @@ int main(int argc, char** argv) {
   // token files guard the scrapes and nothing else.
   // With TLS, a token only opens the HTTP endpoints (metrics, web view): made if one is on.
   const bool http = !f.metrics_listen.empty() || !f.http_listen.empty();
-  const bool default_token =
-      tls ? http && token_files.both.empty() && token_files.client.empty()
-          : token_files.both.empty() && !scoped;
+  const bool default_token = tls ? http && token_files.both.empty() && token_files.client.empty()
+                                 : token_files.both.empty() && !scoped;
   if (default_token) {
     token_files.both = f.data_dir + "/token";
     if (!LoadToken(token_files.both).ok()) {
@@ -327,8 +326,7 @@ int main(int argc, char** argv) {
   // one of --token-file.
   std::string web_token;
   if (!f.http_listen.empty()) {
-    const std::string& file =
-        token_files.client.empty() ? token_files.both : token_files.client;
+    const std::string& file = token_files.client.empty() ? token_files.both : token_files.client;
     if (auto loaded = file.empty() ? Result<std::string>(Status::NotFound("no client token"))
                                    : LoadToken(file);
         loaded.ok()) {
@@ -341,9 +339,10 @@ int main(int argc, char** argv) {
       spdlog::warn("no web view: it needs a client token (--client-token-file or --token-file)");
     }
   }
-  auto webview = web_token.empty() ? Result<std::unique_ptr<web::WebServer>>(std::unique_ptr<web::WebServer>())
-                                   : web::StartWebView(*server, f.http_listen, web_token,
-                                                       http_listen->count() > 0);
+  auto webview =
+      web_token.empty()
+          ? Result<std::unique_ptr<web::WebServer>>(std::unique_ptr<web::WebServer>())
+          : web::StartWebView(*server, f.http_listen, web_token, http_listen->count() > 0);
   if (!webview.ok()) return Refuse(webview.status());
   if (*webview) std::printf("web view: %s\n", (*webview)->url().c_str());
   std::fflush(stdout);
@@ -384,7 +383,7 @@ int main(int argc, char** argv) {
   loop.run();
   if (stopper.joinable()) stopper.join();
   metrics_endpoint.reset();  // no scrape may take the state any more
-  webview->reset();  // after the gRPC server: its log readers end with it
+  webview->reset();          // after the gRPC server: its log readers end with it
   for (auto& t : reloads) t.join();
   brain.Flush();
   return 0;
