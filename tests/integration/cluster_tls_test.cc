@@ -51,6 +51,15 @@ void MakeCerts(const std::string& dir, const std::vector<std::string>& workers) 
   ASSERT_EQ(client.exit_code, 0) << client.err;
 }
 
+// A token file only its owner reads: a worker started as root refuses one that the card user
+// (nobody) could read.
+std::string WriteSecret(const TempDir& dir, const std::string& name, const std::string& token) {
+  const std::string path = dir.Write(name, token);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
+}
+
 std::string Read(const std::string& path) {
   auto text = pki::ReadFile(path);
   return text.ok() ? *text : "";
@@ -101,10 +110,11 @@ void ExpectRefused(const std::string& address, const Caller& caller, const std::
 
 const std::vector<Role> kAllRoles = {Role::kWorker, Role::kClient};
 
-// The witness that the cluster did run jobs while refusing the intruders: a legitimate job.
-void ExpectLegitimateJobRuns(const TestCluster& cluster, const std::string& dir) {
-  const std::string spec = dir + "/legit.yaml";
-  const std::string witness = dir + "/legit-ran";
+// The witness that the cluster did run jobs while refusing the intruders: a legitimate job. Its
+// card writes into a directory the card user may write (cards run as nobody under root).
+void ExpectLegitimateJobRuns(const TestCluster& cluster) {
+  const std::string spec = cluster.data_dir() + "/legit.yaml";
+  const std::string witness = cluster.SharedDir("legit") + "/legit-ran";
   std::ofstream(spec) << "name: legit\nstacks:\n  A:\n    cards:\n      - {id: a, run: touch "
                       << witness << "}\n";
   auto r = cluster.Cli({"submit", spec, "--wait"});
@@ -201,7 +211,9 @@ TEST(AuthMatrix, EveryRpcRefusedOverTlsWithoutTheRightCertificate) {
   ASSERT_TRUE(pki::IssueCertificate(certs.path(), o).ok());
 
   TestCluster cluster({{"w1", ""}}, ClusterTls{certs.path()});
-  const std::string marker = cluster.data_dir() + "/pwned";
+  // Where a refused submission's card would write, were it run: writable by the card user, so
+  // that its absence proves the card never ran.
+  const std::string marker = cluster.SharedDir("marks") + "/pwned";
   const std::string ca = certs.path() + "/ca.crt";
   const std::string dir = certs.path() + "/";
   const std::vector<Caller> callers = {
@@ -229,7 +241,7 @@ TEST(AuthMatrix, EveryRpcRefusedOverTlsWithoutTheRightCertificate) {
        kAllRoles, grpc::StatusCode::PERMISSION_DENIED},
   };
   for (const auto& caller : callers) ExpectRefused(cluster.address(), caller, marker);
-  ExpectLegitimateJobRuns(cluster, cluster.data_dir());
+  ExpectLegitimateJobRuns(cluster);
   EXPECT_FALSE(std::filesystem::exists(marker)) << "a refused submission ran";
   EXPECT_TRUE(cluster.WaitForWorkers({"w1"})) << "no intruder registered as a worker";
 
@@ -244,13 +256,15 @@ TEST(AuthMatrix, EveryRpcRefusedWithoutTheRightToken) {
   TempDir tokens;
   const std::string worker_token = tokens.path() + "/worker.token";
   const std::string client_token = tokens.path() + "/client.token";
-  std::ofstream(worker_token) << "worker-secret-0123456789\n";
-  std::ofstream(client_token) << "client-secret-0123456789\n";
+  WriteSecret(tokens, "worker.token", "worker-secret-0123456789\n");
+  WriteSecret(tokens, "client.token", "client-secret-0123456789\n");
   // The cluster's own token (both roles) is for its harness; the matrix uses the scoped ones.
   TestCluster cluster({{"w1", ""}},
                       {"--worker-token-file", worker_token, "--client-token-file", client_token,
-                       "--token-file", tokens.Write("both", "both-0123\n")});
-  const std::string marker = cluster.data_dir() + "/pwned";
+                       "--token-file", WriteSecret(tokens, "both", "both-0123\n")});
+  // Where a refused submission's card would write, were it run: writable by the card user, so
+  // that its absence proves the card never ran.
+  const std::string marker = cluster.SharedDir("marks") + "/pwned";
   auto plain = grpc::InsecureChannelCredentials();
   const std::vector<Caller> callers = {
       {"no credential", plain, "", kAllRoles, grpc::StatusCode::UNAUTHENTICATED},
@@ -267,7 +281,7 @@ TEST(AuthMatrix, EveryRpcRefusedWithoutTheRightToken) {
        grpc::StatusCode::PERMISSION_DENIED},
   };
   for (const auto& caller : callers) ExpectRefused(cluster.address(), caller, marker);
-  ExpectLegitimateJobRuns(cluster, cluster.data_dir());
+  ExpectLegitimateJobRuns(cluster);
   EXPECT_FALSE(std::filesystem::exists(marker)) << "a refused submission ran";
   EXPECT_TRUE(cluster.WaitForWorkers({"w1"})) << "no intruder registered as a worker";
 
@@ -341,8 +355,8 @@ TEST(MutualTls, SighupRotatesToANewCaAndCertificateWithoutARestart) {
 
 TEST(Tokens, RevokedTokensLoseNewCallsAndTheirOpenStreams) {
   TempDir dir;
-  const std::string worker_token = dir.Write("worker.token", "worker-old-token\n");
-  const std::string client_token = dir.Write("client.token", "client-old-token\n");
+  const std::string worker_token = WriteSecret(dir, "worker.token", "worker-old-token\n");
+  const std::string client_token = WriteSecret(dir, "client.token", "client-old-token\n");
   Daemon coordinator({HOLLERITH_COORDINATOR_PATH, "--listen", "127.0.0.1:0", "--data-dir",
                       dir.path() + "/coordinator", "--heartbeat-ms", "200", "--worker-token-file",
                       worker_token, "--client-token-file", client_token});
