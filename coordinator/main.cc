@@ -158,13 +158,13 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", f.token_file,
                  "Bearer token file granting both roles, worker and client (default: "
                  "DATA_DIR/token, created if missing, unless --worker-token-file or "
-                 "--client-token-file is given). Not used with TLS");
+                 "--client-token-file is given). With TLS only the password of metrics scrapes");
   app.add_option("--worker-token-file", f.worker_token_file,
-                 "Token file of workers: opens worker sessions and moves artifacts, nothing "
-                 "else. Rewrite it and send SIGHUP to revoke the old token");
+                 "Token file of workers: opens worker sessions, moves artifacts and uploads "
+                 "logs, nothing else. Rewrite it and send SIGHUP to revoke the old token");
   app.add_option("--client-token-file", f.client_token_file,
                  "Token file of clients: submit, watch, cancel, delete, read; cannot register "
-                 "as a worker");
+                 "as a worker; also the password of metrics scrapes");
   app.add_option("--tls-cert", f.tls.cert,
                  "TLS certificate of the coordinator (`hollerith certs issue NAME --role "
                  "coordinator --host ...`); with --tls-key and --tls-ca, clients and workers "
@@ -201,8 +201,9 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", f.metrics_listen,
                  "Serve Prometheus metrics on http://HOST:PORT/metrics: PORT alone listens on "
                  "127.0.0.1, HOST:PORT on that address, port 0 picks a free port (printed as "
-                 "`metrics on URL`); scrapes authenticate with HTTP basic auth, the token as the "
-                 "password; default: empty, no metrics (env HOLLERITH_METRICS_LISTEN)")
+                 "`metrics on URL`); scrapes authenticate with HTTP basic auth, a client token "
+                 "(--client-token-file or --token-file) as the password; default: empty, no "
+                 "metrics (env HOLLERITH_METRICS_LISTEN)")
       ->envname("HOLLERITH_METRICS_LISTEN");
   app.set_version_flag("--version", std::string("hollerith-coordinator ") + kVersionString);
   CLI11_PARSE(app, argc, argv);
