@@ -21,6 +21,7 @@
 #include "proto/rpc_credentials.h"
 #include "tests/support/cluster.h"
 #include "tests/support/every_rpc.h"
+#include "tests/support/http_get.h"
 
 namespace hollerith::testing {
 namespace {
@@ -294,6 +295,46 @@ TEST(AuthMatrix, EveryRpcRefusedWithoutTheRightToken) {
   EXPECT_NE(denied.err.find("needs a client credential"), std::string::npos) << denied.err;
   EXPECT_EQ(Read(cluster.coordinator().stderr_path()).find("secret-0123456789"), std::string::npos)
       << "no token in the coordinator's log";
+}
+
+// Metrics scrapes: with scoped token files a client token is the password, a worker token is
+// not; with TLS the coordinator makes DATA_DIR/token for scrapes (gRPC still needs certificates).
+TEST(Metrics, ScrapesTakeAClientTokenWithScopedTokensAndWithTls) {
+  TempDir tokens;
+  const std::string worker_token = WriteSecret(tokens, "worker.token", "worker-metrics-token\n");
+  const std::string client_token = WriteSecret(tokens, "client.token", "client-metrics-token\n");
+  {
+    TestCluster cluster({}, {"--worker-token-file", worker_token, "--client-token-file",
+                             client_token, "--token-file", WriteSecret(tokens, "both", "both-0\n"),
+                             "--metrics-listen", "127.0.0.1:0"});
+    const std::string url = cluster.CoordinatorLine("metrics on ");
+    ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
+    EXPECT_EQ(HttpGet(url, "client-metrics-token").status, 200);
+    EXPECT_EQ(HttpGet(url, "both-0").status, 200);
+    EXPECT_EQ(HttpGet(url, "worker-metrics-token").status, 401) << "a worker token cannot scrape";
+    EXPECT_EQ(HttpGet(url).status, 401);
+  }
+  TempDir certs;
+  ASSERT_NO_FATAL_FAILURE(MakeCerts(certs.path(), {}));
+  TestCluster cluster({}, ClusterTls{certs.path()}, {"--metrics-listen", "127.0.0.1:0"});
+  const std::string token_file = cluster.CoordinatorLine("metrics token file: ");
+  const std::string url = cluster.CoordinatorLine("metrics on ");
+  ASSERT_FALSE(token_file.empty());
+  ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
+  std::string token = Read(token_file);
+  token = token.substr(0, token.find('\n'));
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(HttpGet(url, token).status, 200);
+  EXPECT_EQ(HttpGet(url, "not-the-token").status, 401);
+  // The scrape token is no gRPC credential under TLS.
+  auto stub = Coordinator::NewStub(rpc::MakeChannel(
+      cluster.address(), TlsCredentials(certs.path() + "/ca.crt", certs.path() + "/coordinator")));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  rpc::AttachBearer(ctx, token);
+  v1::ListJobsRequest list;
+  v1::ListJobsResponse resp;
+  EXPECT_EQ(stub->ListJobs(&ctx, list, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 // Waits until `attempt` succeeds (a fresh connection each time), up to `timeout`.
