@@ -74,10 +74,6 @@ std::shared_ptr<grpc::ChannelCredentials> TlsCredentials(const std::string& ca,
   return rpc::ChannelCredentials(&m);
 }
 
-std::vector<std::string> TlsFlags(const std::string& ca, const std::string& stem) {
-  return {"--tls-ca", ca, "--tls-cert", stem + ".crt", "--tls-key", stem + ".key"};
-}
-
 // One way of calling: which credentials, which RPCs, and the status each must get.
 struct Caller {
   std::string what;
@@ -132,7 +128,7 @@ TEST(MutualTls, ThreeWorkersOverTlsGiveTheResultsOfALocalRun) {
   TestCluster cluster({{"w1", ""}, {"w2", ""}, {"w3", ""}}, ClusterTls{certs.path()});
   // Files between stacks pinned to three different workers: every artifact crosses the network.
   const std::string spec = cluster.data_dir() + "/files.yaml";
-  std::ofstream(spec) << R"(name: files
+  std::ofstream(spec) << R"yaml(name: files
 stacks:
   A:
     node: w1
@@ -156,7 +152,7 @@ stacks:
         run: echo "$(cat count.txt) words; first is $(head -n1 words.txt)"
 combine:
   run: sh -c 'cat results/C.report.stdout'
-)";
+)yaml";
   auto local = Hollerith({"run", "--local", spec, "--json"});
   ASSERT_EQ(local.exit_code, 0) << local.err;
   auto remote = cluster.Cli({"submit", spec, "--wait", "--json"});
