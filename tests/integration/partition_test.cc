@@ -65,8 +65,10 @@ class Netns {
 TEST(Partition, AWorkerCutOffPastItsLeaseNeverBreaksTheJob) {
   Netns net;
   if (!net.ok()) GTEST_SKIP() << "network namespaces cannot be created here: " << net.why();
-  TestCluster cluster({{"h", ""}, {"p", "", net.wrapper()}}, {"--missed-heartbeats", "3"},
-                      net.host_ip() + ":0");
+  // The coordinator listens on the veth's address (not loopback) in plaintext: a private link of
+  // this test, so --insecure-plaintext.
+  TestCluster cluster({{"h", ""}, {"p", "", net.wrapper()}},
+                      {"--missed-heartbeats", "3", "--insecure-plaintext"}, net.host_ip() + ":0");
   const std::string spec = R"(name: partitioned
 stacks:
   L:
