@@ -122,6 +122,23 @@ void ExpectLegitimateJobRuns(const TestCluster& cluster) {
   EXPECT_EQ(list.out.find("sneaky"), std::string::npos) << list.out;
 }
 
+// A card whose output outgrows the result document (64 KiB): `hollerith logs` then reads the
+// full output that the worker uploaded after the card (UploadLog, with the worker's credential).
+void ExpectFullLogUploaded(
+    const std::string& spec_path,
+    const std::function<CommandResult(const std::vector<std::string>&)>& cli) {
+  std::ofstream(spec_path) << "name: loud\nstacks:\n  A:\n    cards:\n"
+                              "      - {id: out, run: seq 1 30000}\n";
+  auto run = cli({"submit", spec_path, "--wait"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::string expected;
+  for (int i = 1; i <= 30000; ++i) expected += std::to_string(i) + "\n";
+  auto logs = cli({"logs", "loud", "A.out"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_EQ(logs.out.size(), expected.size());
+  EXPECT_TRUE(logs.out == expected);
+}
+
 TEST(MutualTls, ThreeWorkersOverTlsGiveTheResultsOfALocalRun) {
   TempDir certs;
   ASSERT_NO_FATAL_FAILURE(MakeCerts(certs.path(), {"w1", "w2", "w3"}));
@@ -169,6 +186,8 @@ combine:
   EXPECT_EQ(r["cards"]["B.count"]["node"], "w2");
   EXPECT_EQ(r["cards"]["C.report"]["node"], "w3");
   EXPECT_EQ(r["cards"]["C.report"]["stdout"], "3 words; first is alpha\n");
+  ExpectFullLogUploaded(cluster.data_dir() + "/loud.yaml",
+                        [&](const std::vector<std::string>& args) { return cluster.Cli(args); });
 
   // The CLI's flags work as its environment does, and nothing of a key reaches the logs.
   auto flags = Hollerith({"workers", "--coordinator", cluster.address(), "--tls-ca",
@@ -404,6 +423,14 @@ TEST(Tokens, RevokedTokensLoseNewCallsAndTheirOpenStreams) {
   ASSERT_TRUE(coordinator.WaitForLogLine([](const std::string& line) {
     return line.find("worker w1 connected") != std::string::npos;
   }));
+
+  // The worker token moves logs: a full output uploaded and read back with the client token.
+  ExpectFullLogUploaded(dir.path() + "/loud.yaml", [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {HOLLERITH_CLI_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, std::chrono::seconds(60),
+                      {"HOLLERITH_COORDINATOR=" + address, "HOLLERITH_TOKEN_FILE=" + client_token});
+  });
 
   // A job that runs for a while, and a client watching it on an open stream.
   const std::string spec = dir.Write("long.yaml",

@@ -1,4 +1,5 @@
-// hollerith-worker's flags: labels, defaults, environment fallbacks, and the required token.
+// hollerith-worker's flags: labels, defaults, environment fallbacks, the required token, and TLS
+// (the certificate instead of the token; a token then only guards metrics).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/pki/pki.h"
 #include "tests/support/temp_dir.h"
 #include "worker/options.h"
 
@@ -128,6 +130,44 @@ TEST_F(WorkerOptionsTest, BadUsageExits2AndHelpExits0) {
   auto help = Parse({"--help"});
   EXPECT_FALSE(help.options.has_value());
   EXPECT_EQ(help.exit_code, 0);
+}
+
+// A CA and worker w1's certificate in `dir`; the --tls-* flags of w1.
+std::vector<std::string> WorkerTls(const std::string& dir) {
+  EXPECT_TRUE(pki::InitCa(dir, {}).ok());
+  pki::IssueOptions o;
+  o.name = "w1";
+  o.role = pki::Role::kWorker;
+  EXPECT_TRUE(pki::IssueCertificate(dir, o).ok());
+  return {"--tls-ca", dir + "/ca.crt", "--tls-cert", dir + "/w1.crt", "--tls-key", dir + "/w1.key"};
+}
+
+TEST_F(WorkerOptionsTest, TlsNeedsNoTokenAndSendsNone) {
+  auto args = WorkerTls(dir_.path() + "/pki");
+  auto p = Parse(args);
+  ASSERT_TRUE(p.options.has_value()) << p.exit_code;
+  EXPECT_TRUE(p.options->tls.has_value());
+  EXPECT_EQ(p.options->token, "");
+  // A token file beside TLS is the metrics password only: calls carry the certificate alone.
+  args.insert(args.end(), {"--token-file", token_file_, "--metrics-listen", "0"});
+  auto with_token = Parse(args);
+  ASSERT_TRUE(with_token.options.has_value()) << with_token.exit_code;
+  EXPECT_EQ(with_token.options->token, "");
+  EXPECT_EQ(with_token.options->metrics_password, "abc123");
+}
+
+TEST_F(WorkerOptionsTest, TlsRefusesPartialFlagsAndMetricsWithoutAToken) {
+  auto args = WorkerTls(dir_.path() + "/pki");
+  EXPECT_EQ(Parse({args[0], args[1]}).exit_code, 2) << "--tls-ca alone";
+  args.insert(args.end(), {"--metrics-listen", "0"});
+  EXPECT_EQ(Parse(args).exit_code, 2) << "no scrape password";
+}
+
+TEST_F(WorkerOptionsTest, TlsKeyTheCardUserCouldReadIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "cards run as the worker's own user unless it is root";
+  auto args = WorkerTls(dir_.path() + "/pki");
+  ::chmod((dir_.path() + "/pki/w1.key").c_str(), 0644);
+  EXPECT_EQ(Parse(args).exit_code, 2);
 }
 
 }  // namespace
