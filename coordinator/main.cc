@@ -150,10 +150,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"normal", "full"}))
       ->capture_default_str();
   auto* http_listen =
-      app.add_option("--http-listen", f.http_listen,
-                     "Web view (job list, job pages; the token logs in): HOST:PORT, or PORT on "
-                     "127.0.0.1; port 0 picks a free port; empty turns it off. If the default "
-                     "port is taken, the coordinator runs without it")
+      app.add_option(
+             "--http-listen", f.http_listen,
+             "Web view (job list, job pages; a client token logs in): HOST:PORT, or PORT on "
+             "127.0.0.1; port 0 picks a free port; empty turns it off. If the default "
+             "port is taken, the coordinator runs without it")
           ->capture_default_str();
   app.add_option("--token-file", f.token_file,
                  "Bearer token file granting both roles, worker and client (default: "

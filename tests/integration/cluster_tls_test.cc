@@ -5,6 +5,7 @@
 // coordinator that will not listen beyond loopback in plaintext unless told to.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -312,8 +313,21 @@ TEST(AuthMatrix, EveryRpcRefusedWithoutTheRightToken) {
       << "no token in the coordinator's log";
 }
 
-// Metrics scrapes: with scoped token files a client token is the password, a worker token is
-// not; with TLS the coordinator makes DATA_DIR/token for scrapes (gRPC still needs certificates).
+// GET PATH of the coordinator's web view (`url`: http://HOST:PORT/) with a bearer token; the
+// status (0: no answer).
+int WebGet(const std::string& url, const std::string& path, const std::string& token) {
+  const std::string rest = url.substr(url.find("//") + 2);
+  const size_t colon = rest.rfind(':');
+  httplib::Client http(rest.substr(0, colon), std::stoi(rest.substr(colon + 1)));
+  http.set_connection_timeout(5, 0);
+  http.set_read_timeout(10, 0);
+  auto r = http.Get(path, httplib::Headers{{"Authorization", "Bearer " + token}});
+  return r ? r->status : 0;
+}
+
+// Metrics scrapes and the web view: with scoped token files a client token opens them, a worker
+// token does not; with TLS the coordinator makes DATA_DIR/token for them (gRPC from the network
+// still needs certificates).
 TEST(Metrics, ScrapesTakeAClientTokenWithScopedTokensAndWithTls) {
   TempDir tokens;
   const std::string worker_token = WriteSecret(tokens, "worker.token", "worker-metrics-token\n");
@@ -328,11 +342,14 @@ TEST(Metrics, ScrapesTakeAClientTokenWithScopedTokensAndWithTls) {
     EXPECT_EQ(HttpGet(url, "both-0").status, 200);
     EXPECT_EQ(HttpGet(url, "worker-metrics-token").status, 401) << "a worker token cannot scrape";
     EXPECT_EQ(HttpGet(url).status, 401);
+    // The web view logs in with the client token (and calls the service with it).
+    EXPECT_EQ(WebGet(cluster.web_url(), "/api/jobs", "client-metrics-token"), 200);
+    EXPECT_EQ(WebGet(cluster.web_url(), "/api/jobs", "worker-metrics-token"), 401);
   }
   TempDir certs;
   ASSERT_NO_FATAL_FAILURE(MakeCerts(certs.path(), {}));
   TestCluster cluster({}, ClusterTls{certs.path()}, {"--metrics-listen", "127.0.0.1:0"});
-  const std::string token_file = cluster.CoordinatorLine("metrics token file: ");
+  const std::string token_file = cluster.CoordinatorLine("http token file: ");
   const std::string url = cluster.CoordinatorLine("metrics on ");
   ASSERT_FALSE(token_file.empty());
   ASSERT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
@@ -341,6 +358,9 @@ TEST(Metrics, ScrapesTakeAClientTokenWithScopedTokensAndWithTls) {
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(HttpGet(url, token).status, 200);
   EXPECT_EQ(HttpGet(url, "not-the-token").status, 401);
+  // The web view works under TLS: its in-process calls carry the token, not a certificate.
+  EXPECT_EQ(WebGet(cluster.web_url(), "/api/jobs", token), 200);
+  EXPECT_EQ(WebGet(cluster.web_url(), "/api/jobs", "not-the-token"), 401);
   // The scrape token is no gRPC credential under TLS.
   auto stub = Coordinator::NewStub(rpc::MakeChannel(
       cluster.address(), TlsCredentials(certs.path() + "/ca.crt", certs.path() + "/coordinator")));
@@ -414,8 +434,9 @@ TEST(Tokens, RevokedTokensLoseNewCallsAndTheirOpenStreams) {
   const std::string worker_token = WriteSecret(dir, "worker.token", "worker-old-token\n");
   const std::string client_token = WriteSecret(dir, "client.token", "client-old-token\n");
   Daemon coordinator({HOLLERITH_COORDINATOR_PATH, "--listen", "127.0.0.1:0", "--data-dir",
-                      dir.path() + "/coordinator", "--heartbeat-ms", "200", "--worker-token-file",
-                      worker_token, "--client-token-file", client_token});
+                      dir.path() + "/coordinator", "--http-listen", "127.0.0.1:0", "--heartbeat-ms",
+                      "200", "--worker-token-file", worker_token, "--client-token-file",
+                      client_token});
   const std::string address = coordinator.WaitForLine("listening on ");
   ASSERT_FALSE(address.empty());
   Daemon worker({HOLLERITH_WORKER_PATH, "--coordinator", address, "--name", "w1", "--work-dir",
@@ -481,19 +502,21 @@ TEST(Tokens, RevokedTokensLoseNewCallsAndTheirOpenStreams) {
 TEST(Listen, BeyondLoopbackWithoutTlsIsRefusedUnlessInsecurePlaintextIsGiven) {
   TempDir dir;
   // Refused before it binds anything.
-  auto refused = RunCommand(
-      {HOLLERITH_COORDINATOR_PATH, "--listen", "0.0.0.0:0", "--data-dir", dir.path() + "/refused"},
-      std::chrono::seconds(20));
+  auto refused = RunCommand({HOLLERITH_COORDINATOR_PATH, "--listen", "0.0.0.0:0", "--http-listen",
+                             "127.0.0.1:0", "--data-dir", dir.path() + "/refused"},
+                            std::chrono::seconds(20));
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("without TLS"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("--insecure-plaintext"), std::string::npos) << refused.err;
 
   // Allowed with --insecure-plaintext, with warnings; in a network namespace of its own, so that
   // the test listens on no real interface.
-  Daemon coordinator({"unshare", "--net", "sh", "-c",
-                      "ip link set lo up && exec \"$0\" --listen 0.0.0.0:0 --insecure-plaintext "
-                      "--data-dir \"$1\"",
-                      HOLLERITH_COORDINATOR_PATH, dir.path() + "/exposed"});
+  Daemon coordinator(
+      {"unshare", "--net", "sh", "-c",
+       "ip link set lo up && exec \"$0\" --listen 0.0.0.0:0 --http-listen 127.0.0.1:0 "
+       "--insecure-plaintext "
+       "--data-dir \"$1\"",
+       HOLLERITH_COORDINATOR_PATH, dir.path() + "/exposed"});
   const std::string listening = coordinator.WaitForLine("listening on ");
   ASSERT_FALSE(listening.empty()) << "could not start in a network namespace";
   EXPECT_TRUE(coordinator.WaitForLogLine([](const std::string& line) {
