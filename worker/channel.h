@@ -12,8 +12,8 @@
 
 namespace hollerith::worker {
 
-// Over TLS when `tls` is given, else plaintext.
+// Over TLS when `tls` is given, else plaintext (loopback, or tests).
 std::shared_ptr<grpc::Channel> MakeCoordinatorChannel(const std::string& address,
-                                                      const rpc::TlsMaterial* tls);
+                                                      const rpc::TlsMaterial* tls = nullptr);
 
 }  // namespace hollerith::worker
