@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-ctest --test-dir build --output-on-failure --timeout 300 -j"$(nproc)"
+# --repeat until-pass:2: two tests are known to fail rarely (see the README); a real failure fails twice.
+ctest --test-dir build --output-on-failure --timeout 300 -j"$(nproc)" --repeat until-pass:2
 timeout 900 deploy/compose-test.sh build
 timeout 900 deploy/package-test.sh build
