@@ -1,7 +1,9 @@
 #include "common/trace/chrome_trace.h"
 
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace hollerith {
@@ -25,6 +27,36 @@ const char* Phase(EventKind kind) {
     default:
       return "i";
   }
+}
+
+// A field whose value does not fit: a float, or an integer out of the field's range.
+class BadNumber : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// `v` as a T if it is a JSON integer T can hold; nlohmann's get<T>() would convert a float or a
+// number out of range with undefined behaviour.
+template <typename T>
+T Integer(const json& v, const char* key) {
+  using Limits = std::numeric_limits<T>;
+  if (v.is_number_unsigned()) {
+    const auto n = v.get<uint64_t>();
+    if (n <= static_cast<uint64_t>(Limits::max())) return static_cast<T>(n);
+  } else if (v.is_number_integer()) {
+    const auto n = v.get<int64_t>();
+    if (n < 0 ? Limits::is_signed && n >= static_cast<int64_t>(Limits::min())
+              : static_cast<uint64_t>(n) <= static_cast<uint64_t>(Limits::max())) {
+      return static_cast<T>(n);
+    }
+  }
+  throw BadNumber(std::string("'") + key + "' is not an integer in range: " + v.dump());
+}
+
+template <typename T>
+T IntegerField(const json& obj, const char* key, T fallback) {
+  auto it = obj.find(key);
+  return it == obj.end() ? fallback : Integer<T>(*it, key);
 }
 
 }  // namespace
@@ -100,21 +132,24 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
   size_t index = 0;
   for (const json& ev : doc["traceEvents"]) {
     ++index;
-    if (!ev.is_object() || ev.value("ph", "") == "M") continue;
+    if (!ev.is_object()) continue;
     const std::string where = "trace event " + std::to_string(index);
-    if (!ev.contains("args") || !ev["args"].is_object()) return Status::Error(where + ": no args");
-    const json& a = ev["args"];
     try {
+      if (ev.value("ph", "") == "M") continue;
+      if (!ev.contains("args") || !ev["args"].is_object()) {
+        return Status::Error(where + ": no args");
+      }
+      const json& a = ev["args"];
       TraceEvent e;
       if (!ParseEventKind(a.value("kind", ""), &e.kind)) {
         return Status::Error(where + ": unknown kind '" + a.value("kind", "") + "'");
       }
-      e.attempt = a.value("attempt", 0u);
-      e.try_no = a.value("try", 0u);
+      e.attempt = IntegerField<uint32_t>(a, "attempt", 0);
+      e.try_no = IntegerField<uint32_t>(a, "try", 0);
       e.node = trace.NodeIndex(a.value("node", ""));
-      e.lamport = a.value("lamport", uint64_t{0});
-      e.wall_us = ev.value("ts", int64_t{0});
-      e.exit_code = a.value("exit_code", 0);
+      e.lamport = IntegerField<uint64_t>(a, "lamport", 0);
+      e.wall_us = IntegerField<int64_t>(ev, "ts", 0);
+      e.exit_code = IntegerField<int>(a, "exit_code", 0);
       e.detail = trace.Detail(a.value("detail", ""));
       if (a.contains("card")) {
         auto it = cards.find(a["card"].get<std::string>());
@@ -138,12 +173,14 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
           auto it = stacks.find(name);
           if (it == stacks.end())
             return Status::Error(where + ": clock names unknown stack " + name);
-          entries.emplace_back(it->second, count.get<uint64_t>());
+          entries.emplace_back(it->second, Integer<uint64_t>(count, "vc"));
         }
       }
       e.vc = VectorClock(std::move(entries));
       trace.Add(std::move(e));
     } catch (const json::exception& ex) {
+      return Status::Error(where + ": malformed: " + ex.what());
+    } catch (const BadNumber& ex) {
       return Status::Error(where + ": malformed: " + ex.what());
     }
   }
