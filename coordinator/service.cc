@@ -7,6 +7,7 @@
 
 #include "coordinator/log_upload_reactor.h"
 #include "coordinator/stream_reactors.h"
+#include "coordinator/submission.h"
 #include "proto/rpc_authorizer.h"
 #include "proto/rpc_status.h"
 
@@ -75,11 +76,16 @@ grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const rpc::Aut
   return reactor;
 }
 
+// An upload streams into the store as it arrives (ArtifactUpload: a chunk in memory at a time),
+// checked against the sha256 its first chunk claims.
 class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
  public:
   UploadReactor(ArtifactStore& store, v1::UploadArtifactResponse* resp,
                 prometheus::Counter* bytes_received, rpc::TicketHolder ticket)
-      : store_(store), resp_(resp), bytes_received_(bytes_received), ticket_(std::move(ticket)) {
+      : upload_(store, kMaxArtifactBytes),
+        resp_(resp),
+        bytes_received_(bytes_received),
+        ticket_(std::move(ticket)) {
     StartRead(&chunk_);
   }
   void OnReadDone(bool ok) override {
@@ -87,45 +93,33 @@ class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
       Complete();
       return;
     }
-    if (digest_.empty()) digest_ = chunk_.sha256();
-    if (!ValidDigest(digest_)) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "the first artifact chunk must carry a sha256 (64 lowercase hex)"));
+    if (Status s = upload_.Add(chunk_.sha256(), chunk_.data()); !s.ok()) {
+      spdlog::warn("artifact upload rejected: {}", s.message());
+      Finish(rpc::ToGrpcStatus(s));
       return;
     }
-    if (content_.size() + chunk_.data().size() > kMaxArtifactBytes) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "artifact larger than 1 GiB"));
-      return;
-    }
-    content_ += chunk_.data();
     StartRead(&chunk_);
   }
   void OnDone() override { delete this; }
 
  private:
   void Complete() {
-    if (digest_.empty()) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty upload"));
+    auto digest = upload_.Finish();
+    if (!digest.ok()) {
+      spdlog::warn("artifact upload rejected: {}", digest.message());
+      Finish(rpc::ToGrpcStatus(digest.status()));
       return;
     }
-    Status s = store_.PutVerified(content_, digest_);
-    if (!s.ok()) {
-      spdlog::warn("artifact upload rejected: {}", s.message());
-      Finish(grpc::Status(grpc::StatusCode::DATA_LOSS, s.message()));
-      return;
-    }
-    if (bytes_received_) bytes_received_->Increment(static_cast<double>(content_.size()));
-    resp_->set_sha256(digest_);
+    if (bytes_received_) bytes_received_->Increment(static_cast<double>(upload_.bytes()));
+    resp_->set_sha256(*digest);
     Finish(grpc::Status::OK);
   }
 
-  ArtifactStore& store_;
+  ArtifactUpload upload_;
   v1::UploadArtifactResponse* resp_;
   prometheus::Counter* bytes_received_;
   rpc::TicketHolder ticket_;
   v1::ArtifactChunk chunk_;
-  std::string digest_;
-  std::string content_;
 };
 
 }  // namespace
@@ -144,26 +138,12 @@ grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
                                              v1::SubmitJobResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   if (Reject(*ctx, auth_, Role::kClient, reactor)) return reactor;
-  // Parse on this gRPC thread: a large spec must not stall the loop.
-  const std::string name = req->spec_name().empty() ? "spec" : req->spec_name().substr(0, 256);
-  if (req->spec().size() > spec_limits_.max_file_bytes) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 name + ": spec is " + std::to_string(req->spec().size()) +
-                                     " bytes; the limit is " +
-                                     std::to_string(spec_limits_.max_file_bytes)));
+  auto spec = ParseSubmission(*req, spec_limits_);
+  if (!spec.ok()) {
+    reactor->Finish(rpc::ToGrpcStatus(spec.status()));
     return reactor;
   }
-  if (req->idempotency_key().size() > 256) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "idempotency key too long"));
-    return reactor;
-  }
-  auto parsed = ParseJobSpec(req->spec(), name, spec_limits_);
-  if (!parsed.ok()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, parsed.message()));
-    return reactor;
-  }
-  auto spec = std::make_shared<const JobSpec>(std::move(parsed).value());
-  coordinator_.Post([this, reactor, req, resp, spec] {
+  coordinator_.Post([this, reactor, req, resp, spec = *spec] {
     reactor->Finish(rpc::ToGrpcStatus(coordinator_.Submit(spec, *req, resp)));
   });
   return reactor;

@@ -232,19 +232,9 @@ Result<std::string> ArtifactStore::Put(const fs::path& file) {
 
 Status ArtifactStore::PutVerified(std::string_view content, const std::string& expected_digest) {
   if (!IsValidDigest(expected_digest)) return InvalidDigest(expected_digest);
-  std::string actual = Sha256Hex(content);
-  if (actual != expected_digest) {
-    return Status::Error("artifact content does not match digest " + expected_digest +
-                         " (content hashes to " + actual + ")");
-  }
-  if (Has(expected_digest)) return Status::Ok();
-  fs::path final_path = PathOf(expected_digest);
-  TempFile temp;
-  if (Status s = OpenTemp(final_path, temp); !s.ok()) return s;
-  if (Status s = WriteAll(temp.fd.get(), content.data(), content.size(), temp.path); !s.ok()) {
-    return s;
-  }
-  return Commit(temp, final_path);
+  ArtifactUpload upload(*this, content.size());
+  if (Status s = upload.Add(expected_digest, content); !s.ok()) return s;
+  return upload.Finish().status();
 }
 
 Status ArtifactStore::Materialize(const std::string& digest, const fs::path& dest) const {
@@ -272,6 +262,72 @@ Status ArtifactStore::Materialize(const std::string& digest, const fs::path& des
   }
   temp.keep = true;
   return Status::Ok();
+}
+
+struct ArtifactUpload::State {
+  Sha256 sha;
+  TempFile temp;
+};
+
+ArtifactUpload::ArtifactUpload(ArtifactStore& store, uint64_t max_bytes)
+    : store_(store), max_bytes_(max_bytes) {}
+
+ArtifactUpload::~ArtifactUpload() = default;
+
+Status ArtifactUpload::Add(std::string_view digest, std::string_view data) {
+  if (!error_.ok()) return error_;
+  auto fail = [&](Status s) {
+    error_ = s;
+    state_.reset();  // removes the temporary file
+    return s;
+  };
+  const size_t chunk = ++chunks_;
+  if (chunk == 1) {
+    if (!IsValidDigest(std::string(digest))) {
+      return fail(Status::InvalidArgument(
+          "the first artifact chunk must carry a sha256 (64 lower-case hex digits)"));
+    }
+    digest_ = digest;
+    state_ = std::make_unique<State>();
+    if (Status s = OpenTemp(store_.PathOf(digest_), state_->temp); !s.ok()) return fail(s);
+  } else if (!digest.empty() && digest != digest_) {
+    return fail(Status::InvalidArgument("artifact chunk " + std::to_string(chunk) +
+                                        " names another sha256 than the first"));
+  }
+  if (data.size() > max_bytes_ - bytes_) {
+    return fail(Status::InvalidArgument("artifact larger than the limit of " +
+                                        std::to_string(max_bytes_) + " bytes"));
+  }
+  bytes_ += data.size();
+  state_->sha.Update(data.data(), data.size());
+  return WriteAll(state_->temp.fd.get(), data.data(), data.size(), state_->temp.path).ok()
+             ? Status::Ok()
+             : fail(Status::Error("cannot write the uploaded artifact " + digest_ + " to " +
+                                  state_->temp.path.string()));
+}
+
+Result<std::string> ArtifactUpload::Finish() {
+  if (!error_.ok()) return error_;
+  if (chunks_ == 0) {
+    error_ = Status::InvalidArgument("empty upload: no chunk named the artifact's sha256");
+    return error_;
+  }
+  const std::string actual = state_->sha.HexDigest();
+  Status s = Status::Ok();
+  if (actual != digest_) {
+    s = Status::Error(StatusCode::kDataLoss, "artifact content does not match digest " + digest_ +
+                                                 " (" + std::to_string(bytes_) +
+                                                 " bytes hashing to " + actual + ")");
+  } else if (!store_.Has(digest_)) {
+    s = Commit(state_->temp, store_.PathOf(digest_));
+  }
+  state_.reset();  // the temporary file is gone unless committed
+  if (!s.ok()) {
+    error_ = s;
+    return s;
+  }
+  error_ = Status::FailedPrecondition("the upload of " + digest_ + " is already finished");
+  return digest_;
 }
 
 }  // namespace hollerith

@@ -5,8 +5,11 @@
 // digest; Materialize copies a blob out to a destination path, verifying its digest on the way.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/base/status.h"
 
@@ -15,6 +18,39 @@ namespace hollerith {
 // Lower-case hex sha256 of a file's content / of a buffer.
 Result<std::string> Sha256File(const std::filesystem::path& path);
 std::string Sha256Hex(std::string_view data);
+
+class ArtifactStore;
+
+// An artifact arriving in chunks (an upload to the coordinator), assembled straight into the store:
+// each chunk is hashed and written to a temporary file as it comes, so memory stays at one chunk
+// whatever the size. The first chunk names the sha256 the content claims; Finish publishes the
+// file under it only if the content hashes to it, and nothing is left behind otherwise (also when
+// the upload is abandoned: the destructor removes the temporary file).
+class ArtifactUpload {
+ public:
+  ArtifactUpload(ArtifactStore& store, uint64_t max_bytes);
+  ~ArtifactUpload();
+  ArtifactUpload(const ArtifactUpload&) = delete;
+  ArtifactUpload& operator=(const ArtifactUpload&) = delete;
+
+  // The next chunk. `digest`: required on the first chunk (64 lower-case hex); on a later one
+  // empty or the same. Errors: a bad or changed digest, more than max_bytes, a failed write.
+  // After an error the upload is dead: every later call fails.
+  Status Add(std::string_view digest, std::string_view data);
+  // The sender is done: checks the content against the digest and publishes it; the digest.
+  Result<std::string> Finish();
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  struct State;
+  ArtifactStore& store_;
+  uint64_t max_bytes_;
+  uint64_t bytes_ = 0;
+  size_t chunks_ = 0;
+  std::string digest_;
+  Status error_;
+  std::unique_ptr<State> state_;  // the temporary file and the running hash
+};
 
 class ArtifactStore {
  public:

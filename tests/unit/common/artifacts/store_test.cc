@@ -176,5 +176,69 @@ TEST_F(ArtifactStoreTest, InvalidDigestStringsAreRejected) {
   EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
+TEST_F(ArtifactStoreTest, UploadInChunksIsPublishedOnlyWhenTheContentMatches) {
+  ArtifactStore store(dir_ / "store");
+  ArtifactUpload upload(store, 100);
+  ASSERT_TRUE(upload.Add(kAbcDigest, "a").ok());
+  ASSERT_TRUE(upload.Add("", "b").ok());
+  ASSERT_TRUE(upload.Add(kAbcDigest, "c").ok());  // a later chunk may repeat the digest
+  EXPECT_FALSE(store.Has(kAbcDigest)) << "nothing is published before the end";
+  auto digest = upload.Finish();
+  ASSERT_TRUE(digest.ok()) << digest.message();
+  EXPECT_EQ(*digest, kAbcDigest);
+  EXPECT_EQ(ReadFile(store.PathOf(kAbcDigest)), "abc");
+  EXPECT_EQ(StoreFiles().size(), 1u);
+  EXPECT_FALSE(upload.Finish().ok()) << "an upload finishes once";
+}
+
+TEST_F(ArtifactStoreTest, UploadThatLiesAboutItsDigestLeavesNothing) {
+  ArtifactStore store(dir_ / "store");
+  ArtifactUpload upload(store, 100);
+  ASSERT_TRUE(upload.Add(kAbcDigest, "ab").ok());
+  ASSERT_TRUE(upload.Add("", "d").ok());
+  auto digest = upload.Finish();
+  ASSERT_FALSE(digest.ok());
+  EXPECT_EQ(digest.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(digest.message().find(Sha256Hex("abd")), std::string::npos) << digest.message();
+  EXPECT_FALSE(store.Has(kAbcDigest));
+  EXPECT_TRUE(StoreFiles().empty()) << "the temporary file is removed";
+}
+
+TEST_F(ArtifactStoreTest, UploadRejectsAChangedDigestAMissingOneAndTooManyBytes) {
+  ArtifactStore store(dir_ / "store");
+  {
+    ArtifactUpload upload(store, 100);
+    ASSERT_TRUE(upload.Add(kAbcDigest, "a").ok());
+    Status s = upload.Add(kEmptyDigest, "bc");
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("chunk 2 names another sha256"), std::string::npos) << s.message();
+    EXPECT_FALSE(upload.Add("", "bc").ok()) << "a failed upload stays failed";
+    EXPECT_FALSE(upload.Finish().ok());
+  }
+  {
+    ArtifactUpload upload(store, 100);
+    Status s = upload.Add("", "abc");
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("first artifact chunk must carry a sha256"), std::string::npos);
+  }
+  {
+    ArtifactUpload upload(store, 5);
+    ASSERT_TRUE(upload.Add(kAbcDigest, "abc").ok());
+    Status s = upload.Add("", "abc");
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("larger than the limit of 5 bytes"), std::string::npos)
+        << s.message();
+    EXPECT_EQ(upload.bytes(), 3u);
+  }
+  EXPECT_FALSE(ArtifactUpload(store, 5).Finish().ok()) << "no chunk at all";
+  {
+    ArtifactUpload abandoned(store, 100);
+    ASSERT_TRUE(abandoned.Add(kAbcDigest, "ab").ok());
+    EXPECT_EQ(StoreFiles().size(), 1u) << "the temporary file while it arrives";
+  }
+  EXPECT_TRUE(StoreFiles().empty()) << "an abandoned upload leaves nothing";
+  EXPECT_FALSE(store.Has(kAbcDigest));
+}
+
 }  // namespace
 }  // namespace hollerith
