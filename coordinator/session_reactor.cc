@@ -1,34 +1,9 @@
 #include <spdlog/spdlog.h>
 
-#include <regex>
-
 #include "coordinator/stream_reactors.h"
+#include "proto/wire.h"
 
 namespace hollerith::coordinator {
-namespace {
-
-std::string ValidateHello(const v1::WorkerMessage& msg) {
-  if (!msg.has_hello()) return "the first message on a session must be a hello";
-  const auto& h = msg.hello();
-  static const std::regex kName("[A-Za-z0-9_.-]{1,64}");
-  if (!std::regex_match(h.name(), kName)) {
-    return "worker name must match [A-Za-z0-9_.-]{1,64}, got '" + h.name().substr(0, 80) + "'";
-  }
-  if (h.slots() == 0 || h.slots() > 4096) return "worker slots must be 1..4096";
-  for (const auto& held : h.held()) {
-    if (held.job_id().empty() || held.job_id().size() > 256 || held.attempt() == 0) {
-      return "bad held stack in the hello: a job id and an attempt >= 1 are required";
-    }
-  }
-  for (const auto& kv : h.labels()) {
-    if (kv.key().empty() || kv.key().size() > 64 || kv.value().size() > 256) {
-      return "bad worker label '" + kv.key().substr(0, 80) + "'";
-    }
-  }
-  return "";
-}
-
-}  // namespace
 
 SessionReactor::SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer,
                                std::string certified_name, rpc::TicketHolder ticket)
@@ -51,9 +26,9 @@ void SessionReactor::OnReadDone(bool ok) {
   auto msg = std::make_shared<v1::WorkerMessage>(std::move(in_));
   in_.Clear();
   if (!hello_seen_) {
-    if (std::string error = ValidateHello(*msg); !error.empty()) {
-      spdlog::warn("rejecting session from {}: {}", peer_, error);
-      outbox_->Close(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, error));
+    if (Status error = wire::ValidateHello(*msg); !error.ok()) {
+      spdlog::warn("rejecting session from {}: {}", peer_, error.message());
+      outbox_->Close(error);
       return;
     }
     if (!certified_name_.empty() && msg->hello().name() != certified_name_) {

@@ -1,6 +1,7 @@
 #include "proto/wire.h"
 
 #include <algorithm>
+#include <regex>
 
 #include "common/spec/limits.h"
 #include "common/spec/quantities.h"
@@ -25,6 +26,38 @@ OutputDigests DigestsFromProto(const google::protobuf::RepeatedPtrField<v1::Outp
 }
 
 }  // namespace
+
+bool ValidJobId(const std::string& job_id) {
+  // NAME-N: a job name and a decimal number.
+  return IsValidId(job_id, kMaxJobNameLength + 21);
+}
+
+Status ValidateHello(const v1::WorkerMessage& first) {
+  if (!first.has_hello()) {
+    return Status::InvalidArgument("the first message on a session must be a hello");
+  }
+  const auto& h = first.hello();
+  static const std::regex kName("[A-Za-z0-9_.-]{1,64}");
+  if (!std::regex_match(h.name(), kName)) {
+    return Status::InvalidArgument("worker name must match [A-Za-z0-9_.-]{1,64}, got '" +
+                                   h.name().substr(0, 80) + "'");
+  }
+  if (h.slots() == 0 || h.slots() > 4096) {
+    return Status::InvalidArgument("worker slots must be 1..4096");
+  }
+  for (const auto& held : h.held()) {
+    if (held.job_id().empty() || held.job_id().size() > 256 || held.attempt() == 0) {
+      return Status::InvalidArgument(
+          "bad held stack in the hello: a job id and an attempt >= 1 are required");
+    }
+  }
+  for (const auto& kv : h.labels()) {
+    if (kv.key().empty() || kv.key().size() > 64 || kv.value().size() > 256) {
+      return Status::InvalidArgument("bad worker label '" + kv.key().substr(0, 80) + "'");
+    }
+  }
+  return Status::Ok();
+}
 
 void ToProto(const VectorClock& vc, v1::VectorClock* out) {
   for (const auto& [stack, count] : vc.entries()) {
@@ -100,10 +133,15 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
   StackSpec s;
   s.id = def.id();
   s.is_combine = def.is_combine();
+  // Workspaces are named after the stack: an id must be a file name, never a path.
+  if (!s.is_combine && !IsValidId(s.id)) {
+    return Status::Error("bad stack id '" + s.id.substr(0, 80) + "'");
+  }
   if (def.cards_size() == 0) return Status::Error("stack " + s.id + " has no cards");
   for (const auto& d : def.cards()) {
     CardSpec c;
     c.id = d.id();
+    if (!IsValidId(c.id)) return Status::Error("bad card id '" + c.id.substr(0, 80) + "'");
     c.shell = d.shell();
     c.argv.assign(d.argv().begin(), d.argv().end());
     if (d.builtin() < v1::BUILTIN_NONE || d.builtin() > v1::BUILTIN_SLEEP) {

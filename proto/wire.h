@@ -9,6 +9,13 @@
 
 namespace hollerith::wire {
 
+// The first message of a worker's session: a hello with a name of [A-Za-z0-9_.-]{1,64}, 1..4096
+// slots, labels with keys of 1..64 and values of at most 256 bytes (INVALID_ARGUMENT otherwise).
+Status ValidateHello(const v1::WorkerMessage& first);
+
+// A job id as the coordinator makes them (NAME-N), safe as a file name (workspaces use it).
+bool ValidJobId(const std::string& job_id);
+
 void ToProto(const VectorClock& vc, v1::VectorClock* out);
 VectorClock FromProto(const v1::VectorClock& vc);
 void ToProto(CardRef r, v1::CardRef* out);

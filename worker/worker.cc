@@ -484,8 +484,8 @@ void Worker::ApplyAssignment(const v1::Assignment& a) {
         WorkerStateName(state_), a.stack(), a.job_id(), a.attempt());
     return;
   }
-  if (a.job_id().empty()) {
-    spdlog::error("assignment without a job id; ignored");
+  if (!wire::ValidJobId(a.job_id())) {
+    spdlog::error("assignment with a bad job id '{}'; ignored", a.job_id().substr(0, 80));
     return;
   }
   // The stack is already hosted with this attempt or a newer one: a duplicate or stale assignment,

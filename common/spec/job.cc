@@ -4,6 +4,16 @@
 
 namespace hollerith {
 
+bool IsIdChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+bool IsValidId(std::string_view s, size_t max_length) {
+  if (s.empty() || s.size() > max_length) return false;
+  return std::all_of(s.begin(), s.end(), IsIdChar);
+}
+
 size_t JobSpec::card_count() const {
   size_t n = 0;
   for (const auto& s : stacks) n += s.cards.size();

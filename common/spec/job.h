@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -96,6 +97,13 @@ struct JobSpec {
 };
 
 inline constexpr const char* kCombineName = "combine";
+
+// Ids of stacks and cards: 1..kMaxIdLength characters of A-Z a-z 0-9 _ - (so they are safe as
+// file names: workspaces are named after them). Job names: the same, up to kMaxJobNameLength.
+inline constexpr size_t kMaxIdLength = 64;
+inline constexpr size_t kMaxJobNameLength = 128;
+bool IsIdChar(char c);
+bool IsValidId(std::string_view s, size_t max_length = kMaxIdLength);
 
 // Every card that must complete before `r` may start, excluding its predecessor in the stack:
 // explicit `after` entries plus the producers of its inputs (deduplicated, sorted).

@@ -18,22 +18,8 @@
 namespace hollerith {
 namespace {
 
-constexpr size_t kMaxIdLength = 64;
-constexpr size_t kMaxNameLength = 128;
+constexpr size_t kMaxNameLength = kMaxJobNameLength;
 constexpr int kMaxRetries = 100;
-
-bool IsIdChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
-
-bool IsValidId(std::string_view s, size_t max_length = kMaxIdLength) {
-  if (s.empty() || s.size() > max_length) return false;
-  for (char c : s) {
-    if (!IsIdChar(c)) return false;
-  }
-  return true;
-}
 
 bool IsValidEnvName(std::string_view s) {
   if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
