@@ -46,7 +46,8 @@ struct Flags {
   int heartbeat_ms = 1000;
   int missed_heartbeats = 5;
   int claim_window_ms = 0;
-  size_t max_spec_bytes = size_t{512} << 20;
+  // A spec travels in one message: the limit is what fits in one (256 MiB) with room for the rest.
+  size_t max_spec_bytes = hollerith::rpc::kMaxMessageBytes - (size_t{1} << 20);
   std::string store = "sqlite";
   std::string retention = "7d";
   std::string sync = "normal";
@@ -197,7 +198,10 @@ int main(int argc, char** argv) {
                  "x 2)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_option("--max-spec-bytes", f.max_spec_bytes, "Largest job spec accepted")
+  app.add_option("--max-spec-bytes", f.max_spec_bytes,
+                 "Largest job spec accepted (at most the default: a spec travels in one gRPC "
+                 "message of at most 256 MiB)")
+      ->check(CLI::Range(size_t{1}, f.max_spec_bytes))
       ->capture_default_str();
   app.add_option("--metrics-listen", f.metrics_listen,
                  "Serve Prometheus metrics on http://HOST:PORT/metrics: PORT alone listens on "
@@ -293,8 +297,7 @@ int main(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort(f.listen, tls ? tls->credentials() : grpc::InsecureServerCredentials(),
                            &port);
-  builder.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(rpc::kMaxMessageBytes);
+  rpc::ApplyServerLimits(builder);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

@@ -12,6 +12,16 @@
 namespace hollerith::rpc {
 
 inline constexpr int kMaxMessageBytes = 256 << 20;  // a 1M-card spec fits; more is rejected
+// What one connection may do at once (a worker: its session and a few artifact transfers; a
+// client: one call), how long a connection may take to speak HTTP/2 before it is closed, and how
+// long one may stay open without a call.
+inline constexpr int kMaxStreamsPerConnection = 100;
+inline constexpr int kHandshakeTimeoutMs = 10'000;
+inline constexpr int kMaxConnectionIdleMs = 5 * 60'000;
+// Connections are pinged when quiet this long and dropped when a ping goes unanswered for
+// kKeepaliveTimeoutMs: a peer that vanished (power off, cut cable) does not hold a connection.
+inline constexpr int kKeepaliveTimeMs = 60'000;
+inline constexpr int kKeepaliveTimeoutMs = 20'000;
 inline constexpr const char* kAuthHeader = "authorization";
 
 // The token of the call's "authorization: Bearer <token>" header; "" if it has none.
@@ -23,5 +33,8 @@ grpc::Status CheckBearer(const grpc::ServerContextBase& ctx, const std::string& 
 void AttachBearer(grpc::ClientContext& ctx, const std::string& token);
 // An insecure channel (loopback / trusted network; the token authenticates) with our size limits.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// The server side of those limits: message sizes, streams per connection, handshake and idle
+// timeouts, keepalive.
+void ApplyServerLimits(grpc::ServerBuilder& builder);
 
 }  // namespace hollerith::rpc
