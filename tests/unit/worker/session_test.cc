@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -166,6 +167,38 @@ TEST(WorkerSession, UnrunnableStackIsReportedAsFailedNotDropped) {
   EXPECT_NE(e.finished[0].error().find("nothing to run"), std::string::npos)
       << e.finished[0].error();
   EXPECT_TRUE(e.started.empty());
+}
+
+// Job and stack ids name directories under the work dir: one that is a path is never used as one.
+// A bad stack id fails the stack with the reason; a bad job id cannot be reported for, so the
+// assignment is ignored; the good assignment after them runs.
+TEST(WorkerSession, IdsThatArePathsAreRefusedAndNothingEscapesTheWorkDir) {
+  FakeCoordinator fake(kToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    v1::CoordinatorMessage reply = Welcome(1, 1000, 10);
+    *reply.add_assignments() = MakeAssignment("../../escaped-job", 0, 1, {Noop("a")}, 11);
+    v1::Assignment bad_stack = MakeAssignment("job-x", 1, 1, {Noop("a")}, 12);
+    bad_stack.mutable_spec()->set_id("../../escaped-stack");
+    *reply.add_assignments() = bad_stack;
+    *reply.add_assignments() = MakeAssignment("job-x", 2, 1, {Noop("a")}, 13);
+    fake.Send(session, std::move(reply));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) >= 2; }));
+  Events e = Collect(fake.sessions()[0]);
+  std::map<uint32_t, const v1::CardFinished*> finished;
+  for (const auto& f : e.finished) finished[f.card().stack()] = &f;
+  ASSERT_EQ(finished.size(), 2u) << "stacks 1 (refused) and 2 (ran); the bad job id is ignored";
+  EXPECT_FALSE(finished[1]->succeeded());
+  EXPECT_NE(finished[1]->error().find("bad stack id"), std::string::npos) << finished[1]->error();
+  EXPECT_TRUE(finished[2]->succeeded());
+  for (const auto& f : e.finished) EXPECT_EQ(f.job_id(), "job-x");
+  // Where WORK_DIR/jobs/JOB/STACK.ATTEMPT would have led.
+  const std::filesystem::path dir = worker.work_dir();
+  EXPECT_FALSE(std::filesystem::exists(dir.parent_path() / "escaped-job"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "escaped-stack.1"));
 }
 
 TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStacks) {
