@@ -1,5 +1,7 @@
 #include "cli/commands/spec_reference.h"
 
+#include "common/spec/parser.h"
+
 namespace hollerith::cli {
 
 const std::vector<SpecLevelDoc>& SpecReference() {
@@ -163,6 +165,20 @@ const char* SpecExample() {
          "  run: sh -c 'echo $(cat results/A.sum.stdout) $(cat results/B.double.stdout)'\n";
 }
 
+std::string SpecLimitsText() {
+  const SpecLimits limits;
+  return "Limits: a spec file of at most " + std::to_string(limits.max_file_bytes >> 20) +
+         " MiB (a coordinator takes at most 255 MiB in one submission: --max-spec-bytes); "
+         "strings of at most " +
+         std::to_string(limits.max_string_bytes >> 20) + " MiB; nesting at most " +
+         std::to_string(limits.max_depth) + " levels deep; ids of 1-" +
+         std::to_string(kMaxIdLength) + " characters, job names of 1-" +
+         std::to_string(kMaxJobNameLength) +
+         "; one document per file, no YAML aliases (*name). A spec over a limit "
+         "gets an error naming it; schema errors are listed all at once, at most 50 (then "
+         "'and N more errors').";
+}
+
 std::string SpecReferenceText() {
   std::string out =
       "Hollerith job spec reference (YAML or JSON; `hollerith validate FILE` checks a spec).\n";
@@ -176,6 +192,7 @@ std::string SpecReferenceText() {
       out += "    example: " + Indented(k.example, "             ") + "\n";
     }
   }
+  out += "\n" + Wrapped(SpecLimitsText(), "") + "\n";
   out += "\nA complete spec:\n\n  " + Indented(SpecExample(), "  ");
   out.erase(out.find_last_not_of(' ') + 1);
   return out;

@@ -28,6 +28,9 @@ const std::vector<SpecLevelDoc>& SpecReference();
 // A complete spec using every key (it validates; the tests check).
 const char* SpecExample();
 
+// The parser's limits (size, strings, nesting, ids, aliases), as a paragraph for people.
+std::string SpecLimitsText();
+
 // The reference as text, ending with SpecExample().
 std::string SpecReferenceText();
 

@@ -43,6 +43,7 @@ class TestCluster {
   const std::string& data_dir() const { return dir_.path(); }
   // A directory in data_dir() that cards may write to whichever user they run as.
   std::string SharedDir(const std::string& name) const { return dir_.SharedDir(name); }
+  pid_t coordinator_pid() const { return coordinator_->pid(); }
 
   void StartWorker(const WorkerSpec& worker);
   // Stops the coordinator with `sig` (SIGKILL: a crash) and starts it again on the same data dir

@@ -96,6 +96,22 @@ TEST(SpecReference, TextNamesEveryKeyAndTheBuiltins) {
   EXPECT_NE(text.find("sleep"), std::string::npos);
 }
 
+TEST(SpecReference, TextStatesTheParsersLimits) {
+  const std::string limits = SpecLimitsText();
+  const SpecLimits defaults;
+  EXPECT_NE(limits.find(std::to_string(defaults.max_file_bytes >> 20) + " MiB"), std::string::npos)
+      << limits;
+  EXPECT_NE(limits.find(std::to_string(defaults.max_depth) + " levels"), std::string::npos);
+  EXPECT_NE(limits.find("ids of 1-64 characters"), std::string::npos) << limits;
+  EXPECT_NE(limits.find("no YAML aliases"), std::string::npos) << limits;
+  // The text says what the parser does: one id over the length limit is refused.
+  auto spec = ParseJobSpec(
+      "name: x\nstacks:\n  " + std::string(65, 'a') + ":\n    cards: [{id: a, builtin: noop}]\n",
+      "x.yaml");
+  EXPECT_FALSE(spec.ok());
+  EXPECT_NE(SpecReferenceText().find("Limits: "), std::string::npos);
+}
+
 TEST(SpecReference, TheCompleteExampleValidatesAndUsesEveryKey) {
   auto spec = ParseJobSpec(SpecExample(), "example.yaml");
   ASSERT_TRUE(spec.ok()) << spec.message();
