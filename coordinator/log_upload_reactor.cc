@@ -9,12 +9,10 @@ namespace hollerith::coordinator {
 
 namespace fs = std::filesystem;
 
-LogUploadReactor::LogUploadReactor(Coordinator& coordinator, v1::UploadLogResponse* resp,
+// The response stays empty: the log's place in the order is its card's report, not this upload.
+LogUploadReactor::LogUploadReactor(Coordinator& coordinator, v1::UploadLogResponse* /*resp*/,
                                    prometheus::Counter* bytes_stored, rpc::TicketHolder ticket)
-    : coordinator_(coordinator),
-      resp_(resp),
-      bytes_stored_(bytes_stored),
-      ticket_(std::move(ticket)) {
+    : coordinator_(coordinator), bytes_stored_(bytes_stored), ticket_(std::move(ticket)) {
   StartRead(&piece_);
 }
 

@@ -34,7 +34,6 @@ class LogUploadReactor : public grpc::ServerReadReactor<v1::LogUpload> {
   void End(const grpc::Status& status);
 
   Coordinator& coordinator_;
-  v1::UploadLogResponse* resp_;
   prometheus::Counter* bytes_stored_;
   rpc::TicketHolder ticket_;  // revoking the worker's credential ends the upload
   v1::LogUpload piece_;

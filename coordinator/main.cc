@@ -290,7 +290,7 @@ int main(int argc, char** argv) {
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
   brain.Recover(*recovered, limits);
-  coordinator::Service service(loop, brain, artifacts, *auth, limits, exposed_plaintext);
+  coordinator::Service service(brain, artifacts, *auth, limits, exposed_plaintext);
   service.SetMetrics(metrics.get());
 
   grpc::ServerBuilder builder;

@@ -144,8 +144,8 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
     const std::string why = "its events do not continue what the coordinator recorded";
     log_drop(key.first, key.second, h->attempt(), why);
     w->stacks.erase(key);
-    w->outbox->Batch([&](v1::CoordinatorMessage& m) {
-      AddDrop(m, key.first, key.second, h->attempt(), why);
+    w->outbox->Batch([&, &key = key, attempt = h->attempt()](v1::CoordinatorMessage& m) {
+      AddDrop(m, key.first, key.second, attempt, why);
       m.set_lamport(clock_.now());
     });
     Input(job, LostInput(key.second, "worker " + w->name + "'s claim " + why,

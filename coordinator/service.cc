@@ -124,10 +124,9 @@ class UploadReactor : public grpc::ServerReadReactor<v1::ArtifactChunk> {
 
 }  // namespace
 
-Service::Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
-                 rpc::Authorizer& auth, SpecLimits spec_limits, bool insecure_plaintext)
-    : loop_(loop),
-      coordinator_(coordinator),
+Service::Service(Coordinator& coordinator, ArtifactStore& artifacts, rpc::Authorizer& auth,
+                 SpecLimits spec_limits, bool insecure_plaintext)
+    : coordinator_(coordinator),
       artifacts_(artifacts),
       auth_(auth),
       spec_limits_(spec_limits),
@@ -249,7 +248,7 @@ grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>* Service::Ses
     return new Rejected<grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>>(s);
   }
   // With certificates, a worker is its certificate's common name and cannot pose as another.
-  return new SessionReactor(loop_, coordinator_, ctx->peer(), auth_.tls() ? caller.name : "",
+  return new SessionReactor(coordinator_, ctx->peer(), auth_.tls() ? caller.name : "",
                             rpc::TicketHolder(auth_.Track(ctx, caller, Role::kWorker)));
 }
 

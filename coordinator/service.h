@@ -17,8 +17,8 @@ namespace hollerith::coordinator {
 
 class Service final : public v1::Coordinator::CallbackService {
  public:
-  Service(asio::io_context& loop, Coordinator& coordinator, ArtifactStore& artifacts,
-          rpc::Authorizer& auth, SpecLimits spec_limits, bool insecure_plaintext = false);
+  Service(Coordinator& coordinator, ArtifactStore& artifacts, rpc::Authorizer& auth,
+          SpecLimits spec_limits, bool insecure_plaintext = false);
   // Metrics to update (nullptr: none); set before serving, must outlive the service.
   void SetMetrics(CoordinatorMetrics* metrics) { metrics_ = metrics; }
 
@@ -53,7 +53,6 @@ class Service final : public v1::Coordinator::CallbackService {
                                                     v1::UploadLogResponse* resp) override;
 
  private:
-  asio::io_context& loop_;
   Coordinator& coordinator_;
   ArtifactStore& artifacts_;
   rpc::Authorizer& auth_;

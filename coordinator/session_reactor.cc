@@ -5,10 +5,9 @@
 
 namespace hollerith::coordinator {
 
-SessionReactor::SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer,
+SessionReactor::SessionReactor(Coordinator& coordinator, std::string peer,
                                std::string certified_name, rpc::TicketHolder ticket)
-    : loop_(loop),
-      coordinator_(coordinator),
+    : coordinator_(coordinator),
       peer_(std::move(peer)),
       certified_name_(std::move(certified_name)),
       ticket_(std::move(ticket)),

@@ -44,8 +44,8 @@ class OutboxWriter : public grpc::ServerWriteReactor<Msg> {
 class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage> {
  public:
   // `certified_name`: the name the worker's certificate gives it ("" with tokens: any name).
-  SessionReactor(asio::io_context& loop, Coordinator& coordinator, std::string peer,
-                 std::string certified_name, rpc::TicketHolder ticket);
+  SessionReactor(Coordinator& coordinator, std::string peer, std::string certified_name,
+                 rpc::TicketHolder ticket);
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override { outbox_->OnWriteDone(ok); }
   void OnDone() override;
@@ -61,7 +61,6 @@ class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::Coo
     std::atomic<int> posted{0};
   };
 
-  asio::io_context& loop_;
   Coordinator& coordinator_;
   std::string peer_;
   std::string certified_name_;

@@ -8,9 +8,18 @@
 
 namespace hollerith::rpc {
 
+// A status message travels in a response header, and a client refuses headers over 8 KiB (it
+// would see RESOURCE_EXHAUSTED instead of the error): longer messages are cut.
+inline constexpr size_t kMaxStatusMessageBytes = 7600;
+
 inline grpc::Status ToGrpcStatus(const Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), s.message());
+  std::string message = s.message();
+  if (message.size() > kMaxStatusMessageBytes) {
+    message.resize(kMaxStatusMessageBytes);
+    message += " [cut]";
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::move(message));
 }
 
 inline Status FromGrpcStatus(const grpc::Status& s) {

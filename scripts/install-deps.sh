@@ -10,6 +10,7 @@ packages=(
   libcpp-httplib-dev
   python3 python3-yaml iproute2 procps
   chromium  # the web view's browser test (tests/browser/)
+  clang libclang-rt-14-dev llvm  # the ASan+UBSan build with the fuzz targets (libFuzzer), symbolized reports
 )
 # Node and npm drive that browser (playwright-core); any Node >= 18 will do, Debian's or another
 # already installed (which brings its own npm).

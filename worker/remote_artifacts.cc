@@ -26,7 +26,7 @@ fs::path IncomingPath(const fs::path& root, const std::string& digest) {
          (digest + "." + std::to_string(::getpid()) + "." + std::to_string(counter++));
 }
 
-std::string Describe(const grpc::Status& s) {
+std::string TransferError(const grpc::Status& s) {
   return s.error_message().empty() ? "gRPC status " + std::to_string(s.error_code())
                                    : s.error_message();
 }
@@ -214,7 +214,7 @@ Status RemoteArtifacts::Upload(const std::string& digest, uint64_t lamport,
   if (!status.ok()) {
     *unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
     return Status::Error("cannot upload artifact " + digest +
-                         " to the coordinator: " + Describe(status));
+                         " to the coordinator: " + TransferError(status));
   }
   if (response.sha256() != digest) {
     return Status::Error("the coordinator stored artifact " + digest + " as '" +
@@ -339,10 +339,10 @@ Status RemoteArtifacts::Download(const std::string& digest, uint64_t lamport,
     *unavailable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
       return Status::Error("artifact " + digest +
-                           " not found on the coordinator: " + Describe(status));
+                           " not found on the coordinator: " + TransferError(status));
     }
     return Status::Error("cannot fetch artifact " + digest +
-                         " from the coordinator: " + Describe(status));
+                         " from the coordinator: " + TransferError(status));
   }
   auto actual = Sha256File(temp);
   if (!actual.ok()) {

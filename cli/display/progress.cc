@@ -21,20 +21,16 @@ std::string ElapsedText(const StackProgress& s) {
   return text;
 }
 
-bool Ended(const std::string& state) {
-  return state == "done" || state == "failed" || state == "skipped";
-}
-
 }  // namespace
 
 std::string CombineText(const JobProgress& p, const StackProgress& combine) {
   const std::string& state = combine.state;
   if (state == "running")
     return "combine running" + (combine.node.empty() ? "" : " on " + combine.node);
-  if (Ended(state)) return "combine " + state;
-  const size_t waiting_for = static_cast<size_t>(
-      std::count_if(p.stacks.begin(), p.stacks.end(),
-                    [](const StackProgress& s) { return !s.is_combine && !Ended(s.state); }));
+  if (StackStateEnded(state)) return "combine " + state;
+  const size_t waiting_for = static_cast<size_t>(std::count_if(
+      p.stacks.begin(), p.stacks.end(),
+      [](const StackProgress& s) { return !s.is_combine && !StackStateEnded(s.state); }));
   if (waiting_for == 0) return "combine waiting to start";
   return "combine waiting for " + std::to_string(waiting_for) +
          (waiting_for == 1 ? " stack" : " stacks");

@@ -22,6 +22,11 @@ struct StackProgress {
   bool is_combine = false;  // the synthetic combine stack: shown as one line of its own
 };
 
+// Whether a stack in `state` has ended: "done", "failed" or "skipped".
+inline bool StackStateEnded(const std::string& state) {
+  return state == "done" || state == "failed" || state == "skipped";
+}
+
 struct JobProgress {
   std::string job;
   size_t cards_done = 0;
@@ -48,7 +53,6 @@ class ProgressPrinter {
   std::FILE* out_;
   bool tty_;
   size_t lines_drawn_ = 0;
-  size_t plain_done_reported_ = 0;
   std::vector<std::string> last_state_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_draw_{};

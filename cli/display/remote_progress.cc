@@ -24,10 +24,6 @@ StackProgress FromProto(const v1::StackStatus& s) {
   return p;
 }
 
-bool Ended(const std::string& state) {
-  return state == "done" || state == "failed" || state == "skipped";
-}
-
 }  // namespace
 
 int64_t WallMicrosNow() {
@@ -88,7 +84,7 @@ void RemoteProgress::Apply(const v1::JobEvent& event) {
   progress_.cards_done += after.done;
   progress_.cards_total += after.total;
   if (after.state == "failed") ++progress_.failed;
-  t.end_us = Ended(s.state()) ? event.wall_us() : 0;
+  t.end_us = StackStateEnded(s.state()) ? event.wall_us() : 0;
 }
 
 JobProgress RemoteProgress::Snapshot(int64_t now_us) const {

@@ -22,8 +22,6 @@ namespace fs = std::filesystem;
 
 constexpr size_t kBufferSize = 64 * 1024;
 
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
-
 // Streaming sha256 over OpenSSL's EVP interface.
 class Sha256 {
  public:

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <variant>
 
@@ -90,5 +91,8 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Status> value_;
 };
+
+// The text of an errno value (thread-safe, unlike strerror).
+inline std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 }  // namespace hollerith

@@ -79,8 +79,8 @@ void Setup(const std::string& daemon, const std::string& level, Format format) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
-ScopedFields::ScopedFields(const Fields& fields) : outer_(current_fields) {
-  current_fields = &fields;
+ScopedFields::ScopedFields(const Fields& fields) : fields_(fields), outer_(current_fields) {
+  current_fields = &fields_;
 }
 
 ScopedFields::~ScopedFields() { current_fields = outer_; }

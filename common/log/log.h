@@ -27,7 +27,8 @@ struct Fields {
 };
 
 // The fields of this thread's log lines while it lives; a nested scope replaces them and the
-// outer ones come back when it ends.
+// outer ones come back when it ends. It keeps its own copy of the fields (callers pass
+// temporaries), only the job's characters must outlive it.
 class ScopedFields {
  public:
   explicit ScopedFields(const Fields& fields);
@@ -36,6 +37,7 @@ class ScopedFields {
   ScopedFields& operator=(const ScopedFields&) = delete;
 
  private:
+  Fields fields_;
   const Fields* outer_;
 };
 

@@ -16,8 +16,6 @@ namespace hollerith {
 
 namespace {
 
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
-
 // Whether openat2 may be tried (false after ENOSYS: an older kernel, or a seccomp filter).
 std::atomic<bool> g_openat2{true};
 

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string_view>
 #include <system_error>
 
@@ -20,8 +21,6 @@ namespace {
 
 constexpr size_t kChildStack = 64 * 1024;
 constexpr const char* kDefaultSearchPath = "/usr/local/bin:/usr/bin:/bin";
-
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 void CloseQuietly(int fd) {
   if (fd >= 0) ::close(fd);
@@ -49,16 +48,38 @@ Status MakePipe(int fds[2]) {
   return Status::Ok();
 }
 
-// What the child needs, in the parent's memory (shared: CLONE_VM). The child reports a failed
-// step through `step` and `err`; the parent reads them once the child has exec'ed or exited.
+// What the child needs, in the parent's memory (shared with CLONE_VM, a copy under TSan). The
+// child reports a failed step through `failure`; the parent reads it once the child has exec'ed
+// or exited.
+// Where a child that could not exec says why: the lowest bytes of its stack mapping (far below
+// its frames), a MAP_SHARED mapping, so that the parent reads it also when the child runs on a
+// copy of the parent's memory instead of on the memory itself (see kCloneShare).
+struct ChildFailure {
+  const char* step = nullptr;  // a string literal: the same address in the parent
+  int err = 0;
+};
+
+// TSan's clone interceptor cannot follow a child that shares the parent's memory (clang 14
+// stops at a CHECK): under TSan the child gets a copy (fork semantics; still CLONE_VFORK).
+#if defined(__SANITIZE_THREAD__)
+constexpr int kCloneShare = 0;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr int kCloneShare = 0;
+#else
+constexpr int kCloneShare = CLONE_VM;
+#endif
+#else
+constexpr int kCloneShare = CLONE_VM;
+#endif
+
 struct ChildArgs {
   const SpawnRequest* request = nullptr;
   const char* const* programs = nullptr;  // candidates to exec, in order (PATH search done here)
   int devnull = -1;
   int out_w = -1;
   int err_w = -1;
-  const char* step = nullptr;
-  int err = 0;
+  ChildFailure* failure = nullptr;  // in the child's stack mapping, which is shared
 };
 
 // The kernel's struct sigaction, all zero: SIG_DFL, no flags, empty mask (its layout differs
@@ -70,8 +91,8 @@ struct KernelSigaction {
 constexpr long kSigsetBytes = 8;  // _NSIG / 8, what rt_sig* take
 
 [[noreturn]] void ChildFail(ChildArgs* a, const char* step, int err) {
-  a->step = step;
-  a->err = err;
+  a->failure->step = step;
+  a->failure->err = err;
   ::syscall(SYS_exit_group, 127);
   __builtin_unreachable();
 }
@@ -201,12 +222,14 @@ pid_t CloneChild(ChildArgs& args, const char*& step, int& err) {
   args.programs = programs.data();
 
   void* stack = ::mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+                       MAP_SHARED | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) {
     step = "mmap";
     err = errno;
     return -1;
   }
+  auto* failure = new (stack) ChildFailure();
+  args.failure = failure;
   // Blocked from before the child exists until it has reset its handlers: a signal must not run
   // one of the daemon's handlers on the child's stack, in the daemon's memory.
   sigset_t all;
@@ -214,18 +237,19 @@ pid_t CloneChild(ChildArgs& args, const char*& step, int& err) {
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
   const pid_t pid = ::clone(ChildMain, static_cast<char*>(stack) + kChildStack,
-                            CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+                            kCloneShare | CLONE_VFORK | SIGCHLD, &args);
   const int clone_err = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  const ChildFailure reported = *failure;
   ::munmap(stack, kChildStack);  // CLONE_VFORK: the child has exec'ed or exited by now
   if (pid < 0) {
     step = "clone";
     err = clone_err;
     return -1;
   }
-  if (args.step != nullptr) {
-    step = args.step;
-    err = args.err;
+  if (reported.step != nullptr) {
+    step = reported.step;
+    err = reported.err;
     Reap(pid);
     return -1;
   }

@@ -21,8 +21,12 @@
 namespace hollerith {
 namespace {
 
-// At most this many schema errors are listed; then "and N more errors".
+// At most this many schema errors are listed, in at most this many bytes; then "and N more
+// errors". The byte cap keeps the message inside gRPC's 8 KiB metadata limit (a status message
+// travels in a header): 50 errors quoting long ids would not fit, and the client would see
+// RESOURCE_EXHAUSTED instead of the errors.
 constexpr size_t kMaxErrorsShown = 50;
+constexpr size_t kMaxErrorBytes = 7400;
 
 std::string FormatError(const std::string& source, SourceMark mark, const std::string& message) {
   return source + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column) + ": " +
@@ -32,12 +36,15 @@ std::string FormatError(const std::string& source, SourceMark mark, const std::s
 // One line per error, by position, the last saying how many were left out.
 std::string FormatErrors(const std::string& source, const SpecErrorList& errors) {
   std::string out;
-  const std::vector<SpecErrorList::Entry> shown = errors.Sorted();
-  for (const SpecErrorList::Entry& e : shown) {
+  uint64_t listed = 0;
+  for (const SpecErrorList::Entry& e : errors.Sorted()) {
+    std::string line = FormatError(source, e.mark, e.message);
+    if (listed > 0 && out.size() + 1 + line.size() > kMaxErrorBytes) break;
     if (!out.empty()) out += '\n';
-    out += FormatError(source, e.mark, e.message);
+    out += line;
+    ++listed;
   }
-  if (const uint64_t more = errors.count() - shown.size(); more > 0) {
+  if (const uint64_t more = errors.count() - listed; more > 0) {
     out += "\nand " + std::to_string(more) + (more == 1 ? " more error" : " more errors");
   }
   return out;

@@ -6,13 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/support/paths.h"
 #include "tests/support/process.h"
 
 namespace hollerith::testing {
 namespace {
-
-const std::string kHollerith = HOLLERITH_CLI_PATH;
-const std::string kExamples = std::string(HOLLERITH_SOURCE_DIR) + "/examples/";
 
 nlohmann::json RunLocalJson(const std::string& spec, CommandResult* raw,
                             const std::string& trace = "") {

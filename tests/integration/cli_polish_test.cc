@@ -8,12 +8,11 @@
 #include "common/base/version.h"
 #include "common/spec/schema.h"
 #include "tests/support/cluster.h"
+#include "tests/support/paths.h"
 #include "tests/support/process.h"
 
 namespace hollerith::testing {
 namespace {
-
-const std::string kHollerith = HOLLERITH_CLI_PATH;
 
 TEST(CliVersion, EachBinaryPrintsTheProjectVersionAndCommit) {
   const std::regex line(std::string("(hollerith|hollerith-coordinator|hollerith-worker) ") +

@@ -5,11 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
+#include "tests/support/paths.h"
 
 namespace hollerith::testing {
 namespace {
-
-const std::string kExamples = std::string(HOLLERITH_SOURCE_DIR) + "/examples/";
 
 class Equivalence : public ::testing::TestWithParam<std::string> {};
 

@@ -9,11 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
+#include "tests/support/paths.h"
 
 namespace hollerith::testing {
 namespace {
-
-const std::string kExamples = std::string(HOLLERITH_SOURCE_DIR) + "/examples/";
 
 nlohmann::json Results(const CommandResult& r) {
   auto doc = nlohmann::json::parse(r.out, nullptr, false);

@@ -13,13 +13,6 @@
 namespace hollerith::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
 // A.talk prints a line, waits until the test opens the gate, prints more and exits 3; B.say
 // writes to stdout and stderr at once.
 std::string GatedSpec(const std::string& gate) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -36,6 +37,13 @@ std::string TempDir::SharedDir(const std::string& name) const {
   std::filesystem::create_directory(p);
   std::filesystem::permissions(p, std::filesystem::perms::all);
   return p;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
 }
 
 }  // namespace hollerith::testing

@@ -22,4 +22,7 @@ class TempDir {
   std::string path_;
 };
 
+// The whole content of the file at `path` ("" when it cannot be read).
+std::string ReadAll(const std::string& path);
+
 }  // namespace hollerith::testing

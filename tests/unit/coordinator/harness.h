@@ -18,6 +18,22 @@ namespace hollerith::coordinator {
 
 using namespace std::chrono_literals;
 
+// Two stacks, a dependency between them: the restart tests' job (recovery, reconcile).
+constexpr const char* kTwoStacks = R"(name: two
+stacks:
+  A:
+    cards:
+      - id: sum
+        builtin: noop
+  B:
+    cards:
+      - id: double
+        after: [A.sum]
+        builtin: noop
+      - id: last
+        builtin: noop
+)";
+
 // A stream whose writes complete at once; records what was written and how it ended.
 template <typename Msg>
 struct RecordedStream {

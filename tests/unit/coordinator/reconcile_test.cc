@@ -13,21 +13,6 @@
 namespace hollerith::coordinator {
 namespace {
 
-constexpr const char* kTwoStacks = R"(name: two
-stacks:
-  A:
-    cards:
-      - id: sum
-        builtin: noop
-  B:
-    cards:
-      - id: double
-        after: [A.sum]
-        builtin: noop
-      - id: last
-        builtin: noop
-)";
-
 // How many trace events of `kind` the job's trace has (for releases: of A.sum -> B.double).
 int CountEvents(const std::string& trace_json, const std::string& kind) {
   auto doc = nlohmann::json::parse(trace_json);

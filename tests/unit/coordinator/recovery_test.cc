@@ -12,21 +12,6 @@
 namespace hollerith::coordinator {
 namespace {
 
-constexpr const char* kTwoStacks = R"(name: two
-stacks:
-  A:
-    cards:
-      - id: sum
-        builtin: noop
-  B:
-    cards:
-      - id: double
-        after: [A.sum]
-        builtin: noop
-      - id: last
-        builtin: noop
-)";
-
 using RecoveryTest = RestartFixture;
 
 TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) {

@@ -319,4 +319,22 @@ class FakeCoordinator final : public v1::Coordinator::CallbackService {
   std::vector<int> upload_chunks_;
 };
 
+// How many card starts and stack ends session `session` of the fake's logs carried. Counting, not
+// copying: wait predicates run on every message the fake receives.
+inline size_t CountStarted(const std::deque<FakeCoordinator::SessionLog>& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.started_size());
+  }
+  return n;
+}
+
+inline size_t CountEnded(const std::deque<FakeCoordinator::SessionLog>& logs, size_t session) {
+  size_t n = 0;
+  if (logs.size() > session) {
+    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.ended_size());
+  }
+  return n;
+}
+
 }  // namespace hollerith::testing

@@ -18,7 +18,7 @@ namespace {
 
 using Logs = std::deque<FakeCoordinator::SessionLog>;
 
-constexpr const char* kToken = "s3cret-token";
+constexpr const char* kSessionToken = "s3cret-token";
 
 // Every event of one session, flattened.
 struct Events {
@@ -42,23 +42,6 @@ Events Collect(const FakeCoordinator::SessionLog& log) {
   return e;
 }
 
-// Counting, not copying: wait predicates run on every message the fake receives.
-size_t CountEnded(const Logs& logs, size_t session) {
-  size_t n = 0;
-  if (logs.size() > session) {
-    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.ended_size());
-  }
-  return n;
-}
-
-size_t CountStarted(const Logs& logs, size_t session) {
-  size_t n = 0;
-  if (logs.size() > session) {
-    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.started_size());
-  }
-  return n;
-}
-
 bool HasEnded(const Logs& logs, size_t session) { return CountEnded(logs, session) > 0; }
 bool HasStarted(const Logs& logs, size_t session) { return CountStarted(logs, session) > 0; }
 
@@ -71,14 +54,14 @@ std::vector<std::pair<uint32_t, uint64_t>> Vc(const v1::VectorClock& vc) {
 }
 
 TEST(WorkerSession, HelloWelcomeThenRunsAStackAndReportsEventsWithClocks) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(7, 50, 100);
     *reply.add_assignments() = MakeAssignment("job-1", 3, 1, Noops(2), 101);
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 0); }));
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return !l.empty() && Collect(l[0]).heartbeat; }));
@@ -138,7 +121,7 @@ TEST(WorkerSession, HelloWelcomeThenRunsAStackAndReportsEventsWithClocks) {
 }
 
 TEST(WorkerSession, WrongTokenStopsTheWorkerWithExitCode3) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   WorkerHarness worker(TestWorkerOptions(fake.address(), "not-the-token"));
   worker.Start();
   auto code = worker.WaitExit();
@@ -149,7 +132,7 @@ TEST(WorkerSession, WrongTokenStopsTheWorkerWithExitCode3) {
 }
 
 TEST(WorkerSession, UnrunnableStackIsReportedAsFailedNotDropped) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(1, 1000, 10);
@@ -158,7 +141,7 @@ TEST(WorkerSession, UnrunnableStackIsReportedAsFailedNotDropped) {
     *reply.add_assignments() = MakeAssignment("job-x", 0, 1, {empty}, 11);
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasEnded(l, 0); }));
   Events e = Collect(fake.sessions()[0]);
@@ -173,7 +156,7 @@ TEST(WorkerSession, UnrunnableStackIsReportedAsFailedNotDropped) {
 // A bad stack id fails the stack with the reason; a bad job id cannot be reported for, so the
 // assignment is ignored; the good assignment after them runs.
 TEST(WorkerSession, IdsThatArePathsAreRefusedAndNothingEscapesTheWorkDir) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(1, 1000, 10);
@@ -184,7 +167,7 @@ TEST(WorkerSession, IdsThatArePathsAreRefusedAndNothingEscapesTheWorkDir) {
     *reply.add_assignments() = MakeAssignment("job-x", 2, 1, {Noop("a")}, 13);
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) >= 2; }));
   Events e = Collect(fake.sessions()[0]);
@@ -202,7 +185,7 @@ TEST(WorkerSession, IdsThatArePathsAreRefusedAndNothingEscapesTheWorkDir) {
 }
 
 TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStacks) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(session + 1, 1000, 10 * (session + 1));
@@ -215,7 +198,7 @@ TEST(WorkerSession, ReconnectsAfterALostStreamWithAFreshHelloAndCancelsLocalStac
     }
     fake.Send(session, std::move(reply));
   });
-  auto options = TestWorkerOptions(fake.address(), kToken);
+  auto options = TestWorkerOptions(fake.address(), kSessionToken);
   options.outage_grace = std::chrono::milliseconds(0);  // no outage grace: cancel at once
   WorkerHarness worker(std::move(options));
   worker.Start();
@@ -257,7 +240,7 @@ std::vector<v1::CardFinished> FinishesOf(const FakeCoordinator::SessionLog& log,
 // A lost stream with the default outage grace: the running stack is kept, the next hello claims
 // it (with the start the coordinator may have missed), and it finishes under its attempt.
 TEST(WorkerSession, KeepsItsStacksThroughAnOutageAndClaimsThemInTheNextHello) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(session + 1, 1000, 10 * (session + 1));
@@ -267,7 +250,7 @@ TEST(WorkerSession, KeepsItsStacksThroughAnOutageAndClaimsThemInTheNextHello) {
     }
     fake.Send(session, std::move(reply));  // session 1: a welcome, no drops: the claim stands
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
@@ -302,7 +285,7 @@ TEST(WorkerSession, KeepsItsStacksThroughAnOutageAndClaimsThemInTheNextHello) {
 // The coordinator drops the claim (a stale attempt): the worker cancels the stack and reports
 // nothing more of it.
 TEST(WorkerSession, CancelsAClaimedStackTheCoordinatorDrops) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(session + 1, 1000, 10 * (session + 1));
@@ -318,7 +301,7 @@ TEST(WorkerSession, CancelsAClaimedStackTheCoordinatorDrops) {
     }
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
@@ -339,14 +322,14 @@ TEST(WorkerSession, CancelsAClaimedStackTheCoordinatorDrops) {
 }
 
 TEST(WorkerSession, DrainLetsRunningStacksFinishThenClosesTheStream) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(4, 1000, 10);
     *reply.add_assignments() = MakeAssignment("job-d", 0, 1, {Sleep("nap", 300)}, 11);
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   worker.Post([&] { worker.worker().Drain("test"); });
@@ -364,7 +347,7 @@ TEST(WorkerSession, DrainLetsRunningStacksFinishThenClosesTheStream) {
 }
 
 TEST(WorkerSession, DrainDeclinesNewStacks) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(4, 1000, 10);
@@ -372,7 +355,7 @@ TEST(WorkerSession, DrainDeclinesNewStacks) {
     reply.set_drain(true);  // assignments in the same message still apply, then the drain
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasStarted(l, 0); }));
   v1::CoordinatorMessage late;
@@ -393,7 +376,7 @@ TEST(WorkerSession, AppliesMessagesInStreamOrderAndStampsStartsWithReleases) {
   // and its release arrive in separate, back-to-back messages: applied out of order, the release
   // would find no stack and the card would wait forever.
   constexpr uint32_t kStacks = 2000;
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     fake.Send(session, Welcome(1, 60'000, 10));
@@ -417,7 +400,7 @@ TEST(WorkerSession, AppliesMessagesInStreamOrderAndStampsStartsWithReleases) {
       fake.Send(session, std::move(release));
     }
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == kStacks; }))
       << "stacks ended: " << CountEnded(fake.sessions(), 0);
@@ -433,7 +416,7 @@ TEST(WorkerSession, AppliesMessagesInStreamOrderAndStampsStartsWithReleases) {
 
 TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
   constexpr int kCards = 5000;
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(1, 60'000, 10);
@@ -442,7 +425,7 @@ TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
     }
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   const auto start = std::chrono::steady_clock::now();
   worker.Start();
   ASSERT_TRUE(
@@ -467,7 +450,7 @@ namespace {
 // Under load a card's start rides along with the next message, but never waits for its card to
 // finish: both starts arrive while both cards (10 s sleeps) are still running.
 TEST(WorkerSession, StartsUnderLoadArriveWhileTheCardsRun) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kSessionToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(1, 60'000, 10);
@@ -475,7 +458,7 @@ TEST(WorkerSession, StartsUnderLoadArriveWhileTheCardsRun) {
     *reply.add_assignments() = MakeAssignment("job-s", 1, 1, {Sleep("b", 10'000)}, 11);
     fake.Send(session, std::move(reply));
   });
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken));
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
   worker.Start();
   ASSERT_TRUE(
       fake.WaitFor([](const Logs& l) { return CountStarted(l, 0) == 2; }, std::chrono::seconds(5)))

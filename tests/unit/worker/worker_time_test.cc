@@ -25,28 +25,12 @@ using Logs = std::deque<FakeCoordinator::SessionLog>;
 using worker::Worker;
 using worker::WorkerState;
 
-constexpr const char* kToken = "simulated-time-token";
+constexpr const char* kTimeToken = "simulated-time-token";
 
 size_t CountHeartbeats(const Logs& logs, size_t session) {
   size_t n = 0;
   if (logs.size() > session) {
     for (const auto& m : logs[session].received) n += m.has_heartbeat() ? 1 : 0;
-  }
-  return n;
-}
-
-size_t CountStarted(const Logs& logs, size_t session) {
-  size_t n = 0;
-  if (logs.size() > session) {
-    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.started_size());
-  }
-  return n;
-}
-
-size_t CountEnded(const Logs& logs, size_t session) {
-  size_t n = 0;
-  if (logs.size() > session) {
-    for (const auto& m : logs[session].received) n += static_cast<size_t>(m.ended_size());
   }
   return n;
 }
@@ -92,9 +76,9 @@ class HeldExecutor : public CardExecutor {
 };
 
 TEST(WorkerSimulatedTime, NoWelcomeWithinTheTimeoutBacksOffAndReconnectsWithDoublingDelays) {
-  FakeCoordinator fake(kToken);  // reads the hello, never answers it
+  FakeCoordinator fake(kTimeToken);  // reads the hello, never answers it
   SimulatedTime time;
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken), &time);
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kTimeToken), &time);
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 0); }));
   ASSERT_TRUE(worker.WaitForState(WorkerState::kConnecting));
@@ -130,12 +114,12 @@ TEST(WorkerSimulatedTime, NoWelcomeWithinTheTimeoutBacksOffAndReconnectsWithDoub
 }
 
 TEST(WorkerSimulatedTime, HeartbeatsLeaveEveryHeartbeatIntervalAndOnlyThen) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kTimeToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (m.has_hello()) fake.Send(session, Welcome(3, 200, 10));
   });
   SimulatedTime time;
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken), &time);
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kTimeToken), &time);
   worker.Start();
   ASSERT_TRUE(worker.WaitForState(WorkerState::kConnected));
   auto advance = [&](std::chrono::nanoseconds d) {
@@ -166,7 +150,7 @@ TEST(WorkerSimulatedTime, HeartbeatsLeaveEveryHeartbeatIntervalAndOnlyThen) {
 // After an outage the hello replays only what the coordinator may have missed: events sent
 // within kResendWindow of the lost stream. A stack that ended before that is not claimed again.
 TEST(WorkerSimulatedTime, AHelloAfterAnOutageLeavesOutWhatWasSentLongBefore) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kTimeToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(session + 1, 60'000, 10 * (session + 1));
@@ -174,7 +158,7 @@ TEST(WorkerSimulatedTime, AHelloAfterAnOutageLeavesOutWhatWasSentLongBefore) {
     fake.Send(session, std::move(reply));
   });
   SimulatedTime time;
-  WorkerHarness worker(TestWorkerOptions(fake.address(), kToken), &time);
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kTimeToken), &time);
   worker.Start();
   ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == 1; }));
   EXPECT_EQ(worker.OnLoop([&time] { return time.Advance(Worker::kResendWindow + 1ms); }), 0u);
@@ -194,7 +178,7 @@ TEST(WorkerSimulatedTime, AHelloAfterAnOutageLeavesOutWhatWasSentLongBefore) {
 // cancelled the drain then closes the stream at once, with cards that do not, after kCancelGrace.
 // Either way the worker exits 0, having reported nothing of the cancelled stack.
 void DrainOutlivesItsTimeout(bool cards_die_on_cancel) {
-  FakeCoordinator fake(kToken);
+  FakeCoordinator fake(kTimeToken);
   fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
     if (!m.has_hello()) return;
     v1::CoordinatorMessage reply = Welcome(5, 60'000, 10);
@@ -203,7 +187,7 @@ void DrainOutlivesItsTimeout(bool cards_die_on_cancel) {
   });
   SimulatedTime time;
   HeldExecutor executor(cards_die_on_cancel);
-  worker::WorkerOptions options = TestWorkerOptions(fake.address(), kToken);
+  worker::WorkerOptions options = TestWorkerOptions(fake.address(), kTimeToken);
   const auto drain_timeout = options.drain_timeout;
   WorkerHarness worker(std::move(options), &time, &executor);
   auto advance = [&](std::chrono::nanoseconds d) {
