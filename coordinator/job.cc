@@ -1,5 +1,6 @@
 #include "coordinator/job.h"
 
+#include "common/base/json_text.h"
 #include "common/core/result_document.h"
 #include "proto/wire.h"
 
@@ -44,7 +45,7 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   if (spec.card_count() <= kResultJsonCardLimit) {
     nlohmann::json doc = ResultDocument(core);
     doc["job_id"] = job.id;
-    out->set_result_json(doc.dump());
+    out->set_result_json(JsonText(doc));
     for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
       for (uint32_t c = 0; c < spec.stacks[s].cards.size(); ++c) {
         out->add_card_order(spec.card_name({s, c}));

@@ -37,9 +37,9 @@ for name in "${names[@]}"; do
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" \
     "$work" "tests/fuzz/corpus/$name" > "build-asan/fuzz-$name.log" 2>&1; then
     failed+=("$name")
-    grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "build-asan/fuzz-$name.log" | head -20 >&2 || true
+    grep -a -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "build-asan/fuzz-$name.log" | head -20 >&2 || true
   fi
-  grep -E "stat::number_of_executed_units|stat::new_units_added" "build-asan/fuzz-$name.log" |
+  grep -a -E "stat::number_of_executed_units|stat::new_units_added" "build-asan/fuzz-$name.log" |
     tr '\n' ' ' || true
   echo
 done

@@ -11,6 +11,7 @@
 #include "cli/commands/commands.h"
 #include "cli/display/progress.h"
 #include "cli/display/tables.h"
+#include "common/base/json_text.h"
 #include "common/core/result_document.h"
 #include "common/local/local_run.h"
 #include "common/spec/parser.h"
@@ -102,7 +103,7 @@ int RunLocal(const RunFlags& f) {
     }
   }
   if (f.json) {
-    std::cout << ResultDocument(core).dump(2) << std::endl;
+    std::cout << JsonText(ResultDocument(core), 2) << std::endl;
   } else {
     PrintCardTable(stdout, core);  // as `run --workers` prints it
   }

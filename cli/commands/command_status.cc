@@ -5,6 +5,7 @@
 #include "cli/commands/cluster_flags.h"
 #include "cli/commands/commands.h"
 #include "cli/display/tables.h"
+#include "common/base/json_text.h"
 
 namespace hollerith::cli {
 namespace {
@@ -34,7 +35,7 @@ int ListJobs(Client& client, bool json) {
   if (json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& j : *jobs) list.push_back(JobSummaryJson(j));
-    std::cout << list.dump(2) << std::endl;
+    std::cout << JsonText(list, 2) << std::endl;
   } else {
     PrintJobsTable(stdout, *jobs);
   }

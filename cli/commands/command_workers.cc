@@ -5,6 +5,7 @@
 #include "cli/commands/cluster_flags.h"
 #include "cli/commands/commands.h"
 #include "cli/display/tables.h"
+#include "common/base/json_text.h"
 
 namespace hollerith::cli {
 namespace {
@@ -57,7 +58,7 @@ void AddWorkersCommand(CLI::App& app, int& exit_code) {
     if (f->json) {
       auto doc = WorkersJson(*workers, coordinator_version);
       doc["insecure_plaintext"] = insecure;
-      std::cout << doc.dump(2) << std::endl;
+      std::cout << JsonText(doc, 2) << std::endl;
     } else {
       PrintWorkersTable(stdout, *workers);
       std::fflush(stdout);

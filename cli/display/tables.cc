@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "common/base/json_text.h"
 #include "common/core/result_document.h"
 
 namespace hollerith::cli {
@@ -181,7 +182,7 @@ std::string ResultDocumentText(const v1::JobStatus& job) {
            {"state", job.state()},           {"reason", job.reason()},
            {"cards_done", job.cards_done()}, {"cards_total", job.cards_total()}};
   }
-  return doc.dump(2);
+  return JsonText(doc, 2);
 }
 
 }  // namespace hollerith::cli

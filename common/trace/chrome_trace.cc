@@ -1,5 +1,7 @@
 #include "common/trace/chrome_trace.h"
 
+#include "common/base/json_text.h"
+
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -63,13 +65,13 @@ T IntegerField(const json& obj, const char* key, T fallback) {
 
 void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out) {
   const bool job_level_only = job.stacks.empty();
-  out << "{\"displayTimeUnit\":\"ms\",\"otherData\":" << json{{"job", job.name}}.dump()
+  out << "{\"displayTimeUnit\":\"ms\",\"otherData\":" << JsonText(json{{"job", job.name}})
       << ",\"traceEvents\":[\n";
   bool first = true;
   auto emit = [&](const json& e) {
     if (!first) out << ",\n";
     first = false;
-    out << e.dump();
+    out << JsonText(e);
   };
   for (size_t n = 0; n < trace.nodes().size(); ++n) {
     emit({{"ph", "M"},

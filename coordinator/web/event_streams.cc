@@ -5,6 +5,7 @@
 #include <memory>
 #include <thread>
 
+#include "common/base/json_text.h"
 #include "coordinator/web/chunk_queue.h"
 #include "coordinator/web/web_json.h"
 
@@ -21,7 +22,7 @@ constexpr milliseconds kListInterval{500};  // how often the job list is compare
 
 std::string Sse(const std::string& event, const nlohmann::json& data) {
   // Card output is bytes: invalid UTF-8 becomes U+FFFD rather than an exception.
-  const std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string text = JsonText(data);
   return (event.empty() ? "" : "event: " + event + "\n") + "data: " + text + "\n\n";
 }
 
@@ -100,7 +101,7 @@ void StreamJobList(RouteContext& ctx, httplib::Response& res) {
                                            sink.done();
                                            return true;
                                          }
-                                         std::string text = JobListJson(*jobs).dump();
+                                         std::string text = JsonText(JobListJson(*jobs));
                                          if (text != *last_sent) {
                                            *last_sent = text;
                                            return Write(sink, "data: " + text + "\n\n");

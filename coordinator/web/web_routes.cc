@@ -1,5 +1,6 @@
 #include "coordinator/web/web_routes.h"
 
+#include "common/base/json_text.h"
 #include "coordinator/web/event_streams.h"
 #include "coordinator/web/web_assets.h"
 #include "coordinator/web/web_auth.h"
@@ -25,8 +26,7 @@ void Serve(Response& res, const std::string& path, int status = 200) {
 void Json(Response& res, const nlohmann::json& body, int status = 200) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  res.set_content(JsonText(body), "application/json");
 }
 
 void JsonError(Response& res, const Status& s) {
