@@ -22,6 +22,7 @@
 #include "common/base/asio_timers.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
+#include "common/log/log_flags.h"
 #include "common/metrics/metrics_endpoint.h"
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
@@ -178,14 +179,7 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-plaintext", f.insecure_plaintext,
                "Allow listening beyond loopback without TLS (tokens and jobs then cross the "
                "network unencrypted; a warning is printed and shown by `hollerith workers`)");
-  app.add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  app.add_option("--log-format", f.log_format,
-                 "text (for people) or json (one object a line, with job, stack, card, attempt "
-                 "and lamport where they apply)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  log::AddLogFlags(app, f.log_level, f.log_format);
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")
       ->capture_default_str();
   app.add_option("--missed-heartbeats", f.missed_heartbeats,
@@ -266,7 +260,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<coordinator::CoordinatorMetrics> metrics;
   if (!f.metrics_listen.empty()) {
-    if (auto parsed = ParseMetricsListen(f.metrics_listen); !parsed.ok()) {
+    if (auto parsed = ParseListenAddress(f.metrics_listen, "metrics address"); !parsed.ok()) {
       return Refuse(parsed.status());
     }
     metrics = std::make_unique<coordinator::CoordinatorMetrics>();

@@ -10,6 +10,7 @@
 
 #include "common/auth/auth_token.h"
 #include "common/base/version.h"
+#include "common/log/log_flags.h"
 #include "common/metrics/metrics_endpoint.h"
 
 namespace hollerith::worker {
@@ -98,15 +99,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
                  "their attempt; 0 cancels them at once; default: three of the coordinator's "
                  "leases (15000 with its defaults)")
       ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000));
-  app.add_option("--log-level", o.log_level,
-                 "trace, debug, info, warn or error (logs go to stderr)")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  app.add_option("--log-format", o.log_format,
-                 "text (for people) or json (one object a line, with job, stack, card, attempt "
-                 "and lamport where they apply)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  log::AddLogFlags(app, o.log_level, o.log_format);
   app.set_version_flag("--version", std::string("hollerith-worker ") + kVersionString);
   try {
     app.parse(argc, argv);
@@ -168,7 +161,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
     if (!o.tls) o.token = std::move(*token);
   }
   if (!o.metrics_listen.empty()) {
-    if (auto parsed = ParseMetricsListen(o.metrics_listen); !parsed.ok()) {
+    if (auto parsed = ParseListenAddress(o.metrics_listen, "metrics address"); !parsed.ok()) {
       std::fprintf(stderr, "hollerith-worker: --metrics-listen: %s\n", parsed.message().c_str());
       return {std::nullopt, 2};
     }

@@ -113,6 +113,11 @@ void ProgressPrinter::Update(const JobProgress& p, bool final) {
       if (s.is_combine) {
         std::string text = CombineText(p, s);
         if (text == last_state_[i]) continue;
+        // Started and ended between two updates (one batch of events): still say where it ran.
+        if (StackStateEnded(s.state) && !s.node.empty() &&
+            !last_state_[i].starts_with("combine running")) {
+          std::fprintf(out_, "[%7.2fs] combine running on %s\n", elapsed, s.node.c_str());
+        }
         std::fprintf(out_, "[%7.2fs] %s\n", elapsed, text.c_str());
         last_state_[i] = std::move(text);
         continue;

@@ -19,39 +19,17 @@ struct MetricsEndpoint::Refreshing : prometheus::Collectable {
   }
 };
 
-Result<MetricsAddress> ParseMetricsListen(const std::string& text) {
-  MetricsAddress a;
-  std::string port = text;
-  const size_t colon = text.rfind(':');
-  if (colon != std::string::npos) {
-    a.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (a.host.empty()) a.host = "127.0.0.1";
-  if (a.host.front() == '[' && a.host.back() != ']') {
-    return Status::InvalidArgument("bad metrics address '" + text + "': want [IPv6]:PORT");
-  }
-  char* end = nullptr;
-  const long n = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || n < 0 || n > 65535) {
-    return Status::InvalidArgument("bad metrics address '" + text +
-                                   "': want PORT or HOST:PORT (port 0..65535)");
-  }
-  a.port = static_cast<int>(n);
-  return a;
-}
-
 Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& listen, std::shared_ptr<prometheus::Registry> registry,
     std::function<void()> refresh, std::function<bool(const std::string&)> authorize) {
-  auto address = ParseMetricsListen(listen);
+  auto address = ParseListenAddress(listen, "metrics address");
   if (!address.ok()) return address.status();
   std::unique_ptr<MetricsEndpoint> e(new MetricsEndpoint());
   e->host_ = address->host;
   e->collectable_ = std::make_shared<Refreshing>();
   e->collectable_->registry = std::move(registry);
   e->collectable_->refresh = std::move(refresh);
-  const std::string bind = address->host + ":" + std::to_string(address->port);
+  const std::string bind = address->HostPort();
   try {
     // One serving thread: scrapes are rare, and each one refreshes under the daemon's state.
     e->exposer_ = std::make_unique<prometheus::Exposer>(bind, 1);
@@ -77,7 +55,7 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
 MetricsEndpoint::~MetricsEndpoint() { exposer_.reset(); }
 
 std::string MetricsEndpoint::url() const {
-  return "http://" + host_ + ":" + std::to_string(port_) + "/metrics";
+  return "http://" + ListenAddress{host_, port_}.HostPort() + "/metrics";
 }
 
 }  // namespace hollerith

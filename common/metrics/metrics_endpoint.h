@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "common/base/listen_address.h"
 #include "common/base/status.h"
 
 namespace prometheus {
@@ -21,17 +22,9 @@ class Registry;
 
 namespace hollerith {
 
-struct MetricsAddress {
-  std::string host;
-  int port = 0;
-};
-
-// "PORT" (loopback) or "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 picks a free one.
-Result<MetricsAddress> ParseMetricsListen(const std::string& text);
-
 class MetricsEndpoint {
  public:
-  // Binds `listen` (see ParseMetricsListen) and starts serving `registry`.
+  // Binds `listen` (see ParseListenAddress) and starts serving `registry`.
   static Result<std::unique_ptr<MetricsEndpoint>> Start(
       const std::string& listen, std::shared_ptr<prometheus::Registry> registry,
       std::function<void()> refresh = nullptr,

@@ -1,5 +1,6 @@
 #include "common/runner/output_capture.h"
 
+#include "common/base/status.h"
 #include "common/runner/confined_path.h"
 
 #include <fcntl.h>
@@ -9,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <system_error>
 
 namespace hollerith {
 
@@ -56,7 +56,7 @@ void OutputCapture::StartSpill() {
   // following any (a link named .hollerith must not make the node write elsewhere).
   Result<UniqueFd> workspace = OpenDirectory(workspace_);
   if (workspace.ok() && ::mkdirat(workspace->get(), ".hollerith", 0755) != 0 && errno != EEXIST) {
-    workspace = Status::Error(std::generic_category().message(errno));
+    workspace = Status::Error(ErrnoText(errno));
   }
   if (!workspace.ok()) {
     spdlog::warn("card {}: cannot create {}/.hollerith: {}; {} beyond {} bytes is dropped",
@@ -88,7 +88,7 @@ void OutputCapture::WriteSpill(std::string_view data) {
     if (n < 0) {
       if (errno == EINTR) continue;
       spdlog::warn("card {}: writing spill file {} failed: {}", card_id_, captured_.spill_path,
-                   std::generic_category().message(errno));
+                   ErrnoText(errno));
       CloseSpill();
       ::unlink(captured_.spill_path.c_str());
       captured_.spill_path.clear();

@@ -18,8 +18,7 @@ Status WorkspacePool::Create(const fs::path& dir) {
   Status made = CreateDirectory(dir);
   if (made.ok() && owner_ && ::lchown(dir.c_str(), owner_->uid, owner_->gid) != 0) {
     return Status::Error("cannot give workspace " + dir.string() + " to uid " +
-                         std::to_string(owner_->uid) + ": " +
-                         std::generic_category().message(errno));
+                         std::to_string(owner_->uid) + ": " + ErrnoText(errno));
   }
   return made;
 }

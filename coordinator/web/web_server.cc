@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "common/base/listen_address.h"
 #include "coordinator/web/web_routes.h"
 #include "proto/rpc_auth.h"
 
@@ -24,32 +25,9 @@ struct WebServer::Impl {
   std::thread listener;
 };
 
-Result<WebEndpoint> ParseListen(const std::string& listen) {
-  WebEndpoint ep;
-  std::string port_text = listen;
-  const size_t colon = listen.rfind(':');
-  if (colon != std::string::npos) {
-    ep.host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-    if (ep.host.size() >= 2 && ep.host.front() == '[' && ep.host.back() == ']') {
-      ep.host = ep.host.substr(1, ep.host.size() - 2);
-    }
-    if (ep.host.empty()) return Status::InvalidArgument("no host in '" + listen + "' (HOST:PORT)");
-  } else {
-    ep.host = "127.0.0.1";
-  }
-  char* end = nullptr;
-  const long port = std::strtol(port_text.c_str(), &end, 10);
-  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
-    return Status::InvalidArgument("bad port in '" + listen + "' (expected PORT or HOST:PORT)");
-  }
-  ep.port = static_cast<int>(port);
-  return ep;
-}
-
 Result<std::unique_ptr<WebServer>> WebServer::Start(const std::string& listen, std::string token,
                                                     std::shared_ptr<Client> client) {
-  auto ep = ParseListen(listen);
+  auto ep = ParseListenAddress(listen, "web view address");
   if (!ep.ok()) return ep.status();
   std::unique_ptr<WebServer> web(new WebServer());
   web->impl_ = std::make_unique<Impl>();
@@ -71,8 +49,7 @@ Result<std::unique_ptr<WebServer>> WebServer::Start(const std::string& listen, s
     return Status::Unavailable("cannot listen on " + listen + " for the web view");
   }
   web->port_ = port;
-  const bool v6 = ep->host.find(':') != std::string::npos;
-  web->url_ = "http://" + (v6 ? "[" + ep->host + "]" : ep->host) + ":" + std::to_string(port) + "/";
+  web->url_ = "http://" + ListenAddress{ep->host, port}.HostPort() + "/";
   impl.listener = std::thread([&impl] {
     if (!impl.server.listen_after_bind()) spdlog::error("web view: the listener stopped");
   });

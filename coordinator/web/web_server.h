@@ -21,13 +21,6 @@ class Server;
 
 namespace hollerith::web {
 
-struct WebEndpoint {
-  std::string host;
-  int port = 0;
-};
-// "PORT" (on 127.0.0.1) or "HOST:PORT" ("[::1]:PORT" for IPv6); port 0 picks a free port.
-Result<WebEndpoint> ParseListen(const std::string& listen);
-
 class WebServer {
  public:
   // Binds `listen` and serves on threads of its own until Stop. `token` is the cluster token

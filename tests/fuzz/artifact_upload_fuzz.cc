@@ -16,19 +16,11 @@
 
 #include "common/artifacts/store.h"
 #include "tests/fuzz/frames.h"
+#include "tests/fuzz/fuzz_root.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-const fs::path& Root() {
-  static const fs::path root = [] {
-    std::string t = (fs::temp_directory_path() / "hollerith-fuzz-XXXXXX").string();
-    if (!mkdtemp(t.data())) std::abort();
-    return fs::path(t);
-  }();
-  return root;
-}
 
 void Require(bool ok, const char* what) {
   if (ok) return;
@@ -62,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (digest == "!") digest = truth;
   }
 
-  ArtifactStore store(Root() / "store");
+  ArtifactStore store(fuzz::Root() / "store");
   ArtifactUpload upload(store, kLimit);
   bool expect_ok = !chunks.empty() && ValidDigest(chunks[0].first) && content.size() <= kLimit;
   bool added = true;
@@ -83,12 +75,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Require(got.str() == content, "the stored content is what was sent");
   }
   size_t files = 0;
-  if (fs::exists(Root() / "store")) {
-    for (const auto& e : fs::recursive_directory_iterator(Root() / "store")) {
+  if (fs::exists(fuzz::Root() / "store")) {
+    for (const auto& e : fs::recursive_directory_iterator(fuzz::Root() / "store")) {
       files += e.is_regular_file();
     }
   }
   Require(files == (digest.ok() ? 1u : 0u), "no temporary file left behind");
-  fs::remove_all(Root() / "store");
+  fs::remove_all(fuzz::Root() / "store");
   return 0;
 }

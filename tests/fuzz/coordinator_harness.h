@@ -3,7 +3,6 @@
 // messages of a worker's stream kept for the seed writer.
 #pragma once
 
-#include <asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +14,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/submission.h"
 #include "proto/wire.h"
+#include "tests/unit/coordinator/owned_coordinator.h"
 
 namespace hollerith::fuzz {
 
@@ -63,29 +63,20 @@ struct CountingStream {
   CountingStream& operator=(const CountingStream&) = delete;
 };
 
-class FuzzCoordinator {
+// What FuzzCoordinator owns, made before its coordinator.
+struct FuzzCoordinatorState {
+  SimulatedTime time_;
+  coordinator::MemoryJobStore store_;
+};
+
+class FuzzCoordinator : private FuzzCoordinatorState, public coordinator::OwnedCoordinator {
  public:
-  FuzzCoordinator() : coordinator_(loop_, time_, Config(), store_) { coordinator_.Start(); }
+  FuzzCoordinator() : coordinator::OwnedCoordinator(time_, store_) { coordinator_.Start(); }
 
-  static coordinator::CoordinatorConfig Config() {
-    coordinator::CoordinatorConfig c;
-    c.heartbeat = std::chrono::milliseconds(100);
-    c.missed_heartbeats = 3;
-    return c;
-  }
-
-  // Runs `f` owning the coordinator's state, as the daemon's loop would.
-  template <typename F>
-  void Owned(F f) {
-    coordinator_.Post(std::move(f));
-    loop_.restart();
-    loop_.poll();
-  }
   // Moves simulated time (leases, the publish linger, retries) and runs what fell due.
   void Advance(std::chrono::milliseconds d) {
     time_.Advance(d);
-    loop_.restart();
-    loop_.poll();
+    RunDue();
   }
 
   // What Service::SubmitJob does with a request: check and parse it, then submit on the loop.
@@ -131,12 +122,6 @@ class FuzzCoordinator {
   }
 
   coordinator::Coordinator& coordinator() { return coordinator_; }
-
- private:
-  asio::io_context loop_;
-  SimulatedTime time_;
-  coordinator::MemoryJobStore store_;
-  coordinator::Coordinator coordinator_;
 };
 
 inline v1::WorkerMessage Hello(const std::string& name) {

@@ -19,26 +19,14 @@
 #include "common/runner/stack_host.h"
 #include "proto/wire.h"
 #include "tests/fuzz/frames.h"
+#include "tests/fuzz/fuzz_root.h"
 #include "tests/support/fake_executor.h"
 
 namespace fs = std::filesystem;
 
-namespace {
-
-const fs::path& Root() {
-  static const fs::path root = [] {
-    std::string t = (fs::temp_directory_path() / "hollerith-fuzz-XXXXXX").string();
-    if (!mkdtemp(t.data())) std::abort();
-    return fs::path(t);
-  }();
-  return root;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hollerith;
-  const fs::path root = Root() / "run";
+  const fs::path root = fuzz::Root() / "run";
   {
     asio::io_context io;
     LamportClock clock;
@@ -84,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     io.restart();
     io.poll();
   }
-  for (const auto& e : fs::directory_iterator(Root())) {
+  for (const auto& e : fs::directory_iterator(fuzz::Root())) {
     if (e.path() != root) {
       std::fprintf(stderr, "created outside the work dir: %s\n", e.path().c_str());
       std::abort();

@@ -104,6 +104,9 @@ TEST(FaultRounds, WorkersKilledMidJobNeverChangeResults) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - killed_at)
             .count());
     cluster.StartWorker({victim, ""});
+    // Rejoined before the next round kills again: a worker killed before its hello reached the
+    // coordinator would never be seen to go, and the next round would wait for nothing.
+    ASSERT_TRUE(cluster.WaitForWorkers({"w1", "w2", "w3"})) << victim << " did not rejoin";
     ExpectLikeLocal(cluster, JobIdOf(submitted), local, spec_path, tally);
   }
   tally.Print("worker kill -9");

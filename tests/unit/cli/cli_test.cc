@@ -1,13 +1,16 @@
 // The `hollerith` command's pieces without a coordinator: the workers table and its version
-// warnings, the job spec reference against the schema, completion scripts derived from an app.
+// warnings, the plain progress lines, the job spec reference against the schema, completion scripts
+// derived from an app.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <string>
 
 #include "cli/commands/completion.h"
 #include "cli/commands/spec_reference.h"
+#include "cli/display/progress.h"
 #include "cli/display/tables.h"
 #include "common/spec/parser.h"
 #include "common/spec/schema.h"
@@ -23,15 +26,20 @@ v1::WorkerInfo Worker(const std::string& name, const std::string& version) {
   return w;
 }
 
-std::string Printed(const std::vector<v1::WorkerInfo>& workers) {
+// What `print` writes to a FILE (not a terminal).
+std::string Captured(const std::function<void(std::FILE*)>& print) {
   char* buf = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&buf, &size);
-  PrintWorkersTable(out, workers);
+  print(out);
   std::fclose(out);
   std::string text(buf, size);
   std::free(buf);
   return text;
+}
+
+std::string Printed(const std::vector<v1::WorkerInfo>& workers) {
+  return Captured([&](std::FILE* out) { PrintWorkersTable(out, workers); });
 }
 
 TEST(WorkersTable, ShowsEachWorkersVersion) {
@@ -150,6 +158,42 @@ TEST(Completion, ScriptsFollowTheAppsSubcommandsAndFlags) {
   EXPECT_NE(zsh.find("'alpha:The first one'"), std::string::npos) << zsh;
   EXPECT_NE(zsh.find("'--gamma=[a choice]:value:(x y)'"), std::string::npos) << zsh;
   EXPECT_NE(zsh.find("'1:JOB:_hollerith_jobs'"), std::string::npos) << zsh;
+}
+
+TEST(PlainProgress, ACombineThatStartedAndEndedBetweenTwoUpdatesStillSaysWhereItRan) {
+  JobProgress p;
+  p.job = "j";
+  p.stacks = {{.name = "A", .done = 1, .total = 1, .node = "w1", .state = "done"},
+              {.name = "combine", .total = 1, .state = "waiting", .is_combine = true}};
+  const std::string text = Captured([&](std::FILE* out) {
+    ProgressPrinter printer(out);
+    printer.Update(p);
+    p.stacks[1].done = 1;
+    p.stacks[1].node = "w2";
+    p.stacks[1].state = "done";  // its start and its end came in one batch of events
+    printer.Update(p, true);
+  });
+  const size_t waiting = text.find("] combine waiting to start\n");
+  const size_t running = text.find("] combine running on w2\n");
+  const size_t done = text.find("] combine done\n");
+  ASSERT_NE(waiting, std::string::npos) << text;
+  ASSERT_NE(running, std::string::npos) << text;
+  ASSERT_NE(done, std::string::npos) << text;
+  EXPECT_LT(waiting, running) << text;
+  EXPECT_LT(running, done) << text;
+  EXPECT_EQ(text.find("running", text.find("running", running) + 1), std::string::npos)
+      << "said once\n"
+      << text;
+}
+
+TEST(PlainProgress, ASkippedCombineThatNeverRanNamesNoNode) {
+  JobProgress p;
+  p.job = "j";
+  p.stacks = {{.name = "A", .total = 1, .node = "w1", .state = "failed"},
+              {.name = "combine", .total = 1, .state = "skipped", .is_combine = true}};
+  const std::string text = Captured([&](std::FILE* out) { ProgressPrinter(out).Update(p, true); });
+  EXPECT_NE(text.find("] combine skipped\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("combine running"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "common/spec/parser.h"
 #include "coordinator/coordinator.h"
 #include "proto/wire.h"
+#include "tests/unit/coordinator/owned_coordinator.h"
 
 namespace hollerith::coordinator {
 
@@ -80,25 +81,10 @@ struct FakeWorker {
 };
 
 // A coordinator on simulated time, with workers and clients that are recorded outboxes.
-class Harness {
+class Harness : public OwnedCoordinator {
  public:
   Harness(JobStore& store, SimulatedTime& time, CoordinatorConfig config = Config())
-      : time_(time), coordinator_(loop_, time_, config, store) {}
-
-  static CoordinatorConfig Config() {
-    CoordinatorConfig c;
-    c.heartbeat = 100ms;
-    c.missed_heartbeats = 3;  // lease: 300 ms
-    return c;
-  }
-
-  // Runs `f` owning the coordinator's state, as the daemon's loop would.
-  template <typename F>
-  void Owned(F f) {
-    coordinator_.Post(std::move(f));
-    loop_.restart();
-    loop_.poll();
-  }
+      : OwnedCoordinator(time, store, config), time_(time) {}
 
   // `hello` may carry claims (held stacks and their events), as after a lost stream.
   std::unique_ptr<FakeWorker> Connect(const std::string& name, v1::Hello hello = v1::Hello()) {
@@ -191,9 +177,7 @@ class Harness {
     return names;
   }
 
-  asio::io_context loop_;
   SimulatedTime& time_;
-  Coordinator coordinator_;
 };
 
 }  // namespace hollerith::coordinator

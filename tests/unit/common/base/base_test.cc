@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/base/hex.h"
+#include "common/base/listen_address.h"
 #include "common/base/simulated_time.h"
 #include "common/base/status.h"
 
@@ -30,6 +31,33 @@ TEST(Status, CarriesCodeAndMessage) {
 TEST(Hex, EncodesEveryByteLowerCase) {
   EXPECT_EQ(HexEncode(std::string_view("\x00\x0f\xa0\xff", 4)), "000fa0ff");
   EXPECT_EQ(HexEncode(""), "");
+}
+
+TEST(ListenAddress, PortAloneIsLoopbackAndIPv6LosesItsBrackets) {
+  auto port = ParseListenAddress("7080", "web view address");  // parsed only, never bound
+  ASSERT_TRUE(port.ok());
+  EXPECT_EQ(port->host, "127.0.0.1");
+  EXPECT_EQ(port->port, 7080);
+  auto any = ParseListenAddress("0.0.0.0:0", "x");
+  ASSERT_TRUE(any.ok());
+  EXPECT_EQ(any->host, "0.0.0.0");
+  EXPECT_EQ(any->port, 0);
+  auto v6 = ParseListenAddress("[::1]:80", "x");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->HostPort(), "[::1]:80");
+  EXPECT_EQ(any->HostPort(), "0.0.0.0:0");
+}
+
+TEST(ListenAddress, BadAddressesNameWhatTheyAre) {
+  for (const char* bad : {"host:", ":80", "127.0.0.1:70000", "127.0.0.1:8x", "[::1:80", "::1]:80",
+                          "[]:80", "-1", ""}) {
+    auto a = ParseListenAddress(bad, "metrics address");
+    EXPECT_FALSE(a.ok()) << bad;
+    EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(a.message().starts_with(std::string("bad metrics address '") + bad + "': "))
+        << a.message();
+  }
 }
 
 TEST(SimulatedTime, FiresDueTimersInDeadlineOrderWithTheClockAtEachDeadline) {

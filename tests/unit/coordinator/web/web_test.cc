@@ -1,4 +1,4 @@
-// The web view's pure parts: listen addresses, cookies, login redirects, the JSON of a status.
+// The web view's pure parts: cookies, login redirects, the JSON of a status.
 #include <gtest/gtest.h>
 
 #include "coordinator/web/web_assets.h"
@@ -8,24 +8,6 @@
 
 namespace hollerith::web {
 namespace {
-
-TEST(ParseListen, PortAloneIsLoopback) {
-  auto ep = ParseListen("7080");
-  ASSERT_TRUE(ep.ok());
-  EXPECT_EQ(ep->host, "127.0.0.1");
-  EXPECT_EQ(ep->port, 7080);
-  auto any = ParseListen("0.0.0.0:0");
-  ASSERT_TRUE(any.ok());
-  EXPECT_EQ(any->host, "0.0.0.0");
-  EXPECT_EQ(any->port, 0);
-  auto v6 = ParseListen("[::1]:80");
-  ASSERT_TRUE(v6.ok());
-  EXPECT_EQ(v6->host, "::1");
-  EXPECT_FALSE(ParseListen("host:").ok());
-  EXPECT_FALSE(ParseListen(":80").ok());
-  EXPECT_FALSE(ParseListen("127.0.0.1:70000").ok());
-  EXPECT_FALSE(ParseListen("127.0.0.1:8x").ok());
-}
 
 TEST(WebAuth, CookieValueFindsTheNamedCookie) {
   EXPECT_EQ(CookieValue("a=1; hollerith_token=abc; b=2", "hollerith_token"), "abc");
