@@ -28,6 +28,16 @@ cleanup() {
   set +e
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  # $! is the subshell that ran as_hollerith, not the daemon under it: stop every process whose
+  # root is the chroot (the daemons, and anything a card left), then wait until none is left.
+  in_root() {
+    local p found=1
+    for p in /proc/[0-9]*; do
+      [[ "$(readlink "$p/root" 2>/dev/null)" == "$root" ]] && { kill "-$1" "${p#/proc/}" 2>/dev/null; found=0; }
+    done
+    return "$found"
+  }
+  in_root TERM && { wait_for 10 eval '! in_root 0' || in_root KILL; }
   if ((rc != 0)); then
     for f in "$work"/*.log; do [[ -f "$f" ]] && { echo "---- $f" >&2; tail -n 40 "$f" >&2; }; done
   fi
