@@ -14,12 +14,12 @@ namespace {
 
 nlohmann::json RunLocalJson(const std::string& spec, CommandResult* raw,
                             const std::string& trace = "") {
-  std::vector<std::string> argv = {kHollerith, "run", "--local", spec, "--json"};
+  std::vector<std::string> args = {"--json"};
   if (!trace.empty()) {
-    argv.push_back("--trace");
-    argv.push_back(trace);
+    args.push_back("--trace");
+    args.push_back(trace);
   }
-  *raw = RunCommand(argv, std::chrono::seconds(60));
+  *raw = RunLocal(spec, args);
   return nlohmann::json::parse(raw->out, nullptr, false);
 }
 
@@ -120,7 +120,7 @@ TEST(CliLocal, BadSpecExitsTwoWithFileLineColumn) {
   TempDir dir;
   auto spec = dir.Write("bad.yaml",
                         "name: x\nstacks:\n  A:\n    cards:\n      - id: a\n        rnu: true\n");
-  auto r = RunCommand({kHollerith, "run", "--local", spec});
+  auto r = RunLocal(spec);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.yaml:6:"), std::string::npos) << r.err;
   auto v = RunCommand({kHollerith, "validate", spec});
@@ -163,16 +163,14 @@ void ExpectCardTableInSpecOrder(const std::string& table) {
 }
 
 TEST(CliLocal, CardTableFollowsTheSpecOrder) {
-  auto r = RunCommand({kHollerith, "run", "--local", kExamples + "report.yaml"},
-                      std::chrono::seconds(60));
+  auto r = RunLocal(kExamples + "report.yaml");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.out.starts_with("CARD ")) << r.out;
   ExpectCardTableInSpecOrder(r.out);
 }
 
 TEST(CliLocal, CombineProgressReadsNaturally) {
-  auto r = RunCommand({kHollerith, "run", "--local", kExamples + "report.yaml"},
-                      std::chrono::seconds(60));
+  auto r = RunLocal(kExamples + "report.yaml");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("@combine"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("0/0"), std::string::npos) << r.err;

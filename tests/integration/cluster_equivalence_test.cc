@@ -25,7 +25,7 @@ nlohmann::json Comparable(const nlohmann::json& doc) {
 
 TEST_P(Equivalence, LocalAndThreeWorkerClusterAgree) {
   const std::string spec = kExamples + GetParam();
-  auto local = RunCommand({HOLLERITH_CLI_PATH, "run", "--local", spec, "--json"});
+  auto local = RunLocal(spec, {"--json"});
   auto local_doc = nlohmann::json::parse(local.out, nullptr, false);
   ASSERT_FALSE(local_doc.is_discarded()) << local.err;
 

@@ -171,7 +171,7 @@ stacks:
 combine:
   run: sh -c 'cat results/C.report.stdout'
 )yaml";
-  auto local = Hollerith({"run", "--local", spec, "--json"});
+  auto local = RunLocal(spec, {"--json"});
   ASSERT_EQ(local.exit_code, 0) << local.err;
   auto remote = cluster.Cli({"submit", spec, "--wait", "--json"});
   ASSERT_EQ(remote.exit_code, 0) << remote.err;

@@ -59,7 +59,7 @@ std::string LocalResults(const std::string& dir, const std::string& name, const 
                          std::string* spec_path) {
   *spec_path = dir + "/" + name + ".yaml";
   std::ofstream(*spec_path) << spec;
-  return RunCommand({HOLLERITH_CLI_PATH, "run", "--local", *spec_path, "--json"}).out;
+  return RunLocal(*spec_path, {"--json"}).out;
 }
 
 std::vector<std::string> CompareResults(const std::string& local_json,

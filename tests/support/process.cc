@@ -184,6 +184,15 @@ bool Daemon::WaitForLogLine(const std::function<bool(const std::string& line)>& 
   return found;
 }
 
+CommandResult RunLocal(const std::string& spec, const std::vector<std::string>& args,
+                       std::chrono::milliseconds timeout) {
+  TempDir work;
+  std::vector<std::string> argv = {HOLLERITH_CLI_PATH,   "run", "--local", spec, "--workdir",
+                                   work.path() + "/work"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv, timeout);
+}
+
 std::string WaitForFileLine(const std::string& path, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   const std::string dir = path.substr(0, path.rfind('/'));

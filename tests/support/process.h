@@ -26,6 +26,11 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
                          const std::vector<std::string>& env = {});
 
+// Runs `hollerith run --local SPEC ARGS...` with its workspaces in a temporary directory that is
+// removed afterwards (without --workdir the CLI keeps them under /tmp for the user to look at).
+CommandResult RunLocal(const std::string& spec, const std::vector<std::string>& args = {},
+                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 // Waits (inotify on its directory, with a deadline) until the file at `path` holds a complete
 // line; returns that line without its newline, or "" at the deadline.
 std::string WaitForFileLine(const std::string& path,
