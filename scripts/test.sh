@@ -3,7 +3,7 @@
 #   1. the normal build (./build): unit and integration tests through CTest, then the deploy tests
 #      (the compose cluster on a real Docker engine; the .deb packages in a clean Debian root);
 #   2. the CTest suite under ASan + UBSan (./build-asan, clang), stopping at the first report;
-#   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30, same tree), failing on a crash;
+#   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30: one per core at a time, same tree), failing on a crash;
 #   4. the suites that do not link gRPC under TSan (./build-tsan; Debian's gRPC is not built for
 #      TSan: see below).
 # Usage: scripts/test.sh [--only=normal|address|thread|fuzz]   (default: all four, in that order)
