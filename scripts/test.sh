@@ -3,7 +3,8 @@
 #   1. the normal build (./build): unit and integration tests through CTest, then the deploy tests
 #      (the compose cluster on a real Docker engine; the .deb packages in a clean Debian root);
 #   2. the CTest suite under ASan + UBSan (./build-asan, clang), stopping at the first report;
-#   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30: one per core at a time, same tree), failing on a crash;
+#   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30: one per core at a time, same tree),
+#      failing on a crash;
 #   4. the suites that do not link gRPC under TSan (./build-tsan; Debian's gRPC is not built for
 #      TSan: see below).
 # Usage: scripts/test.sh [--only=normal|address|thread|fuzz]   (default: all four, in that order)
@@ -16,7 +17,7 @@ for arg in "$@"; do
   case "$arg" in
     --only=normal | --only=address | --only=thread | --only=fuzz) only="${arg#--only=}" ;;
     --sanitize=address | --sanitize=thread) only="${arg#--sanitize=}" ;;  # the older spelling
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
