@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include "common/auth/auth_token.h"
@@ -314,34 +316,31 @@ int main(int argc, char** argv) {
     // Any token that grants the client role may scrape (not a worker-only token).
     auto started = MetricsEndpoint::Start(
         f.metrics_listen, metrics->registry, [&brain] { brain.RefreshMetrics(); },
-        [&auth](const std::string& password) { return auth->MayScrape(password); });
+        [&auth](const std::string& password) { return auth->GrantsClient(password); });
     if (!started.ok()) return Refuse(started.status());
     metrics_endpoint = std::move(started).value();
     std::printf("metrics on %s\n", metrics_endpoint->url().c_str());
     spdlog::info("metrics on {}", metrics_endpoint->url());
   }
-  // The web view logs in with a client token and calls the service with it (over the in-process
-  // channel, where the authorizer takes tokens under TLS too): --client-token-file's, else the
-  // one of --token-file.
-  std::string web_token;
-  if (!f.http_listen.empty()) {
-    const std::string& file = token_files.client.empty() ? token_files.both : token_files.client;
-    if (auto loaded = file.empty() ? Result<std::string>(Status::NotFound("no client token"))
-                                   : LoadToken(file);
-        loaded.ok()) {
-      web_token = std::move(*loaded);
-    } else if (http_listen->count() > 0) {
+  // The web view logs in with a client token (--client-token-file's or --token-file's, as the
+  // authorizer holds them now, so SIGHUP rotates them here too) and calls the service with the
+  // token each request presents, over the in-process channel, where the authorizer takes tokens
+  // under TLS too.
+  const bool web_token = !token_files.client.empty() || !token_files.both.empty();
+  if (!f.http_listen.empty() && !web_token) {
+    if (http_listen->count() > 0) {
       return Refuse(Status::InvalidArgument(
           "--http-listen needs a client token (--client-token-file or --token-file) to log in "
           "with"));
-    } else {
-      spdlog::warn("no web view: it needs a client token (--client-token-file or --token-file)");
     }
+    spdlog::warn("no web view: it needs a client token (--client-token-file or --token-file)");
   }
-  auto webview =
-      web_token.empty()
-          ? Result<std::unique_ptr<web::WebServer>>(std::unique_ptr<web::WebServer>())
-          : web::StartWebView(*server, f.http_listen, web_token, http_listen->count() > 0);
+  auto webview = !web_token
+                     ? Result<std::unique_ptr<web::WebServer>>(std::unique_ptr<web::WebServer>())
+                     : web::StartWebView(
+                           *server, f.http_listen,
+                           [&auth](std::string_view token) { return auth->GrantsClient(token); },
+                           http_listen->count() > 0);
   if (!webview.ok()) return Refuse(webview.status());
   if (*webview) std::printf("web view: %s\n", (*webview)->url().c_str());
   std::fflush(stdout);

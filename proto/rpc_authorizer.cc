@@ -103,8 +103,8 @@ std::shared_ptr<const Authorizer::Tokens> Authorizer::tokens() const {
   return tokens_;
 }
 
-bool Authorizer::MayScrape(std::string_view password) const {
-  return (RolesOfToken(*tokens(), password) & Bit(Role::kClient)) != 0;
+bool Authorizer::GrantsClient(std::string_view token) const {
+  return (RolesOfToken(*tokens(), token) & Bit(Role::kClient)) != 0;
 }
 
 grpc::Status Authorizer::Check(const grpc::ServerContextBase& ctx, Role needed,

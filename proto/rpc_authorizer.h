@@ -10,8 +10,9 @@
 // files (SIGHUP) and cancels the tracked streams whose token no longer grants their role.
 // Under TLS a call without a certificate can only come over the in-process channel (the web
 // view); it is authenticated by token as without TLS.
-// MayScrape() checks the password of a metrics scrape: a token that grants the client role (with
-// TLS too, where token files, if given, serve nothing else).
+// GrantsClient() checks a token of the HTTP endpoints (a metrics scrape's password, the web
+// view's login): true if it grants the client role (with TLS too, where token files, if given,
+// serve nothing else). Like every check it follows Reload().
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -79,8 +80,8 @@ class Authorizer {
   bool has_tokens() const {
     return !files_.both.empty() || !files_.worker.empty() || !files_.client.empty();
   }
-  // True if `password` is a token granting the client role (metrics scrapes; any thread).
-  bool MayScrape(std::string_view password) const;
+  // True if `token` grants the client role (metrics scrapes, the web view; any thread).
+  bool GrantsClient(std::string_view token) const;
   // OK, UNAUTHENTICATED (no or unknown credential) or PERMISSION_DENIED (wrong role). The message
   // names the role, never the credential. `caller` (if given) receives who called.
   grpc::Status Check(const grpc::ServerContextBase& ctx, Role needed,

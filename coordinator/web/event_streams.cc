@@ -59,15 +59,15 @@ struct WatchHolder {
 
 }  // namespace
 
-void StreamJobEvents(RouteContext& ctx, const std::string& job, const httplib::Request& req,
-                     httplib::Response& res) {
+void StreamJobEvents(RouteContext& ctx, std::shared_ptr<Client> client, const std::string& job,
+                     const httplib::Request& req, httplib::Response& res) {
   // A reconnecting EventSource says how far it got; the replay skips that many events.
   uint64_t skip = 0;
   const std::string last = req.get_header_value("Last-Event-ID");
   if (!last.empty()) skip = std::strtoull(last.c_str(), nullptr, 10);
   auto queue = std::make_shared<ChunkQueue>();
   auto holder = std::make_shared<WatchHolder>();
-  holder->watch = ctx.client->Watch(
+  holder->watch = client->Watch(
       job, 0,
       [queue, skip, index = uint64_t{0}](const v1::JobEvent& ev) mutable {
         if (++index <= skip) return;
@@ -85,17 +85,17 @@ void StreamJobEvents(RouteContext& ctx, const std::string& job, const httplib::R
       [holder](bool) { holder->watch.reset(); });
 }
 
-void StreamJobList(RouteContext& ctx, httplib::Response& res) {
+void StreamJobList(RouteContext& ctx, std::shared_ptr<Client> client, httplib::Response& res) {
   StartEventStream(res);
   auto last_sent = std::make_shared<std::string>();
   res.set_chunked_content_provider("text/event-stream",
-                                   [&ctx, last_sent](size_t, httplib::DataSink& sink) {
+                                   [&ctx, client, last_sent](size_t, httplib::DataSink& sink) {
                                      const auto quiet_until = steady_clock::now() + kKeepAlive;
                                      auto next_check = steady_clock::now();
                                      while (!ctx.stopping) {
                                        if (steady_clock::now() >= next_check) {
                                          next_check = steady_clock::now() + kListInterval;
-                                         auto jobs = ctx.client->ListJobs();
+                                         auto jobs = client->ListJobs();
                                          if (!jobs.ok()) {
                                            Write(sink, Sse("failed", {{"error", jobs.message()}}));
                                            sink.done();
@@ -115,13 +115,13 @@ void StreamJobList(RouteContext& ctx, httplib::Response& res) {
                                    });
 }
 
-void StreamCardLog(RouteContext& ctx, const std::string& job, const std::string& card,
-                   httplib::Response& res) {
+void StreamCardLog(RouteContext& ctx, std::shared_ptr<Client> client, const std::string& job,
+                   const std::string& card, httplib::Response& res) {
   auto queue = std::make_shared<ChunkQueue>();
   // ReadLog blocks (with follow, until the card ends) and cannot be cancelled from here, so it
   // runs on a thread of its own that outlives a closed tab and ends with the card (or the gRPC
   // server); the response only drains what it read.
-  ctx.threads.Run([client = ctx.client, queue, job, card] {
+  ctx.threads.Run([client, queue, job, card] {
     Status s = client->ReadLog(job, card, /*follow=*/true,
                                [&](const std::string& stream, const std::string& data) {
                                  queue->Push(Sse(stream == "stderr" ? "stderr" : "stdout", data));

@@ -1,7 +1,5 @@
 #include "coordinator/web/web_auth.h"
 
-#include "common/auth/auth_token.h"
-
 namespace hollerith::web {
 
 namespace {
@@ -32,17 +30,18 @@ std::string CookieValue(const std::string& header, const std::string& name) {
   return "";
 }
 
-bool Authorized(const httplib::Request& req, const std::string& token) {
+std::optional<std::string> AcceptedToken(const httplib::Request& req, const TokenCheck& accepts) {
   const std::string auth = req.get_header_value("Authorization");
   static const std::string kBearer = "Bearer ";
-  if (auth.rfind(kBearer, 0) == 0 && ConstantTimeEquals(Trim(auth.substr(kBearer.size())), token)) {
-    return true;
+  if (auth.rfind(kBearer, 0) == 0) {
+    std::string token = Trim(auth.substr(kBearer.size()));
+    if (!token.empty() && accepts(token)) return token;
   }
   for (size_t i = 0; i < req.get_header_value_count("Cookie"); ++i) {
-    const std::string value = CookieValue(req.get_header_value("Cookie", i), kSessionCookie);
-    if (!value.empty() && ConstantTimeEquals(value, token)) return true;
+    std::string value = CookieValue(req.get_header_value("Cookie", i), kSessionCookie);
+    if (!value.empty() && accepts(value)) return value;
   }
-  return false;
+  return std::nullopt;
 }
 
 std::string SafeNext(const std::string& next) {
@@ -55,10 +54,12 @@ std::string SafeNext(const std::string& next) {
   return next;
 }
 
-void HandleLogin(const httplib::Request& req, httplib::Response& res, const std::string& token,
+void HandleLogin(const httplib::Request& req, httplib::Response& res, const TokenCheck& accepts,
                  bool secure) {
   const std::string next = SafeNext(req.get_param_value("next"));
-  if (!ConstantTimeEquals(Trim(req.get_param_value("token")), token)) {
+  const std::string token = Trim(req.get_param_value("token"));
+  // A cookie value is a token: nothing else may be set in it (no "; Domain=..." smuggled in).
+  if (token.empty() || token.find_first_of(";, \t\r\n") != std::string::npos || !accepts(token)) {
     res.status = 303;
     res.set_header("Location", "/login?failed=1&next=" + httplib::detail::encode_query_param(next));
     return;

@@ -33,25 +33,33 @@ void JsonError(Response& res, const Status& s) {
   Json(res, {{"error", s.message()}}, s.code() == StatusCode::kNotFound ? 404 : 502);
 }
 
-// A page for people: without the token, the login page (401) instead.
+// A page for people: without a valid token, the login page (401) instead.
 httplib::Server::Handler Page(RouteContext& ctx) {
   return [&ctx](const Request& req, Response& res) {
     res.set_header("Cache-Control", "no-store");
-    if (!Authorized(req, ctx.token)) return Serve(res, "/login.html", 401);
+    if (!AcceptedToken(req, ctx.accepts)) return Serve(res, "/login.html", 401);
     Serve(res, "/index.html");
   };
 }
 
-// An API endpoint: 401 with a JSON error without the token.
+using ClientPtr = std::shared_ptr<Client>;
+
+// An API endpoint: 401 with a JSON error without a valid token; the handler gets a client that
+// calls the coordinator with the request's token.
 httplib::Server::Handler Api(RouteContext& ctx,
-                             std::function<void(const Request&, Response&)> handler) {
+                             std::function<void(const Request&, Response&, ClientPtr)> handler) {
   return [&ctx, handler = std::move(handler)](const Request& req, Response& res) {
-    if (!Authorized(req, ctx.token)) return Json(res, {{"error", "unauthorized"}}, 401);
-    handler(req, res);
+    auto token = AcceptedToken(req, ctx.accepts);
+    if (!token) return Json(res, {{"error", "unauthorized"}}, 401);
+    handler(req, res, ctx.ClientFor(*token));
   };
 }
 
 }  // namespace
+
+std::shared_ptr<Client> RouteContext::ClientFor(const std::string& token) const {
+  return std::make_shared<Client>(channel, "this coordinator", token);
+}
 
 void AddRoutes(httplib::Server& server, RouteContext& ctx) {
   server.set_default_headers({
@@ -68,35 +76,37 @@ void AddRoutes(httplib::Server& server, RouteContext& ctx) {
   }
   server.Get("/login", [](const Request&, Response& res) { Serve(res, "/login.html"); });
   server.Post("/login", [&ctx](const Request& req, Response& res) {
-    HandleLogin(req, res, ctx.token, /*secure=*/false);
+    HandleLogin(req, res, ctx.accepts, /*secure=*/false);
   });
   server.Post("/logout", [](const Request&, Response& res) { HandleLogout(res, false); });
   server.Get("/", Page(ctx));
   server.Get("/jobs/[^/]+", Page(ctx));
 
-  server.Get("/api/jobs", Api(ctx, [&ctx](const Request&, Response& res) {
-               auto jobs = ctx.client->ListJobs();
+  server.Get("/api/jobs", Api(ctx, [](const Request&, Response& res, ClientPtr client) {
+               auto jobs = client->ListJobs();
                if (!jobs.ok()) return JsonError(res, jobs.status());
                Json(res, JobListJson(*jobs));
              }));
-  server.Get("/api/jobs/events",
-             Api(ctx, [&ctx](const Request&, Response& res) { StreamJobList(ctx, res); }));
-  server.Get("/api/workers", Api(ctx, [&ctx](const Request&, Response& res) {
-               auto workers = ctx.client->ListWorkers();
+  server.Get("/api/jobs/events", Api(ctx, [&ctx](const Request&, Response& res, ClientPtr client) {
+               StreamJobList(ctx, std::move(client), res);
+             }));
+  server.Get("/api/workers", Api(ctx, [](const Request&, Response& res, ClientPtr client) {
+               auto workers = client->ListWorkers();
                if (!workers.ok()) return JsonError(res, workers.status());
                Json(res, WorkerListJson(*workers));
              }));
-  server.Get("/api/jobs/([^/]+)", Api(ctx, [&ctx](const Request& req, Response& res) {
-               auto job = ctx.client->GetJob(req.matches[1], /*with_graph=*/true);
+  server.Get("/api/jobs/([^/]+)", Api(ctx, [](const Request& req, Response& res, ClientPtr client) {
+               auto job = client->GetJob(req.matches[1], /*with_graph=*/true);
                if (!job.ok()) return JsonError(res, job.status());
                Json(res, JobDetailJson(*job));
              }));
-  server.Get("/api/jobs/([^/]+)/events", Api(ctx, [&ctx](const Request& req, Response& res) {
-               StreamJobEvents(ctx, req.matches[1], req, res);
+  server.Get("/api/jobs/([^/]+)/events",
+             Api(ctx, [&ctx](const Request& req, Response& res, ClientPtr client) {
+               StreamJobEvents(ctx, std::move(client), req.matches[1], req, res);
              }));
   server.Get("/api/jobs/([^/]+)/cards/([^/]+)/log",
-             Api(ctx, [&ctx](const Request& req, Response& res) {
-               StreamCardLog(ctx, req.matches[1], req.matches[2], res);
+             Api(ctx, [&ctx](const Request& req, Response& res, ClientPtr client) {
+               StreamCardLog(ctx, std::move(client), req.matches[1], req.matches[2], res);
              }));
   server.set_error_handler([](const Request& req, Response& res) {
     if (!res.body.empty()) return;

@@ -9,12 +9,20 @@
 
 #include "cli/client/client.h"
 #include "coordinator/web/background_threads.h"
+#include "coordinator/web/web_auth.h"
+
+namespace grpc {
+class Channel;
+}
 
 namespace hollerith::web {
 
 struct RouteContext {
-  std::string token;
-  std::shared_ptr<Client> client;
+  TokenCheck accepts;                      // who may use the web view
+  std::shared_ptr<grpc::Channel> channel;  // to the coordinator
+  // A client of the coordinator calling with `token`, the one the request presented: the
+  // coordinator authorises (and on revocation ends) the web view's calls as the browser's own.
+  std::shared_ptr<Client> ClientFor(const std::string& token) const;
   std::atomic<bool> stopping{false};  // set by Stop: streams end
   BackgroundThreads threads;          // log readers (ReadLog cannot be cancelled from here)
 };

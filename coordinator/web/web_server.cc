@@ -25,15 +25,15 @@ struct WebServer::Impl {
   std::thread listener;
 };
 
-Result<std::unique_ptr<WebServer>> WebServer::Start(const std::string& listen, std::string token,
-                                                    std::shared_ptr<Client> client) {
+Result<std::unique_ptr<WebServer>> WebServer::Start(const std::string& listen, TokenCheck accepts,
+                                                    std::shared_ptr<grpc::Channel> channel) {
   auto ep = ParseListenAddress(listen, "web view address");
   if (!ep.ok()) return ep.status();
   std::unique_ptr<WebServer> web(new WebServer());
   web->impl_ = std::make_unique<Impl>();
   Impl& impl = *web->impl_;
-  impl.ctx.token = std::move(token);
-  impl.ctx.client = std::move(client);
+  impl.ctx.accepts = std::move(accepts);
+  impl.ctx.channel = std::move(channel);
   impl.server.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
   // Idle keep-alive connections hold a thread until this runs out (and delay Stop as long).
   impl.server.set_keep_alive_timeout(1);
@@ -69,12 +69,11 @@ WebServer::~WebServer() {
 }
 
 Result<std::unique_ptr<WebServer>> StartWebView(grpc::Server& server, const std::string& listen,
-                                                const std::string& token, bool required) {
+                                                TokenCheck accepts, bool required) {
   if (listen.empty()) return std::unique_ptr<WebServer>();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(rpc::kMaxMessageBytes);
-  auto client = std::make_shared<Client>(server.InProcessChannel(args), "this coordinator", token);
-  auto started = WebServer::Start(listen, token, std::move(client));
+  auto started = WebServer::Start(listen, std::move(accepts), server.InProcessChannel(args));
   if (started.ok()) {
     spdlog::info("web view on {}", (*started)->url());
     return started;

@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -325,6 +327,63 @@ int WebGet(const std::string& url, const std::string& path, const std::string& t
   return r ? r->status : 0;
 }
 
+// A GET of the web view that streams (server-sent events) on a thread of its own, with a bearer
+// token; what arrived so far can be waited for. The stream ends by itself within the web view's
+// keep-alive interval once the test is done with it.
+class WebStream {
+ public:
+  WebStream(const std::string& url, const std::string& path, const std::string& token) {
+    const std::string rest = url.substr(url.find("//") + 2);
+    const size_t colon = rest.rfind(':');
+    thread_ = std::thread([this, host = rest.substr(0, colon),
+                           port = std::stoi(rest.substr(colon + 1)), path, token] {
+      httplib::Client http(host, port);
+      http.set_connection_timeout(5, 0);
+      http.set_read_timeout(30, 0);
+      http.Get(path, httplib::Headers{{"Authorization", "Bearer " + token}},
+               [this](const char* data, size_t n) {
+                 std::lock_guard lock(mu_);
+                 text_.append(data, n);
+                 changed_.notify_all();
+                 return !stop_;
+               });
+      std::lock_guard lock(mu_);
+      ended_ = true;
+      changed_.notify_all();
+    });
+  }
+  ~WebStream() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+  // True once the stream's text holds `needle` (within 20 s).
+  bool WaitFor(const std::string& needle) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20),
+                             [&] { return text_.find(needle) != std::string::npos; });
+  }
+  // True once the server ended the stream (within 20 s).
+  bool WaitForEnd() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(20), [&] { return ended_; });
+  }
+  std::string text() {
+    std::lock_guard lock(mu_);
+    return text_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::string text_;
+  bool stop_ = false;
+  bool ended_ = false;
+  std::thread thread_;
+};
+
 // Metrics scrapes and the web view: with scoped token files a client token opens them, a worker
 // token does not; with TLS the coordinator makes DATA_DIR/token for them (gRPC from the network
 // still needs certificates).
@@ -471,17 +530,29 @@ TEST(Tokens, RevokedTokensLoseNewCallsAndTheirOpenStreams) {
   auto watch = stub->WatchJob(&watch_ctx, req);
   v1::JobEventBatch batch;
   ASSERT_TRUE(watch->Read(&batch)) << "the watch stream is open";
+  // The web view, with the same client token, follows the job too.
+  const std::string web = coordinator.WaitForLine("web view: ");
+  ASSERT_FALSE(web.empty());
+  EXPECT_EQ(WebGet(web, "/api/jobs", "client-old-token"), 200);
+  EXPECT_EQ(WebGet(web, "/api/jobs", "worker-old-token"), 401) << "a worker token is no login";
+  WebStream web_watch(web, "/api/jobs/" + job + "/events", "client-old-token");
+  ASSERT_TRUE(web_watch.WaitFor("id: 1")) << web_watch.text();
 
-  // Revoke both tokens: rewrite the files, SIGHUP.
+  // Revoke both tokens: rewrite the files, SIGHUP. Three streams rested on them: the worker's
+  // session, the client's watch and the web view's.
   std::ofstream(worker_token) << "worker-new-token\n";
   std::ofstream(client_token) << "client-new-token\n";
   coordinator.Signal(SIGHUP);
   ASSERT_TRUE(coordinator.WaitForLogLine([](const std::string& line) {
-    return line.find("closed 2 stream(s) of revoked tokens") != std::string::npos;
+    return line.find("closed 3 stream(s) of revoked tokens") != std::string::npos;
   }));
   while (watch->Read(&batch)) {
   }
   EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(web_watch.WaitFor("event: failed")) << web_watch.text();
+  EXPECT_TRUE(web_watch.WaitForEnd()) << "the web view ended the revoked token's event stream";
+  EXPECT_EQ(WebGet(web, "/api/jobs", "client-old-token"), 401) << "revoked in the web view too";
+  EXPECT_EQ(WebGet(web, "/api/jobs", "client-new-token"), 200) << "the new token logs in";
   // The worker's session was closed; it redials with its old token, is refused, and exits.
   EXPECT_EQ(worker.Wait(std::chrono::seconds(20)), 3);
 

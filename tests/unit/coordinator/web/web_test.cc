@@ -16,18 +16,54 @@ TEST(WebAuth, CookieValueFindsTheNamedCookie) {
   EXPECT_EQ(CookieValue("", "hollerith_token"), "");
 }
 
-TEST(WebAuth, BearerOrCookieMustMatchTheToken) {
+TEST(WebAuth, BearerOrCookieMustCarryATokenTheCheckAccepts) {
+  std::vector<std::string> asked;
+  const TokenCheck accepts = [&asked](std::string_view token) {
+    asked.emplace_back(token);
+    return token == "secret" || token == "second";
+  };
   httplib::Request req;
-  EXPECT_FALSE(Authorized(req, "secret"));
+  EXPECT_FALSE(AcceptedToken(req, accepts));
+  EXPECT_TRUE(asked.empty()) << "no token, nothing to check";
   req.headers.emplace("Authorization", "Bearer secret");
-  EXPECT_TRUE(Authorized(req, "secret"));
+  EXPECT_EQ(AcceptedToken(req, accepts), "secret");
   httplib::Request wrong;
   wrong.headers.emplace("Authorization", "Bearer secreT");
   wrong.headers.emplace("Cookie", "hollerith_token=nope");
-  EXPECT_FALSE(Authorized(wrong, "secret"));
+  EXPECT_FALSE(AcceptedToken(wrong, accepts));
   httplib::Request cookie;
-  cookie.headers.emplace("Cookie", "other=1; hollerith_token=secret");
-  EXPECT_TRUE(Authorized(cookie, "secret"));
+  cookie.headers.emplace("Cookie", "other=1; hollerith_token=second");
+  EXPECT_EQ(AcceptedToken(cookie, accepts), "second");
+  // A rejected bearer header does not hide a valid cookie (a script's stale header).
+  httplib::Request both;
+  both.headers.emplace("Authorization", "Bearer old");
+  both.headers.emplace("Cookie", "hollerith_token=secret");
+  EXPECT_EQ(AcceptedToken(both, accepts), "secret");
+}
+
+TEST(WebAuth, LoginSetsTheAcceptedTokenAndRefusesOthers) {
+  // Takes anything starting "secret": the cookie guard, not the check, must refuse the last one.
+  const TokenCheck accepts = [](std::string_view token) { return token.starts_with("secret"); };
+  auto login = [&](const std::string& token) {
+    httplib::Request req;
+    req.params.emplace("token", token);
+    req.params.emplace("next", "/jobs/3");
+    httplib::Response res;
+    HandleLogin(req, res, accepts, /*secure=*/false);
+    return res;
+  };
+  httplib::Response ok = login(" secret ");
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.get_header_value("Location"), "/jobs/3");
+  EXPECT_EQ(ok.get_header_value("Set-Cookie").rfind("hollerith_token=secret; Path=/; HttpOnly", 0),
+            0u)
+      << ok.get_header_value("Set-Cookie");
+  for (const std::string bad : {"nope", "", "secret; Domain=evil.example"}) {
+    httplib::Response res = login(bad);
+    EXPECT_EQ(res.status, 303) << bad;
+    EXPECT_EQ(res.get_header_value("Location").rfind("/login?failed=1", 0), 0u) << bad;
+    EXPECT_FALSE(res.has_header("Set-Cookie")) << bad;
+  }
 }
 
 TEST(WebAuth, NextStaysOnThisSite) {
