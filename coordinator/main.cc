@@ -22,6 +22,7 @@
 
 #include "common/auth/auth_token.h"
 #include "common/base/asio_timers.h"
+#include "common/base/listen_address.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
 #include "common/log/log_flags.h"
@@ -180,7 +181,9 @@ int main(int argc, char** argv) {
                  "`hollerith certs init`). SIGHUP reloads cert, key and bundle");
   app.add_flag("--insecure-plaintext", f.insecure_plaintext,
                "Allow listening beyond loopback without TLS (tokens and jobs then cross the "
-               "network unencrypted; a warning is printed and shown by `hollerith workers`)");
+               "network unencrypted; a warning is printed and shown by `hollerith workers`); "
+               "also needed for --http-listen and --metrics-listen beyond loopback, which are "
+               "plain HTTP");
   log::AddLogFlags(app, f.log_level, f.log_format);
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")
       ->capture_default_str();
@@ -226,13 +229,23 @@ int main(int argc, char** argv) {
     if (!made.ok()) return Refuse(made.status());
     tls = std::move(made).value();
   }
-  const bool exposed_plaintext = !tls && !rpc::IsLoopbackAddress(f.listen);
+  const bool exposed_plaintext = !tls && !IsLoopbackAddress(f.listen);
   if (exposed_plaintext && !f.insecure_plaintext) {
     return Refuse(Status::FailedPrecondition(
         "refusing to listen on " + f.listen +
         " without TLS: anyone on the network could read the token and run commands on every "
         "worker. Give --tls-cert, --tls-key and --tls-ca (see `hollerith certs`), listen on "
         "127.0.0.1, or accept the risk with --insecure-plaintext"));
+  }
+  // The web view and the metrics endpoint are plain HTTP, and a client token travels to them (the
+  // login cookie, the scrape password): beyond loopback they too need --insecure-plaintext.
+  for (const auto& [flag, text] : {std::pair{"--http-listen", &f.http_listen},
+                                   std::pair{"--metrics-listen", &f.metrics_listen}}) {
+    auto exposed = CheckPlainHttpListen(flag, *text, f.insecure_plaintext);
+    if (!exposed.ok()) return Refuse(exposed.status());
+    if (*exposed) {
+      spdlog::warn("--insecure-plaintext: {} {} serves plain HTTP beyond loopback", flag, *text);
+    }
   }
   rpc::TokenFiles token_files{f.token_file, f.worker_token_file, f.client_token_file};
   const bool scoped = !f.worker_token_file.empty() || !f.client_token_file.empty();

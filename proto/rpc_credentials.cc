@@ -1,12 +1,10 @@
 #include "proto/rpc_credentials.h"
 
-#include <arpa/inet.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <tuple>
 
 #include "common/pki/pki.h"
@@ -118,21 +116,6 @@ Status ServerTls::Install(const TlsMaterial& material) {
     return Status::Error("cannot switch " + (dir_ / "current").string() + ": " + ec.message());
   if (gen > 2) std::filesystem::remove_all(dir_ / ("gen-" + std::to_string(gen - 2)), ec);
   return Status::Ok();
-}
-
-bool IsLoopbackAddress(const std::string& listen) {
-  if (listen.rfind("unix:", 0) == 0) return true;
-  const size_t colon = listen.rfind(':');
-  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") return true;
-  unsigned char addr[16] = {};
-  if (inet_pton(AF_INET, host.c_str(), addr) == 1) return addr[0] == 127;
-  static const unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  if (inet_pton(AF_INET6, host.c_str(), addr) == 1) return std::memcmp(addr, kLoopback6, 16) == 0;
-  return false;
 }
 
 }  // namespace hollerith::rpc

@@ -65,7 +65,4 @@ class ServerTls {
   std::shared_ptr<grpc::ServerCredentials> credentials_;
 };
 
-// True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost, unix sockets.
-bool IsLoopbackAddress(const std::string& listen);
-
 }  // namespace hollerith::rpc

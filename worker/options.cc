@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/auth/auth_token.h"
+#include "common/base/listen_address.h"
 #include "common/base/version.h"
 #include "common/log/log_flags.h"
 #include "common/metrics/metrics_endpoint.h"
@@ -92,6 +93,9 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
                  "token as the password (env HOLLERITH_METRICS_LISTEN); default: empty, no "
                  "metrics")
       ->envname("HOLLERITH_METRICS_LISTEN");
+  app.add_flag("--insecure-plaintext", o.insecure_plaintext,
+               "allow --metrics-listen beyond loopback: it is plain HTTP, and its scrapes carry "
+               "the token of --token-file in the clear (a warning is printed at start)");
   int64_t outage_grace_ms = -1;
   app.add_option("--outage-grace-ms", outage_grace_ms,
                  "how long to keep running stacks while the coordinator is unreachable (a "
@@ -163,6 +167,12 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   if (!o.metrics_listen.empty()) {
     if (auto parsed = ParseListenAddress(o.metrics_listen, "metrics address"); !parsed.ok()) {
       std::fprintf(stderr, "hollerith-worker: --metrics-listen: %s\n", parsed.message().c_str());
+      return {std::nullopt, 2};
+    }
+    if (auto exposed =
+            CheckPlainHttpListen("--metrics-listen", o.metrics_listen, o.insecure_plaintext);
+        !exposed.ok()) {
+      std::fprintf(stderr, "hollerith-worker: %s\n", exposed.message().c_str());
       return {std::nullopt, 2};
     }
     if (o.metrics_password.empty()) {

@@ -40,6 +40,8 @@ struct WorkerOptions {
   CardSandbox sandbox;
   // Serve Prometheus metrics here (PORT or HOST:PORT, port 0: a free one); empty: no metrics.
   std::string metrics_listen;
+  // --insecure-plaintext: metrics_listen may be beyond loopback (plain HTTP; warned at start).
+  bool insecure_plaintext = false;
   // How long running stacks are kept while the coordinator is unreachable (a restart, a
   // partition), for the next session to claim them; negative: three of the coordinator's leases;
   // zero: cancelled at once.

@@ -15,6 +15,7 @@
 
 #include "common/auth/auth_token.h"
 #include "common/base/check.h"
+#include "common/base/listen_address.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
 #include "proto/wire.h"
@@ -208,6 +209,13 @@ bool Worker::StartMetrics() {
   std::printf("metrics on %s\n", metrics_endpoint_->url().c_str());
   std::fflush(stdout);
   spdlog::info("metrics on {}", metrics_endpoint_->url());
+  // Options refused it beyond loopback without --insecure-plaintext; say so when it is.
+  if (auto beyond = CheckPlainHttpListen("--metrics-listen", options_.metrics_listen,
+                                         /*insecure_plaintext=*/true);
+      beyond.ok() && *beyond) {
+    spdlog::warn("--insecure-plaintext: --metrics-listen {} serves plain HTTP beyond loopback",
+                 options_.metrics_listen);
+  }
   return true;
 }
 

@@ -1,6 +1,9 @@
 #include "common/base/listen_address.h"
 
+#include <arpa/inet.h>
+
 #include <cstdlib>
+#include <cstring>
 
 namespace hollerith {
 
@@ -31,6 +34,33 @@ Result<ListenAddress> ParseListenAddress(const std::string& text, const std::str
   }
   a.port = static_cast<int>(n);
   return a;
+}
+
+bool IsLoopbackAddress(const std::string& listen) {
+  if (listen.rfind("unix:", 0) == 0) return true;
+  const size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost") return true;
+  unsigned char addr[16] = {};
+  if (inet_pton(AF_INET, host.c_str(), addr) == 1) return addr[0] == 127;
+  static const unsigned char kLoopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  if (inet_pton(AF_INET6, host.c_str(), addr) == 1) return std::memcmp(addr, kLoopback6, 16) == 0;
+  return false;
+}
+
+Result<bool> CheckPlainHttpListen(std::string_view flag, const std::string& text,
+                                  bool insecure_plaintext) {
+  auto parsed = ParseListenAddress(text, "address");
+  if (text.empty() || !parsed.ok() || IsLoopbackAddress(parsed->HostPort())) return false;
+  if (insecure_plaintext) return true;
+  return Status::FailedPrecondition(
+      "refusing " + std::string(flag) + " " + text +
+      ": it is plain HTTP, and the token it takes would cross the network unencrypted. Keep it "
+      "on 127.0.0.1 (reach it with `ssh -L`, or a TLS proxy on the host), or accept the risk "
+      "with --insecure-plaintext");
 }
 
 }  // namespace hollerith

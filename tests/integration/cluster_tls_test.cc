@@ -579,17 +579,32 @@ TEST(Listen, BeyondLoopbackWithoutTlsIsRefusedUnlessInsecurePlaintextIsGiven) {
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("without TLS"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("--insecure-plaintext"), std::string::npos) << refused.err;
+  // The web view and the metrics endpoint are plain HTTP: beyond loopback they are refused too,
+  // with gRPC on loopback (or under TLS).
+  for (const char* flag : {"--http-listen", "--metrics-listen"}) {
+    auto http = RunCommand({HOLLERITH_COORDINATOR_PATH, "--listen", "127.0.0.1:0", flag,
+                            "0.0.0.0:0", "--data-dir", dir.path() + "/refused-http"},
+                           std::chrono::seconds(20));
+    EXPECT_EQ(http.exit_code, 2) << flag;
+    EXPECT_NE(http.err.find(std::string("refusing ") + flag + " 0.0.0.0:0: it is plain HTTP"),
+              std::string::npos)
+        << http.err;
+    EXPECT_NE(http.err.find("--insecure-plaintext"), std::string::npos) << http.err;
+  }
 
   // Allowed with --insecure-plaintext, with warnings; in a network namespace of its own, so that
   // the test listens on no real interface.
-  Daemon coordinator(
-      {"unshare", "--net", "sh", "-c",
-       "ip link set lo up && exec \"$0\" --listen 0.0.0.0:0 --http-listen 127.0.0.1:0 "
-       "--insecure-plaintext "
-       "--data-dir \"$1\"",
-       HOLLERITH_COORDINATOR_PATH, dir.path() + "/exposed"});
+  Daemon coordinator({"unshare", "--net", "sh", "-c",
+                      "ip link set lo up && exec \"$0\" --listen 0.0.0.0:0 --http-listen 0.0.0.0:0 "
+                      "--insecure-plaintext "
+                      "--data-dir \"$1\"",
+                      HOLLERITH_COORDINATOR_PATH, dir.path() + "/exposed"});
   const std::string listening = coordinator.WaitForLine("listening on ");
   ASSERT_FALSE(listening.empty()) << "could not start in a network namespace";
+  EXPECT_TRUE(coordinator.WaitForLogLine([](const std::string& line) {
+    return line.find("--http-listen 0.0.0.0:0 serves plain HTTP beyond loopback") !=
+           std::string::npos;
+  }));
   EXPECT_TRUE(coordinator.WaitForLogLine([](const std::string& line) {
     return line.find("--insecure-plaintext: listening on 0.0.0.0") != std::string::npos;
   }));

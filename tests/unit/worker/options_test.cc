@@ -163,6 +163,18 @@ TEST_F(WorkerOptionsTest, TlsRefusesPartialFlagsAndMetricsWithoutAToken) {
   EXPECT_EQ(Parse(args).exit_code, 2) << "no scrape password";
 }
 
+TEST_F(WorkerOptionsTest, MetricsBeyondLoopbackNeedInsecurePlaintext) {
+  const std::vector<std::string> args = {"--token-file", token_file_, "--metrics-listen",
+                                         "0.0.0.0:0"};
+  EXPECT_EQ(Parse(args).exit_code, 2) << "plain HTTP beyond loopback without consent";
+  auto allowed = args;
+  allowed.push_back("--insecure-plaintext");
+  auto p = Parse(allowed);
+  ASSERT_TRUE(p.options.has_value()) << p.exit_code;
+  EXPECT_TRUE(p.options->insecure_plaintext);
+  EXPECT_TRUE(Parse({"--token-file", token_file_, "--metrics-listen", "0"}).options.has_value());
+}
+
 TEST_F(WorkerOptionsTest, TlsKeyTheCardUserCouldReadIsRefused) {
   if (::geteuid() != 0) GTEST_SKIP() << "cards run as the worker's own user unless it is root";
   auto args = WorkerTls(dir_.path() + "/pki");

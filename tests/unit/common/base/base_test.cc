@@ -60,6 +60,33 @@ TEST(ListenAddress, BadAddressesNameWhatTheyAre) {
   }
 }
 
+TEST(ListenAddress, LoopbackIsOnlyThisMachine) {
+  for (const char* local : {"127.0.0.1:80", "127.9.8.7:0", "[::1]:80", "localhost:80", "unix:/x"}) {
+    EXPECT_TRUE(IsLoopbackAddress(local)) << local;
+  }
+  for (const char* remote : {"0.0.0.0:80", "10.0.0.1:80", "[::]:80", "example.org:80", "[::2]:1"}) {
+    EXPECT_FALSE(IsLoopbackAddress(remote)) << remote;
+  }
+}
+
+TEST(ListenAddress, PlainHttpBeyondLoopbackNeedsInsecurePlaintext) {
+  for (const char* local : {"7080", "127.0.0.1:0", "[::1]:0", ""}) {
+    auto ok = CheckPlainHttpListen("--http-listen", local, /*insecure_plaintext=*/false);
+    ASSERT_TRUE(ok.ok()) << local;
+    EXPECT_FALSE(*ok) << local;
+  }
+  auto refused = CheckPlainHttpListen("--http-listen", "0.0.0.0:7080", false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(
+      refused.message().starts_with("refusing --http-listen 0.0.0.0:7080: it is plain HTTP"))
+      << refused.message();
+  EXPECT_NE(refused.message().find("--insecure-plaintext"), std::string::npos);
+  auto allowed = CheckPlainHttpListen("--http-listen", "0.0.0.0:7080", true);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_TRUE(*allowed) << "listens beyond loopback: the caller warns";
+}
+
 TEST(SimulatedTime, FiresDueTimersInDeadlineOrderWithTheClockAtEachDeadline) {
   SimulatedTime time;
   const MonotonicTime start = time.Now();
