@@ -60,6 +60,7 @@ TEST(ListenAddress, BadAddressesNameWhatTheyAre) {
   }
 }
 
+// Addresses are only classified here, never bound.
 TEST(ListenAddress, LoopbackIsOnlyThisMachine) {
   for (const char* local : {"127.0.0.1:80", "127.9.8.7:0", "[::1]:80", "localhost:80", "unix:/x"}) {
     EXPECT_TRUE(IsLoopbackAddress(local)) << local;
