@@ -21,7 +21,7 @@ for arg in "$@"; do
     *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 
 part() {
   local start=$SECONDS
@@ -31,7 +31,7 @@ part() {
 }
 
 normal() {
-  scripts/build.sh
+  scripts/build.sh --all
   # --repeat until-pass:2: one unlucky scheduling under load must not fail the suite (see the README).
   ctest --test-dir build --output-on-failure --timeout 300 -j"$(nproc)" --repeat until-pass:2
   timeout 900 deploy/compose-test.sh build
