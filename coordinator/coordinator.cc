@@ -121,6 +121,30 @@ void Coordinator::RefreshMetrics() {
   metrics_->workers_connected->Set(static_cast<double>(workers_.size()));
 }
 
+void Coordinator::CountCardEnd(Job& job, CardRef card) {
+  if (!metrics_) return;
+  const CardState state = job.core->record(card).state;
+  if (state == CardState::kSucceeded || state == CardState::kFailed) {
+    metrics_->cards_finished[static_cast<size_t>(state)]->Increment();
+  }
+}
+
+void Coordinator::CountJobEnd(Job& job, JobState state) {
+  if (!metrics_) return;
+  if (auto* c = metrics_->jobs_finished[static_cast<size_t>(state)]) c->Increment();
+  // Skipped cards never report: they are counted once their job is over.
+  const JobSpec& spec = job.core->job();
+  double skipped = 0;
+  for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
+    for (uint32_t c = 0; c < spec.stacks[s].cards.size(); ++c) {
+      if (job.core->record({s, c}).state == CardState::kSkipped) ++skipped;
+    }
+  }
+  if (skipped > 0) {
+    metrics_->cards_finished[static_cast<size_t>(CardState::kSkipped)]->Increment(skipped);
+  }
+}
+
 void Coordinator::Start() {
   Owner owner(*this);
   CheckLeases();
@@ -349,6 +373,7 @@ Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::Submit
   jobs_[job->id] = std::move(job);
   spdlog::info("job {} accepted: {} stacks, {} cards", ref.id, spec->stacks.size(),
                spec->card_count());
+  if (metrics_) metrics_->jobs_submitted->Increment();
   Input(ref, StartInput());
   ApplyCoreActions(ref);
   resp->set_job_id(ref.id);
@@ -388,6 +413,7 @@ void Coordinator::Send(Job& job, const CoreAction& action) {
             SendToHolder(job, r.to.stack, [&](v1::CoordinatorMessage& m) {
               wire::ToProto(job.id, r, m.add_releases());
             });
+            if (metrics_) metrics_->releases->Increment();
             if (metrics_ && finish_arrived_) {
               metrics_->release_latency->Observe(
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - *finish_arrived_)
@@ -421,6 +447,7 @@ void Coordinator::ApplyCoreActions(Job& job) {
         }
       } else if (const auto* f = std::get_if<JobFinishedAction>(&action)) {
         CommitNow(/*wait=*/true);  // durable before anyone is told
+        CountJobEnd(job, f->state);
         const log::ScopedFields fields({.job = job.id});
         spdlog::info("job {} {}{}{}", job.id, JobStateName(f->state), f->reason.empty() ? "" : ": ",
                      f->reason);
@@ -700,6 +727,7 @@ void Coordinator::ApplyReports(
     if (is_finish) {
       logs_.ExpectUploads(*job, card, w.name, uploads);
       logs_.CardFinished(*job, card);
+      CountCardEnd(*job, card);
     }
     touched.insert(job);
   }

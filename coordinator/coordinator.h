@@ -211,6 +211,9 @@ class Coordinator {
   // A worker's report that is not applied: logged once per session and `reason` (0 fenced,
   // 1 a stack it does not hold, 2 an unknown job), counted in the link.
   void Dropped(WorkerLink& w, const std::string& why, int reason);
+  // The `_total` counters of card and job ends (no-ops without metrics).
+  void CountCardEnd(Job& job, CardRef card);
+  void CountJobEnd(Job& job, JobState state);
 
   asio::io_context& loop_;
   TimerFactory& time_;

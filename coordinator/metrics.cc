@@ -23,6 +23,32 @@ CoordinatorMetrics::CoordinatorMetrics() : registry(std::make_shared<prometheus:
                            .Help("Workers with a live session")
                            .Register(*registry)
                            .Add({});
+  jobs_submitted = &BuildCounter()
+                        .Name("hollerith_jobs_submitted_total")
+                        .Help("Jobs accepted (a resubmission with a known idempotency key is not)")
+                        .Register(*registry)
+                        .Add({});
+  auto& jobs_done = BuildCounter()
+                        .Name("hollerith_jobs_finished_total")
+                        .Help("Jobs ended, by state")
+                        .Register(*registry);
+  for (JobState s : {JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) {
+    jobs_finished[static_cast<size_t>(s)] = &jobs_done.Add({{"state", JobStateName(s)}});
+  }
+  auto& cards_done = BuildCounter()
+                         .Name("hollerith_cards_finished_total")
+                         .Help(
+                             "Cards ended, by state: succeeded or failed as their worker reported "
+                             "them (after retries), skipped when their job ended")
+                         .Register(*registry);
+  for (CardState s : {CardState::kSucceeded, CardState::kFailed, CardState::kSkipped}) {
+    cards_finished[static_cast<size_t>(s)] = &cards_done.Add({{"state", CardStateName(s)}});
+  }
+  releases = &BuildCounter()
+                  .Name("hollerith_dependency_releases_total")
+                  .Help("Dependency releases sent to the worker holding the dependent card")
+                  .Register(*registry)
+                  .Add({});
   release_latency =
       &BuildHistogram()
            .Name("hollerith_dependency_release_latency_seconds")

@@ -1,7 +1,9 @@
 // The coordinator's Prometheus metrics (served by common/metrics' MetricsEndpoint). Counters and
 // histograms are updated where things happen (prometheus-cpp's are atomic: no lock of ours);
 // the gauges of state (jobs and cards by state, workers connected) are set just before a scrape
-// by Coordinator::RefreshGauges. No label names a job, a card or a worker: cardinality is bounded.
+// by Coordinator::RefreshMetrics. The `_total` counters are what `rate()` needs: they count what
+// happened in this process's life (a restart starts them at zero, which Prometheus handles).
+// No label names a job, a card or a worker: cardinality is bounded.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -21,6 +23,11 @@ struct CoordinatorMetrics {
   std::array<prometheus::Gauge*, 4> jobs_by_state;   // indexed by JobState
   std::array<prometheus::Gauge*, 5> cards_by_state;  // indexed by CardState
   prometheus::Gauge* workers_connected;
+  prometheus::Counter* jobs_submitted;
+  std::array<prometheus::Counter*, 4> jobs_finished{};  // by JobState (running unused)
+  std::array<prometheus::Counter*, 5>
+      cards_finished{};           // by CardState (succeeded, failed, skipped)
+  prometheus::Counter* releases;  // dependency releases sent to the worker holding the dependent
   // A card's finish report arrived -> the release of a dependent queued on its holder's stream.
   prometheus::Histogram* release_latency;
   // The core asked for a stack to be placed -> it was placed on a worker.

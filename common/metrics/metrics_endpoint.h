@@ -1,26 +1,32 @@
-// Family common/metrics/: owns the Prometheus endpoint of a daemon. May use: base and
-// prometheus-cpp. Must not know jobs, the core, the runner or the network protocol.
+// Family common/metrics/: owns the Prometheus endpoint of a daemon. May use: base, prometheus-cpp
+// (core), cpp-httplib and OpenSSL. Must not know jobs, the core, the runner or the network
+// protocol.
 //
-// Serves a registry on http://HOST:PORT/metrics through prometheus-cpp's Exposer (civetweb), so
-// the exposition format is the library's, never written by hand. Before each scrape it runs
-// `refresh` (on a civetweb thread), which lets a daemon set gauges from state owned by its loop.
-// With `authorize`, a scrape must carry HTTP basic auth whose password it accepts (the daemons
-// pass a check of the cluster token; any user name); others get 401.
+// Serves a registry on http://HOST:PORT/metrics: cpp-httplib serves, prometheus-cpp's
+// TextSerializer writes the exposition format (never written by hand). Before each scrape it runs
+// `refresh` (on the serving thread), which lets a daemon set gauges from state owned by its loop.
+// With `authorize`, a scrape must present a token it accepts, either as `Authorization: Bearer
+// TOKEN` (Prometheus' `authorization` block) or as HTTP basic auth whose password is the token (any
+// user name); others get 401 with a WWW-Authenticate challenge.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/base/listen_address.h"
 #include "common/base/status.h"
 
 namespace prometheus {
-class Exposer;
 class Registry;
 }  // namespace prometheus
 
 namespace hollerith {
+
+// The token an Authorization header value presents: "Bearer TOKEN", or "Basic base64(user:TOKEN)".
+// Empty when the header is of another scheme or malformed.
+std::string PresentedToken(std::string_view authorization);
 
 class MetricsEndpoint {
  public:
@@ -28,7 +34,7 @@ class MetricsEndpoint {
   static Result<std::unique_ptr<MetricsEndpoint>> Start(
       const std::string& listen, std::shared_ptr<prometheus::Registry> registry,
       std::function<void()> refresh = nullptr,
-      std::function<bool(const std::string& password)> authorize = nullptr);
+      std::function<bool(const std::string& token)> authorize = nullptr);
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
@@ -39,11 +45,10 @@ class MetricsEndpoint {
 
  private:
   MetricsEndpoint() = default;
-  struct Refreshing;
+  struct Impl;
   std::string host_;
   int port_ = 0;
-  std::shared_ptr<Refreshing> collectable_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace hollerith

@@ -49,6 +49,11 @@ TEST(Metrics, BothEndpointsScrapeAndMoveWithTheJob) {
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(HttpGet(coordinator).status, 401);
   EXPECT_EQ(HttpGet(x, "not the token").status, 401);
+  // Prometheus' default `authorization` block sends the token as a bearer token.
+  EXPECT_EQ(HttpGetAuthorized(coordinator, "Bearer " + token).status, 200);
+  EXPECT_EQ(HttpGetAuthorized(x, "Bearer " + token).status, 200);
+  EXPECT_EQ(HttpGetAuthorized(coordinator, "Bearer not-the-token").status, 401);
+  EXPECT_EQ(HttpGetAuthorized(coordinator, "Token " + token).status, 401);
   auto Scrape = [&](const std::string& url) {
     HttpResponse r = HttpGet(url, token);
     EXPECT_EQ(r.status, 200) << url;
@@ -60,6 +65,9 @@ TEST(Metrics, BothEndpointsScrapeAndMoveWithTheJob) {
   EXPECT_EQ(Series(c, R"(hollerith_jobs{state="running"})"), 0) << c;
   EXPECT_EQ(Series(c, R"(hollerith_cards{state="succeeded"})"), 0) << c;
   EXPECT_EQ(Series(c, "hollerith_dependency_release_latency_seconds_count"), 0) << c;
+  EXPECT_EQ(Series(c, "hollerith_jobs_submitted_total"), 0) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="succeeded"})"), 0) << c;
+  EXPECT_EQ(Series(c, "hollerith_dependency_releases_total"), 0) << c;
   std::string wx = Scrape(x);
   EXPECT_EQ(Series(wx, "hollerith_worker_slots"), 2) << wx;
   EXPECT_EQ(Series(wx, "hollerith_worker_slots_busy"), 0) << wx;
@@ -107,6 +115,13 @@ TEST(Metrics, BothEndpointsScrapeAndMoveWithTheJob) {
   EXPECT_GT(Series(c, R"(hollerith_artifact_bytes_total{direction="received"})"), 0) << c;
   EXPECT_GT(Series(c, R"(hollerith_artifact_bytes_total{direction="sent"})"), 0) << c;
   EXPECT_EQ(Series(c, "hollerith_leases_expired_total"), 0) << c;
+  EXPECT_EQ(Series(c, "hollerith_jobs_submitted_total"), 1) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_jobs_finished_total{state="succeeded"})"), 1) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_jobs_finished_total{state="failed"})"), 0) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="succeeded"})"), 4) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="skipped"})"), 0) << c;
+  // A.hold -> B.use (the input) is the one cross-stack edge.
+  EXPECT_EQ(Series(c, "hollerith_dependency_releases_total"), 1) << c;
 
   // Each worker's run-time histogram counts exactly the cards that ran there.
   auto doc = nlohmann::json::parse(cluster.Cli({"status", "measured", "--json"}).out);
@@ -126,6 +141,26 @@ TEST(Metrics, BothEndpointsScrapeAndMoveWithTheJob) {
   EXPECT_EQ(Series(wy, R"(hollerith_worker_artifact_transfer_seconds_count{direction="fetched"})"),
             1)
       << wy;
+}
+
+TEST(Metrics, CountersSayHowCardsAndJobsEnded) {
+  const std::vector<std::string> metrics = {"--metrics-listen", "127.0.0.1:0"};
+  TestCluster cluster({{"x", "", {}, {}}}, metrics);
+  const std::string coordinator = cluster.CoordinatorLine("metrics on ");
+  const std::string token = Token(cluster);
+  // failing.yaml: A.check fails after its retry; B.publish, B.archive and the combine are skipped;
+  // A.build, B.prepare and C.independent succeed.
+  auto r = cluster.Cli(
+      {"submit", std::string(HOLLERITH_SOURCE_DIR) + "/examples/failing.yaml", "--wait"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  const HttpResponse scraped = HttpGetAuthorized(coordinator, "Bearer " + token);
+  ASSERT_EQ(scraped.status, 200);
+  const std::string& c = scraped.body;
+  EXPECT_EQ(Series(c, R"(hollerith_jobs_finished_total{state="failed"})"), 1) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_jobs_finished_total{state="succeeded"})"), 0) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="failed"})"), 1) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="skipped"})"), 3) << c;
+  EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="succeeded"})"), 3) << c;
 }
 
 TEST(Metrics, ABadAddressIsRefusedWithAClearError) {

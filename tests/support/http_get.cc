@@ -32,6 +32,12 @@ std::string Base64(const std::string& in) {
 
 HttpResponse HttpGet(const std::string& url, const std::string& password,
                      std::chrono::milliseconds timeout) {
+  return HttpGetAuthorized(url, password.empty() ? "" : "Basic " + Base64("test:" + password),
+                           timeout);
+}
+
+HttpResponse HttpGetAuthorized(const std::string& url, const std::string& authorization,
+                               std::chrono::milliseconds timeout) {
   HttpResponse r;
   const std::string scheme = "http://";
   if (url.rfind(scheme, 0) != 0) return r;
@@ -50,7 +56,7 @@ HttpResponse HttpGet(const std::string& url, const std::string& password,
   std::string raw;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + authority + "\r\n";
-    if (!password.empty()) request += "Authorization: Basic " + Base64("test:" + password) + "\r\n";
+    if (!authorization.empty()) request += "Authorization: " + authorization + "\r\n";
     request += "\r\n";
     if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
       char buf[8192];

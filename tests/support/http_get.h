@@ -16,5 +16,8 @@ struct HttpResponse {
 // authenticated by HTTP basic auth (user "test").
 HttpResponse HttpGet(const std::string& url, const std::string& password = "",
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// GET `url` sending `authorization` as the Authorization header's value ("Bearer TOKEN", ...).
+HttpResponse HttpGetAuthorized(const std::string& url, const std::string& authorization,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace hollerith::testing
