@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -161,6 +163,60 @@ TEST(Metrics, CountersSayHowCardsAndJobsEnded) {
   EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="failed"})"), 1) << c;
   EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="skipped"})"), 3) << c;
   EXPECT_EQ(Series(c, R"(hollerith_cards_finished_total{state="succeeded"})"), 3) << c;
+}
+
+// Whether `exposition` has a series named exactly `name` (`name{...} v` or `name v`).
+bool Exports(const std::string& exposition, const std::string& name) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) == 0 && line.size() > name.size() &&
+        (line[name.size()] == '{' || line[name.size()] == ' '))
+      return true;
+  }
+  return false;
+}
+
+TEST(Metrics, TheGrafanaDashboardNamesOnlyExportedMetrics) {
+  std::ifstream in(std::string(HOLLERITH_SOURCE_DIR) + "/deploy/grafana/hollerith-dashboard.json");
+  ASSERT_TRUE(in) << "deploy/grafana/hollerith-dashboard.json is missing";
+  const nlohmann::json dashboard = nlohmann::json::parse(in);
+  ASSERT_TRUE(dashboard["panels"].is_array());
+  // Every query of every panel, and the metrics they name.
+  std::set<std::string> named;
+  std::set<std::string> titles;
+  const std::regex metric("hollerith_[a-z0-9_]+");
+  for (const auto& panel : dashboard["panels"]) {
+    titles.insert(panel.value("title", ""));
+    ASSERT_FALSE(panel["targets"].empty()) << panel.dump();
+    for (const auto& target : panel["targets"]) {
+      const std::string expr = target.value("expr", "");
+      ASSERT_FALSE(expr.empty()) << panel.dump();
+      for (std::sregex_iterator m(expr.begin(), expr.end(), metric), end; m != end; ++m) {
+        named.insert(m->str());
+      }
+    }
+  }
+  // The main panels the dashboard is for.
+  for (const char* title : {"Throughput: cards finished per second", "Dependency release latency",
+                            "Workers connected", "Queue depth: cards waiting"}) {
+    EXPECT_TRUE(titles.count(title)) << title;
+  }
+  ASSERT_GE(named.size(), 10u);
+
+  const std::vector<std::string> metrics = {"--metrics-listen", "127.0.0.1:0"};
+  TestCluster cluster({{"x", "", {}, metrics}}, metrics);
+  const std::string token = Token(cluster);
+  const HttpResponse c =
+      HttpGetAuthorized(cluster.CoordinatorLine("metrics on "), "Bearer " + token);
+  const HttpResponse w =
+      HttpGetAuthorized(cluster.WorkerLine("x", "metrics on "), "Bearer " + token);
+  ASSERT_EQ(c.status, 200);
+  ASSERT_EQ(w.status, 200);
+  for (const std::string& name : named) {
+    EXPECT_TRUE(Exports(c.body, name) || Exports(w.body, name))
+        << "the dashboard names " << name << ", which no daemon exports";
+  }
 }
 
 TEST(Metrics, ABadAddressIsRefusedWithAClearError) {
