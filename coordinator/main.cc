@@ -205,8 +205,9 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", f.metrics_listen,
                  "Serve Prometheus metrics on http://HOST:PORT/metrics: PORT alone listens on "
                  "127.0.0.1, HOST:PORT on that address, port 0 picks a free port (printed as "
-                 "`metrics on URL`); scrapes authenticate with HTTP basic auth, a client token "
-                 "(--client-token-file or --token-file) as the password; default: empty, no "
+                 "`metrics on URL`); scrapes present a client token (--client-token-file or "
+                 "--token-file) as `Authorization: Bearer TOKEN` or as the basic auth password; "
+                 "default: empty, no "
                  "metrics (env HOLLERITH_METRICS_LISTEN)")
       ->envname("HOLLERITH_METRICS_LISTEN");
   app.set_version_flag("--version", std::string("hollerith-coordinator ") + kVersionString);
@@ -249,9 +250,9 @@ int main(int argc, char** argv) {
   }
   rpc::TokenFiles token_files{f.token_file, f.worker_token_file, f.client_token_file};
   const bool scoped = !f.worker_token_file.empty() || !f.client_token_file.empty();
-  // Metrics scrapes authenticate with a client token (HTTP basic auth), with TLS too: there the
-  // token files guard the scrapes and nothing else.
-  // With TLS, a token only opens the HTTP endpoints (metrics, web view): made if one is on.
+  // Metrics scrapes authenticate with a client token (bearer or basic auth), with TLS too: there
+  // the token files guard the scrapes and nothing else. With TLS, a token only opens the HTTP
+  // endpoints (metrics, web view): made if one is on.
   const bool http = !f.metrics_listen.empty() || !f.http_listen.empty();
   const bool default_token = tls ? http && token_files.both.empty() && token_files.client.empty()
                                  : token_files.both.empty() && !scoped;

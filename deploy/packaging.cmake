@@ -15,11 +15,15 @@ foreach(role coordinator worker)
   install(FILES ${deploy}/etc/${role}.env DESTINATION /etc/hollerith COMPONENT ${role})
   install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hollerith-${role}
     COMPONENT ${role})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/hollerith-${role}/docs
+    COMPONENT ${role} FILES_MATCHING PATTERN "*.md")
   # The env file is the admin's: dpkg keeps their edits on upgrade.
   file(WRITE ${PROJECT_BINARY_DIR}/deploy/${role}/conffiles "/etc/hollerith/${role}.env\n")
   configure_file(${deploy}/debian/postinst ${PROJECT_BINARY_DIR}/deploy/${role}/postinst COPYONLY)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/hollerith COMPONENT cli)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION share/doc/hollerith/docs COMPONENT cli
+  FILES_MATCHING PATTERN "*.md")
 
 # libhollerith-client-dev: the C++ client library (static) with <hollerith/client.h>, a CMake
 # package (find_package(Hollerith) -> Hollerith::client) and a pkg-config file (hollerith-client).

@@ -89,8 +89,9 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   app.add_option("--metrics-listen", o.metrics_listen,
                  "serve Prometheus metrics on http://HOST:PORT/metrics: PORT alone listens on "
                  "127.0.0.1, HOST:PORT on that address, port 0 picks a free port (printed on "
-                 "stdout as `metrics on URL`); scrapes authenticate with HTTP basic auth, the "
-                 "token as the password (env HOLLERITH_METRICS_LISTEN); default: empty, no "
+                 "stdout as `metrics on URL`); scrapes present the token as "
+                 "`Authorization: Bearer TOKEN` or as the basic auth password (env "
+                 "HOLLERITH_METRICS_LISTEN); default: empty, no "
                  "metrics")
       ->envname("HOLLERITH_METRICS_LISTEN");
   app.add_flag("--insecure-plaintext", o.insecure_plaintext,

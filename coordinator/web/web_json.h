@@ -1,5 +1,5 @@
 // The JSON the web page reads, made from what the coordinator's API returns. Pure functions: the
-// shapes are documented here and in the README's web view section.
+// shapes are documented here and in docs/observability.md (web view).
 #pragma once
 
 #include <nlohmann/json.hpp>
