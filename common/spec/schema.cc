@@ -675,6 +675,10 @@ const SpecKeys& AcceptedSpecKeys() {
     SpecKeys k;
     k.job.assign(kJobKeys.begin(), kJobKeys.end());
     k.stack.assign(kStackKeys.begin(), kStackKeys.end());
+    // Keys that expansion (expand.h) consumes before the schema reads the document.
+    k.job.push_back("templates");
+    k.stack.insert(k.stack.end(), {"matrix", "uses", "with"});
+    k.template_keys = {"params", "node", "labels", "cards", "matrix"};
     k.card.assign(kCardKeys.begin(), kCardKeys.end());
     for (size_t i = 0; i < kCardKeys.size(); ++i) {
       if (kCombineKeys & (1u << i)) k.combine.push_back(kCardKeys[i]);
