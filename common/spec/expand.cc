@@ -162,8 +162,8 @@ class Expander {
       });
       if (!ok) continue;
       room -= plan.combinations->size() * plan.cards;
-      matrix_stacks_.Add(id);
-      plan_of_matrix_stack_.push_back(p);
+      // A repeated stack id is the schema's to report; references go to the first.
+      if (matrix_stacks_.Add(id) == SpecIdIndex::kAbsent) plan_of_matrix_stack_.push_back(p);
     }
   }
 

@@ -286,6 +286,18 @@ TEST(MatrixTest, AReferenceThatMatchesNothingIsAnErrorAtItsLine) {
             "stack 'build-alpine-9'");
 }
 
+TEST(MatrixTest, AGeneratedIdEqualToAnotherStacksIsADuplicateStackId) {
+  EXPECT_EQ(ErrorOf(R"(name: m
+stacks:
+  b-x:
+    cards: [{id: c, run: echo}]
+  b:
+    matrix: {v: [x]}
+    cards: [{id: c, run: echo}]
+)"),
+            "m.yaml:5:3: duplicate stack id 'b-x' (first at 3:3)");
+}
+
 TEST(MatrixTest, AMatrixBombIsRefusedAtItsLineBeforeAnythingIsMade) {
   std::string hundred = "[";
   for (int i = 0; i < 100; ++i) hundred += (i ? "," : "") + std::to_string(i);
