@@ -8,12 +8,32 @@ namespace hollerith::cli {
 void AddValidateCommand(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("validate", "Check a job spec: syntax, keys, references, cycles");
   auto file = std::make_shared<std::string>();
+  auto expand = std::make_shared<bool>(false);
+  auto json = std::make_shared<bool>(false);
   cmd->add_option("FILE", *file, "Job spec (YAML or JSON)")->required();
-  cmd->callback([file, &exit_code] {
+  auto* expand_flag = cmd->add_flag(
+      "--expand", *expand,
+      "Print the job with its templates applied and matrix stacks written out: a spec "
+      "that parses to the same job");
+  cmd->add_flag("--json", *json, "With --expand: print JSON instead of YAML")->needs(expand_flag);
+  cmd->callback([file, expand, json, &exit_code] {
+    exit_code = 1;
+    if (*expand) {
+      auto text = ReadSpecFile(*file);
+      auto expanded =
+          text.ok() ? ExpandJobSpec(*text, *file, *json ? SpecFormat::kJson : SpecFormat::kYaml)
+                    : Result<std::string>(text.status());
+      if (!expanded.ok()) {
+        std::fprintf(stderr, "%s\n", expanded.message().c_str());
+        return;
+      }
+      std::fwrite(expanded->data(), 1, expanded->size(), stdout);
+      exit_code = 0;
+      return;
+    }
     auto spec = LoadJobSpecFile(*file);
     if (!spec.ok()) {
       std::fprintf(stderr, "%s\n", spec.message().c_str());
-      exit_code = 1;
       return;
     }
     size_t stacks = spec->stacks.size() - (spec->has_combine() ? 1 : 0);

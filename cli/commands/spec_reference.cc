@@ -20,6 +20,13 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "output at results/STACK.CARD/PATH and each card's stdout at "
             "results/STACK.CARD.stdout.",
             "combine:\n  run: cat results/A.sum.stdout"},
+           {"templates", "map of template name to a template (the keys under 'template' below)",
+            "none",
+            "Stack bodies with named parameters, for stacks to 'uses:'. ${{ params.NAME }} in "
+            "the template's values is replaced by the parameter's value. A template may not use "
+            "another template (one level deep).",
+            "templates:\n  test:\n    params: {suite: null, image: debian}\n    cards: [{id: "
+            "run, run: \"./test ${{ params.suite }}\"}]"},
        }},
       {"stack",
        "The value of each entry of 'stacks'.",
@@ -33,6 +40,29 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "The cards of the stack, at least one; card k+1 starts after card k succeeded, in "
             "the same workspace.",
             "cards:\n  - id: build\n    run: make"},
+           {"matrix", "map of key to a list of values, with optional include and exclude lists",
+            "none",
+            "One stack per combination of the values (the last key varying fastest), each with "
+            "the id STACK-VALUE1-VALUE2 (characters outside A-Z a-z 0-9 _ - become _; an id "
+            "over 64 characters is cut to 55 and ends with - and 8 hex digits of its FNV-1a "
+            "hash). ${{ matrix.KEY }} in the stack's values is replaced by the combination's "
+            "value ($X and ${X} are left for the shell; $${{ is a literal ${{). exclude: "
+            "entries remove the combinations that have all their pairs; include: entries add "
+            "their pairs to every combination they do not contradict, else are a new "
+            "combination (GitHub Actions' rules). STACK.CARD in 'after' and 'inputs' names "
+            "every instance (a fan-in); an input's file then arrives at "
+            "INSTANCE/PATH. At most 32 keys, and the stacks times their cards at most the job's "
+            "card limit.",
+            "matrix:\n  os: [debian, alpine]\n  level: [1, 2]\n  exclude: [{os: alpine, level: "
+            "2}]\n  include: [{os: alpine, extra: x}]"},
+           {"uses", "a template name", "none",
+            "Take the stack's keys from this template; the stack's own keys replace the "
+            "template's.",
+            "uses: test"},
+           {"with", "map of parameter name to string", "the template's defaults",
+            "Values of the template's parameters; one whose default is null must be given. May "
+            "use ${{ matrix.KEY }}.",
+            "with: {suite: unit}"},
        }},
       {"card",
        "Each entry of a stack's 'cards'. A card is named STACK.CARD. Exactly one of 'run' and "
@@ -49,12 +79,14 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "sleep waits.",
             "builtin: noop\nbuiltin: {sleep: 2s}"},
            {"after", "list of STACK.CARD", "[]",
-            "Start only after these cards of other stacks succeeded, wherever they ran.",
+            "Start only after these cards of other stacks succeeded, wherever they ran. A "
+            "matrix stack's base name means every one of its stacks.",
             "after: [A.sum]"},
-           {"inputs", "list of STACK.CARD:PATH", "[]",
+           {"inputs", "list of STACK.CARD:PATH or {from: STACK.CARD:PATH, dest: DEST}", "[]",
             "Files another card declared in its 'outputs', copied into this card's workspace at "
-            "PATH before it starts (implies 'after' on that card).",
-            "inputs: [A.fetch:numbers.txt]"},
+            "PATH (or DEST) before it starts (implies 'after' on that card). A matrix stack's "
+            "base name brings the file of every one of its stacks, each at INSTANCE/PATH.",
+            "inputs: [A.fetch:numbers.txt, {from: build.compile:out.txt, dest: out/build.txt}]"},
            {"outputs", "list of workspace-relative paths (no '..', no leading '/')", "[]",
             "Files the card produces, published when it succeeds, for 'inputs' and combine.",
             "outputs: [numbers.txt, out/model.bin]"},
@@ -80,6 +112,21 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "LANG (C.UTF-8) and its 'env' in its environment, never the worker's; as a node "
             "started as root, it runs as the node's --run-as user.",
             "limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}"},
+       }},
+      {"template",
+       "The value of each entry of 'templates': a stack's keys (not 'uses' or 'with') and its "
+       "parameters.",
+       {
+           {"params", "map of parameter name to a default string (null: required)", "none",
+            "The template's parameters, used as ${{ params.NAME }} in its values.",
+            "params: {suite: null, image: debian}"},
+           {"node", "as for a stack", "any worker", "As for a stack.",
+            "node: runner-${{ params.image }}"},
+           {"labels", "as for a stack", "none", "As for a stack.", "labels: {zone: eu}"},
+           {"cards", "as for a stack", "required", "As for a stack.",
+            "cards: [{id: run, run: \"./test ${{ params.suite }}\"}]"},
+           {"matrix", "as for a stack", "none", "As for a stack.",
+            "matrix: {os: [debian, alpine]}"},
        }},
       {"combine",
        "The value of the job's 'combine': a card that takes only these keys (it has no "
@@ -140,6 +187,10 @@ std::string Wrapped(const std::string& text, const std::string& indent, size_t w
 
 const char* SpecExample() {
   return "name: report\n"
+         "templates:\n"
+         "  check:\n"
+         "    params: {what: null}\n"
+         "    cards: [{id: check, run: \"echo checking ${{ params.what }}\"}]\n"
          "stacks:\n"
          "  A:\n"
          "    cards:\n"
@@ -161,6 +212,15 @@ const char* SpecExample() {
          "        limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}\n"
          "      - id: pause\n"
          "        builtin: {sleep: 100ms}\n"
+         "  square:\n"
+         "    matrix: {n: [2, 3], exclude: [{n: 3}], include: [{n: 4}]}\n"
+         "    cards: [{id: sq, run: \"echo $((${{ matrix.n }} * ${{ matrix.n }})) > sq.txt\", "
+         "outputs: [sq.txt]}]\n"
+         "  sums:\n"
+         "    uses: check\n"
+         "    with: {what: squares}\n"
+         "  total:\n"
+         "    cards: [{id: add, inputs: [square.sq:sq.txt], run: \"cat */sq.txt\"}]\n"
          "combine:\n"
          "  run: sh -c 'echo $(cat results/A.sum.stdout) $(cat results/B.double.stdout)'\n";
 }
@@ -174,7 +234,12 @@ std::string SpecLimitsText() {
          std::to_string(limits.max_depth) + " levels deep; ids of 1-" +
          std::to_string(kMaxIdLength) + " characters, job names of 1-" +
          std::to_string(kMaxJobNameLength) +
-         "; one document per file, no YAML aliases (*name). A spec over a limit "
+         "; one document per file, no YAML aliases (*name); a matrix of at most 32 keys and "
+         "1024 include or exclude entries, whose stacks times their cards, with the job's other "
+         "cards, are at most " +
+         std::to_string(limits.max_cards) +
+         " (checked before any stack is made), and an expanded spec no larger than a spec file. "
+         "A spec over a limit "
          "gets an error naming it; schema errors are listed all at once, at most 50 (then "
          "'and N more errors').";
 }

@@ -22,7 +22,7 @@ struct SpecLevelDoc {
   std::vector<SpecKeyDoc> keys;
 };
 
-// The levels in document order: the job, a stack, a card, the combine card.
+// The levels in document order: the job, a stack, a card, a template, the combine card.
 const std::vector<SpecLevelDoc>& SpecReference();
 
 // A complete spec using every key (it validates; the tests check).

@@ -40,6 +40,11 @@ DocTreeBuilder::DocTreeBuilder(const SpecLimits& limits, size_t source_bytes) : 
   tree_.text_.reserve(source_bytes / 2);
 }
 
+DocTreeBuilder::DocTreeBuilder(const SpecLimits& limits, Reserve reserve) : limits_(limits) {
+  tree_.nodes_.reserve(reserve.nodes);
+  tree_.text_.reserve(reserve.text_bytes);
+}
+
 DocNode DocTreeBuilder::Leaf(SourceMark mark, DocKind kind) {
   DocNode n;
   n.line = static_cast<uint32_t>(mark.line);

@@ -87,6 +87,8 @@ class DocTree {
   std::string_view scalar(const DocNode& n) const {
     return std::string_view(text_).substr(n.first, n.size);
   }
+  // Every scalar's bytes, back to back: one search finds whether any scalar holds a text.
+  std::string_view all_scalars() const { return text_; }
 
  private:
   friend class DocTreeBuilder;
@@ -101,6 +103,12 @@ class DocTreeBuilder {
   // `source_bytes` (the size of the text being read) sizes the buffers up front: growing them by
   // doubling would touch twice the memory, which is most of the cost for big specs.
   DocTreeBuilder(const SpecLimits& limits, size_t source_bytes);
+  // For a tree made from another (an expansion), whose size is known better than from text.
+  struct Reserve {
+    size_t nodes = 0;
+    size_t text_bytes = 0;
+  };
+  DocTreeBuilder(const SpecLimits& limits, Reserve reserve);
 
   void Null(SourceMark mark);
   void Scalar(SourceMark mark, std::string_view value);
@@ -109,6 +117,8 @@ class DocTreeBuilder {
   void End();  // closes the innermost open sequence or map
 
   int depth() const { return static_cast<int>(open_.size()); }
+  size_t node_count() const { return tree_.nodes_.size() + pending_.size(); }
+  size_t text_bytes() const { return tree_.text_.size(); }
   // The key just read in the innermost open map when its value is due, else nullptr.
   const DocNode* PendingKey() const;
   bool complete() const { return open_.empty() && pending_.size() == 1; }

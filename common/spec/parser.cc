@@ -13,7 +13,9 @@
 
 #include "common/base/hex.h"
 #include "common/spec/cycles.h"
+#include "common/spec/doc_writer.h"
 #include "common/spec/document.h"
+#include "common/spec/expand.h"
 #include "common/spec/json.h"
 #include "common/spec/schema.h"
 #include "common/spec/yaml.h"
@@ -142,8 +144,10 @@ DocTree ReadDocument(std::string_view text, const SpecLimits& limits) {
   }
 }
 
+// Reads, expands and checks a spec. The document the schema read (expanded, if there was
+// anything to expand) goes to `*read` when asked for.
 JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
-                     const SpecLimits& limits) {
+                     const SpecLimits& limits, DocTree* read = nullptr) {
   if (text.size() > limits.max_file_bytes) {
     throw SpecError({1, 1}, "the spec is " + std::to_string(text.size()) +
                                 " bytes, more than the limit of " +
@@ -151,22 +155,23 @@ JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
   }
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark
   CheckIsText(text);
-  const DocTree doc = ReadDocument(text, limits);
+  DocTree doc = ReadDocument(text, limits);
+  if (NeedsExpansion(doc)) doc = ExpandDocument(doc, limits, kMaxErrorsShown);
   JobSpec job = ReadJobSpec(doc, kMaxErrorsShown);
   job.source = source_name;
   const std::vector<CardRef> cycle = FindDependencyCycle(job);
   if (!cycle.empty()) {
     throw SpecError(job.card(cycle.front()).mark, "dependency cycle: " + CyclePath(job, cycle));
   }
+  if (read) *read = std::move(doc);
   return job;
 }
 
-}  // namespace
-
-Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
-                             const SpecLimits& limits) {
+// Runs `parse` and turns what it throws into an error naming the place.
+template <typename T, typename Parse>
+Result<T> Catching(const std::string& source_name, const Parse& parse) {
   try {
-    return ParseOrThrow(text, source_name, limits);
+    return parse();
   } catch (const SpecErrors& e) {
     return Status::Error(FormatErrors(source_name, e.list));
   } catch (const SpecError& e) {
@@ -178,7 +183,23 @@ Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_na
   }
 }
 
-Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits) {
+}  // namespace
+
+Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
+                             const SpecLimits& limits) {
+  return Catching<JobSpec>(source_name, [&] { return ParseOrThrow(text, source_name, limits); });
+}
+
+Result<std::string> ExpandJobSpec(std::string_view text, const std::string& source_name,
+                                  SpecFormat format, const SpecLimits& limits) {
+  return Catching<std::string>(source_name, [&] {
+    DocTree doc;
+    ParseOrThrow(text, source_name, limits, &doc);
+    return format == SpecFormat::kJson ? WriteDocumentJson(doc) : WriteDocumentYaml(doc);
+  });
+}
+
+Result<std::string> ReadSpecFile(const std::string& path, const SpecLimits& limits) {
   auto fail = [&](const std::string& reason) {
     return Status::Error("cannot read " + path + ": " + reason);
   };
@@ -209,7 +230,13 @@ Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limit
       break;  // a pipe or growing file; ParseJobSpec says why
   }
   ::close(fd);
-  return ParseJobSpec(text, path, limits);
+  return text;
+}
+
+Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits) {
+  Result<std::string> text = ReadSpecFile(path, limits);
+  if (!text.ok()) return text.status();
+  return ParseJobSpec(*text, path, limits);
 }
 
 }  // namespace hollerith

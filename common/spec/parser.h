@@ -30,11 +30,23 @@ struct SpecLimits {
   size_t max_file_bytes = size_t{512} << 20;
   size_t max_string_bytes = size_t{1} << 20;
   int max_depth = 64;
+  // Cards in a job that `matrix:` expands (a written-out job is bounded by the file size): the
+  // product of a matrix times its stack's cards is checked against it before any is made.
+  uint64_t max_cards = uint64_t{1} << 20;
 };
 
 // `source_name` is what errors print as the file (e.g. the path given on the command line).
 Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
                              const SpecLimits& limits = {});
 Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits = {});
+// The text of a spec file, refused if it is bigger than limits.max_file_bytes.
+Result<std::string> ReadSpecFile(const std::string& path, const SpecLimits& limits = {});
+
+// The spec with its templates applied and its matrix stacks written out (see expand.h), as spec
+// text that parses to the same job: what `hollerith validate --expand` prints. Errors are
+// ParseJobSpec's.
+enum class SpecFormat { kYaml, kJson };
+Result<std::string> ExpandJobSpec(std::string_view text, const std::string& source_name,
+                                  SpecFormat format, const SpecLimits& limits = {});
 
 }  // namespace hollerith

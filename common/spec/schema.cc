@@ -501,6 +501,8 @@ class SchemaReader {
     }
   }
 
+  // Each entry is STACK.CARD:PATH (copied to PATH) or {from: STACK.CARD:PATH, dest: DEST}
+  // (copied to DEST; what a fan-in over a matrix stack expands to, one per instance).
   void ReadInputs(const DocNode& inputs, CardRef self, const std::string& where, CardSpec& card) {
     auto what = [&] { return "'inputs' of " + where; };
     ExpectKind(inputs, DocKind::kSequence, what);
@@ -509,24 +511,40 @@ class SchemaReader {
     for (uint32_t i = 0; i < inputs.size; ++i) {
       const DocNode& item = doc_.child(inputs, i);
       Try([&] {
+        const DocNode* from = &item;
+        const DocNode* dest_node = nullptr;
+        if (item.kind == DocKind::kMap) {
+          static constexpr std::array<std::string_view, 2> kInputKeys = {"from", "dest"};
+          const auto fields = ReadFields(item, kInputKeys, "an entry of " + what());
+          if (!fields[0].value) Fail(item, "an entry of " + what() + " needs 'from'");
+          from = fields[0].value;
+          dest_node = fields[1].value;
+        }
         PendingRef ref{self, i, true, &item,
-                       Scalar(item, [&] { return "each entry of " + what(); })};
+                       Scalar(*from, [&] { return "each entry of " + what(); })};
         const size_t colon = ref.text.find(':');
         if (colon == std::string_view::npos || !SplitRef(ref.text.substr(0, colon), ref)) {
-          Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() +
-                         " (expected STACK.CARD:PATH)");
+          Fail(*from, "bad input " + QuoteForMessage(ref.text) + " in " + what() +
+                          " (expected STACK.CARD:PATH)");
         }
         const std::string_view path = ref.text.substr(colon + 1);
         if (const char* problem = WorkspacePathProblem(path)) {
-          Fail(item, "bad input " + QuoteForMessage(ref.text) + " in " + what() + ": the path " +
-                         problem);
+          Fail(*from, "bad input " + QuoteForMessage(ref.text) + " in " + what() + ": the path " +
+                          problem);
         }
-        if (inputs.size > 1 && !dests.insert(path).second) {
+        const std::string_view dest =
+            dest_node ? Scalar(*dest_node, [&] { return "'dest' of an entry of " + what(); })
+                      : path;
+        if (const char* problem = dest_node ? WorkspacePathProblem(dest) : nullptr) {
+          Fail(*dest_node,
+               "bad 'dest' " + QuoteForMessage(dest) + " in " + what() + ": the path " + problem);
+        }
+        if (inputs.size > 1 && !dests.insert(dest).second) {
           Fail(item, "input " + QuoteForMessage(ref.text) + " in " + what() + " writes " +
-                         QuoteForMessage(path) + ", as an earlier input does");
+                         QuoteForMessage(dest) + ", as an earlier input does");
         }
         card.inputs[i].path = path;
-        card.inputs[i].dest = path;
+        card.inputs[i].dest = dest;
         refs_.push_back(ref);
       });
     }
@@ -657,6 +675,10 @@ const SpecKeys& AcceptedSpecKeys() {
     SpecKeys k;
     k.job.assign(kJobKeys.begin(), kJobKeys.end());
     k.stack.assign(kStackKeys.begin(), kStackKeys.end());
+    // Keys that expansion (expand.h) consumes before the schema reads the document.
+    k.job.push_back("templates");
+    k.stack.insert(k.stack.end(), {"matrix", "uses", "with"});
+    k.template_keys = {"params", "node", "labels", "cards", "matrix"};
     k.card.assign(kCardKeys.begin(), kCardKeys.end());
     for (size_t i = 0; i < kCardKeys.size(); ++i) {
       if (kCombineKeys & (1u << i)) k.combine.push_back(kCardKeys[i]);

@@ -17,13 +17,15 @@ namespace hollerith {
 // nothing can be read (the document is not a map).
 JobSpec ReadJobSpec(const DocTree& doc, size_t max_errors);
 
-// The keys the schema accepts at each level of a spec, in the order it lists them in errors; the
-// combine card takes a subset of a card's. For references of the format (`hollerith help spec`).
+// The keys a spec may have at each level (the schema's, in the order it lists them in errors,
+// then those expansion consumes: templates, matrix, uses, with); the combine card takes a subset
+// of a card's. For references of the format (`hollerith help spec`).
 struct SpecKeys {
   std::vector<std::string_view> job;
   std::vector<std::string_view> stack;
   std::vector<std::string_view> card;
   std::vector<std::string_view> combine;
+  std::vector<std::string_view> template_keys;  // an entry of `templates:`
 };
 const SpecKeys& AcceptedSpecKeys();
 

@@ -73,6 +73,7 @@ TEST(SpecReference, DocumentsExactlyTheKeysTheSchemaAccepts) {
       {"job", Keys(schema.job)},
       {"stack", Keys(schema.stack)},
       {"card", Keys(schema.card)},
+      {"template", Keys(schema.template_keys)},
       {"combine", Keys(schema.combine)}};
   const auto& levels = SpecReference();
   ASSERT_EQ(levels.size(), want.size());
@@ -95,7 +96,8 @@ TEST(SpecReference, DocumentsExactlyTheKeysTheSchemaAccepts) {
 TEST(SpecReference, TextNamesEveryKeyAndTheBuiltins) {
   const std::string text = SpecReferenceText();
   const SpecKeys& schema = AcceptedSpecKeys();
-  for (const auto* level : {&schema.job, &schema.stack, &schema.card, &schema.combine}) {
+  for (const auto* level :
+       {&schema.job, &schema.stack, &schema.card, &schema.template_keys, &schema.combine}) {
     for (std::string_view key : *level) {
       EXPECT_NE(text.find("\n  " + std::string(key) + "\n"), std::string::npos) << key;
     }
