@@ -140,7 +140,8 @@ grpc::Status Authorizer::Check(const grpc::ServerContextBase& ctx, Role needed,
 std::shared_ptr<StreamTicket> Authorizer::Track(grpc::ServerContextBase* ctx, const Caller& caller,
                                                 Role needed) {
   auto ticket = std::make_shared<StreamTicket>(ctx);
-  if (caller.token.empty()) return ticket;  // certificates are not revoked by a reload (docs/security.md)
+  // Certificates are not revoked by a reload (docs/security.md).
+  if (caller.token.empty()) return ticket;
   std::lock_guard lock(mu_);
   std::erase_if(tracked_, [](const Tracked& t) { return t.ticket.expired(); });
   tracked_.push_back({ticket, caller.token, needed});
