@@ -44,6 +44,18 @@ class SpecErrorList {
   explicit SpecErrorList(size_t max_kept) : max_kept_(max_kept) {}
 
   void Add(SourceMark mark, std::string message);
+  // Runs one step of reading; a SpecError it throws is added here and reading goes on with the
+  // next step. False if it failed.
+  template <typename Step>
+  bool Try(const Step& step) {
+    try {
+      step();
+      return true;
+    } catch (const SpecError& e) {
+      Add(e.mark, e.what());
+      return false;
+    }
+  }
   bool empty() const { return count_ == 0; }
   uint64_t count() const { return count_; }
   // The kept errors by position; count() - Sorted().size() more were dropped.

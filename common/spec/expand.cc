@@ -123,16 +123,9 @@ class Expander {
   }
 
  private:
-  // Runs one step; a SpecError is recorded and reading goes on with the next step.
   template <typename Step>
   bool Try(const Step& step) {
-    try {
-      step();
-      return true;
-    } catch (const SpecError& e) {
-      errors_.Add(e.mark, e.what());
-      return false;
-    }
+    return errors_.Try(step);
   }
 
   void Plan(const DocNode& stacks) {

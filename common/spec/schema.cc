@@ -136,13 +136,7 @@ class SchemaReader {
   // the caller go on with the next one. False if it failed.
   template <typename Step>
   bool Try(const Step& step) const {
-    try {
-      step();
-      return true;
-    } catch (const SpecError& e) {
-      errors_.Add(e.mark, e.what());
-      return false;
-    }
+    return errors_.Try(step);
   }
 
   // `What` names the value in an error message: a string, or a callable that makes one, so that
