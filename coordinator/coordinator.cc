@@ -10,6 +10,7 @@
 #include "common/base/check.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
+#include "common/spec/fanout.h"
 #include "common/trace/chrome_trace.h"
 #include "proto/wire.h"
 
@@ -303,6 +304,7 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
   for (auto& [id, job] : jobs_) {
     if (job->core->state() != JobState::kRunning) continue;
     if (job->core->trace().events().empty()) Input(*job, StartInput());
+    job->core->AskForPendingLists();  // lists the old coordinator read and lost uncommitted
     const JobSpec& spec = job->core->job();
     for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
       if (!job->core->node_of(s).empty() &&
@@ -432,6 +434,7 @@ void Coordinator::Send(Job& job, const CoreAction& action) {
           },
           [](const PlaceStackAction&) {},
           [](const JobFinishedAction&) {},
+          [](const FanOutAction&) {},
       },
       action);
 }
@@ -445,6 +448,8 @@ void Coordinator::ApplyCoreActions(Job& job) {
         if (!TryPlace(job, p->stack, p->attempt, now)) {
           pending_.push_back({job.id, p->stack, p->attempt, now});
         }
+      } else if (const auto* fanout = std::get_if<FanOutAction>(&action)) {
+        ListFanOut(job, *fanout);
       } else if (const auto* f = std::get_if<JobFinishedAction>(&action)) {
         CommitNow(/*wait=*/true);  // durable before anyone is told
         CountJobEnd(job, f->state);
@@ -458,6 +463,25 @@ void Coordinator::ApplyCoreActions(Job& job) {
   }
   publisher_.JobChanged(job);
   logs_.JobChanged(job);
+}
+
+void Coordinator::ListFanOut(Job& job, const FanOutAction& action) {
+  // At most kMaxFanOutBytes from the local disk, once per run-time matrix: read on the loop.
+  const JobSpec& spec = job.core->job();
+  std::string list, error;
+  if (action.digest.empty()) {
+    error = "card " + spec.card_name(spec.stacks[action.stack].fanout->source) + " published no " +
+            action.path;
+  } else if (!artifacts_ || !artifacts_->Has(action.digest)) {
+    error = "the coordinator does not have " + action.path + " (sha256 " + action.digest + ")";
+  } else if (auto text = ReadSpecFile(artifacts_->PathOf(action.digest).string(),
+                                      SpecLimits{.max_file_bytes = kMaxFanOutBytes});
+             !text.ok()) {
+    error = text.message();
+  } else {
+    list = std::move(text).value();
+  }
+  Input(job, FanOutInput(action.stack, std::move(list), std::move(error)));
 }
 
 Status Coordinator::GetJob(const std::string& name, v1::JobStatus* out, bool with_graph) {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "common/artifacts/store.h"
 #include "common/base/status.h"
 #include "common/base/time_source.h"
 #include "common/core/scheduler_core.h"
@@ -89,6 +90,9 @@ class Coordinator {
   // Metrics to update (nullptr: none, the default); set before Start, must outlive the
   // coordinator.
   void SetMetrics(CoordinatorMetrics* metrics) { metrics_ = metrics; }
+  // Where workers put the cards' outputs: run-time matrix lists are read from it. Set before
+  // Recover; without it, such a list cannot be read (the stacks waiting for it fail).
+  void SetArtifacts(const ArtifactStore* artifacts) { artifacts_ = artifacts; }
   // Sets the gauges of state (jobs and cards by state, workers); from any thread but the owner's:
   // it takes the state (blocking) for the count.
   void RefreshMetrics();
@@ -180,6 +184,8 @@ class Coordinator {
   // Carries out what the job's core decided (placements, messages to the workers holding the
   // stacks, the job's end), then tells the publisher and the log server that the job changed.
   void ApplyCoreActions(Job& job);
+  // Reads the list a run-time matrix stack asked for and gives it to the job's core (an input).
+  void ListFanOut(Job& job, const FanOutAction& action);
   // Adds one item to the next message for the worker holding `stack`, if any worker holds it.
   void SendToHolder(Job& job, uint32_t stack,
                     const std::function<void(v1::CoordinatorMessage&)>& add);
@@ -237,6 +243,7 @@ class Coordinator {
   EventPublisher publisher_;
   LogServer logs_;
   CoordinatorMetrics* metrics_ = nullptr;
+  const ArtifactStore* artifacts_ = nullptr;
   // While a worker's finish reports are applied: when they arrived (release latency metric).
   std::optional<SteadyTime> finish_arrived_;
 };

@@ -1,5 +1,6 @@
 #include "coordinator/core_input.h"
 
+#include "common/spec/fanout.h"
 #include "proto/wire.h"
 
 namespace hollerith::coordinator {
@@ -23,6 +24,15 @@ bool ApplyInput(SchedulerCore& core, const v1::CoreInput& in) {
     case v1::CoreInput::kCancel:
       core.Cancel(in.cancel().reason());
       return true;
+    case v1::CoreInput::kFanOut: {
+      const v1::FanOutInput& f = in.fan_out();
+      Result<std::shared_ptr<const JobSpec>> made = Status::Error(f.error());
+      if (f.error().empty() && f.stack() < core.job().stacks.size() &&
+          core.job().stacks[f.stack()].is_template()) {
+        made = ExpandFanOut(core.job(), f.stack(), f.list());
+      }
+      return core.FanOutListed(f.stack(), made, f.list());
+    }
     case v1::CoreInput::INPUT_NOT_SET:
       break;
   }
@@ -48,6 +58,14 @@ v1::CoreInput LostInput(uint32_t stack, const std::string& why, bool coordinator
   in.mutable_lost()->set_stack(stack);
   in.mutable_lost()->set_why(why);
   in.mutable_lost()->set_coordinator_restart(coordinator_restart);
+  return in;
+}
+
+v1::CoreInput FanOutInput(uint32_t stack, std::string list, std::string error) {
+  v1::CoreInput in;
+  in.mutable_fan_out()->set_stack(stack);
+  in.mutable_fan_out()->set_list(std::move(list));
+  in.mutable_fan_out()->set_error(std::move(error));
   return in;
 }
 

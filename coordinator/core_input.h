@@ -20,6 +20,8 @@ v1::CoreInput PlacedInput(uint32_t stack, uint32_t attempt, const std::string& n
 // `coordinator_restart`: the stack's node was lost with the old coordinator (nobody's fault).
 v1::CoreInput LostInput(uint32_t stack, const std::string& why, bool coordinator_restart = false);
 v1::CoreInput CancelInput(const std::string& reason);
+// The list of run-time matrix stack `stack` (or why it could not be read: `error`).
+v1::CoreInput FanOutInput(uint32_t stack, std::string list, std::string error);
 
 // The wall time a core stamps its own events with: set once per input (from the real clock live,
 // from the journal in a replay), so a replayed trace equals the live one.

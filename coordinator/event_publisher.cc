@@ -10,14 +10,21 @@ v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEven
   ev.set_lamport(e.lamport);
   ev.set_kind(EventKindName(e.kind));
   const bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
-  const bool has_card =
-      card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
+  const bool has_card = card_level && e.kind != EventKind::kStackPlaced &&
+                        e.kind != EventKind::kStackLost && e.kind != EventKind::kFanOut;
   if (card_level) ev.set_stack(StackDisplayName(spec, e.card.stack));
   if (has_card) ev.set_card(spec.card_name(e.card));
   ev.set_node(trace.nodes()[e.node]);
   ev.set_attempt(e.attempt);
   ev.set_exit_code(e.exit_code);
-  ev.set_detail(trace.detail(e));
+  if (e.kind == EventKind::kFanOut && e.exit_code == 0) {
+    // The detail is the whole list (up to kMaxFanOutBytes, for the trace): say what it made.
+    const FanOutSpec& fanout = *spec.stacks[e.card.stack].fanout;
+    ev.set_detail("made " + std::to_string(fanout.count) + " stacks from " +
+                  spec.card_name(fanout.source) + ":" + fanout.path);
+  } else {
+    ev.set_detail(trace.detail(e));
+  }
   ev.set_wall_us(e.wall_us);
   return ev;
 }
@@ -124,7 +131,10 @@ std::vector<v1::JobEvent> EventPublisher::WatchEvents(const Job& job, size_t beg
   std::vector<size_t> status_on;  // indexes into `out`
   for (size_t i = end; i-- > begin;) {
     const TraceEvent& e = events[i];
-    if (e.kind == EventKind::kJobSubmitted || e.kind == EventKind::kJobFinished) continue;
+    if (e.kind == EventKind::kJobSubmitted || e.kind == EventKind::kJobFinished ||
+        e.kind == EventKind::kFanOut) {
+      continue;  // no stack's progress: a template's is its instances'
+    }
     if (e.lamport <= after_lamport || has_status[e.card.stack]) continue;
     has_status[e.card.stack] = true;
     status_on.push_back(i);

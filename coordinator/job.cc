@@ -41,12 +41,13 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   out->set_cards_done(done);
   out->set_cards_total(static_cast<uint32_t>(spec.card_count()));
   if (!with_details) return;
-  for (uint32_t s = 0; s < spec.stacks.size(); ++s) FillStackStatus(job, s, out->add_stacks());
+  const std::vector<uint32_t> order = spec.DisplayOrder();
+  for (uint32_t s : order) FillStackStatus(job, s, out->add_stacks());
   if (spec.card_count() <= kResultJsonCardLimit) {
     nlohmann::json doc = ResultDocument(core);
     doc["job_id"] = job.id;
     out->set_result_json(JsonText(doc));
-    for (uint32_t s = 0; s < spec.stacks.size(); ++s) {
+    for (uint32_t s : order) {
       for (uint32_t c = 0; c < spec.stacks[s].cards.size(); ++c) {
         out->add_card_order(spec.card_name({s, c}));
       }
@@ -57,6 +58,7 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
 void FillJobGraph(const Job& job, v1::JobStatus* out) {
   const JobSpec& spec = job.core->job();
   if (spec.card_count() > kGraphCardLimit) return;
+  // In index order (cards refer to each other by index), a run-time matrix template included.
   for (const StackSpec& stack : spec.stacks) {
     v1::StackDef* def = out->add_graph();
     wire::ToProto(stack, def);

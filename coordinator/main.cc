@@ -297,6 +297,7 @@ int main(int argc, char** argv) {
   coordinator::Coordinator brain(loop, time, config, **store);
   brain.SetMetrics(metrics.get());
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
+  brain.SetArtifacts(&artifacts);
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
   brain.Recover(*recovered, limits);

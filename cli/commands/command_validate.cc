@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <string>
 
 #include "cli/commands/commands.h"
 #include "common/spec/parser.h"
@@ -37,8 +38,16 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
       return;
     }
     size_t stacks = spec->stacks.size() - (spec->has_combine() ? 1 : 0);
-    std::printf("%s: ok (job '%s', %zu stacks, %zu cards%s)\n", file->c_str(), spec->name.c_str(),
-                stacks, spec->card_count(), spec->has_combine() ? ", with combine" : "");
+    std::string run_time;  // run-time matrix stacks: how many, and what they wait for
+    for (const StackSpec& s : spec->stacks) {
+      if (!s.is_template()) continue;
+      --stacks;
+      run_time += ", stack " + s.id + " made at run time from " +
+                  spec->card_name(s.fanout->source) + ":" + s.fanout->path;
+    }
+    std::printf("%s: ok (job '%s', %zu stacks, %zu cards%s%s)\n", file->c_str(), spec->name.c_str(),
+                stacks, spec->card_count(), spec->has_combine() ? ", with combine" : "",
+                run_time.c_str());
     exit_code = 0;
   });
 }

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands/commands.h"
+#include "common/spec/fanout.h"
 #include "common/spec/parser.h"
 #include "common/trace/chrome_trace.h"
 #include "common/trace/verify.h"
@@ -23,13 +24,18 @@ void AddVerifyCommand(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
-    auto trace = ReadChromeTraceFile(*spec, *trace_file);
-    if (!trace.ok()) {
-      std::fprintf(stderr, "%s: %s\n", trace_file->c_str(), trace.message().c_str());
+    // A run-time matrix's stacks are made again from the lists the trace recorded.
+    auto read =
+        ReadChromeTraceFile(std::make_shared<const JobSpec>(std::move(spec).value()), *trace_file,
+                            [](const JobSpec& job, uint32_t stack, std::string_view list) {
+                              return ExpandFanOut(job, stack, list);
+                            });
+    if (!read.ok()) {
+      std::fprintf(stderr, "%s: %s\n", trace_file->c_str(), read.message().c_str());
       exit_code = 2;
       return;
     }
-    auto report = VerifyTrace(*spec, *trace);
+    auto report = VerifyTrace(*read->job, read->trace);
     if (!report.ok()) {
       std::fprintf(stderr, "%s: FAILED: %s\n", trace_file->c_str(), report.message().c_str());
       exit_code = 1;

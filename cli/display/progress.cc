@@ -40,7 +40,9 @@ JobProgress SnapshotProgress(const SchedulerCore& core) {
   const JobSpec& job = core.job();
   JobProgress p;
   p.job = job.name;
+  // In the stacks' order (a template's instances come last), so a stack keeps its line's place.
   for (uint32_t s = 0; s < job.stacks.size(); ++s) {
+    if (job.stacks[s].is_template()) continue;  // its instances are shown instead
     StackProgress sp;
     sp.name = job.stacks[s].is_combine ? std::string(kCombineName) : job.stacks[s].id;
     sp.is_combine = job.stacks[s].is_combine;
@@ -83,9 +85,10 @@ void ProgressPrinter::Update(const JobProgress& p, bool final) {
                  p.cards_done, p.cards_total, p.failed, p.skipped, elapsed);
     ++lines_drawn_;
     size_t shown = 0;
-    // The combine is the last stack; its line is always shown, last.
-    const StackProgress* combine =
-        !p.stacks.empty() && p.stacks.back().is_combine ? &p.stacks.back() : nullptr;
+    // The combine's line is always shown, last.
+    const auto combine_at = std::find_if(p.stacks.begin(), p.stacks.end(),
+                                         [](const StackProgress& s) { return s.is_combine; });
+    const StackProgress* combine = combine_at == p.stacks.end() ? nullptr : &*combine_at;
     for (const auto& s : p.stacks) {
       if (shown == kMaxStackLines) break;
       if (s.is_combine) continue;
@@ -107,24 +110,22 @@ void ProgressPrinter::Update(const JobProgress& p, bool final) {
   }
   // Plain mode: a line whenever a stack changes state (small jobs) or once a second (big ones).
   if (p.stacks.size() <= kPlainPerStackLimit) {
-    last_state_.resize(p.stacks.size());
-    for (size_t i = 0; i < p.stacks.size(); ++i) {
-      const auto& s = p.stacks[i];
+    for (const auto& s : p.stacks) {
+      std::string& last = last_state_[s.is_combine ? std::string() : s.name];
       if (s.is_combine) {
         std::string text = CombineText(p, s);
-        if (text == last_state_[i]) continue;
+        if (text == last) continue;
         // Started and ended between two updates (one batch of events): still say where it ran.
-        if (StackStateEnded(s.state) && !s.node.empty() &&
-            !last_state_[i].starts_with("combine running")) {
+        if (StackStateEnded(s.state) && !s.node.empty() && !last.starts_with("combine running")) {
           std::fprintf(out_, "[%7.2fs] combine running on %s\n", elapsed, s.node.c_str());
         }
         std::fprintf(out_, "[%7.2fs] %s\n", elapsed, text.c_str());
-        last_state_[i] = std::move(text);
+        last = std::move(text);
         continue;
       }
       std::string key = s.state + std::to_string(s.done);
-      if (key == last_state_[i] || s.state == "waiting") continue;
-      last_state_[i] = key;
+      if (key == last || s.state == "waiting" || s.state.empty()) continue;
+      last = key;
       std::fprintf(out_, "[%7.2fs] %s %zu/%zu %s%s%s\n", elapsed, s.name.c_str(), s.done, s.total,
                    s.state.c_str(), s.node.empty() ? "" : " on ", s.node.c_str());
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/core/scheduler_core.h"
@@ -53,7 +54,9 @@ class ProgressPrinter {
   std::FILE* out_;
   bool tty_;
   size_t lines_drawn_ = 0;
-  std::vector<std::string> last_state_;
+  // What was last printed of each stack, by name ("" for the combine): stacks may come in a
+  // different order in the final status than in the events (run-time matrix instances).
+  std::unordered_map<std::string, std::string> last_state_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_draw_{};
 };

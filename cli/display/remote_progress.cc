@@ -57,6 +57,7 @@ size_t RemoteProgress::StackIndex(const std::string& name) {
   StackProgress& added = progress_.stacks.emplace_back();
   added.is_combine = name == kCombineEventStack;
   added.name = added.is_combine ? std::string(kCombineName) : name;
+  added.state = "waiting";  // until its status arrives
   times_.emplace_back();
   index_.emplace(name, progress_.stacks.size() - 1);
   return progress_.stacks.size() - 1;
@@ -64,6 +65,7 @@ size_t RemoteProgress::StackIndex(const std::string& name) {
 
 void RemoteProgress::Apply(const v1::JobEvent& event) {
   if (event.kind() == "card_skipped") ++progress_.skipped;
+  if (event.kind() == "fan_out") return;  // its instances' events follow
   // The coordinator puts a stack's status on its last event of a batch only.
   const v1::StackStatus& s = event.stack_status();
   const std::string name = s.name().empty() ? event.stack()

@@ -167,10 +167,11 @@ void PrintCardTable(std::FILE* out, const SchedulerCore& core) {
   const JobSpec& job = core.job();
   CardTable table;
   bool full = false;
-  for (uint32_t s = 0; s < job.stacks.size() && !full; ++s) {
+  for (uint32_t s : job.DisplayOrder()) {
     for (uint32_t c = 0; c < job.stacks[s].cards.size() && !full; ++c) {
       full = !table.Add(job.card_name({s, c}), ResultDocumentCard(core, {s, c}));
     }
+    if (full) break;
   }
   table.Print(out, job.card_count(), "--json");
 }

@@ -22,6 +22,7 @@ nlohmann::json ResultDocument(const SchedulerCore& core) {
   const JobSpec& job = core.job();
   nlohmann::json cards = nlohmann::json::object();
   for (uint32_t s = 0; s < job.stacks.size(); ++s) {
+    if (job.stacks[s].is_template()) continue;
     for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) {
       cards[job.card_name({s, c})] = ResultDocumentCard(core, {s, c});
     }

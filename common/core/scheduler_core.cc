@@ -1,5 +1,7 @@
 #include "common/core/scheduler_core.h"
 
+#include "common/base/check.h"
+
 #include <algorithm>
 #include <deque>
 
@@ -45,13 +47,17 @@ SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& c
       time_(time),
       self_node_(std::move(self_node)),
       retry_(retry) {
+  size_t all = 0;
   for (const auto& s : job_->stacks) {
-    offsets_.push_back(total_);
-    total_ += s.cards.size();
+    offsets_.push_back(all);
+    all += s.cards.size();
+    if (!s.is_template()) total_ += s.cards.size();
+    if (!s.is_template() && !s.is_combine) ++user_stacks_;
   }
-  records_.resize(total_);
+  records_.resize(all);
   stacks_.resize(job_->stacks.size());
   trace_.NodeIndex(self_node_);
+  if (job_->has_fanout) IndexFanOuts();
   // A job that succeeds without retries: submitted, finished, a placement per stack, a start and a
   // finish per card, a release per cross-stack edge.
   size_t releases = 0;
@@ -61,6 +67,28 @@ SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& c
     }
   }
   trace_.Reserve(2 + job_->stacks.size() + 2 * total_ + releases);
+}
+
+void SchedulerCore::IndexFanOuts() {
+  const uint32_t n = static_cast<uint32_t>(job_->stacks.size());
+  waits_for_fanouts_.resize(n, 0);
+  fanout_abandoned_.resize(n, false);
+  for (uint32_t s = 0; s < n; ++s) {
+    if (IsOpenTemplate(s)) ++open_fanouts_;
+  }
+  for (uint32_t s = 0; s < n; ++s) {
+    if (job_->stacks[s].is_template()) continue;
+    std::vector<uint32_t> templates;
+    for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
+      for (CardRef dep : CrossStackDependencies(*job_, {s, c})) {
+        if (IsOpenTemplate(dep.stack)) templates.push_back(dep.stack);
+      }
+    }
+    std::sort(templates.begin(), templates.end());
+    templates.erase(std::unique(templates.begin(), templates.end()), templates.end());
+    waits_for_fanouts_[s] = static_cast<uint32_t>(templates.size());
+    for (uint32_t t : templates) fanout_consumers_[t].push_back(s);
+  }
 }
 
 TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, uint64_t lamport,
@@ -78,7 +106,10 @@ TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, 
 void SchedulerCore::Start() {
   trace_.Add(Stamp(EventKind::kJobSubmitted, {}, 0, clock_->Tick(), self_node_));
   for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
-    if (!job_->stacks[s].is_combine) Emit(PlaceStackAction{s, stacks_[s].attempt});
+    const StackSpec& stack = job_->stacks[s];
+    if (stack.is_combine || stack.is_template()) continue;
+    if (!waits_for_fanouts_.empty() && waits_for_fanouts_[s] > 0) continue;  // FanOutListed
+    Emit(PlaceStackAction{s, stacks_[s].attempt});
   }
   MaybeFinish();  // a job whose stacks are all empty is done at once
 }
@@ -95,7 +126,8 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
 
   AssignStackMsg assign{stack, attempt, node, {}, now};
   if (job_->stacks[stack].is_combine) {
-    for (uint32_t s = 0; s + 1 < job_->stacks.size(); ++s) {
+    for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
+      if (s == stack || job_->stacks[s].is_template()) continue;
       for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
         const CardRecord& r = record({s, c});
         assign.results.push_back({job_->card_name({s, c}), r.exit_code, r.out().stdout_text});
@@ -196,6 +228,7 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
     rec.finish_vc = msg.vc;
     SetTerminal(r, CardState::kSucceeded);
     for (CardRef to : dependents_.of(r)) Release(r, to);
+    if (job_->has_fanout) AskForLists(r);
     const StackSpec& stack = job_->stacks[r.stack];
     if (!stack.is_combine && r.card + 1 == stack.cards.size()) {
       ++user_stacks_done_;
@@ -240,10 +273,25 @@ void SchedulerCore::FailPermanently(CardRef r, const std::string& reason) {
 }
 
 void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
-  // Everything that transitively waits on `failed` (stack order and cross-stack edges) never runs.
+  SkipFrom({failed}, {}, reason);
+}
+
+void SchedulerCore::SkipCards(const std::vector<CardRef>& cards, const std::string& reason) {
+  SkipFrom({}, cards, reason);
+}
+
+void SchedulerCore::SkipFrom(std::deque<CardRef> ended, std::vector<CardRef> to_visit,
+                             const std::string& reason) {
+  // Everything that transitively waits on the `ended` cards (stack order and cross-stack edges)
+  // never runs; nor do the cards `to_visit` and what waits on them.
   std::vector<uint32_t> first_skipped(stacks_.size(), UINT32_MAX);
-  std::deque<CardRef> queue{failed};
+  std::deque<CardRef>& queue = ended;
   auto visit = [&](CardRef next) {
+    if (job_->stacks[next.stack].is_template()) {
+      // A template waits on a card that will never succeed: its instances will never be made.
+      if (IsOpenTemplate(next.stack)) AbandonFanOut(next.stack, to_visit);
+      return;
+    }
     CardRecord& rec = records_[index(next)];
     if (rec.state == CardState::kSucceeded || rec.state == CardState::kFailed ||
         rec.state == CardState::kSkipped) {
@@ -258,9 +306,20 @@ void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
     trace_.Add(std::move(e));
     queue.push_back(next);
   };
-  while (!queue.empty()) {
+  while (!to_visit.empty() || !queue.empty()) {
+    if (!to_visit.empty()) {
+      const CardRef next = to_visit.back();
+      to_visit.pop_back();
+      visit(next);
+      continue;
+    }
     CardRef u = queue.front();
     queue.pop_front();
+    if (job_->has_fanout) {
+      for (uint32_t t = 0; t < job_->spec_stacks(); ++t) {
+        if (IsOpenTemplate(t) && job_->stacks[t].fanout->source == u) AbandonFanOut(t, to_visit);
+      }
+    }
     if (u.card + 1 < job_->stacks[u.stack].cards.size()) visit({u.stack, u.card + 1});
     for (CardRef v : dependents_.of(u)) visit(v);
   }
@@ -268,6 +327,102 @@ void SchedulerCore::SkipDependents(CardRef failed, const std::string& reason) {
     if (first_skipped[s] == UINT32_MAX || stacks_[s].node.empty()) continue;
     Emit(SkipMsg{s, stacks_[s].attempt, first_skipped[s], reason, clock_->now()});
   }
+}
+
+void SchedulerCore::AbandonFanOut(uint32_t stack, std::vector<CardRef>& skip) {
+  fanout_abandoned_[stack] = true;
+  --open_fanouts_;
+  for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
+    for (CardRef v : dependents_.of({stack, c})) skip.push_back(v);
+  }
+  ReleaseConsumers(stack);
+}
+
+void SchedulerCore::ReleaseConsumers(uint32_t stack) {
+  auto it = fanout_consumers_.find(stack);
+  if (it == fanout_consumers_.end()) return;
+  for (uint32_t s : it->second) {
+    if (--waits_for_fanouts_[s] == 0 && !job_->stacks[s].is_combine) {
+      Emit(PlaceStackAction{s, stacks_[s].attempt});
+    }
+  }
+  fanout_consumers_.erase(it);
+}
+
+void SchedulerCore::AskForLists(CardRef source) {
+  for (uint32_t t = 0; t < job_->spec_stacks(); ++t) {
+    if (!IsOpenTemplate(t) || job_->stacks[t].fanout->source != source) continue;
+    const std::string& path = job_->stacks[t].fanout->path;
+    std::string digest;
+    for (const auto& [p, d] : record(source).out().outputs) {
+      if (p == path) digest = d;
+    }
+    Emit(FanOutAction{t, path, digest});
+  }
+}
+
+void SchedulerCore::AskForPendingLists() {
+  if (!job_->has_fanout || state_ != JobState::kRunning) return;
+  for (uint32_t t = 0; t < job_->spec_stacks(); ++t) {
+    if (!IsOpenTemplate(t)) continue;
+    const CardRef source = job_->stacks[t].fanout->source;
+    if (record(source).state == CardState::kSucceeded) AskForLists(source);
+  }
+}
+
+bool SchedulerCore::FanOutListed(uint32_t stack, const Result<std::shared_ptr<const JobSpec>>& made,
+                                 const std::string& list) {
+  if (state_ != JobState::kRunning || stack >= job_->spec_stacks() || !IsOpenTemplate(stack) ||
+      record(job_->stacks[stack].fanout->source).state != CardState::kSucceeded) {
+    return false;
+  }
+  TraceEvent e = Stamp(EventKind::kFanOut, {stack, 0}, 0, clock_->Tick(), self_node_);
+  e.exit_code = made.ok() ? 0 : 1;
+  e.detail = trace_.Detail(made.ok() ? list : made.message());
+  trace_.Add(std::move(e));
+  if (!made.ok()) {
+    if (reason_.empty()) reason_ = made.message();
+    std::vector<CardRef> skip;
+    AbandonFanOut(stack, skip);
+    SkipCards(skip, "skipped: " + made.message());
+    MaybePlaceCombine();
+    MaybeFinish();
+    return true;
+  }
+  const JobSpec& next = **made;
+  HOLLERITH_CHECK(next.stacks.size() >= job_->stacks.size() && next.stacks[stack].is_template() &&
+                      next.stacks[stack].fanout->expanded,
+                  "FanOutListed: the expanded job does not continue this one");
+  const uint32_t first = static_cast<uint32_t>(job_->stacks.size());
+  job_ = *made;
+  dependents_ = DependentsIndex(*job_);
+  size_t all = records_.size();
+  for (uint32_t s = first; s < job_->stacks.size(); ++s) {
+    offsets_.push_back(all);
+    all += job_->stacks[s].cards.size();
+    total_ += job_->stacks[s].cards.size();
+    ++user_stacks_;
+  }
+  records_.resize(all);
+  stacks_.resize(job_->stacks.size());
+  waits_for_fanouts_.resize(job_->stacks.size(), 0);
+  fanout_abandoned_.resize(job_->stacks.size(), false);
+  --open_fanouts_;
+  ReleaseConsumers(stack);
+  std::vector<CardRef> doomed;  // instance cards that wait on a card that did not succeed
+  for (uint32_t s = first; s < job_->stacks.size(); ++s) {
+    Emit(PlaceStackAction{s, stacks_[s].attempt});
+    for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
+      for (CardRef dep : CrossStackDependencies(*job_, {s, c})) {
+        const CardState st = record(dep).state;
+        if (st == CardState::kFailed || st == CardState::kSkipped) doomed.push_back({s, c});
+      }
+    }
+  }
+  if (!doomed.empty()) SkipCards(doomed, "skipped: a card it waits on did not succeed");
+  MaybePlaceCombine();
+  MaybeFinish();
+  return true;
 }
 
 void SchedulerCore::StackLost(uint32_t stack, const std::string& why, LossCause cause) {
@@ -396,6 +551,7 @@ std::vector<CoreAction> SchedulerCore::Resend(uint32_t stack) const {
 void SchedulerCore::Cancel(const std::string& reason) {
   if (state_ != JobState::kRunning) return;
   for (uint32_t s = 0; s < stacks_.size(); ++s) {
+    if (job_->stacks[s].is_template()) continue;
     bool any = false;
     for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
       CardRecord& rec = records_[index({s, c})];
@@ -416,14 +572,14 @@ void SchedulerCore::Cancel(const std::string& reason) {
 
 void SchedulerCore::MaybePlaceCombine() {
   if (!job_->has_combine() || combine_placed_) return;
-  if (user_stacks_done_ + 1 < job_->stacks.size()) return;
+  if (user_stacks_done_ < user_stacks_ || open_fanouts_ > 0) return;
   combine_placed_ = true;
-  uint32_t s = static_cast<uint32_t>(job_->stacks.size() - 1);
+  const uint32_t s = job_->combine_stack();
   Emit(PlaceStackAction{s, stacks_[s].attempt});
 }
 
 void SchedulerCore::MaybeFinish() {
-  if (state_ != JobState::kRunning || terminal_ < total_) return;
+  if (state_ != JobState::kRunning || terminal_ < total_ || open_fanouts_ > 0) return;
   state_ = reason_.empty() ? JobState::kSucceeded : JobState::kFailed;
   TraceEvent e = Stamp(EventKind::kJobFinished, {}, 0, clock_->Tick(), self_node_);
   // One entry list sorted once: merging stack by stack would be quadratic on 100,000 stacks.

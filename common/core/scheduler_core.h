@@ -11,12 +11,15 @@
 // the coordinator.
 #pragma once
 
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "common/base/status.h"
 #include "common/base/time_source.h"
 #include "common/core/clock.h"
 #include "common/core/messages.h"
@@ -69,12 +72,20 @@ struct PlaceStackAction {
   uint32_t stack = 0;
   uint32_t attempt = 0;
 };
+// The source card of run-time matrix stack `stack` succeeded: the wiring reads the list it wrote
+// (its output `path`, stored as `digest`), expands it (ExpandFanOut, common/spec/fanout.h) and
+// gives the result to FanOutListed.
+struct FanOutAction {
+  uint32_t stack = 0;
+  std::string path;
+  std::string digest;
+};
 struct JobFinishedAction {
   JobState state = JobState::kSucceeded;
   std::string reason;
 };
 using CoreAction = std::variant<PlaceStackAction, AssignStackMsg, ReleaseMsg, RetryMsg, SkipMsg,
-                                JobFinishedAction>;
+                                FanOutAction, JobFinishedAction>;
 
 class SchedulerCore {
  public:
@@ -96,6 +107,16 @@ class SchedulerCore {
   static constexpr uint8_t kQuarantineLosses = 3;
   void StackLost(uint32_t stack, const std::string& why, LossCause cause = LossCause::kNodeLost);
   void Cancel(const std::string& reason);
+  // The list of run-time matrix stack `stack` was read (`list`, kept in the trace so that verify
+  // can make the same stacks) and made `expanded`: the job with the instances (ExpandFanOut), or
+  // why it could not, which fails the stacks that wait for the instances. The instances are
+  // placed, and so are the stacks that waited for them and wait for no other. False if the
+  // core did not ask for it (FanOutAction) or the job has ended.
+  bool FanOutListed(uint32_t stack, const Result<std::shared_ptr<const JobSpec>>& expanded,
+                    const std::string& list);
+  // After a replay (a coordinator restart): asks again (FanOutAction) for each list whose card
+  // succeeded but that was never given to FanOutListed.
+  void AskForPendingLists();
 
   // Reconciliation after a lost stream (a coordinator restart): how a card event a node reports
   // again stands against what this core recorded of the stack's current attempt. Each stack's
@@ -162,6 +183,24 @@ class SchedulerCore {
   void Release(CardRef from, CardRef to);
   void FailPermanently(CardRef r, const std::string& reason);
   void SkipDependents(CardRef failed, const std::string& reason);
+  // Skips `cards` (those not ended yet) and everything that waits on them.
+  void SkipCards(const std::vector<CardRef>& cards, const std::string& reason);
+  void SkipFrom(std::deque<CardRef> ended, std::vector<CardRef> to_visit,
+                const std::string& reason);
+  // The stacks that waited for template `stack`'s instances wait for them no more: placed, if
+  // they wait for no other template.
+  void ReleaseConsumers(uint32_t stack);
+  // `source` succeeded: asks for the list of each template it makes (FanOutAction).
+  void AskForLists(CardRef source);
+  // Run-time matrix stacks: which stacks wait for which template's instances.
+  void IndexFanOuts();
+  // Template `stack` will make no instances (its source failed, or a card it waits on did): the
+  // cards that wait for them are skipped with `reason`.
+  void AbandonFanOut(uint32_t stack, std::vector<CardRef>& skip);
+  bool IsOpenTemplate(uint32_t stack) const {
+    return job_->stacks[stack].is_template() && !job_->stacks[stack].fanout->expanded &&
+           !fanout_abandoned_[stack];
+  }
   void MaybePlaceCombine();
   void MaybeFinish();
 
@@ -177,7 +216,14 @@ class SchedulerCore {
   size_t terminal_ = 0;
   size_t total_ = 0;
   size_t user_stacks_done_ = 0;
+  size_t user_stacks_ = 0;  // stacks that are neither a template nor the combine stack
   bool combine_placed_ = false;
+  // Run-time matrix stacks: templates still to make their instances, and for each stack the
+  // number of templates whose instances it waits for (it is placed when none is left).
+  size_t open_fanouts_ = 0;
+  std::vector<uint32_t> waits_for_fanouts_;
+  std::map<uint32_t, std::vector<uint32_t>> fanout_consumers_;  // template -> waiting stacks
+  std::vector<bool> fanout_abandoned_;
   JobState state_ = JobState::kRunning;
   std::string reason_;
   Trace trace_;

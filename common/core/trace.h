@@ -23,6 +23,7 @@ enum class EventKind : uint8_t {
   kRelease,  // dependency `card` released to `target`
   kStackLost,
   kJobFinished,
+  kFanOut,  // run-time matrix stack `card.stack` got its list (detail; exit_code 1: the error)
 };
 
 const char* EventKindName(EventKind kind);

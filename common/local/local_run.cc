@@ -3,6 +3,8 @@
 #include <asio/post.hpp>
 #include <thread>
 
+#include "common/spec/fanout.h"
+
 namespace hollerith {
 namespace {
 
@@ -70,11 +72,32 @@ void LocalRun::Drain() {
         asio::post(io_, [this, msg = *retry] { host_->Retry(options_.job_id, msg); });
       } else if (auto* skip = std::get_if<SkipMsg>(&action)) {
         asio::post(io_, [this, msg = std::move(*skip)] { host_->Skip(options_.job_id, msg); });
+      } else if (auto* fanout = std::get_if<FanOutAction>(&action)) {
+        ListFanOut(*fanout);
       } else if (std::get_if<JobFinishedAction>(&action)) {
         if (done_) asio::post(io_, std::exchange(done_, nullptr));
       }
     }
   }
+}
+
+void LocalRun::ListFanOut(const FanOutAction& fanout) {
+  // The list is small (kMaxFanOutBytes at most) and in the local store: read here and now.
+  std::string list;
+  Result<std::shared_ptr<const JobSpec>> made = Status::Error("no list");
+  if (fanout.digest.empty()) {
+    made = Status::Error("card " +
+                         core_.job().card_name(core_.job().stacks[fanout.stack].fanout->source) +
+                         " did not write " + fanout.path);
+  } else if (auto text = ReadSpecFile(store_.PathOf(fanout.digest).string(),
+                                      SpecLimits{.max_file_bytes = kMaxFanOutBytes});
+             !text.ok()) {
+    made = text.status();
+  } else {
+    list = std::move(text).value();
+    made = ExpandFanOut(core_.job(), fanout.stack, list);
+  }
+  core_.FanOutListed(fanout.stack, made, list);
 }
 
 }  // namespace hollerith

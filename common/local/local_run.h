@@ -39,6 +39,8 @@ class LocalRun {
 
  private:
   void Drain();
+  // Reads the list a run-time matrix asked for and gives the core the stacks it makes.
+  void ListFanOut(const FanOutAction& fanout);
 
   asio::io_context& io_;
   LocalRunOptions options_;

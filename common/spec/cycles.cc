@@ -105,4 +105,19 @@ class CycleFinder {
 
 std::vector<CardRef> FindDependencyCycle(const JobSpec& job) { return CycleFinder(job).Find(); }
 
+std::string CyclePath(const JobSpec& job, const std::vector<CardRef>& cycle) {
+  constexpr size_t kShownAtEachEnd = 8;
+  std::string path;
+  for (size_t i = 0; i < cycle.size(); ++i) {
+    if (cycle.size() > 3 * kShownAtEachEnd && i == kShownAtEachEnd) {
+      const size_t skipped = cycle.size() - 2 * kShownAtEachEnd;
+      path += " -> ... (" + std::to_string(skipped) + " more cards)";
+      i += skipped - 1;
+      continue;
+    }
+    path += (path.empty() ? "" : " -> ") + job.card_name(cycle[i]);
+  }
+  return path;
+}
+
 }  // namespace hollerith

@@ -3,6 +3,7 @@
 // Iterative depth-first search: a million cards in one stack do not grow the call stack.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "common/spec/job.h"
@@ -15,5 +16,8 @@ namespace hollerith {
 // order and follows "waits on" edges (stack predecessor first, then `after`, then inputs); the
 // cycle is listed from the card at which the search closed it.
 std::vector<CardRef> FindDependencyCycle(const JobSpec& job);
+
+// "A.a -> B.b -> A.a"; a long cycle (say, through a million-card stack) is shortened in the middle.
+std::string CyclePath(const JobSpec& job, const std::vector<CardRef>& cycle);
 
 }  // namespace hollerith

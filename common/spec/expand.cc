@@ -32,11 +32,18 @@ class Scope : public SubstitutionScope {
   const StackTemplate* from_template = nullptr;
   const std::vector<std::string_view>* params = nullptr;
   bool in_with = false;  // a value of `with`: parameters are being defined
+  // A run-time matrix stack: `${{ matrix.KEY }}` (and `$${{`) stay as written, for ExpandFanOut.
+  bool run_time_matrix = false;
 
   bool Find(std::string_view ns, std::string_view key, std::string_view* value,
             std::string* why) const override {
     const std::string who =
         stack_id.empty() ? std::string("the combine card") : "stack " + QuoteForMessage(stack_id);
+    if (ns == "matrix" && run_time_matrix) {
+      kept_.assign("${{ matrix.").append(key).append(" }}");
+      *value = kept_;
+      return true;
+    }
     if (ns == "matrix") {
       if (matrix) return matrix->Find(combination, key, value, why);
       *why = who + " has no matrix";
@@ -64,6 +71,9 @@ class Scope : public SubstitutionScope {
            " (parameters: " + (names.empty() ? "none" : names) + ")";
     return false;
   }
+
+ private:
+  mutable std::string kept_;  // what Find returned for a run-time matrix key
 };
 
 // One entry of `stacks`, read and checked before anything is written.
@@ -74,6 +84,7 @@ struct StackPlan {
   StackBody resolved;
   const DocNode* matrix_key = nullptr;
   const DocNode* matrix = nullptr;
+  bool run_time_matrix = false;  // `matrix: {from: ...}`: left for the schema and ExpandFanOut
   std::optional<StackMatrix> combinations;
   uint64_t cards = 0;
   std::vector<std::string_view> card_ids;  // as written, for checking fan-in references
@@ -140,14 +151,14 @@ class Expander {
       // With its templates unread, a stack using one is not checked: its error is reported.
       if (templates_failed_ && HasKey(*plan.body, "uses")) continue;
       Try([&] { PlanStack(plan); });
-      if (!plan.matrix) plain_cards += plan.cards;
+      if (!plan.matrix || plan.run_time_matrix) plain_cards += plan.cards;
     }
     // The matrix bomb: each matrix may make what the job's limit leaves it, in file order.
     const uint64_t limit = limits_.max_cards;
     uint64_t room = plain_cards >= limit ? 0 : limit - plain_cards;
     for (size_t p = 0; p < plans_.size(); ++p) {
       StackPlan& plan = plans_[p];
-      if (!plan.matrix) continue;
+      if (!plan.matrix || plan.run_time_matrix) continue;
       const std::string_view id = KeyText(doc_, *plan.key);
       const bool ok = Try([&] {
         plan.combinations.emplace(doc_, *plan.matrix, plan.matrix_key->mark(), id, plan.cards,
@@ -175,6 +186,7 @@ class Expander {
       if (name == "matrix") {
         plan.matrix_key = key;
         plan.matrix = value;
+        plan.run_time_matrix = value->kind == DocKind::kMap && HasKey(*value, "from");
       } else if (name == "cards" && value->kind == DocKind::kSequence) {
         plan.cards = value->size;
         for (uint32_t c = 0; c < value->size; ++c) {
@@ -258,6 +270,7 @@ class Expander {
       scope.matrix = &*plan.combinations;
       scope.combination = combination;
     }
+    scope.run_time_matrix = plan.run_time_matrix;
     const StackBody& body = plan.resolved;
     std::vector<std::string_view> params = body.param_values;
     std::vector<std::string> param_text;  // values of `with` that use the matrix
@@ -279,7 +292,7 @@ class Expander {
                      plan.combinations ? plan.combinations->id(combination) : scope.stack_id);
     builder_->StartMap(plan.body->mark());
     for (const auto& [key, value] : body.fields) {
-      if (key == plan.matrix_key) continue;
+      if (key == plan.matrix_key && !plan.run_time_matrix) continue;
       Copy(*key);
       if (KeyText(doc_, *key) == "cards") {
         EmitCards(*value, scope);
@@ -373,7 +386,7 @@ class Expander {
     const std::string_view text = doc_.scalar(n);
     if (!HasSubstitution(text)) return text;
     text_.clear();
-    Substitute(text, n.mark(), scope, text_);
+    Substitute(text, n.mark(), scope, text_, /*keep_escapes=*/scope.run_time_matrix);
     return text_;
   }
 

@@ -16,8 +16,24 @@ bool IsValidId(std::string_view s, size_t max_length) {
 
 size_t JobSpec::card_count() const {
   size_t n = 0;
-  for (const auto& s : stacks) n += s.cards.size();
+  for (const auto& s : stacks) n += s.is_template() ? 0 : s.cards.size();
   return n;
+}
+
+std::vector<uint32_t> JobSpec::DisplayOrder() const {
+  std::vector<uint32_t> order;
+  order.reserve(stacks.size());
+  for (uint32_t s = 0; s < spec_stacks(); ++s) {
+    const StackSpec& stack = stacks[s];
+    if (!stack.is_template()) {
+      order.push_back(s);
+      continue;
+    }
+    for (uint32_t i = 0; stack.fanout->expanded && i < stack.fanout->count; ++i) {
+      order.push_back(stack.fanout->first + i);
+    }
+  }
+  return order;
 }
 
 std::string JobSpec::card_name(CardRef r) const {

@@ -75,23 +75,55 @@ struct CardSpec {
   SourceMark mark;
 };
 
+// A stack whose `matrix:` is read at run time (`matrix: {from: STACK.CARD:PATH}`): a template,
+// never placed itself. When card `source` succeeds, the JSON list it wrote to its output `path`
+// makes one stack per item (ExpandFanOut, common/spec/fanout.h), appended after the stacks the
+// spec wrote; references to the template's cards (a fan-in, and the combine card's) then name
+// every instance instead. Until then, a stack with a card that refers to the template waits.
+struct FanOutSpec {
+  CardRef source;
+  std::string path;  // one of the source card's declared outputs
+  SourceMark mark;   // of the stack's `matrix:`
+  bool expanded = false;
+  std::string error;   // expanded: why no instances were made ("" if they were)
+  uint32_t first = 0;  // expanded: the instances are stacks [first, first + count)
+  uint32_t count = 0;
+};
+
 struct StackSpec {
   std::string id;
   std::string node;                                         // optional placement: worker name
   std::vector<std::pair<std::string, std::string>> labels;  // optional placement: worker labels
   std::vector<CardSpec> cards;
   bool is_combine = false;
+  std::shared_ptr<const FanOutSpec> fanout;  // set on a run-time matrix stack (a template)
+  uint32_t instance_of = UINT32_MAX;         // a run-time matrix instance: its template stack
   SourceMark mark;
+
+  bool is_template() const { return fanout != nullptr; }
 };
 
 struct JobSpec {
   std::string name;
-  std::vector<StackSpec> stacks;  // the combine stack, if any, is last
-  std::string source;             // file name used in error messages
+  // The stacks the spec wrote (the combine stack, if any, last of them), then the instances of
+  // run-time matrix stacks in the order they were made.
+  std::vector<StackSpec> stacks;
+  std::string source;  // file name used in error messages
+  // How many stacks the spec wrote, once run-time instances follow them; 0 while none do.
+  uint32_t written_stacks = 0;
+  bool has_fanout = false;  // some stack is a run-time matrix template
 
-  bool has_combine() const { return !stacks.empty() && stacks.back().is_combine; }
+  uint32_t spec_stacks() const {
+    return written_stacks ? written_stacks : static_cast<uint32_t>(stacks.size());
+  }
+  bool has_combine() const { return spec_stacks() > 0 && stacks[spec_stacks() - 1].is_combine; }
+  uint32_t combine_stack() const { return spec_stacks() - 1; }  // if has_combine()
   const CardSpec& card(CardRef r) const { return stacks[r.stack].cards[r.card]; }
+  // Cards that run: those of a run-time matrix template are not (its instances' are).
   size_t card_count() const;
+  // The stacks in the order people read them: as written, with each run-time matrix template
+  // replaced by its instances (none while its list is not read).
+  std::vector<uint32_t> DisplayOrder() const;
   // "STACK.CARD"; the combine card is simply "combine".
   std::string card_name(CardRef r) const;
 };

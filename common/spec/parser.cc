@@ -16,6 +16,7 @@
 #include "common/spec/doc_writer.h"
 #include "common/spec/document.h"
 #include "common/spec/expand.h"
+#include "common/spec/fanout.h"
 #include "common/spec/json.h"
 #include "common/spec/schema.h"
 #include "common/spec/yaml.h"
@@ -105,22 +106,6 @@ void CheckIsText(std::string_view text) {
   }
 }
 
-// "A.a -> B.b -> A.a"; a long cycle (say, through a million-card stack) is shortened in the middle.
-std::string CyclePath(const JobSpec& job, const std::vector<CardRef>& cycle) {
-  constexpr size_t kShownAtEachEnd = 8;
-  std::string path;
-  for (size_t i = 0; i < cycle.size(); ++i) {
-    if (cycle.size() > 3 * kShownAtEachEnd && i == kShownAtEachEnd) {
-      const size_t skipped = cycle.size() - 2 * kShownAtEachEnd;
-      path += " -> ... (" + std::to_string(skipped) + " more cards)";
-      i += skipped - 1;
-      continue;
-    }
-    path += (path.empty() ? "" : " -> ") + job.card_name(cycle[i]);
-  }
-  return path;
-}
-
 bool LooksLikeJson(std::string_view text) {
   const size_t first = text.find_first_not_of(" \t\r\n");
   return first != std::string_view::npos && text[first] == '{';
@@ -163,6 +148,7 @@ JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
   if (!cycle.empty()) {
     throw SpecError(job.card(cycle.front()).mark, "dependency cycle: " + CyclePath(job, cycle));
   }
+  if (job.has_fanout) CheckFanOuts(job);
   if (read) *read = std::move(doc);
   return job;
 }

@@ -67,8 +67,10 @@ constexpr uint32_t kCombineKeys = 1u << kId | 1u << kRun | 1u << kBuiltin | 1u <
 constexpr uint32_t kAllKeys = ~0u;
 enum JobKey : size_t { kName, kStacks, kCombine };
 constexpr std::array<std::string_view, 3> kJobKeys = {"name", "stacks", "combine"};
-enum StackKey : size_t { kNode, kLabels, kCards };
-constexpr std::array<std::string_view, 3> kStackKeys = {"node", "labels", "cards"};
+// `matrix` reaches the schema only as a run-time matrix (`{from: ...}`): expansion (expand.h)
+// writes out every other.
+enum StackKey : size_t { kNode, kLabels, kCards, kMatrix };
+constexpr std::array<std::string_view, 4> kStackKeys = {"node", "labels", "cards", "matrix"};
 
 struct Field {
   const DocNode* key = nullptr;
@@ -118,6 +120,7 @@ class SchemaReader {
     CardSpec combine;
     if (const DocNode* node = fields[kCombine].value) Try([&] { combine = ReadCombine(*node); });
     ResolveReferences();
+    ResolveFanOuts();
     if (!errors_.empty()) throw SpecErrors(std::move(errors_));
     if (fields[kCombine].value) AddCombineStack(std::move(combine), *fields[kCombine].key);
     return std::move(job_);
@@ -269,6 +272,9 @@ class SchemaReader {
             " (must not be empty)");
       });
     }
+    if (const DocNode* matrix = fields[kMatrix].value) {
+      Try([&] { ReadRunTimeMatrix(stack_index, *fields[kMatrix].key, *matrix, where); });
+    }
     const DocNode* cards = fields[kCards].value;
     if (!cards || cards->kind != DocKind::kSequence || cards->size == 0) {
       Fail(cards ? *cards : value, where + " needs a non-empty 'cards' list");
@@ -280,6 +286,67 @@ class SchemaReader {
       complete &= ReadCard(doc_.child(*cards, i), stack_index, i);
     }
     stack_complete_[stack_index] = complete;
+  }
+
+  // `matrix: {from: STACK.CARD:PATH}`: resolved with the other references (ResolveFanOuts).
+  void ReadRunTimeMatrix(uint32_t stack_index, const DocNode& key, const DocNode& matrix,
+                         const std::string& where) {
+    static constexpr std::array<std::string_view, 1> kFromKeys = {"from"};
+    ExpectKind(matrix, DocKind::kMap, "'matrix' of " + where);
+    const auto fields = ReadFields(matrix, kFromKeys, "the run-time 'matrix' of " + where);
+    if (!fields[0].value) Fail(matrix, "'matrix' of " + where + " needs 'from'");
+    const DocNode& from = *fields[0].value;
+    PendingRef ref{{stack_index, 0}, 0, true, &from, Scalar(from, [&] {
+                     return "'from' of the 'matrix' of " + where;
+                   })};
+    const size_t colon = ref.text.find(':');
+    if (colon == std::string_view::npos || !SplitRef(ref.text.substr(0, colon), ref) ||
+        WorkspacePathProblem(ref.text.substr(colon + 1))) {
+      Fail(from, "bad 'from' " + QuoteForMessage(ref.text) + " in the 'matrix' of " + where +
+                     " (expected STACK.CARD:PATH, an output of that card holding a JSON list)");
+    }
+    auto fanout = std::make_shared<FanOutSpec>();
+    fanout->path = ref.text.substr(colon + 1);
+    fanout->mark = key.mark();
+    job_.stacks[stack_index].fanout = std::move(fanout);
+    job_.has_fanout = true;
+    fanout_refs_.push_back(ref);
+  }
+
+  void ResolveFanOuts() {
+    for (const PendingRef& ref : fanout_refs_) {
+      StackSpec& stack = job_.stacks[ref.consumer.stack];
+      auto fail = [&](const std::string& why) {
+        Record(*ref.node, "'matrix' of stack " + QuoteForMessage(stack.id) + " comes from " +
+                              QuoteForMessage(ref.text) + ", " + why);
+      };
+      const uint32_t from_stack = stack_index_.Find(ref.stack);
+      if (from_stack == SpecIdIndex::kAbsent) {
+        fail("an unknown stack");
+        continue;
+      }
+      const uint32_t card = card_index_[from_stack].Find(ref.card);
+      if (card == SpecIdIndex::kAbsent) {
+        if (stack_complete_[from_stack]) fail("an unknown card");
+        continue;
+      }
+      if (from_stack == ref.consumer.stack) {
+        fail("a card of the stack itself (the list must exist before the stack does)");
+        continue;
+      }
+      if (job_.stacks[from_stack].is_template()) {
+        fail("a card of another run-time matrix stack (not supported: make the list elsewhere)");
+        continue;
+      }
+      auto fanout = std::make_shared<FanOutSpec>(*stack.fanout);
+      if (!IsDeclaredOutput({from_stack, card}, fanout->path)) {
+        fail("but card " + QuoteForMessage(job_.card_name({from_stack, card})) +
+             " does not declare output " + QuoteForMessage(fanout->path));
+        continue;
+      }
+      fanout->source = {from_stack, card};
+      stack.fanout = std::move(fanout);
+    }
   }
 
   const DocNode* FindValue(const DocNode& map, std::string_view name) const {
@@ -653,7 +720,8 @@ class SchemaReader {
   std::vector<SpecIdIndex> card_index_;  // for each stack
   std::vector<bool> stack_complete_;     // for each stack: every card of its list was read
   std::vector<PendingRef> refs_;
-  std::vector<size_t> stack_offsets_;  // global card index of each stack's first card
+  std::vector<PendingRef> fanout_refs_;  // `matrix: {from: ...}` of run-time matrix stacks
+  std::vector<size_t> stack_offsets_;    // global card index of each stack's first card
   std::unordered_set<ProducedFile, ProducedFileHash> outputs_;
   mutable SpecErrorList errors_;  // recorded by the const readers too
 };
@@ -671,7 +739,7 @@ const SpecKeys& AcceptedSpecKeys() {
     k.stack.assign(kStackKeys.begin(), kStackKeys.end());
     // Keys that expansion (expand.h) consumes before the schema reads the document.
     k.job.push_back("templates");
-    k.stack.insert(k.stack.end(), {"matrix", "uses", "with"});
+    k.stack.insert(k.stack.end(), {"uses", "with"});
     k.template_keys = {"params", "node", "labels", "cards", "matrix"};
     k.card.assign(kCardKeys.begin(), kCardKeys.end());
     for (size_t i = 0; i < kCardKeys.size(); ++i) {

@@ -20,13 +20,13 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 void Substitute(std::string_view text, SourceMark mark, const SubstitutionScope& scope,
-                std::string& out) {
+                std::string& out, bool keep_escapes) {
   size_t pos = 0;
   while (true) {
     const size_t open = text.find(kOpen, pos);
     if (open == std::string_view::npos) break;
     if (open > 0 && text[open - 1] == '$') {  // `$${{`: a literal `${{`, the `$` dropped
-      out.append(text.substr(pos, open - 1 - pos)).append(kOpen);
+      out.append(text.substr(pos, keep_escapes ? open - pos : open - 1 - pos)).append(kOpen);
       pos = open + kOpen.size();
       continue;
     }

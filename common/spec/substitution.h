@@ -27,10 +27,11 @@ inline bool HasSubstitution(std::string_view text) {
 }
 
 // Appends `text` to `out` with every `${{ NAMESPACE.KEY }}` replaced by its value and every
-// `$${{` by `${{`. Throws SpecError at `mark` (the string's place) for an unknown name or a
-// malformed `${{`.
+// `$${{` by `${{` (kept as `$${{` with `keep_escapes`: the text is substituted again later, as a
+// run-time matrix stack is). Throws SpecError at `mark` (the string's place) for an unknown name
+// or a malformed `${{`.
 void Substitute(std::string_view text, SourceMark mark, const SubstitutionScope& scope,
-                std::string& out);
+                std::string& out, bool keep_escapes = false);
 
 // `text` with every `${{` written as `$${{`: what Substitute turns back into `text`. For writing
 // an expanded spec that reads back to the same job.

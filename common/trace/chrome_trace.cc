@@ -81,8 +81,8 @@ void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out)
   }
   for (const TraceEvent& e : trace.events()) {
     bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
-    bool has_card =
-        card_level && e.kind != EventKind::kStackPlaced && e.kind != EventKind::kStackLost;
+    bool has_card = card_level && e.kind != EventKind::kStackPlaced &&
+                    e.kind != EventKind::kStackLost && e.kind != EventKind::kFanOut;
     std::string name = EventKindName(e.kind);
     if (has_card && !job_level_only) name = job.card_name(e.card);
     json args = {
@@ -95,7 +95,8 @@ void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out)
       args["try"] = e.try_no;
     }
     if (e.kind == EventKind::kRelease) args["target"] = job.card_name(e.target);
-    if (e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardFailed) {
+    if (e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardFailed ||
+        e.kind == EventKind::kFanOut) {
       args["exit_code"] = e.exit_code;
     }
     if (e.detail != 0) args["detail"] = trace.detail(e);
@@ -118,7 +119,8 @@ Status WriteChromeTraceFile(const JobSpec& job, const Trace& trace, const std::s
   return Status::Ok();
 }
 
-Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
+Result<TraceOfJob> ReadChromeTrace(std::shared_ptr<const JobSpec> job_ptr, std::istream& in,
+                                   const FanOutExpander& expand) {
   json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("traceEvents") ||
       !doc["traceEvents"].is_array()) {
@@ -126,10 +128,16 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
   }
   std::unordered_map<std::string, uint32_t> stacks;
   std::unordered_map<std::string, CardRef> cards;
-  for (uint32_t s = 0; s < job.stacks.size(); ++s) {
-    stacks[StackDisplayName(job, s)] = s;
-    for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) cards[job.card_name({s, c})] = {s, c};
-  }
+  auto index_from = [&](uint32_t first) {
+    const JobSpec& job = *job_ptr;
+    for (uint32_t s = first; s < job.stacks.size(); ++s) {
+      stacks[StackDisplayName(job, s)] = s;
+      for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) {
+        cards[job.card_name({s, c})] = {s, c};
+      }
+    }
+  };
+  index_from(0);
   Trace trace;
   size_t index = 0;
   for (const json& ev : doc["traceEvents"]) {
@@ -179,6 +187,15 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
         }
       }
       e.vc = VectorClock(std::move(entries));
+      if (e.kind == EventKind::kFanOut && e.exit_code == 0) {
+        if (!expand)
+          return Status::Error(where + ": a run-time matrix, which this reader cannot make");
+        const auto first = static_cast<uint32_t>(job_ptr->stacks.size());
+        auto made = expand(*job_ptr, e.card.stack, trace.detail(e));
+        if (!made.ok()) return Status::Error(where + ": " + made.message());
+        job_ptr = *made;
+        index_from(first);
+      }
       trace.Add(std::move(e));
     } catch (const json::exception& ex) {
       return Status::Error(where + ": malformed: " + ex.what());
@@ -186,13 +203,28 @@ Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
       return Status::Error(where + ": malformed: " + ex.what());
     }
   }
-  return trace;
+  return TraceOfJob{std::move(trace), std::move(job_ptr)};
+}
+
+Result<Trace> ReadChromeTrace(const JobSpec& job, std::istream& in) {
+  // Not owned: `job` outlives the call.
+  auto read = ReadChromeTrace(
+      std::shared_ptr<const JobSpec>(std::shared_ptr<const JobSpec>(), &job), in, nullptr);
+  if (!read.ok()) return read.status();
+  return std::move(read->trace);
 }
 
 Result<Trace> ReadChromeTraceFile(const JobSpec& job, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Error("cannot read trace " + path);
   return ReadChromeTrace(job, in);
+}
+
+Result<TraceOfJob> ReadChromeTraceFile(std::shared_ptr<const JobSpec> job, const std::string& path,
+                                       const FanOutExpander& expand) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Error("cannot read trace " + path);
+  return ReadChromeTrace(std::move(job), in, expand);
 }
 
 }  // namespace hollerith

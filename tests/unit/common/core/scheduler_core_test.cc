@@ -4,21 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "core_actions.h"
+
 #include "tests/support/job_builder.h"
 
 namespace hollerith {
 namespace {
 
 using testing::JobBuilder;
-
-template <typename T>
-std::vector<T> Only(const std::vector<CoreAction>& actions) {
-  std::vector<T> out;
-  for (const auto& a : actions) {
-    if (auto* x = std::get_if<T>(&a)) out.push_back(*x);
-  }
-  return out;
-}
 
 class CoreTest : public ::testing::Test {
  protected:
