@@ -55,6 +55,15 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "card limit.",
             "matrix:\n  os: [debian, alpine]\n  level: [1, 2]\n  exclude: [{os: alpine, level: "
             "2}]\n  include: [{os: alpine, extra: x}]"},
+           {"matrix: {from: ...}", "STACK.CARD:PATH, an output of that card holding a JSON list",
+            "none",
+            "A run-time matrix: when that card succeeds, one stack per item of the list it wrote "
+            "(an item is a scalar, ${{ matrix.item }}, or an object of scalars, ${{ matrix.KEY }} "
+            "each), with ids as above, in run (script or argv), env values, node, labels, outputs "
+            "and inputs' dest. STACK.CARD in 'after'/'inputs' names every instance; such a stack "
+            "is placed once the instances exist. A bad list fails what waits for it, with the "
+            "reason. See docs/matrix.md.",
+            "matrix: {from: discover.list:samples.json}"},
            {"uses", "a template name", "none",
             "Take the stack's keys from this template; the stack's own keys replace the "
             "template's.",

@@ -183,6 +183,23 @@ TEST(FanOutTest, ABadListIsAnErrorThatSaysWhy) {
       std::string::npos);
 }
 
+TEST(FanOutTest, AnItemCanChooseTheNode) {
+  const JobSpec job = MustParse(R"(name: f
+stacks:
+  split: {cards: [{id: list, run: l, outputs: [i.json]}]}
+  p:
+    matrix: {from: split.list:i.json}
+    node: "${{ matrix.node }}"
+    cards: [{id: run, run: w}]
+)");
+  auto made = Expand(job, R"([{"node": "w1"}, {"node": "w2"}])");
+  ASSERT_EQ(made->stacks.size(), 4u);
+  EXPECT_EQ(made->stacks[2].id, "p-w1");
+  EXPECT_EQ(made->stacks[3].node, "w2");
+  EXPECT_NE(ExpandError(job, R"([{"node": ""}])").find("item 1 makes an empty 'node'"),
+            std::string::npos);
+}
+
 TEST(FanOutTest, AnInstanceIdTheJobHasIsAnError) {
   const JobSpec job = MustParse(R"(name: f
 stacks:
