@@ -58,9 +58,14 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
 void FillJobGraph(const Job& job, v1::JobStatus* out) {
   const JobSpec& spec = job.core->job();
   if (spec.card_count() > kGraphCardLimit) return;
-  // In index order (cards refer to each other by index), a run-time matrix template included.
+  // In index order (cards refer to each other by index). A run-time matrix template keeps its
+  // place, without cards: it runs nothing (its instances are drawn).
   for (const StackSpec& stack : spec.stacks) {
     v1::StackDef* def = out->add_graph();
+    if (stack.is_template()) {
+      def->set_id(stack.id);
+      continue;
+    }
     wire::ToProto(stack, def);
     if (stack.is_combine) def->set_id(std::string(kCombineName));
     for (auto& card : *def->mutable_cards()) card.clear_env();  // values may be secrets

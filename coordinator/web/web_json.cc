@@ -42,6 +42,7 @@ nlohmann::json GraphJson(const v1::JobStatus& job) {
   if (job.graph_size() == 0) return nullptr;
   nlohmann::json stacks = nlohmann::json::array();
   for (const v1::StackDef& stack : job.graph()) {
+    if (stack.cards().empty()) continue;  // a run-time matrix template: its instances are drawn
     nlohmann::json cards = nlohmann::json::array();
     for (const v1::CardDef& card : stack.cards()) {
       nlohmann::json after = nlohmann::json::array(), inputs = nlohmann::json::array();
