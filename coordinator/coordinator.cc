@@ -446,7 +446,7 @@ void Coordinator::ApplyCoreActions(Job& job) {
       if (const auto* p = std::get_if<PlaceStackAction>(&action)) {
         const SteadyTime now = std::chrono::steady_clock::now();
         if (!TryPlace(job, p->stack, p->attempt, now)) {
-          pending_.push_back({job.id, p->stack, p->attempt, now});
+          pending_.push_back({job.id, p->stack, p->attempt, now, job.core->job().priority});
         }
       } else if (const auto* fanout = std::get_if<FanOutAction>(&action)) {
         ListFanOut(job, *fanout);
@@ -587,6 +587,10 @@ bool Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTim
 }
 
 void Coordinator::RetryPending() {
+  // Higher priorities take the workers first; equal ones keep the order they came in.
+  std::stable_sort(
+      pending_.begin(), pending_.end(),
+      [](const PendingPlacement& a, const PendingPlacement& b) { return a.priority > b.priority; });
   std::deque<PendingPlacement> still;
   std::set<Job*> touched;
   for (const auto& p : pending_) {

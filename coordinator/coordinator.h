@@ -172,6 +172,7 @@ class Coordinator {
     uint32_t stack;
     uint32_t attempt;
     SteadyTime since;  // when the core asked for the placement (placement wait metric)
+    int priority = 0;  // the job's: higher is tried first, equal ones in the order they came
   };
 
   Job* Resolve(const std::string& job_or_name, Status* error);

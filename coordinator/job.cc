@@ -36,6 +36,7 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   out->set_state(JobStateName(core.state()));
   out->set_reason(core.reason());
   out->set_submitted_wall_us(job.submitted_wall_us);
+  out->set_priority(spec.priority);
   uint32_t done = 0;
   for (uint32_t s = 0; s < spec.stacks.size(); ++s) done += core.finished_cards(s);
   out->set_cards_done(done);

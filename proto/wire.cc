@@ -185,6 +185,7 @@ void ToProto(const std::string& job_id, const AssignStackMsg& m, const StackSpec
   out->set_job_id(job_id);
   out->set_stack(m.stack);
   out->set_attempt(m.attempt);
+  out->set_priority(m.priority);
   ToProto(spec, out->mutable_spec());
   for (const auto& r : m.results) {
     auto* f = out->add_results();
@@ -199,6 +200,7 @@ AssignStackMsg FromProto(const v1::Assignment& a) {
   AssignStackMsg m;
   m.stack = a.stack();
   m.attempt = a.attempt();
+  m.priority = std::clamp(a.priority(), kMinPriority, kMaxPriority);
   for (const auto& r : a.results())
     m.results.push_back({r.card_name(), r.exit_code(), r.stdout_text()});
   m.lamport = a.lamport();

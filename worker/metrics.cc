@@ -16,6 +16,11 @@ WorkerMetrics::WorkerMetrics() : registry(std::make_shared<prometheus::Registry>
                     .Help("Slots held by a running card process")
                     .Register(*registry)
                     .Add({});
+  cards_waiting = &BuildGauge()
+                       .Name("hollerith_worker_cards_waiting")
+                       .Help("Cards ready to run that wait for a free slot (higher priority first)")
+                       .Register(*registry)
+                       .Add({});
   card_run = &BuildHistogram()
                   .Name("hollerith_worker_card_run_seconds")
                   .Help("Run time of the cards this worker ran (processes and built-ins)")

@@ -27,6 +27,7 @@ struct WorkerMetrics {
   std::shared_ptr<prometheus::Registry> registry;
   prometheus::Gauge* slots;
   prometheus::Gauge* slots_busy;
+  prometheus::Gauge* cards_waiting;
   prometheus::Histogram* card_run;    // a card's run time (process or built-in)
   prometheus::Histogram* card_spawn;  // posix_spawn of a card's process, until it runs
   ArtifactMetrics artifacts;

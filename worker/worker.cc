@@ -226,6 +226,7 @@ void Worker::RefreshMetrics() {
   std::future<void> done = read->get_future();
   asio::post(io_, [this, read] {
     metrics_->slots_busy->Set(static_cast<double>(slots_.busy()));
+    metrics_->cards_waiting->Set(static_cast<double>(slots_.waiting()));
     read->set_value();
   });
   done.wait_for(std::chrono::seconds(1));

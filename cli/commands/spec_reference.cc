@@ -15,6 +15,11 @@ const std::vector<SpecLevelDoc>& SpecReference() {
            {"stacks", "map of stack id (1-64 of A-Z a-z 0-9 _ -) to a stack", "required",
             "The stacks of the job, at least one. Each runs on one worker, its cards in order.",
             "stacks:\n  A:\n    cards: [{id: fetch, run: ./fetch.sh}]"},
+           {"priority", "whole number from -1000 to 1000", "0",
+            "Where stacks wait, those of a job with a higher priority go first: a worker gives "
+            "its free slots to their cards before lower ones', and the coordinator places them "
+            "first. Equal priorities keep their order. Nothing running is stopped for them.",
+            "priority: 10"},
            {"combine", "a card (the keys listed under 'combine' below)", "none",
             "A last card that runs after the last card of every stack, with every declared "
             "output at results/STACK.CARD/PATH and each card's stdout at "
@@ -52,18 +57,14 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "combination (GitHub Actions' rules). STACK.CARD in 'after' and 'inputs' names "
             "every instance (a fan-in); an input's file then arrives at "
             "INSTANCE/PATH. At most 32 keys, and the stacks times their cards at most the job's "
-            "card limit.",
+            "card limit. A run-time matrix, {from: STACK.CARD:PATH} (an output of that card "
+            "holding a JSON list), makes one stack per item when that card succeeds: an item is "
+            "a scalar (${{ matrix.item }}) or an object of scalars (${{ matrix.KEY }} each), "
+            "substituted in run, env values, node, labels, outputs and inputs' dest; a stack "
+            "that refers to it is placed once the instances exist; a bad list fails what waits "
+            "for it, with the reason (docs/matrix.md).",
             "matrix:\n  os: [debian, alpine]\n  level: [1, 2]\n  exclude: [{os: alpine, level: "
             "2}]\n  include: [{os: alpine, extra: x}]"},
-           {"matrix: {from: ...}", "STACK.CARD:PATH, an output of that card holding a JSON list",
-            "none",
-            "A run-time matrix: when that card succeeds, one stack per item of the list it wrote "
-            "(an item is a scalar, ${{ matrix.item }}, or an object of scalars, ${{ matrix.KEY }} "
-            "each), with ids as above, in run (script or argv), env values, node, labels, outputs "
-            "and inputs' dest. STACK.CARD in 'after'/'inputs' names every instance; such a stack "
-            "is placed once the instances exist. A bad list fails what waits for it, with the "
-            "reason. See docs/matrix.md.",
-            "matrix: {from: discover.list:samples.json}"},
            {"uses", "a template name", "none",
             "Take the stack's keys from this template; the stack's own keys replace the "
             "template's.",
@@ -196,6 +197,7 @@ std::string Wrapped(const std::string& text, const std::string& indent, size_t w
 
 const char* SpecExample() {
   return "name: report\n"
+         "priority: 10\n"
          "templates:\n"
          "  check:\n"
          "    params: {what: null}\n"

@@ -126,6 +126,7 @@ std::string JobSummaryLine(const v1::JobStatus& job) {
 void PrintJobStacks(std::FILE* out, const v1::JobStatus& job) {
   std::fprintf(out, "%s\n", JobSummaryLine(job).c_str());
   std::fprintf(out, "cards: %u/%u finished\n", job.cards_done(), job.cards_total());
+  if (job.priority() != 0) std::fprintf(out, "priority: %d\n", job.priority());
   if (job.stacks().empty()) return;
   TextTable t({"STACK", "CARDS", "NODE", "STATE", ""});
   for (const auto& s : job.stacks()) {

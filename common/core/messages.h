@@ -28,6 +28,7 @@ struct AssignStackMsg {
   uint32_t stack = 0;
   uint32_t attempt = 0;
   std::string node;
+  int32_t priority = 0;  // the job's: its cards get a node's free slots before lower ones
   std::vector<CardResultFile> results;  // combine only
   uint64_t lamport = 0;
 };

@@ -4,19 +4,20 @@
 
 namespace hollerith {
 
-void SlotPool::Acquire(std::function<void()> granted) {
+void SlotPool::Acquire(int priority, std::function<void()> granted) {
   if (free_ > 0) {
     --free_;
     asio::post(io_, std::move(granted));
   } else {
-    waiters_.push_back(std::move(granted));
+    waiters_.emplace(std::make_pair(-priority, next_ticket_++), std::move(granted));
   }
 }
 
 void SlotPool::Release() {
   if (!waiters_.empty()) {
-    asio::post(io_, std::move(waiters_.front()));
-    waiters_.pop_front();
+    auto first = waiters_.begin();
+    asio::post(io_, std::move(first->second));
+    waiters_.erase(first);
   } else {
     ++free_;
   }

@@ -154,7 +154,7 @@ void StackRunner::BeginCard(uint32_t card) {
     if (spec.builtin != BuiltinKind::kNone) {
       self->Launch(card);
     } else {
-      self->env_.slots.Acquire([self, card] { self->Launch(card); });
+      self->env_.slots.Acquire(self->assign_.priority, [self, card] { self->Launch(card); });
     }
   });
 }

@@ -103,8 +103,14 @@ struct StackSpec {
   bool is_template() const { return fanout != nullptr; }
 };
 
+// A job's `priority:`: higher runs first where stacks wait (a worker's slots, the coordinator's
+// placement queue); equal priorities keep their order.
+inline constexpr int kMinPriority = -1000;
+inline constexpr int kMaxPriority = 1000;
+
 struct JobSpec {
   std::string name;
+  int priority = 0;
   // The stacks the spec wrote (the combine stack, if any, last of them), then the instances of
   // run-time matrix stacks in the order they were made.
   std::vector<StackSpec> stacks;

@@ -65,8 +65,8 @@ constexpr std::array<std::string_view, 10> kCardKeys = {
 constexpr uint32_t kCombineKeys = 1u << kId | 1u << kRun | 1u << kBuiltin | 1u << kTimeout |
                                   1u << kRetries | 1u << kEnv | 1u << kLimits;
 constexpr uint32_t kAllKeys = ~0u;
-enum JobKey : size_t { kName, kStacks, kCombine };
-constexpr std::array<std::string_view, 3> kJobKeys = {"name", "stacks", "combine"};
+enum JobKey : size_t { kName, kStacks, kCombine, kPriority };
+constexpr std::array<std::string_view, 4> kJobKeys = {"name", "stacks", "combine", "priority"};
 // `matrix` reaches the schema only as a run-time matrix (`{from: ...}`): expansion (expand.h)
 // writes out every other.
 enum StackKey : size_t { kNode, kLabels, kCards, kMatrix };
@@ -113,6 +113,9 @@ class SchemaReader {
     const auto fields = ReadFields(root, kJobKeys, "the job");
     if (!fields[kName].value) Record(root, "missing 'name'");
     if (!fields[kStacks].value) Record(root, "missing 'stacks'");
+    if (const DocNode* priority = fields[kPriority].value) {
+      Try([&] { job_.priority = ReadPriority(*priority); });
+    }
     if (const DocNode* name = fields[kName].value) {
       Try([&] { job_.name = Id(*name, "job name", kMaxNameLength); });
     }
@@ -518,6 +521,25 @@ class SchemaReader {
     auto d = ParseDuration(text);
     if (!d.ok()) Fail(node, Describe(what) + ": " + d.message());
     return *d;
+  }
+
+  int ReadPriority(const DocNode& node) const {
+    const std::string_view text = Scalar(node, "'priority'");
+    std::string_view digits = text;
+    const bool negative = !digits.empty() && digits.front() == '-';
+    if (negative || (!digits.empty() && digits.front() == '+')) digits.remove_prefix(1);
+    int value = 0;
+    bool ok = !digits.empty() && digits.size() <= 4;
+    for (char c : digits) {
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) value = value * 10 + (c - '0');
+    }
+    if (negative) value = -value;
+    if (!ok || value < kMinPriority || value > kMaxPriority) {
+      Fail(node, "'priority' must be a whole number from " + std::to_string(kMinPriority) + " to " +
+                     std::to_string(kMaxPriority) + ", not " + QuoteForMessage(text));
+    }
+    return value;
   }
 
   int ReadRetries(const DocNode& node, const std::string& where) const {

@@ -18,23 +18,7 @@
 namespace hollerith::testing {
 namespace {
 
-// The value of one series in a Prometheus text exposition (`name{labels} value`); -1 if absent.
-double Series(const std::string& exposition, const std::string& series) {
-  std::istringstream lines(exposition);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0)
-      return std::strtod(line.c_str() + series.size() + 1, nullptr);
-  }
-  return -1;
-}
-
-std::string Token(const TestCluster& cluster) {
-  std::ifstream in(cluster.token_file());
-  std::string token;
-  std::getline(in, token);
-  return token;
-}
+std::string Token(const TestCluster& cluster) { return cluster.Token(); }
 
 TEST(Metrics, BothEndpointsScrapeAndMoveWithTheJob) {
   const std::vector<std::string> metrics = {"--metrics-listen", "127.0.0.1:0"};

@@ -106,9 +106,13 @@ bool TestCluster::WaitForWorkerLog(const std::string& name, const std::string& t
 void TestCluster::StartWorker(const WorkerSpec& w) {
   std::vector<std::string> argv = w.wrapper;
   const std::vector<std::string> worker = {
-      HOLLERITH_WORKER_PATH,      "--coordinator", address_, "--name",      w.name, "--work-dir",
-      dir_.path() + "/" + w.name, "--slots",       "2",      "--log-level", "info"};
+      HOLLERITH_WORKER_PATH,      "--coordinator", address_, "--name", w.name, "--work-dir",
+      dir_.path() + "/" + w.name, "--log-level",   "info"};
   argv.insert(argv.end(), worker.begin(), worker.end());
+  // Two slots, unless the test says how many.
+  if (std::find(w.flags.begin(), w.flags.end(), "--slots") == w.flags.end()) {
+    argv.insert(argv.end(), {"--slots", "2"});
+  }
   const auto tls = TlsFlags(w.name);
   argv.insert(argv.end(), tls.begin(), tls.end());
   if (tls.empty()) {
@@ -230,6 +234,13 @@ std::string TestCluster::WorkerLog(const std::string& name) const {
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
+}
+
+std::string TestCluster::Token() const {
+  std::ifstream in(token_file_);
+  std::string token;
+  std::getline(in, token);
+  return token;
 }
 
 }  // namespace hollerith::testing

@@ -37,6 +37,7 @@ class TestCluster {
               const std::vector<std::string>& coordinator_flags = {});
   const std::string& address() const { return address_; }
   const std::string& token_file() const { return token_file_; }
+  std::string Token() const;  // the first line of token_file()
   // The coordinator's web view, "http://127.0.0.1:PORT/" (on a free port; "" when the
   // coordinator flags set --http-listen themselves).
   const std::string& web_url() const { return web_url_; }

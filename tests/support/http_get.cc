@@ -1,5 +1,8 @@
 #include "tests/support/http_get.h"
 
+#include <cstdlib>
+#include <sstream>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -77,6 +80,16 @@ HttpResponse HttpGetAuthorized(const std::string& url, const std::string& author
   r.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
   r.body = raw.substr(header_end + 4);
   return r;
+}
+
+double Series(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0)
+      return std::strtod(line.c_str() + series.size() + 1, nullptr);
+  }
+  return -1;
 }
 
 }  // namespace hollerith::testing

@@ -20,4 +20,7 @@ HttpResponse HttpGet(const std::string& url, const std::string& password = "",
 HttpResponse HttpGetAuthorized(const std::string& url, const std::string& authorization,
                                std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// The value of one series in a Prometheus text exposition (`name{labels} value`); -1 if absent.
+double Series(const std::string& exposition, const std::string& series);
+
 }  // namespace hollerith::testing

@@ -294,7 +294,7 @@ TEST(SpecParserTest, UnknownAndDuplicateKeys) {
   EXPECT_EQ(ErrorOf("name: j\nversion: 2\n"),
             "spec.yaml:1:1: missing 'stacks'\n"
             "spec.yaml:2:1: unknown key 'version' in the job (expected one of: name, stacks, "
-            "combine)");
+            "combine, priority)");
   EXPECT_EQ(ErrorOf("name: j\nstacks:\n  A:\n    cards: [{id: a, run: x}]\n    nodes: x\n"),
             "spec.yaml:5:5: unknown key 'nodes' in stack 'A' (expected one of: node, labels, "
             "cards, matrix)");
@@ -704,5 +704,25 @@ TEST(ParseDurationTest, RejectsMalformed) {
   EXPECT_FALSE(ParseDuration("1h30m").ok());
 }
 
+TEST(SpecParserTest, PriorityIsAWholeNumberInRange) {
+  EXPECT_EQ(MustParse("name: j\nstacks: {A: {cards: [{id: a, run: x}]}}\n").priority, 0);
+  EXPECT_EQ(MustParse("name: j\npriority: -20\nstacks: {A: {cards: [{id: a, run: x}]}}\n").priority,
+            -20);
+  EXPECT_EQ(
+      MustParse("name: j\npriority: 1000\nstacks: {A: {cards: [{id: a, run: x}]}}\n").priority,
+      1000);
+  for (const char* bad : {"1001", "-1001", "1.5", "high", "99999999999", "--1"}) {
+    auto r = ParseJobSpec(
+        std::string("name: j\npriority: ") + bad + "\nstacks: {A: {cards: [{id: a, run: x}]}}\n",
+        "spec.yaml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.message().find("spec.yaml:2:11: 'priority' must be a whole number from -1000 to "
+                               "1000"),
+              std::string::npos)
+        << r.message();
+  }
+}
+
 }  // namespace
+
 }  // namespace hollerith
