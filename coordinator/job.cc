@@ -20,6 +20,11 @@ void FillStackStatus(const Job& job, uint32_t s, v1::StackStatus* out) {
   st.set_node(core.node_of(s));
   auto waiting = job.waiting.find(s);
   if (waiting != job.waiting.end()) st.set_waiting(waiting->second);
+  for (uint32_t t : core.WaitsForFanOuts(s)) {
+    const FanOutSpec& fanout = *core.job().stacks[t].fanout;
+    st.set_waiting("waiting: for the stacks of run-time matrix " + core.job().stacks[t].id +
+                   ", made from " + core.job().card_name(fanout.source) + ":" + fanout.path);
+  }
   st.set_state(failed                         ? "failed"
                : done == stack.cards.size()   ? "done"
                : skipped                      ? "skipped"

@@ -349,6 +349,17 @@ void SchedulerCore::ReleaseConsumers(uint32_t stack) {
   fanout_consumers_.erase(it);
 }
 
+std::vector<uint32_t> SchedulerCore::WaitsForFanOuts(uint32_t stack) const {
+  std::vector<uint32_t> templates;
+  if (waits_for_fanouts_.empty() || waits_for_fanouts_[stack] == 0) return templates;
+  for (const auto& [t, consumers] : fanout_consumers_) {
+    if (std::find(consumers.begin(), consumers.end(), stack) != consumers.end()) {
+      templates.push_back(t);
+    }
+  }
+  return templates;
+}
+
 void SchedulerCore::AskForLists(CardRef source) {
   for (uint32_t t = 0; t < job_->spec_stacks(); ++t) {
     if (!IsOpenTemplate(t) || job_->stacks[t].fanout->source != source) continue;

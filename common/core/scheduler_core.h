@@ -153,6 +153,9 @@ class SchedulerCore {
   // Kept up to date on every event, so progress never needs a scan over the stack's cards.
   const StackCounts& counts(uint32_t stack) const { return stacks_[stack].counts; }
   const Trace& trace() const { return trace_; }
+  // The run-time matrix stacks whose instances `stack` waits for before it is placed (none
+  // when it waits for nothing of the kind).
+  std::vector<uint32_t> WaitsForFanOuts(uint32_t stack) const;
   uint64_t lamport() const { return clock_->now(); }
   // Replay (the coordinator's journal) rebuilds a core on a private clock, then hands it the shared
   // one; nothing else should need this.

@@ -99,8 +99,11 @@ class FanOutCoreTest : public ::testing::Test {
 TEST_F(FanOutCoreTest, StacksWaitingForInstancesArePlacedWhenTheListMadeThem) {
   Take();
   EXPECT_EQ(PlaceAsked(), (std::vector<uint32_t>{0, 3})) << "not the template, not report";
+  EXPECT_EQ(core_->WaitsForFanOuts(2), (std::vector<uint32_t>{1})) << "report waits for process";
+  EXPECT_TRUE(core_->WaitsForFanOuts(3).empty());
   Run({0, 0}, true, {{"items.json", "d1"}});
   List(R"(["a", "b"])");
+  EXPECT_TRUE(core_->WaitsForFanOuts(2).empty());
   ASSERT_EQ(core_->job().stacks.size(), 7u);
   EXPECT_EQ(PlaceAsked(), (std::vector<uint32_t>{2, 5, 6})) << "report, then the instances";
   Take();
