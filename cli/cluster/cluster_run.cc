@@ -30,7 +30,7 @@ int Fail(LocalCluster& cluster, const std::string& message) {
 }  // namespace
 
 int RunOnLocalCluster(const ClusterRunOptions& o) {
-  auto text = ReadTextFile(o.file);
+  auto text = ReadSpecToSubmit(o.file);
   if (!text.ok()) {
     std::fprintf(stderr, "%s\n", text.message().c_str());
     return 2;

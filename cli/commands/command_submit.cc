@@ -19,7 +19,7 @@ struct SubmitFlags {
 };
 
 int Submit(const SubmitFlags& f) {
-  auto text = ReadTextFile(f.file);
+  auto text = ReadSpecToSubmit(f.file);
   if (!text.ok()) {
     std::fprintf(stderr, "%s\n", text.message().c_str());
     return 2;

@@ -21,8 +21,10 @@ void AddValidateCommand(CLI::App& app, int& exit_code) {
     exit_code = 1;
     if (*expand) {
       auto text = ReadSpecFile(*file);
+      const SpecFileReader includes = DiskSpecFiles();
       auto expanded =
-          text.ok() ? ExpandJobSpec(*text, *file, *json ? SpecFormat::kJson : SpecFormat::kYaml)
+          text.ok() ? ExpandJobSpec(*text, *file, *json ? SpecFormat::kJson : SpecFormat::kYaml, {},
+                                    &includes)
                     : Result<std::string>(text.status());
       if (!expanded.ok()) {
         std::fprintf(stderr, "%s\n", expanded.message().c_str());

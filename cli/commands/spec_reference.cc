@@ -15,6 +15,12 @@ const std::vector<SpecLevelDoc>& SpecReference() {
            {"stacks", "map of stack id (1-64 of A-Z a-z 0-9 _ -) to a stack", "required",
             "The stacks of the job, at least one. Each runs on one worker, its cards in order.",
             "stacks:\n  A:\n    cards: [{id: fetch, run: ./fetch.sh}]"},
+           {"include", "list of spec files, relative to this one", "none",
+            "Files whose 'templates' and 'stacks' join this spec's (they may include others, "
+            "hold nothing else, and define no id this spec or another included file does). "
+            "Errors name the file they are in. `hollerith submit` reads them here and sends the "
+            "coordinator one document. At most 16 deep and 256 files; a cycle is an error.",
+            "include: [common/templates.yaml, stages/build.yaml]"},
            {"priority", "whole number from -1000 to 1000", "0",
             "Where stacks wait, those of a job with a higher priority go first: a worker gives "
             "its free slots to their cards before lower ones', and the coordinator places them "

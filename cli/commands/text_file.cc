@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/spec/parser.h"
+
 namespace hollerith::cli {
 
 Result<std::string> ReadTextFile(const std::string& path) {
@@ -17,6 +19,12 @@ Result<std::string> ReadTextFile(const std::string& path) {
   buf << in.rdbuf();
   if (in.bad()) return Status::Error("cannot read " + path);
   return buf.str();
+}
+
+Result<std::string> ReadSpecToSubmit(const std::string& path) {
+  auto text = ReadTextFile(path);
+  if (!text.ok()) return text;
+  return MergeSpecIncludes(*text, path, {}, DiskSpecFiles());
 }
 
 Status WriteTextFile(const std::string& path, const std::string& text) {

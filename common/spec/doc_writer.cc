@@ -61,7 +61,7 @@ bool PlainInYaml(std::string_view s) {
 
 class Writer {
  public:
-  explicit Writer(const DocTree& doc) : doc_(doc) {}
+  Writer(const DocTree& doc, bool escape) : doc_(doc), escape_(escape) {}
 
   std::string Yaml() {
     const DocNode& root = doc_.root();
@@ -85,7 +85,7 @@ class Writer {
     const std::string_view raw = doc_.scalar(n);
     std::string escaped;
     std::string_view text = raw;
-    if (!is_key && HasSubstitution(raw)) {
+    if (escape_ && !is_key && HasSubstitution(raw)) {
       escaped = EscapeSubstitutions(raw);
       text = escaped;
     }
@@ -197,12 +197,15 @@ class Writer {
   }
 
   const DocTree& doc_;
+  const bool escape_;
   std::string out_;
 };
 
 }  // namespace
 
-std::string WriteDocumentYaml(const DocTree& doc) { return Writer(doc).Yaml(); }
-std::string WriteDocumentJson(const DocTree& doc) { return Writer(doc).Json(); }
+std::string WriteDocumentYaml(const DocTree& doc) { return Writer(doc, true).Yaml(); }
+std::string WriteDocumentJson(const DocTree& doc, bool escape_substitutions) {
+  return Writer(doc, escape_substitutions).Json();
+}
 
 }  // namespace hollerith

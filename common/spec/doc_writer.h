@@ -11,6 +11,8 @@
 namespace hollerith {
 
 std::string WriteDocumentYaml(const DocTree& doc);
-std::string WriteDocumentJson(const DocTree& doc);
+// Without `escape_substitutions`, `${{` is written as it is: for a document not expanded yet
+// (a spec with its includes merged in, which the coordinator expands itself).
+std::string WriteDocumentJson(const DocTree& doc, bool escape_substitutions = true);
 
 }  // namespace hollerith

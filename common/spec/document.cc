@@ -10,7 +10,8 @@ namespace hollerith {
 namespace {
 
 bool ComesBefore(const SpecErrorList::Entry& a, const SpecErrorList::Entry& b) {
-  return std::tie(a.mark.line, a.mark.column, a.seq) < std::tie(b.mark.line, b.mark.column, b.seq);
+  return std::tie(a.mark.file, a.mark.line, a.mark.column, a.seq) <
+         std::tie(b.mark.file, b.mark.line, b.mark.column, b.seq);
 }
 
 }  // namespace
@@ -50,6 +51,7 @@ DocNode DocTreeBuilder::Leaf(SourceMark mark, DocKind kind) {
   n.line = static_cast<uint32_t>(mark.line);
   n.column = static_cast<uint32_t>(mark.column);
   n.kind = kind;
+  n.file = static_cast<uint16_t>(mark.file);
   return n;
 }
 

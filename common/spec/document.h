@@ -86,9 +86,14 @@ struct DocNode {
   uint64_t first = 0;  // scalar: offset in DocTree::text; container: index of first child
   uint32_t size = 0;   // scalar: byte length; sequence: items; map: 2 * entries
   DocKind kind = DocKind::kNull;
+  uint16_t file = 0;  // SourceMark::file: which file of the spec it was read from
 
-  SourceMark mark() const { return {static_cast<int>(line), static_cast<int>(column)}; }
+  SourceMark mark() const {
+    return {static_cast<int>(line), static_cast<int>(column), static_cast<int>(file)};
+  }
 };
+// A million-card spec is tens of millions of nodes: the file index lives in padding.
+static_assert(sizeof(DocNode) == 24);
 
 class DocTree {
  public:

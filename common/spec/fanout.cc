@@ -302,8 +302,7 @@ Result<std::shared_ptr<const JobSpec>> ExpandFanOut(const JobSpec& job, uint32_t
   try {
     return FanOutExpander(job, stack, limits).Run(list);
   } catch (const SpecError& e) {
-    return Status::InvalidArgument(job.source + ":" + std::to_string(e.mark.line) + ":" +
-                                   std::to_string(e.mark.column) + ": run-time matrix of stack " +
+    return Status::InvalidArgument(job.Where(e.mark) + ": run-time matrix of stack " +
                                    QuoteForMessage(job.stacks[stack].id) + ": " + e.what());
   } catch (const std::bad_alloc&) {
     return Status::Error("out of memory making the run-time matrix of stack " +

@@ -14,6 +14,12 @@ bool IsValidId(std::string_view s, size_t max_length) {
   return std::all_of(s.begin(), s.end(), IsIdChar);
 }
 
+std::string JobSpec::Where(SourceMark mark) const {
+  const bool other = mark.file > 0 && static_cast<size_t>(mark.file) <= included.size();
+  return (other ? included[mark.file - 1] : source) + ":" + std::to_string(mark.line) + ":" +
+         std::to_string(mark.column);
+}
+
 size_t JobSpec::card_count() const {
   size_t n = 0;
   for (const auto& s : stacks) n += s.is_template() ? 0 : s.cards.size();

@@ -20,10 +20,12 @@ namespace hollerith {
 
 using Duration = std::chrono::milliseconds;
 
-// 1-based line and column in the spec file; 0 when unknown (e.g. synthesised entries).
+// 1-based line and column in a spec file; 0 when unknown (e.g. synthesised entries). `file` is 0
+// for the file given, else which of its `include:` files (JobSpec::included[file - 1]).
 struct SourceMark {
   int line = 0;
   int column = 0;
+  int file = 0;
 };
 
 struct CardRef {
@@ -114,7 +116,10 @@ struct JobSpec {
   // The stacks the spec wrote (the combine stack, if any, last of them), then the instances of
   // run-time matrix stacks in the order they were made.
   std::vector<StackSpec> stacks;
-  std::string source;  // file name used in error messages
+  std::string source;                 // file name used in error messages
+  std::vector<std::string> included;  // the files `include:` read, as errors name them
+  // "FILE:LINE:COL" of a mark in this job's files.
+  std::string Where(SourceMark mark) const;
   // How many stacks the spec wrote, once run-time instances follow them; 0 while none do.
   uint32_t written_stacks = 0;
   bool has_fanout = false;  // some stack is a run-time matrix template

@@ -17,6 +17,7 @@
 #include "common/spec/document.h"
 #include "common/spec/expand.h"
 #include "common/spec/fanout.h"
+#include "common/spec/include.h"
 #include "common/spec/json.h"
 #include "common/spec/schema.h"
 #include "common/spec/yaml.h"
@@ -31,17 +32,20 @@ namespace {
 constexpr size_t kMaxErrorsShown = 50;
 constexpr size_t kMaxErrorBytes = 7400;
 
-std::string FormatError(const std::string& source, SourceMark mark, const std::string& message) {
-  return source + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column) + ": " +
+// `files`: the spec's file, then its includes (SourceMark::file indexes it).
+std::string FormatError(const std::vector<std::string>& files, SourceMark mark,
+                        const std::string& message) {
+  const size_t file = static_cast<size_t>(mark.file) < files.size() ? mark.file : 0;
+  return files[file] + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column) + ": " +
          message;
 }
 
 // One line per error, by position, the last saying how many were left out.
-std::string FormatErrors(const std::string& source, const SpecErrorList& errors) {
+std::string FormatErrors(const std::vector<std::string>& files, const SpecErrorList& errors) {
   std::string out;
   uint64_t listed = 0;
   for (const SpecErrorList::Entry& e : errors.Sorted()) {
-    std::string line = FormatError(source, e.mark, e.message);
+    std::string line = FormatError(files, e.mark, e.message);
     if (listed > 0 && out.size() + 1 + line.size() > kMaxErrorBytes) break;
     if (!out.empty()) out += '\n';
     out += line;
@@ -129,10 +133,10 @@ DocTree ReadDocument(std::string_view text, const SpecLimits& limits) {
   }
 }
 
-// Reads, expands and checks a spec. The document the schema read (expanded, if there was
-// anything to expand) goes to `*read` when asked for.
-JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
-                     const SpecLimits& limits, DocTree* read = nullptr) {
+// The document of a spec file's text with its includes merged in; `files` (the spec's name
+// first) gets the names of the included files.
+DocTree ReadWithIncludes(std::string_view text, std::vector<std::string>& files,
+                         const SpecLimits& limits, const SpecFileReader* read) {
   if (text.size() > limits.max_file_bytes) {
     throw SpecError({1, 1}, "the spec is " + std::to_string(text.size()) +
                                 " bytes, more than the limit of " +
@@ -141,9 +145,32 @@ JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 byte order mark
   CheckIsText(text);
   DocTree doc = ReadDocument(text, limits);
+  if (!HasIncludes(doc)) return doc;
+  if (!read) {
+    throw SpecError(doc.root().mark(),
+                    "'include' needs the files it names, which are not at hand here (`hollerith "
+                    "submit` sends a coordinator the spec with its includes merged in)");
+  }
+  return MergeIncludes(
+      doc, *read,
+      [&](std::string_view part) {
+        if (part.starts_with("\xEF\xBB\xBF")) part.remove_prefix(3);
+        CheckIsText(part);
+        return ReadDocument(part, limits);
+      },
+      limits, &files);
+}
+
+// Reads, expands and checks a spec. The document the schema read (expanded, if there was
+// anything to expand) goes to `*read` when asked for.
+JobSpec ParseOrThrow(std::string_view text, std::vector<std::string>& files,
+                     const SpecLimits& limits, const SpecFileReader* includes,
+                     DocTree* read = nullptr) {
+  DocTree doc = ReadWithIncludes(text, files, limits, includes);
   if (NeedsExpansion(doc)) doc = ExpandDocument(doc, limits, kMaxErrorsShown);
   JobSpec job = ReadJobSpec(doc, kMaxErrorsShown);
-  job.source = source_name;
+  job.source = files[0];
+  job.included.assign(files.begin() + 1, files.end());
   const std::vector<CardRef> cycle = FindDependencyCycle(job);
   if (!cycle.empty()) {
     throw SpecError(job.card(cycle.front()).mark, "dependency cycle: " + CyclePath(job, cycle));
@@ -153,36 +180,59 @@ JobSpec ParseOrThrow(std::string_view text, const std::string& source_name,
   return job;
 }
 
-// Runs `parse` and turns what it throws into an error naming the place.
+// Runs `parse` with the spec's file names (the spec's own first) and turns what it throws into
+// an error naming the place.
 template <typename T, typename Parse>
 Result<T> Catching(const std::string& source_name, const Parse& parse) {
+  std::vector<std::string> files = {source_name};
   try {
-    return parse();
+    return parse(files);
   } catch (const SpecErrors& e) {
-    return Status::Error(FormatErrors(source_name, e.list));
+    return Status::Error(FormatErrors(files, e.list));
   } catch (const SpecError& e) {
-    return Status::Error(FormatError(source_name, e.mark, e.what()));
+    return Status::Error(FormatError(files, e.mark, e.what()));
   } catch (const std::bad_alloc&) {
-    return Status::Error(FormatError(source_name, {1, 1}, "out of memory reading the spec"));
+    return Status::Error(FormatError(files, {1, 1}, "out of memory reading the spec"));
   } catch (const std::exception& e) {
-    return Status::Error(FormatError(source_name, {1, 1}, std::string("error: ") + e.what()));
+    return Status::Error(FormatError(files, {1, 1}, std::string("error: ") + e.what()));
   }
 }
 
 }  // namespace
 
 Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
-                             const SpecLimits& limits) {
-  return Catching<JobSpec>(source_name, [&] { return ParseOrThrow(text, source_name, limits); });
+                             const SpecLimits& limits, const SpecFileReader* includes) {
+  return Catching<JobSpec>(source_name, [&](std::vector<std::string>& files) {
+    return ParseOrThrow(text, files, limits, includes);
+  });
 }
 
 Result<std::string> ExpandJobSpec(std::string_view text, const std::string& source_name,
-                                  SpecFormat format, const SpecLimits& limits) {
-  return Catching<std::string>(source_name, [&] {
+                                  SpecFormat format, const SpecLimits& limits,
+                                  const SpecFileReader* includes) {
+  return Catching<std::string>(source_name, [&](std::vector<std::string>& files) {
     DocTree doc;
-    ParseOrThrow(text, source_name, limits, &doc);
+    ParseOrThrow(text, files, limits, includes, &doc);
     return format == SpecFormat::kJson ? WriteDocumentJson(doc) : WriteDocumentYaml(doc);
   });
+}
+
+Result<std::string> MergeSpecIncludes(std::string_view text, const std::string& source_name,
+                                      const SpecLimits& limits, const SpecFileReader& includes) {
+  // Most specs include nothing: those go as they are, unread (a million cards read in a second).
+  if (text.find("include") == std::string_view::npos) return std::string(text);
+  return Catching<std::string>(source_name, [&](std::vector<std::string>& files) {
+    // Checked whole first, so that every error names the file the user wrote.
+    ParseOrThrow(text, files, limits, &includes);
+    files.resize(1);
+    DocTree merged = ReadWithIncludes(text, files, limits, &includes);
+    return files.size() == 1 ? std::string(text)
+                             : WriteDocumentJson(merged, /*escape_substitutions=*/false);
+  });
+}
+
+SpecFileReader DiskSpecFiles(const SpecLimits& limits) {
+  return [limits](const std::string& path) { return ReadSpecFile(path, limits); };
 }
 
 Result<std::string> ReadSpecFile(const std::string& path, const SpecLimits& limits) {
@@ -222,7 +272,8 @@ Result<std::string> ReadSpecFile(const std::string& path, const SpecLimits& limi
 Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits) {
   Result<std::string> text = ReadSpecFile(path, limits);
   if (!text.ok()) return text.status();
-  return ParseJobSpec(*text, path, limits);
+  const SpecFileReader includes = DiskSpecFiles(limits);
+  return ParseJobSpec(*text, path, limits, &includes);
 }
 
 }  // namespace hollerith

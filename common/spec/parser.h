@@ -17,6 +17,7 @@
 // Cycles read in execution order: "dependency cycle: A.sum -> B.double -> A.fetch -> A.sum".
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -35,9 +36,18 @@ struct SpecLimits {
   uint64_t max_cards = uint64_t{1} << 20;
 };
 
+// The text of a file a spec's `include:` names, by its path (include.h: relative to the including
+// file, so relative to the current directory when the spec's own path is).
+using SpecFileReader = std::function<Result<std::string>(const std::string& path)>;
+// Reads included files from the disk (each at most limits.max_file_bytes).
+SpecFileReader DiskSpecFiles(const SpecLimits& limits = {});
+
 // `source_name` is what errors print as the file (e.g. the path given on the command line).
+// `includes` reads what `include:` names; without it, a spec with `include:` is an error.
 Result<JobSpec> ParseJobSpec(std::string_view text, const std::string& source_name,
-                             const SpecLimits& limits = {});
+                             const SpecLimits& limits = {},
+                             const SpecFileReader* includes = nullptr);
+// A spec file, its includes read from the disk.
 Result<JobSpec> LoadJobSpecFile(const std::string& path, const SpecLimits& limits = {});
 // The text of a spec file, refused if it is bigger than limits.max_file_bytes.
 Result<std::string> ReadSpecFile(const std::string& path, const SpecLimits& limits = {});
@@ -47,6 +57,12 @@ Result<std::string> ReadSpecFile(const std::string& path, const SpecLimits& limi
 // ParseJobSpec's.
 enum class SpecFormat { kYaml, kJson };
 Result<std::string> ExpandJobSpec(std::string_view text, const std::string& source_name,
-                                  SpecFormat format, const SpecLimits& limits = {});
+                                  SpecFormat format, const SpecLimits& limits = {},
+                                  const SpecFileReader* includes = nullptr);
+// What `hollerith submit` sends: the spec's text as it is, or, if it has `include:`, the spec
+// checked whole (errors name the file they are in) and then its includes merged into one JSON
+// document, not expanded: the coordinator never reads a client's files.
+Result<std::string> MergeSpecIncludes(std::string_view text, const std::string& source_name,
+                                      const SpecLimits& limits, const SpecFileReader& includes);
 
 }  // namespace hollerith

@@ -760,7 +760,7 @@ const SpecKeys& AcceptedSpecKeys() {
     k.job.assign(kJobKeys.begin(), kJobKeys.end());
     k.stack.assign(kStackKeys.begin(), kStackKeys.end());
     // Keys that expansion (expand.h) consumes before the schema reads the document.
-    k.job.push_back("templates");
+    k.job.insert(k.job.end(), {"templates", "include"});
     k.stack.insert(k.stack.end(), {"uses", "with"});
     k.template_keys = {"params", "node", "labels", "cards", "matrix"};
     k.card.assign(kCardKeys.begin(), kCardKeys.end());

@@ -178,13 +178,16 @@ class Checker:
 
     def check_spec_block(self, block):
         self.counts["specs"] += 1
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as spec:
-            spec.write("\n".join(block.lines) + "\n")
-            spec.flush()
-            done = subprocess.run([self.binaries["hollerith"], "validate", spec.name],
+        # Beside the examples, as a spec in the repository would be (`include:` may name them).
+        with tempfile.TemporaryDirectory(prefix="hollerith-docs-") as workdir:
+            os.symlink(os.path.join(self.source, "examples"), os.path.join(workdir, "examples"))
+            spec = os.path.join(workdir, "spec.yaml")
+            with open(spec, "w") as f:
+                f.write("\n".join(block.lines) + "\n")
+            done = subprocess.run([self.binaries["hollerith"], "validate", spec],
                                   capture_output=True, text=True, timeout=HELP_TIMEOUT_S)
         if done.returncode != 0:
-            error = re.sub(re.escape(spec.name) + r":(\d+):",
+            error = re.sub(re.escape(spec) + r":(\d+):",
                            lambda m: f"line {block.line + int(m.group(1))}:", done.stderr.strip())
             self.problems.append(f"{where(block)}: spec does not validate: {error}")
 

@@ -129,7 +129,8 @@ TEST(SpecReference, TheCompleteExampleValidatesAndUsesEveryKey) {
   const SpecKeys& schema = AcceptedSpecKeys();
   for (const auto* level : {&schema.job, &schema.stack, &schema.card}) {
     for (std::string_view key : *level) {
-      if (key == "node") continue;  // would pin the example to one worker's name
+      if (key == "node") continue;     // would pin the example to one worker's name
+      if (key == "include") continue;  // would need a second file beside the example
       EXPECT_NE(text.find(std::string(key) + ":"), std::string::npos) << key;
     }
   }
