@@ -467,21 +467,12 @@ void Coordinator::ApplyCoreActions(Job& job) {
 
 void Coordinator::ListFanOut(Job& job, const FanOutAction& action) {
   // At most kMaxFanOutBytes from the local disk, once per run-time matrix: read on the loop.
-  const JobSpec& spec = job.core->job();
-  std::string list, error;
-  if (action.digest.empty()) {
-    error = "card " + spec.card_name(spec.stacks[action.stack].fanout->source) + " published no " +
-            action.path;
-  } else if (!artifacts_ || !artifacts_->Has(action.digest)) {
-    error = "the coordinator does not have " + action.path + " (sha256 " + action.digest + ")";
-  } else if (auto text = ReadSpecFile(artifacts_->PathOf(action.digest).string(),
-                                      SpecLimits{.max_file_bytes = kMaxFanOutBytes});
-             !text.ok()) {
-    error = text.message();
-  } else {
-    list = std::move(text).value();
-  }
-  Input(job, FanOutInput(action.stack, std::move(list), std::move(error)));
+  // The input is what was read (or why not): a replay expands that, never the file again.
+  auto list = ReadFanOutList(
+      job.core->job(), action.stack,
+      action.digest.empty() || !artifacts_ ? "" : artifacts_->PathOf(action.digest).string());
+  Input(job, list.ok() ? FanOutInput(action.stack, std::move(list).value(), "")
+                       : FanOutInput(action.stack, "", list.message()));
 }
 
 Status Coordinator::GetJob(const std::string& name, v1::JobStatus* out, bool with_graph) {

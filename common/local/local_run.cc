@@ -83,21 +83,13 @@ void LocalRun::Drain() {
 
 void LocalRun::ListFanOut(const FanOutAction& fanout) {
   // The list is small (kMaxFanOutBytes at most) and in the local store: read here and now.
-  std::string list;
-  Result<std::shared_ptr<const JobSpec>> made = Status::Error("no list");
-  if (fanout.digest.empty()) {
-    made = Status::Error("card " +
-                         core_.job().card_name(core_.job().stacks[fanout.stack].fanout->source) +
-                         " did not write " + fanout.path);
-  } else if (auto text = ReadSpecFile(store_.PathOf(fanout.digest).string(),
-                                      SpecLimits{.max_file_bytes = kMaxFanOutBytes});
-             !text.ok()) {
-    made = text.status();
-  } else {
-    list = std::move(text).value();
-    made = ExpandFanOut(core_.job(), fanout.stack, list);
-  }
-  core_.FanOutListed(fanout.stack, made, list);
+  const auto list =
+      ReadFanOutList(core_.job(), fanout.stack,
+                     fanout.digest.empty() ? "" : store_.PathOf(fanout.digest).string());
+  core_.FanOutListed(fanout.stack,
+                     list.ok() ? ExpandFanOut(core_.job(), fanout.stack, *list)
+                               : Result<std::shared_ptr<const JobSpec>>(list.status()),
+                     list.ok() ? *list : std::string());
 }
 
 }  // namespace hollerith

@@ -291,6 +291,14 @@ void CheckFanOuts(const JobSpec& job) {
   throw SpecError(job.card(cycle.front()).mark, "dependency cycle: " + CyclePath(job, cycle));
 }
 
+Result<std::string> ReadFanOutList(const JobSpec& job, uint32_t stack, const std::string& file) {
+  const FanOutSpec& fanout = *job.stacks[stack].fanout;
+  if (file.empty()) {
+    return Status::Error("card " + job.card_name(fanout.source) + " published no " + fanout.path);
+  }
+  return ReadSpecFile(file, SpecLimits{.max_file_bytes = kMaxFanOutBytes});
+}
+
 Result<std::shared_ptr<const JobSpec>> ExpandFanOut(const JobSpec& job, uint32_t stack,
                                                     std::string_view list,
                                                     const SpecLimits& limits) {

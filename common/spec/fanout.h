@@ -30,6 +30,11 @@ inline constexpr size_t kMaxFanOutItems = 100000;
 // on a stack that waits for the template's instances).
 void CheckFanOuts(const JobSpec& job);
 
+// The list of template stack `stack` as the wiring (coordinator, `run --local`) finds it: the
+// text of `file`, the source card's output in an artifact store ("" if the card published none),
+// refused above kMaxFanOutBytes.
+Result<std::string> ReadFanOutList(const JobSpec& job, uint32_t stack, const std::string& file);
+
 // `job` with template stack `stack`'s instances appended, one per item of `list` (the text of the
 // source card's output), every reference to the template's cards (fan-ins, the combine card)
 // rewritten to name every instance, inputs arriving at INSTANCE/DEST (results/INSTANCE.CARD/PATH

@@ -11,7 +11,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "tests/support/cluster.h"
 #include "tests/support/paths.h"
@@ -89,18 +88,6 @@ stacks:
   EXPECT_EQ(cluster.Cli({"submit", spec, "--wait"}).exit_code, 0) << "the coordinator goes on";
 }
 
-// Waits until every file exists; false at the deadline.
-bool WaitForFiles(const std::vector<std::string>& files, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    bool all = true;
-    for (const auto& f : files) all &= std::filesystem::exists(f);
-    if (all) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 TEST(FanOut, KillNineWhileTheInstancesRunKeepsTheSameInstances) {
   TestCluster cluster({{"x", ""}, {"y", ""}});
   const std::string shared = cluster.SharedDir("marks");
@@ -118,8 +105,8 @@ stacks:
     matrix: {from: discover.list:l.json}
     cards:
       - id: run
-        run: touch )" << shared
-                      << R"(/started-${{ matrix.item }}; while [ ! -f )" << gate
+        run: echo started > )"
+                      << shared << R"(/started-${{ matrix.item }}; while [ ! -f )" << gate
                       << R"( ]; do sleep 0.05; done; echo ${{ matrix.item }} > done.txt
         outputs: [done.txt]
         timeout: 60s
@@ -127,8 +114,9 @@ stacks:
     cards: [{id: all, run: "cat */done.txt", inputs: [each.run:done.txt]}]
 )";
   ASSERT_EQ(cluster.Cli({"submit", spec}).exit_code, 0);
-  ASSERT_TRUE(WaitForFiles({shared + "/started-a", shared + "/started-b", shared + "/started-c"},
-                           std::chrono::seconds(30)));
+  for (const char* item : {"a", "b", "c"}) {
+    ASSERT_EQ(WaitForFileLine(shared + "/started-" + item, std::chrono::seconds(30)), "started");
+  }
   const nlohmann::json before = Json(cluster.Cli({"status", "slow", "--json"}));
 
   cluster.RestartCoordinator(SIGKILL);
