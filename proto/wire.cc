@@ -81,9 +81,37 @@ void ToProto(CardRef r, v1::CardRef* out) {
 
 CardRef FromProto(const v1::CardRef& r) { return {r.stack(), r.card()}; }
 
+void ToProto(const Resources& r, v1::Resources* out) {
+  out->set_cpu_milli(r.cpu_milli);
+  out->set_memory_bytes(r.memory_bytes);
+  for (const auto& [name, amount] : r.named) {
+    auto* n = out->add_named();
+    n->set_name(name);
+    n->set_amount(amount);
+  }
+}
+
+Result<Resources> FromProto(const v1::Resources& in) {
+  Resources r;
+  if (in.cpu_milli() > kMaxCpuMilli || in.named_size() > static_cast<int>(kMaxNamedResources)) {
+    return Status::Error("resources out of range");
+  }
+  r.cpu_milli = in.cpu_milli();
+  r.memory_bytes = in.memory_bytes();
+  for (const auto& n : in.named()) {
+    if (!IsResourceName(n.name()) || n.name() == "cpu" || n.name() == "memory" ||
+        n.amount() > kMaxNamedAmount || r.Named(n.name()) != 0) {
+      return Status::Error("bad resource " + QuoteForMessage(n.name()));
+    }
+    r.SetNamed(n.name(), n.amount());
+  }
+  return r;
+}
+
 void ToProto(const StackSpec& stack, v1::StackDef* out) {
   out->set_id(stack.id);
   out->set_is_combine(stack.is_combine);
+  ToProto(stack.resources, out->mutable_resources());
   for (const CardSpec& c : stack.cards) {
     auto* d = out->add_cards();
     d->set_id(c.id);
@@ -138,6 +166,11 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
     return Status::Error("bad stack id '" + s.id.substr(0, 80) + "'");
   }
   if (def.cards_size() == 0) return Status::Error("stack " + s.id + " has no cards");
+  if (def.has_resources()) {
+    auto resources = FromProto(def.resources());
+    if (!resources.ok()) return Status::Error("stack " + s.id + ": " + resources.message());
+    s.resources = std::move(resources).value();
+  }
   for (const auto& d : def.cards()) {
     CardSpec c;
     c.id = d.id();

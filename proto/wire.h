@@ -21,6 +21,10 @@ VectorClock FromProto(const v1::VectorClock& vc);
 void ToProto(CardRef r, v1::CardRef* out);
 CardRef FromProto(const v1::CardRef& r);
 
+void ToProto(const Resources& r, v1::Resources* out);
+// Names and amounts checked as a spec's are (an unknown name or an absurd amount is an error).
+Result<Resources> FromProto(const v1::Resources& r);
+
 void ToProto(const StackSpec& stack, v1::StackDef* out);
 // `stack_index` is the stack's own index; references to other stacks are kept as indices.
 Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index);

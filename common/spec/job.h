@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/spec/resources.h"
+
 namespace hollerith {
 
 using Duration = std::chrono::milliseconds;
@@ -100,6 +102,11 @@ struct StackSpec {
   bool is_combine = false;
   std::shared_ptr<const FanOutSpec> fanout;  // set on a run-time matrix stack (a template)
   uint32_t instance_of = UINT32_MAX;         // a run-time matrix instance: its template stack
+  // What each of its cards holds on its worker while it runs (`resources:`; cpu=1 by default).
+  // The coordinator places the stack only on a worker that has that much; a worker starts the
+  // card once that much of it is free. A memory request is also the card's memory limit unless
+  // its `limits:` say otherwise.
+  Resources resources = DefaultRequest();
   SourceMark mark;
 
   bool is_template() const { return fanout != nullptr; }
@@ -113,6 +120,8 @@ inline constexpr int kMaxPriority = 1000;
 struct JobSpec {
   std::string name;
   int priority = 0;
+  // `tenant:`: whose share and quota the job counts against; empty: the submitter's own name.
+  std::string tenant;
   // The stacks the spec wrote (the combine stack, if any, last of them), then the instances of
   // run-time matrix stacks in the order they were made.
   std::vector<StackSpec> stacks;

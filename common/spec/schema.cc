@@ -1,5 +1,6 @@
 #include "common/spec/schema.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -65,12 +66,14 @@ constexpr std::array<std::string_view, 10> kCardKeys = {
 constexpr uint32_t kCombineKeys = 1u << kId | 1u << kRun | 1u << kBuiltin | 1u << kTimeout |
                                   1u << kRetries | 1u << kEnv | 1u << kLimits;
 constexpr uint32_t kAllKeys = ~0u;
-enum JobKey : size_t { kName, kStacks, kCombine, kPriority };
-constexpr std::array<std::string_view, 4> kJobKeys = {"name", "stacks", "combine", "priority"};
+enum JobKey : size_t { kName, kStacks, kCombine, kPriority, kTenant };
+constexpr std::array<std::string_view, 5> kJobKeys = {"name", "stacks", "combine", "priority",
+                                                      "tenant"};
 // `matrix` reaches the schema only as a run-time matrix (`{from: ...}`): expansion (expand.h)
 // writes out every other.
-enum StackKey : size_t { kNode, kLabels, kCards, kMatrix };
-constexpr std::array<std::string_view, 4> kStackKeys = {"node", "labels", "cards", "matrix"};
+enum StackKey : size_t { kNode, kLabels, kCards, kMatrix, kResources };
+constexpr std::array<std::string_view, 5> kStackKeys = {"node", "labels", "cards", "matrix",
+                                                        "resources"};
 
 struct Field {
   const DocNode* key = nullptr;
@@ -118,6 +121,9 @@ class SchemaReader {
     }
     if (const DocNode* name = fields[kName].value) {
       Try([&] { job_.name = Id(*name, "job name", kMaxNameLength); });
+    }
+    if (const DocNode* tenant = fields[kTenant].value) {
+      Try([&] { job_.tenant = Id(*tenant, "tenant", kMaxIdLength); });
     }
     if (const DocNode* stacks = fields[kStacks].value) Try([&] { ReadStacks(*stacks); });
     CardSpec combine;
@@ -278,6 +284,9 @@ class SchemaReader {
     if (const DocNode* matrix = fields[kMatrix].value) {
       Try([&] { ReadRunTimeMatrix(stack_index, *fields[kMatrix].key, *matrix, where); });
     }
+    if (const DocNode* resources = fields[kResources].value) {
+      ReadResources(*resources, where, job_.stacks[stack_index].resources);
+    }
     const DocNode* cards = fields[kCards].value;
     if (!cards || cards->kind != DocKind::kSequence || cards->size == 0) {
       Fail(cards ? *cards : value, where + " needs a non-empty 'cards' list");
@@ -415,6 +424,30 @@ class SchemaReader {
       Try([&] { card.retries = ReadRetries(*retries, where); });
     }
     if (const DocNode* limits = fields[kLimits].value) ReadLimits(*limits, where, card);
+  }
+
+  // `resources: {cpu: 2, memory: 4GiB, gpu: 1}`, any subset; cpu stays 1 unless given.
+  void ReadResources(const DocNode& map, const std::string& where, Resources& out) const {
+    auto what = [&] { return "'resources' of " + where; };
+    Try([&] { ExpectKind(map, DocKind::kMap, what); });
+    if (map.kind != DocKind::kMap) return;
+    std::vector<std::string_view> seen;
+    for (uint32_t i = 0; i + 1 < map.size; i += 2) {
+      const DocNode& key = doc_.child(map, i);
+      const DocNode& value = doc_.child(map, i + 1);
+      Try([&] {
+        const std::string_view name = Scalar(key, [&] { return "each key of " + what(); });
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+          Fail(key, "duplicate key " + QuoteForMessage(name) + " in " + what());
+        }
+        seen.push_back(name);
+        const std::string_view text =
+            Scalar(value, [&] { return what() + ", " + QuoteForMessage(name); });
+        if (Status s = SetResource(out, name, text); !s.ok()) {
+          Fail(IsResourceName(name) ? value : key, what() + ": " + s.message());
+        }
+      });
+    }
   }
 
   // `limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}`, any subset.
@@ -762,7 +795,7 @@ const SpecKeys& AcceptedSpecKeys() {
     // Keys that expansion (expand.h) consumes before the schema reads the document.
     k.job.insert(k.job.end(), {"templates", "include"});
     k.stack.insert(k.stack.end(), {"uses", "with"});
-    k.template_keys = {"params", "node", "labels", "cards", "matrix"};
+    k.template_keys = {"params", "node", "labels", "cards", "matrix", "resources"};
     k.card.assign(kCardKeys.begin(), kCardKeys.end());
     for (size_t i = 0; i < kCardKeys.size(); ++i) {
       if (kCombineKeys & (1u << i)) k.combine.push_back(kCardKeys[i]);
