@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   hollerith::cli::AddCancelCommand(app, exit_code);
   hollerith::cli::AddDeleteCommand(app, exit_code);
   hollerith::cli::AddWorkersCommand(app, exit_code);
+  hollerith::cli::AddQuotaCommand(app, exit_code);
   hollerith::cli::AddTopCommand(app, exit_code);
   hollerith::cli::AddTraceCommand(app, exit_code);
   hollerith::cli::AddHelpCommand(app, exit_code);

@@ -274,6 +274,8 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
     job->id = r.job.job_id;
     job->key = r.job.idempotency_key;
     job->submitted_wall_us = r.job.submitted_wall_us;
+    job->tenant = r.job.tenant.empty() ? kDefaultTenant : r.job.tenant;
+    job->placement = &placement_;
     // Replayed on a private clock set to what the live clock read before each input, so the
     // rebuilt trace is the one watchers saw; then the job joins the shared clock.
     LamportClock replay;
@@ -339,14 +341,17 @@ Job* Coordinator::Resolve(const std::string& job_or_name, Status* error) {
 }
 
 Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::SubmitJobRequest& req,
-                           v1::SubmitJobResponse* resp) {
+                           v1::SubmitJobResponse* resp, const std::string& identity) {
   CheckOwner();
   clock_.Receive(req.lamport());
+  auto tenant = tenants_.TenantFor(identity, spec->tenant);
+  if (!tenant.ok()) return tenant.status();
   if (!req.idempotency_key().empty()) {
     if (auto it = by_key_.find(req.idempotency_key()); it != by_key_.end()) {
       resp->set_job_id(it->second);
       resp->set_name(jobs_.at(it->second)->core->job().name);
       resp->set_existing(true);
+      resp->set_tenant(jobs_.at(it->second)->tenant);
       resp->set_lamport(clock_.Tick());
       return Status::Ok();
     }
@@ -360,10 +365,12 @@ Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::Submit
   job->id = spec->name + "-" + std::to_string(next_job_++);
   job->key = req.idempotency_key();
   job->submitted_wall_us = time_.WallMicros();
+  job->tenant = *tenant;
+  job->placement = &placement_;
   const log::ScopedFields fields({.job = job->id});
   // Acknowledged only once durable.
-  if (Status s =
-          store_.Accept({job->id, job->key, req.spec_name(), req.spec(), job->submitted_wall_us});
+  if (Status s = store_.Accept(
+          {job->id, job->key, req.spec_name(), req.spec(), job->submitted_wall_us, job->tenant});
       !s.ok()) {
     spdlog::error("job {} refused: {}", job->id, s.message());
     return Status::Unavailable("the job could not be recorded durably: " + s.message());
@@ -373,15 +380,45 @@ Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::Submit
   Job& ref = *job;
   if (!job->key.empty()) by_key_[job->key] = job->id;
   jobs_[job->id] = std::move(job);
-  spdlog::info("job {} accepted: {} stacks, {} cards", ref.id, spec->stacks.size(),
-               spec->card_count());
+  spdlog::info("job {} accepted: {} stacks, {} cards, tenant {}", ref.id, spec->stacks.size(),
+               spec->card_count(), ref.tenant);
+  // A stack no connected worker can hold waits for one to join: worth a word now. At most a
+  // few (a matrix repeats the same request) and only when some worker is connected.
+  if (placement_.size() > 0) {
+    for (const StackSpec& stack : spec->stacks) {
+      if (stack.is_template() || resp->warnings_size() >= 3) continue;
+      PlacementChoice c = placement_.Choose(stack);
+      if (c.worker == 0 && c.waiting.find("needs ") != std::string::npos) {
+        resp->add_warnings("stack " + stack.id + " " + c.waiting.substr(c.waiting.find("needs ")) +
+                           "; it waits until such a worker joins");
+      }
+    }
+  }
   if (metrics_) metrics_->jobs_submitted->Increment();
   Input(ref, StartInput());
   ApplyCoreActions(ref);
   resp->set_job_id(ref.id);
   resp->set_name(spec->name);
+  resp->set_tenant(ref.tenant);
   resp->set_lamport(clock_.Tick());
   return Status::Ok();
+}
+
+Status Coordinator::CheckAccess(const std::string& name, const std::string& identity) {
+  CheckOwner();
+  if (identity.empty()) return Status::Ok();
+  Status error;
+  Job* job = Resolve(name, &error);
+  if (!job) return error;
+  if (tenants_.MayAct(identity, job->tenant)) return Status::Ok();
+  return Status::NotFound("no job '" + name + "' of a tenant credential '" + identity +
+                          "' may act for");
+}
+
+void Coordinator::SetTenants(TenantTable tenants) {
+  Owner owner(*this);
+  tenants_ = std::move(tenants);
+  RetryPending(/*workers=*/false);
 }
 
 void Coordinator::SendToHolder(Job& job, uint32_t stack,
@@ -403,7 +440,10 @@ void Coordinator::Send(Job& job, const CoreAction& action) {
           [&](const AssignStackMsg& a) {
             const bool watched = logs_.Watched(job.id, a.stack);
             SendToHolder(job, a.stack, [&](v1::CoordinatorMessage& m) {
-              wire::ToProto(job.id, a, spec.stacks[a.stack], m.add_assignments());
+              auto* assignment = m.add_assignments();
+              wire::ToProto(job.id, a, spec.stacks[a.stack], assignment);
+              assignment->set_tenant(job.tenant);
+              assignment->set_tenant_weight(tenants_.Of(job.tenant).weight);
               if (!watched) return;  // someone follows it: its output flows live
               auto* w = m.add_output_watches();
               w->set_job_id(job.id);
@@ -445,8 +485,9 @@ void Coordinator::ApplyCoreActions(Job& job) {
     for (auto& action : actions) {
       if (const auto* p = std::get_if<PlaceStackAction>(&action)) {
         const SteadyTime now = std::chrono::steady_clock::now();
-        if (!TryPlace(job, p->stack, p->attempt, now)) {
-          pending_.push_back({job.id, p->stack, p->attempt, now, job.core->job().priority});
+        const PlaceResult placed = TryPlace(job, p->stack, p->attempt, now);
+        if (placed != PlaceResult::kPlaced) {
+          AddPending(job, {job.id, p->stack, p->attempt, now, job.core->job().priority}, placed);
         }
       } else if (const auto* fanout = std::get_if<FanOutAction>(&action)) {
         ListFanOut(job, *fanout);
@@ -497,9 +538,11 @@ Status Coordinator::Cancel(const std::string& name, v1::CancelJobResponse* resp)
   return Status::Ok();
 }
 
-void Coordinator::ListJobs(v1::ListJobsResponse* resp) {
+void Coordinator::ListJobs(v1::ListJobsResponse* resp, const std::string& identity) {
   CheckOwner();
-  for (const auto& [id, job] : jobs_) FillJobStatus(*job, false, resp->add_jobs());
+  for (const auto& [id, job] : jobs_) {
+    if (tenants_.MayAct(identity, job->tenant)) FillJobStatus(*job, false, resp->add_jobs());
+  }
   resp->set_lamport(clock_.Tick());
 }
 
@@ -553,47 +596,104 @@ WorkerLink* Coordinator::WorkerHolding(Job& job, uint32_t stack) {
   return it == workers_.end() || it->second->gone ? nullptr : it->second.get();
 }
 
-bool Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTime since) {
-  if (job.core->state() != JobState::kRunning || job.core->attempt(stack) != attempt) return true;
-  std::vector<WorkerView> views;
-  std::vector<WorkerLink*> links;
-  for (auto& [name, w] : workers_) {
-    views.push_back({w->name, w->labels, w->stacks.size(), w->draining});
-    links.push_back(w.get());
+Coordinator::PlaceResult Coordinator::TryPlace(Job& job, uint32_t stack, uint32_t attempt,
+                                               SteadyTime since) {
+  if (job.core->state() != JobState::kRunning || job.core->attempt(stack) != attempt) {
+    return PlaceResult::kPlaced;  // nothing to place any more
   }
-  PlacementChoice choice = ChooseWorker(job.core->job().stacks[stack], views);
-  if (choice.worker < 0) {
+  const StackSpec& spec = job.core->job().stacks[stack];
+  const TenantPolicy& policy = tenants_.Of(job.tenant);
+  if (policy.has_quota()) {
+    std::string problem =
+        QuotaProblem(job.tenant, policy, tenant_books_[job.tenant], spec.resources);
+    if (!problem.empty()) {
+      job.waiting[stack] = "waiting: " + problem;
+      return PlaceResult::kQuota;
+    }
+  }
+  PlacementChoice choice = placement_.Choose(spec);
+  if (choice.worker == 0) {
     job.waiting[stack] = choice.waiting;
-    return false;
+    return PlaceResult::kNoWorker;
   }
   job.waiting.erase(stack);
-  WorkerLink* w = links[choice.worker];
-  w->stacks.insert({job.id, stack});
-  Input(job, PlacedInput(stack, attempt, w->name));
+  const Placement::Worker* chosen = placement_.Find(choice.worker);
+  WorkerLink& w = *workers_.at(chosen->name);
+  Charge(w, job, stack);
+  Input(job, PlacedInput(stack, attempt, w.name));
   if (metrics_) {
     metrics_->placement_wait->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count());
   }
-  return true;
+  return PlaceResult::kPlaced;
 }
 
-void Coordinator::RetryPending() {
-  // Higher priorities take the workers first; equal ones keep the order they came in.
-  std::stable_sort(
-      pending_.begin(), pending_.end(),
-      [](const PendingPlacement& a, const PendingPlacement& b) { return a.priority > b.priority; });
-  std::deque<PendingPlacement> still;
+void Coordinator::AddPending(Job& job, PendingPlacement p, PlaceResult why) {
+  if (why == PlaceResult::kQuota) {
+    over_quota_[job.tenant].emplace(std::make_pair(-p.priority, next_pending_++), std::move(p));
+  } else {
+    pending_.push_back(std::move(p));
+  }
+}
+
+void Coordinator::Charge(WorkerLink& w, Job& job, uint32_t stack) {
+  StackKey key{job.id, stack};
+  if (!w.stacks.insert(key).second) return;
+  const Resources& request = job.core->job().stacks[stack].resources;
+  if (auto old = charges_.find(key); old != charges_.end()) Discharge(key);
+  charges_[key] = {w.epoch, job.tenant, request};
+  placement_.Place(w.epoch, request);
+  TenantBooks& books = tenant_books_[job.tenant];
+  books.placed += request;
+  ++books.stacks;
+}
+
+void Coordinator::Discharge(const StackKey& key) {
+  auto it = charges_.find(key);
+  if (it == charges_.end()) return;
+  placement_.Unplace(it->second.worker, it->second.request);
+  TenantBooks& books = tenant_books_[it->second.tenant];
+  books.placed -= it->second.request;
+  if (books.stacks > 0) --books.stacks;
+  charges_.erase(it);
+}
+
+void Coordinator::RetryPending(bool workers) {
   std::set<Job*> touched;
-  for (const auto& p : pending_) {
+  auto retry = [&](const PendingPlacement& p) {
     auto it = jobs_.find(p.job);
-    if (it == jobs_.end()) continue;
-    if (!TryPlace(*it->second, p.stack, p.attempt, p.since)) {
-      still.push_back(p);
-    } else {
-      touched.insert(it->second.get());
+    if (it == jobs_.end()) return PlaceResult::kPlaced;  // gone: nothing to place
+    const PlaceResult r = TryPlace(*it->second, p.stack, p.attempt, p.since);
+    if (r == PlaceResult::kPlaced) touched.insert(it->second.get());
+    return r;
+  };
+  // Per tenant, in priority order; the first that its quota still refuses stops its tenant
+  // (a later, smaller stack does not overtake it).
+  for (auto& [tenant, queue] : over_quota_) {
+    while (!queue.empty()) {
+      auto first = queue.begin();
+      const PlaceResult r = retry(first->second);
+      if (r == PlaceResult::kQuota) break;
+      if (r == PlaceResult::kNoWorker) pending_.push_back(first->second);
+      queue.erase(first);
     }
   }
-  pending_ = std::move(still);
+  if (workers) {
+    // Higher priorities take the workers first; equal ones keep the order they came in.
+    std::stable_sort(pending_.begin(), pending_.end(),
+                     [](const PendingPlacement& a, const PendingPlacement& b) {
+                       return a.priority > b.priority;
+                     });
+    std::deque<PendingPlacement> still;
+    for (auto& p : pending_) {
+      const PlaceResult r = retry(p);
+      if (r == PlaceResult::kNoWorker) still.push_back(p);
+      if (r != PlaceResult::kQuota) continue;
+      auto it = jobs_.find(p.job);
+      over_quota_[it->second->tenant].emplace(std::make_pair(-p.priority, next_pending_++), p);
+    }
+    pending_ = std::move(still);
+  }
   for (Job* j : touched) ApplyCoreActions(*j);
 }
 
@@ -609,6 +709,10 @@ void Coordinator::ListWorkers(v1::ListWorkersResponse* resp) {
     }
     info->set_slots(w->slots);
     info->set_stacks(static_cast<uint32_t>(w->stacks.size()));
+    wire::ToProto(w->capacity, info->mutable_capacity());
+    if (const Placement::Worker* books = placement_.Find(w->epoch)) {
+      wire::ToProto(books->placed, info->mutable_placed());
+    }
     info->set_epoch(w->epoch);
     info->set_version(w->version);
     info->set_peer(w->peer);
@@ -630,6 +734,7 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(const v1::Hello& hello,
     for (const auto& h : hello.held()) {
       if (auto held = old->stacks.find({h.job_id(), h.stack()}); held != old->stacks.end()) {
         from_old.insert(*held);
+        Discharge(*held);
         old->stacks.erase(held);
       }
     }
@@ -640,21 +745,27 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(const v1::Hello& hello,
   w->name = hello.name();
   for (const auto& kv : hello.labels()) w->labels.emplace_back(kv.key(), kv.value());
   w->slots = hello.slots();
+  if (hello.has_capacity()) {
+    w->capacity = wire::FromProto(hello.capacity()).value();  // ValidateHello checked it
+  } else {
+    w->capacity.cpu_milli = uint64_t{hello.slots()} * kMilliCpu;  // an older worker
+  }
   w->version = hello.version();
   w->peer = peer;
   w->epoch = next_epoch_++;
   w->last_seen = time_.Now();
   w->outbox = std::move(outbox);
   workers_[w->name] = w;
-  spdlog::info("worker {} connected from {} (epoch {}, {} slots)", w->name, peer, w->epoch,
-               w->slots);
+  placement_.AddWorker(w->epoch, w->name, w->labels, w->capacity);
+  spdlog::info("worker {} connected from {} (epoch {}, {})", w->name, peer, w->epoch,
+               FormatResources(w->capacity));
   v1::CoordinatorMessage welcome;
   welcome.mutable_welcome()->set_epoch(w->epoch);
   welcome.mutable_welcome()->set_heartbeat_ms(static_cast<uint32_t>(config_.heartbeat.count()));
   welcome.mutable_welcome()->set_lease_ms(static_cast<uint32_t>(lease().count()));
   welcome.set_lamport(clock_.Tick());
   Reconcile(w, hello, from_old, welcome);
-  RetryPending();
+  RetryPending(/*workers=*/true);
   return w;
 }
 
@@ -700,8 +811,17 @@ void Coordinator::WorkerMessage(const std::shared_ptr<WorkerLink>& w,
     }
   }
   ApplyReports(*w, msg.started(), msg.finished(), job_of, touched);
-  for (const auto& e : msg.ended()) w->stacks.erase({e.job_id(), e.stack()});
+  bool freed_quota = false;
+  for (const auto& e : msg.ended()) {
+    StackKey key{e.job_id(), e.stack()};
+    if (w->stacks.erase(key) == 0) continue;
+    if (auto c = charges_.find(key); c != charges_.end()) {
+      freed_quota |= over_quota_.count(c->second.tenant) > 0;
+    }
+    Discharge(key);
+  }
   for (Job* job : touched) ApplyCoreActions(*job);
+  if (freed_quota) RetryPending(/*workers=*/false);
   finish_arrived_.reset();
 }
 
@@ -771,6 +891,8 @@ void Coordinator::WorkerGone(const std::shared_ptr<WorkerLink>& w, const std::st
   spdlog::info("worker {} (epoch {}) gone: {}; {} stacks to re-place", w->name, w->epoch, why,
                w->stacks.size());
   std::set<Job*> touched;
+  for (const auto& key : w->stacks) Discharge(key);
+  placement_.RemoveWorker(w->epoch);
   for (const auto& [job_id, stack] : w->stacks) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) continue;
@@ -781,6 +903,7 @@ void Coordinator::WorkerGone(const std::shared_ptr<WorkerLink>& w, const std::st
   w->stacks.clear();
   logs_.WorkerGone(jobs_, w->name);
   for (Job* job : touched) ApplyCoreActions(*job);
+  if (!over_quota_.empty()) RetryPending(/*workers=*/false);
 }
 
 }  // namespace hollerith::coordinator

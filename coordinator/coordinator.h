@@ -39,6 +39,7 @@
 #include "coordinator/metrics.h"
 #include "coordinator/outbox.h"
 #include "coordinator/placement.h"
+#include "coordinator/tenants.h"
 #include "hollerith.pb.h"
 
 namespace hollerith::coordinator {
@@ -49,6 +50,7 @@ struct WorkerLink {
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;
   uint32_t slots = 0;
+  Resources capacity;  // what it has (Hello.capacity, or `slots` cpus)
   std::string version;
   std::string peer;
   uint64_t epoch = 0;
@@ -56,7 +58,6 @@ struct WorkerLink {
   MonotonicTime last_seen;
   std::set<std::pair<std::string, uint32_t>> stacks;  // (job id, stack) placed here, not ended
   std::shared_ptr<WorkerOutbox> outbox;
-  bool draining = false;
   bool gone = false;
   // Reports dropped from this session (fenced, stale, for stacks it does not hold): logged once
   // per reason, counted always.
@@ -115,15 +116,25 @@ class Coordinator {
   // false otherwise, and `f` did not run. Never blocks: a gRPC thread must not wait on the loop.
   bool TryRunHere(const std::function<void()>& f);
 
+  // The tenants (--tenants): weights and quotas. Replacing them (SIGHUP) re-tries the stacks
+  // that wait for a quota. Takes the state (blocking): call from a thread that does not own it.
+  void SetTenants(TenantTable tenants);
+  const TenantTable& tenants() const { return tenants_; }
+  void ListTenants(v1::ListTenantsResponse* resp);
+
   // Client side; errors carry a code and a message for people. Call while owning the state.
+  // `identity` is the caller's name ("" for the cluster's shared token): the job's tenant.
   Status Submit(std::shared_ptr<const JobSpec> spec, const v1::SubmitJobRequest& req,
-                v1::SubmitJobResponse* resp);
+                v1::SubmitJobResponse* resp, const std::string& identity = "");
+  // NOT_FOUND (as for a job that does not exist) unless `identity` may act for the job's tenant.
+  Status CheckAccess(const std::string& job, const std::string& identity);
   // With `with_graph`, also the job's structure (FillJobGraph).
   Status GetJob(const std::string& job, v1::JobStatus* out, bool with_graph = false);
   Status Cancel(const std::string& job, v1::CancelJobResponse* resp);
   // Removes a finished job from memory and the store; FAILED_PRECONDITION while it runs.
   Status Delete(const std::string& job, v1::DeleteJobResponse* resp);
-  void ListJobs(v1::ListJobsResponse* resp);
+  // The jobs `identity` may act for (every job for the shared token's "").
+  void ListJobs(v1::ListJobsResponse* resp, const std::string& identity = "");
   void ListWorkers(v1::ListWorkersResponse* resp);
   Status Watch(const std::string& job, uint64_t from_lamport,
                std::shared_ptr<JobEventOutbox> outbox);
@@ -174,6 +185,12 @@ class Coordinator {
     SteadyTime since;  // when the core asked for the placement (placement wait metric)
     int priority = 0;  // the job's: higher is tried first, equal ones in the order they came
   };
+  using StackKey = std::pair<std::string, uint32_t>;  // (job id, stack)
+  // Places the stack or says why it waits: kPlaced, kNoWorker (no connected worker can hold
+  // it), kQuota (its tenant is at its quota); true also when it no longer needs placing.
+  enum class PlaceResult { kPlaced, kNoWorker, kQuota };
+  PlaceResult TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTime since);
+  void AddPending(Job& job, PendingPlacement p, PlaceResult why);
 
   Job* Resolve(const std::string& job_or_name, Status* error);
   // Gives `input` to the job's core and journals it (the only way the core is fed, live).
@@ -192,7 +209,6 @@ class Coordinator {
                     const std::function<void(v1::CoordinatorMessage&)>& add);
   // One message action of a core (assign, release, retry, skip) onto the holder's stream.
   void Send(Job& job, const CoreAction& action);
-  bool TryPlace(Job& job, uint32_t stack, uint32_t attempt, SteadyTime since);
   // Applies a worker's card reports in the order they happened (Lamport order); `take` says, per
   // report's job and stack, whether it is this worker's to give (else it is dropped), and
   // `admit` (if given) may still refuse each one. The jobs that changed go into `touched`.
@@ -204,12 +220,16 @@ class Coordinator {
                     const std::function<bool(Job&, const v1::CoreInput&)>& admit = nullptr);
   // Reconciliation (reconcile.cc): the claims of a (re)connecting worker's hello, judged against
   // the record; `from_old` are the stacks its previous session held. Adds the drops to `welcome`.
-  using StackKey = std::pair<std::string, uint32_t>;  // (job id, stack)
   void Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hello& hello,
                  const std::set<StackKey>& from_old, v1::CoordinatorMessage& welcome);
   // The claim window is over: every stack nobody claimed is re-placed with the next attempt.
   void ExpireClaims();
-  void RetryPending();
+  // Places what waits: the stacks of tenants whose quota allows them again and, with `workers`
+  // (the workers changed), the stacks no worker could hold.
+  void RetryPending(bool workers);
+  // Books a placed stack on its worker and tenant (Charge) or returns it (Discharge).
+  void Charge(WorkerLink& w, Job& job, uint32_t stack);
+  void Discharge(const StackKey& key);
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
   void CheckLeases();
   // Removes finished jobs older than the retention; re-arms itself.
@@ -230,7 +250,20 @@ class Coordinator {
   std::map<std::string, std::unique_ptr<Job>> jobs_;
   std::map<std::string, std::string> by_key_;
   std::map<std::string, std::shared_ptr<WorkerLink>> workers_;
+  // Stacks waiting for a worker that can hold them (re-tried when workers change), and per tenant
+  // those waiting for its quota (re-tried when its stacks end), each in priority order.
   std::deque<PendingPlacement> pending_;
+  std::map<std::string, std::multimap<std::pair<int, uint64_t>, PendingPlacement>> over_quota_;
+  uint64_t next_pending_ = 0;
+  Placement placement_;
+  TenantTable tenants_;
+  std::map<std::string, TenantBooks> tenant_books_;
+  struct ChargeRecord {
+    uint64_t worker = 0;  // epoch of its link
+    std::string tenant;
+    Resources request;
+  };
+  std::map<StackKey, ChargeRecord> charges_;
   std::set<StackKey> unclaimed_;  // recovered as placed and running, not claimed yet
   uint64_t next_epoch_ = 1;
   uint64_t next_job_ = 1;

@@ -2,6 +2,7 @@
 
 #include "common/base/json_text.h"
 #include "common/core/result_document.h"
+#include "coordinator/placement.h"
 #include "proto/wire.h"
 
 namespace hollerith::coordinator {
@@ -31,6 +32,14 @@ void FillStackStatus(const Job& job, uint32_t s, v1::StackStatus* out) {
                : running                      ? "running"
                : waiting != job.waiting.end() ? "unplaced"
                                               : "waiting");
+  // Placed, nothing running: if the stacks placed on its worker ask for more than the worker
+  // has, it may be queued there behind them.
+  if (st.state() == "waiting" && st.waiting().empty() && job.placement && !st.node().empty() &&
+      core.state() == JobState::kRunning) {
+    const std::string crowded =
+        job.placement->Crowded(job.placement->IdOf(st.node()), stack.resources);
+    if (!crowded.empty()) st.set_waiting("waiting: " + crowded);
+  }
 }
 
 void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
@@ -42,6 +51,7 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   out->set_reason(core.reason());
   out->set_submitted_wall_us(job.submitted_wall_us);
   out->set_priority(spec.priority);
+  out->set_tenant(job.tenant);
   uint32_t done = 0;
   for (uint32_t s = 0; s < spec.stacks.size(); ++s) done += core.finished_cards(s);
   out->set_cards_done(done);

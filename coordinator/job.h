@@ -14,6 +14,8 @@
 
 namespace hollerith::coordinator {
 
+class Placement;
+
 struct Job {
   std::string id;
   std::string key;  // idempotency key; empty when none was given
@@ -21,6 +23,9 @@ struct Job {
   InputTime input_time;  // the core's wall time, set per input
   std::unique_ptr<SchedulerCore> core;
   std::map<uint32_t, std::string> waiting;  // stack -> why it is not placed
+  std::string tenant;                       // whose share and quota it counts against
+  // The coordinator's books of the workers (why a placed stack may wait there); may be null.
+  const Placement* placement = nullptr;
 };
 
 // Largest job whose status carries the full result document (bigger ones: counts only).

@@ -20,6 +20,7 @@ struct StoredJob {
   std::string spec_name;
   std::string spec_text;
   int64_t submitted_wall_us = 0;
+  std::string tenant;
 };
 
 struct RecoveredJob {

@@ -43,6 +43,7 @@ struct Flags {
   std::string token_file;
   std::string worker_token_file;
   std::string client_token_file;
+  std::string named_token_file;
   hollerith::rpc::TlsFiles tls;
   bool insecure_plaintext = false;
   std::string log_level = "info";
@@ -57,6 +58,7 @@ struct Flags {
   std::string sync = "normal";
   std::string metrics_listen;
   std::string http_listen = "127.0.0.1:7080";
+  std::string tenants;
 };
 
 // "30m", "12h", "7d", "90s" or "0".
@@ -168,6 +170,9 @@ int main(int argc, char** argv) {
   app.add_option("--worker-token-file", f.worker_token_file,
                  "Token file of workers: opens worker sessions, moves artifacts and uploads "
                  "logs, nothing else. Rewrite it and send SIGHUP to revoke the old token");
+  app.add_option("--named-token-file", f.named_token_file,
+                 "Client tokens with names, one NAME:TOKEN per line: a call with one of them is "
+                 "made by NAME, which is its tenant (--tenants). Reloaded on SIGHUP");
   app.add_option("--client-token-file", f.client_token_file,
                  "Token file of clients: submit, watch, cancel, delete, read; cannot register "
                  "as a worker; also the password of metrics scrapes");
@@ -185,6 +190,11 @@ int main(int argc, char** argv) {
                "also needed for --http-listen and --metrics-listen beyond loopback, which are "
                "plain HTTP");
   log::AddLogFlags(app, f.log_level, f.log_format);
+  app.add_option("--tenants", f.tenants,
+                 "YAML file of tenants: each one's weight (its fair share) and quotas (most cpu, "
+                 "memory, named resources and stacks its placed stacks hold at once), and which "
+                 "credentials may submit as it. Reloaded on SIGHUP (a file that does not parse "
+                 "keeps the old one). See `hollerith help cluster`");
   app.add_option("--heartbeat-ms", f.heartbeat_ms, "Worker heartbeat interval")
       ->capture_default_str();
   app.add_option("--missed-heartbeats", f.missed_heartbeats,
@@ -248,7 +258,8 @@ int main(int argc, char** argv) {
       spdlog::warn("--insecure-plaintext: {} {} serves plain HTTP beyond loopback", flag, *text);
     }
   }
-  rpc::TokenFiles token_files{f.token_file, f.worker_token_file, f.client_token_file};
+  rpc::TokenFiles token_files{f.token_file, f.worker_token_file, f.client_token_file,
+                              f.named_token_file};
   const bool scoped = !f.worker_token_file.empty() || !f.client_token_file.empty();
   // Metrics scrapes authenticate with a client token (bearer or basic auth), with TLS too: there
   // the token files guard the scrapes and nothing else. With TLS, a token only opens the HTTP
@@ -300,6 +311,12 @@ int main(int argc, char** argv) {
   brain.SetArtifacts(&artifacts);
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
+  if (!f.tenants.empty()) {
+    auto tenants = coordinator::TenantTable::Load(f.tenants);
+    if (!tenants.ok()) return Refuse(tenants.status());
+    spdlog::info("tenants from {}: {} named", f.tenants, tenants->named().size());
+    brain.SetTenants(std::move(tenants).value());
+  }
   brain.Recover(*recovered, limits);
   coordinator::Service service(brain, artifacts, *auth, limits, exposed_plaintext);
   service.SetMetrics(metrics.get());
@@ -378,7 +395,17 @@ int main(int argc, char** argv) {
   std::function<void()> await_hangup = [&] {
     hangup.async_wait([&](const std::error_code& e, int) {
       if (e) return;
-      reloads.emplace_back([&] { Reload(*auth, tls.get()); });
+      reloads.emplace_back([&] {
+        Reload(*auth, tls.get());
+        if (f.tenants.empty()) return;
+        auto tenants = coordinator::TenantTable::Load(f.tenants);
+        if (tenants.ok()) {
+          spdlog::info("SIGHUP: reloaded tenants from {}", f.tenants);
+          brain.SetTenants(std::move(tenants).value());
+        } else {
+          spdlog::error("SIGHUP: kept the old tenants: {}", tenants.message());
+        }
+      });
       await_hangup();
     });
   };

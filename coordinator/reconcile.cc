@@ -87,7 +87,7 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
     }
     unclaimed_.erase(key);
     kept[key] = &h;
-    if (!h.ended()) w->stacks.insert(key);
+    if (!h.ended()) Charge(*w, *it->second, h.stack());
   }
   w->outbox->Push(std::move(welcome));  // first on the stream: whatever follows comes after it
 
@@ -143,6 +143,7 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
     }
     const std::string why = "its events do not continue what the coordinator recorded";
     log_drop(key.first, key.second, h->attempt(), why);
+    Discharge(key);
     w->stacks.erase(key);
     w->outbox->Batch([&, &key = key, attempt = h->attempt()](v1::CoordinatorMessage& m) {
       AddDrop(m, key.first, key.second, attempt, why);

@@ -35,8 +35,8 @@ grpc::Status Refusal(const grpc::CallbackServerContext& ctx, const rpc::Authoriz
 // Finishes `reactor` with the refusal (and returns true) unless the call may proceed.
 template <typename Reactor>
 bool Reject(const grpc::CallbackServerContext& ctx, const rpc::Authorizer& auth, Role role,
-            Reactor* reactor) {
-  grpc::Status s = Refusal(ctx, auth, role);
+            Reactor* reactor, rpc::Caller* caller = nullptr) {
+  grpc::Status s = Refusal(ctx, auth, role, caller);
   if (s.ok()) return false;
   reactor->Finish(s);
   return true;
@@ -46,7 +46,7 @@ bool Reject(const grpc::CallbackServerContext& ctx, const rpc::Authorizer& auth,
 // ends it.
 template <typename Msg>
 bool RejectOrTrack(grpc::CallbackServerContext* ctx, rpc::Authorizer& auth, Role role,
-                   OutboxWriter<Msg>* writer) {
+                   OutboxWriter<Msg>* writer, std::string* identity = nullptr) {
   rpc::Caller caller;
   grpc::Status s = Refusal(*ctx, auth, role, &caller);
   if (!s.ok()) {
@@ -54,6 +54,7 @@ bool RejectOrTrack(grpc::CallbackServerContext* ctx, rpc::Authorizer& auth, Role
     return true;
   }
   writer->Hold(rpc::TicketHolder(auth.Track(ctx, caller, role)));
+  if (identity) *identity = caller.name;
   return false;
 }
 
@@ -65,14 +66,17 @@ class Rejected : public Base {
   void OnDone() override { delete this; }
 };
 
-// Unary calls: authorise, then run `work` on the loop and finish with its Status.
+// Unary calls: authorise, then run `work(identity)` on the loop (the caller's name: "" for the
+// shared token) and finish with its Status.
 template <typename Work>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const rpc::Authorizer& auth,
                                 Coordinator& coordinator, Work work) {
   auto* reactor = ctx->DefaultReactor();
-  if (Reject(*ctx, auth, Role::kClient, reactor)) return reactor;
-  coordinator.Post(
-      [reactor, work = std::move(work)]() mutable { reactor->Finish(rpc::ToGrpcStatus(work())); });
+  rpc::Caller caller;
+  if (Reject(*ctx, auth, Role::kClient, reactor, &caller)) return reactor;
+  coordinator.Post([reactor, work = std::move(work), identity = std::move(caller.name)]() mutable {
+    reactor->Finish(rpc::ToGrpcStatus(work(identity)));
+  });
   return reactor;
 }
 
@@ -136,22 +140,24 @@ grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
                                              const v1::SubmitJobRequest* req,
                                              v1::SubmitJobResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  if (Reject(*ctx, auth_, Role::kClient, reactor)) return reactor;
+  rpc::Caller caller;
+  if (Reject(*ctx, auth_, Role::kClient, reactor, &caller)) return reactor;
   auto spec = ParseSubmission(*req, spec_limits_);
   if (!spec.ok()) {
     reactor->Finish(rpc::ToGrpcStatus(spec.status()));
     return reactor;
   }
-  coordinator_.Post([this, reactor, req, resp, spec = *spec] {
-    reactor->Finish(rpc::ToGrpcStatus(coordinator_.Submit(spec, *req, resp)));
+  coordinator_.Post([this, reactor, req, resp, spec = *spec, identity = caller.name] {
+    reactor->Finish(rpc::ToGrpcStatus(coordinator_.Submit(spec, *req, resp, identity)));
   });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                           v1::GetJobResponse* resp) {
-  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
     coordinator_.clock().Receive(req->lamport());
+    if (Status s = coordinator_.CheckAccess(req->job(), identity); !s.ok()) return s;
     Status s = coordinator_.GetJob(req->job(), resp->mutable_job(), req->with_graph());
     resp->set_lamport(coordinator_.clock().Tick());
     return s;
@@ -160,16 +166,18 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
 
 grpc::ServerUnaryReactor* Service::DeleteJob(grpc::CallbackServerContext* ctx,
                                              const v1::JobRef* req, v1::DeleteJobResponse* resp) {
-  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
     coordinator_.clock().Receive(req->lamport());
+    if (Status s = coordinator_.CheckAccess(req->job(), identity); !s.ok()) return s;
     return coordinator_.Delete(req->job(), resp);
   });
 }
 
 grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
                                              const v1::JobRef* req, v1::CancelJobResponse* resp) {
-  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
     coordinator_.clock().Receive(req->lamport());
+    if (Status s = coordinator_.CheckAccess(req->job(), identity); !s.ok()) return s;
     return coordinator_.Cancel(req->job(), resp);
   });
 }
@@ -177,9 +185,9 @@ grpc::ServerUnaryReactor* Service::CancelJob(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
                                             const v1::ListJobsRequest* req,
                                             v1::ListJobsResponse* resp) {
-  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
     coordinator_.clock().Receive(req->lamport());
-    coordinator_.ListJobs(resp);
+    coordinator_.ListJobs(resp, identity);
     return Status::Ok();
   });
 }
@@ -187,7 +195,7 @@ grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
                                                const v1::ListWorkersRequest* req,
                                                v1::ListWorkersResponse* resp) {
-  return Unary(ctx, auth_, coordinator_, [this, req, resp] {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string&) {
     coordinator_.clock().Receive(req->lamport());
     coordinator_.ListWorkers(resp);
     resp->set_insecure_plaintext(insecure_plaintext_);
@@ -195,14 +203,26 @@ grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
   });
 }
 
+grpc::ServerUnaryReactor* Service::ListTenants(grpc::CallbackServerContext* ctx,
+                                               const v1::ListTenantsRequest* req,
+                                               v1::ListTenantsResponse* resp) {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string&) {
+    coordinator_.clock().Receive(req->lamport());
+    coordinator_.ListTenants(resp);
+    return Status::Ok();
+  });
+}
+
 grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackServerContext* ctx,
                                                                const v1::WatchJobRequest* req) {
   auto* writer = new OutboxWriter<v1::JobEventBatch>();
-  if (RejectOrTrack(ctx, auth_, Role::kClient, writer)) return writer;
+  std::string identity;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer, &identity)) return writer;
   coordinator_.Post([this, out = writer->outbox(), job = req->job(), from = req->from_lamport(),
-                     lamport = req->lamport()] {
+                     lamport = req->lamport(), identity] {
     coordinator_.clock().Receive(lamport);
-    Status s = coordinator_.Watch(job, from, out);
+    Status s = coordinator_.CheckAccess(job, identity);
+    if (s.ok()) s = coordinator_.Watch(job, from, out);
     if (!s.ok()) out->Close(s);
   });
   return writer;
@@ -211,9 +231,11 @@ grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackSer
 grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerContext* ctx,
                                                          const v1::ReadLogRequest* req) {
   auto* writer = new OutboxWriter<v1::LogChunk>();
-  if (RejectOrTrack(ctx, auth_, Role::kClient, writer)) return writer;
-  coordinator_.Post([this, out = writer->outbox(), req = *req] {
-    Status s = coordinator_.ReadLog(req, out);
+  std::string identity;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer, &identity)) return writer;
+  coordinator_.Post([this, out = writer->outbox(), req = *req, identity] {
+    Status s = coordinator_.CheckAccess(req.job(), identity);
+    if (s.ok()) s = coordinator_.ReadLog(req, out);
     if (!s.ok()) out->Close(s);
   });
   return writer;
@@ -222,21 +244,24 @@ grpc::ServerWriteReactor<v1::LogChunk>* Service::ReadLog(grpc::CallbackServerCon
 grpc::ServerWriteReactor<v1::TraceChunk>* Service::GetTrace(grpc::CallbackServerContext* ctx,
                                                             const v1::JobRef* req) {
   auto* writer = new OutboxWriter<v1::TraceChunk>();
-  if (RejectOrTrack(ctx, auth_, Role::kClient, writer)) return writer;
-  coordinator_.Post([this, out = writer->outbox(), job = req->job(), lamport = req->lamport()] {
-    coordinator_.clock().Receive(lamport);
-    std::string json;
-    Status s = coordinator_.RenderTrace(job, &json);
-    if (s.ok()) {
-      for (size_t off = 0; off < json.size(); off += kChunk) {
-        v1::TraceChunk chunk;
-        chunk.set_data(json.substr(off, kChunk));
-        chunk.set_lamport(coordinator_.clock().now());
-        out->Push(std::move(chunk));
-      }
-    }
-    out->Close(s);
-  });
+  std::string identity;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer, &identity)) return writer;
+  coordinator_.Post(
+      [this, out = writer->outbox(), job = req->job(), lamport = req->lamport(), identity] {
+        coordinator_.clock().Receive(lamport);
+        std::string json;
+        Status s = coordinator_.CheckAccess(job, identity);
+        if (s.ok()) s = coordinator_.RenderTrace(job, &json);
+        if (s.ok()) {
+          for (size_t off = 0; off < json.size(); off += kChunk) {
+            v1::TraceChunk chunk;
+            chunk.set_data(json.substr(off, kChunk));
+            chunk.set_lamport(coordinator_.clock().now());
+            out->Push(std::move(chunk));
+          }
+        }
+        out->Close(s);
+      });
   return writer;
 }
 

@@ -39,6 +39,9 @@ class Service final : public v1::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* ctx,
                                         const v1::ListWorkersRequest* req,
                                         v1::ListWorkersResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTenants(grpc::CallbackServerContext* ctx,
+                                        const v1::ListTenantsRequest* req,
+                                        v1::ListTenantsResponse* resp) override;
   grpc::ServerWriteReactor<v1::LogChunk>* ReadLog(grpc::CallbackServerContext* ctx,
                                                   const v1::ReadLogRequest* req) override;
   grpc::ServerWriteReactor<v1::TraceChunk>* GetTrace(grpc::CallbackServerContext* ctx,

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS jobs(
   idempotency_key TEXT NOT NULL,
   spec_name TEXT NOT NULL,
   spec_text BLOB NOT NULL,
-  submitted_wall_us INTEGER NOT NULL);
+  submitted_wall_us INTEGER NOT NULL,
+  tenant TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS journal(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id TEXT NOT NULL,
@@ -64,8 +65,22 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
     }
   }
   if (Status s = store->Exec(kSchema); !s.ok()) return s;
+  if (Status s = store->AddTenantColumn(); !s.ok()) return s;
   if (Status s = store->Prepare(); !s.ok()) return s;
   return store;
+}
+
+Status SqliteJobStore::AddTenantColumn() {
+  // Stores written before tenants existed: their jobs belong to the default tenant ('').
+  Statement columns;
+  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'tenant'", -1,
+                         &columns.stmt, nullptr) != SQLITE_OK) {
+    return Error("cannot read the job store's schema");
+  }
+  const int rc = sqlite3_step(columns.stmt);
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc != SQLITE_DONE) return Error("cannot read the job store's schema");
+  return Exec("ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';");
 }
 
 Status SqliteJobStore::Error(const std::string& what) const {
@@ -85,8 +100,8 @@ Status SqliteJobStore::Exec(const char* sql) {
 
 Status SqliteJobStore::Prepare() {
   const std::pair<const char*, sqlite3_stmt**> statements[] = {
-      {"INSERT INTO jobs(job_id, idempotency_key, spec_name, spec_text, submitted_wall_us) "
-       "VALUES(?, ?, ?, ?, ?)",
+      {"INSERT INTO jobs(job_id, idempotency_key, spec_name, spec_text, submitted_wall_us, "
+       "tenant) VALUES(?, ?, ?, ?, ?, ?)",
        &insert_job_},
       {"INSERT INTO journal(job_id, chunk) VALUES(?, ?)", &insert_chunk_},
       {"INSERT INTO meta(key, value) VALUES('lamport_high', ?) "
@@ -249,6 +264,8 @@ Status SqliteJobStore::WriteBatch(const Batch& batch) {
     sqlite3_bind_blob(insert_job_, 4, job.spec_text.data(), static_cast<int>(job.spec_text.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int64(insert_job_, 5, job.submitted_wall_us);
+    sqlite3_bind_text(insert_job_, 6, job.tenant.data(), static_cast<int>(job.tenant.size()),
+                      SQLITE_STATIC);
     if (sqlite3_step(insert_job_) != SQLITE_DONE) return Error("cannot record job " + job.job_id);
   }
   if (batch.deleted) {
@@ -287,7 +304,7 @@ Result<RecoveredState> SqliteJobStore::Load() {
     Statement jobs;
     if (sqlite3_prepare_v2(db_,
                            "SELECT job_id, idempotency_key, spec_name, spec_text, "
-                           "submitted_wall_us FROM jobs ORDER BY seq",
+                           "submitted_wall_us, tenant FROM jobs ORDER BY seq",
                            -1, &jobs.stmt, nullptr) != SQLITE_OK) {
       return Error("cannot read the jobs");
     }
@@ -304,6 +321,7 @@ Result<RecoveredState> SqliteJobStore::Load() {
       job.job.spec_name = text(2);
       job.job.spec_text = text(3);
       job.job.submitted_wall_us = sqlite3_column_int64(jobs.stmt, 4);
+      job.job.tenant = text(5);
       index[job.job.job_id] = state.jobs.size();
       state.jobs.push_back(std::move(job));
     }

@@ -82,18 +82,28 @@ Result<std::shared_ptr<const Authorizer::Tokens>> Authorizer::ReadTokens(const T
     if (path->empty()) continue;
     auto token = LoadToken(*path);
     if (!token.ok()) return token.status();
-    tokens->entries.emplace_back(std::move(*token), roles);
+    tokens->entries.push_back({std::move(*token), roles, ""});
+  }
+  if (!files.named.empty()) {
+    auto named = LoadNamedTokens(files.named);
+    if (!named.ok()) return named.status();
+    for (auto& [name, token] : *named) {
+      tokens->entries.push_back({std::move(token), Bit(Role::kClient), std::move(name)});
+    }
   }
   if (tokens->entries.empty()) return Status::InvalidArgument("no token file");
   return std::shared_ptr<const Tokens>(std::move(tokens));
 }
 
-unsigned Authorizer::RolesOfToken(const Tokens& tokens, std::string_view token) const {
+unsigned Authorizer::RolesOfToken(const Tokens& tokens, std::string_view token,
+                                  std::string* name) const {
   unsigned roles = 0;
   if (token.empty()) return 0;
   // Every entry is compared (in constant time each): the same file may be given for two roles.
-  for (const auto& [t, r] : tokens.entries) {
-    if (ConstantTimeEquals(token, t)) roles |= r;
+  for (const auto& e : tokens.entries) {
+    if (!ConstantTimeEquals(token, e.token)) continue;
+    roles |= e.roles;
+    if (name && !e.name.empty()) *name = e.name;
   }
   return roles;
 }
@@ -123,7 +133,7 @@ grpc::Status Authorizer::Check(const grpc::ServerContextBase& ctx, Role needed,
     const std::string_view token = BearerToken(ctx);
     if (token.empty())
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "missing bearer token");
-    who.roles = RolesOfToken(*tokens(), token);
+    who.roles = RolesOfToken(*tokens(), token, &who.name);
     if (who.roles == 0) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token");
     }

@@ -1,7 +1,8 @@
 // Who may call what. Every call of the coordinator is authenticated (UNAUTHENTICATED without a
 // valid credential) and then authorised for the role it needs (PERMISSION_DENIED otherwise):
 //   worker: Session, UploadArtifact, FetchArtifact, UploadLog;
-//   client: SubmitJob, GetJob, WatchJob, CancelJob, DeleteJob, ListJobs, ListWorkers, ReadLog,
+//   client: SubmitJob, GetJob, WatchJob, CancelJob, DeleteJob, ListJobs, ListWorkers, ListTenants,
+//           ReadLog,
 //           GetTrace.
 // With TLS the role is the certificate's (URI subjectAltName hollerith://role/ROLE, see
 // common/pki) and the caller's name its common name; without TLS the bearer token's: a token
@@ -34,6 +35,9 @@ struct TokenFiles {
   std::string both;    // --token-file: worker and client
   std::string worker;  // --worker-token-file
   std::string client;  // --client-token-file
+  // --named-token-file: client tokens with names, one `NAME:TOKEN` per line ('#' comments): the
+  // caller's name is its tenant (coordinator/tenants.h).
+  std::string named;
 };
 
 // One stream of the coordinator, tracked so that revoking its credential ends it.
@@ -78,7 +82,8 @@ class Authorizer {
 
   bool tls() const { return tls_; }
   bool has_tokens() const {
-    return !files_.both.empty() || !files_.worker.empty() || !files_.client.empty();
+    return !files_.both.empty() || !files_.worker.empty() || !files_.client.empty() ||
+           !files_.named.empty();
   }
   // True if `token` grants the client role (metrics scrapes, the web view; any thread).
   bool GrantsClient(std::string_view token) const;
@@ -96,7 +101,12 @@ class Authorizer {
 
  private:
   struct Tokens {
-    std::vector<std::pair<std::string, unsigned>> entries;  // token, roles
+    struct Entry {
+      std::string token;
+      unsigned roles = 0;
+      std::string name;  // "" for the unnamed files
+    };
+    std::vector<Entry> entries;
   };
   struct Tracked {
     std::weak_ptr<StreamTicket> ticket;
@@ -104,7 +114,8 @@ class Authorizer {
     Role needed;
   };
   static Result<std::shared_ptr<const Tokens>> ReadTokens(const TokenFiles& files);
-  unsigned RolesOfToken(const Tokens& tokens, std::string_view token) const;
+  unsigned RolesOfToken(const Tokens& tokens, std::string_view token,
+                        std::string* name = nullptr) const;
   std::shared_ptr<const Tokens> tokens() const;
 
   bool tls_ = false;

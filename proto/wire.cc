@@ -42,8 +42,13 @@ Status ValidateHello(const v1::WorkerMessage& first) {
     return Status::InvalidArgument("worker name must match [A-Za-z0-9_.-]{1,64}, got '" +
                                    h.name().substr(0, 80) + "'");
   }
-  if (h.slots() == 0 || h.slots() > 4096) {
-    return Status::InvalidArgument("worker slots must be 1..4096");
+  if (h.slots() == 0 || h.slots() > (1u << 20)) {
+    return Status::InvalidArgument("worker slots must be 1..1048576");
+  }
+  if (h.has_capacity()) {
+    if (auto capacity = FromProto(h.capacity()); !capacity.ok()) {
+      return Status::InvalidArgument("bad worker capacity: " + capacity.message());
+    }
   }
   for (const auto& held : h.held()) {
     if (held.job_id().empty() || held.job_id().size() > 256 || held.attempt() == 0) {

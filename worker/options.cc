@@ -6,13 +6,14 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
-#include <thread>
 
 #include "common/auth/auth_token.h"
 #include "common/base/listen_address.h"
 #include "common/base/version.h"
 #include "common/log/log_flags.h"
 #include "common/metrics/metrics_endpoint.h"
+#include "common/runner/node_capacity.h"
+#include "common/runner/resource_pool.h"
 
 namespace hollerith::worker {
 
@@ -22,9 +23,46 @@ std::string DefaultWorkerName() {
   return host;
 }
 
-size_t DefaultSlots() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 2 : std::min<size_t>(cores, 4096);
+size_t DefaultSlots() { return DetectedCpus(); }
+
+namespace {
+
+// Whether the list "k=v,k2=v2" names `key` (ParseResourceList keeps no zero amounts: an explicit
+// cpu=0 would otherwise read as "not given").
+bool ListNames(const std::string& list, std::string_view key) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string_view item(list.data() + start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (item.starts_with(key) && item.substr(key.size()).starts_with('=')) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<Resources> ResolveCapacity(size_t slots, const std::string& resources) {
+  Result<Resources> parsed = ParseResourceList(resources);
+  if (!parsed.ok()) return Status::Error("--resources: " + parsed.message());
+  Resources capacity = std::move(*parsed);
+  const bool cpu_listed = ListNames(resources, "cpu");
+  if (slots != 0 && cpu_listed) {
+    return Status::Error("--slots N is --resources cpu=N: give one of them");
+  }
+  if (capacity.Named(kGpuResource) > kMaxGpus) {
+    return Status::Error("--resources: gpu=" + std::to_string(capacity.Named(kGpuResource)) +
+                         ": a worker indexes at most " + std::to_string(kMaxGpus) + " devices");
+  }
+  if (!cpu_listed) capacity.cpu_milli = (slots != 0 ? slots : DetectedCpus()) * kMilliCpu;
+  if (!ListNames(resources, "memory")) capacity.memory_bytes = DetectedMemoryBytes();
+  return capacity;
+}
+
+size_t WholeCpus(const Resources& capacity) {
+  return std::max<size_t>(1, static_cast<size_t>(capacity.cpu_milli / kMilliCpu));
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ParseLabels(const std::string& text) {
@@ -51,6 +89,7 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   std::string work_dir;
   std::string run_as;
   std::string default_limits;
+  std::string resources;
   rpc::TlsFiles tls_files;
   CLI::App app{
       "hollerith-worker: the node daemon. Dials the coordinator, receives stacks of cards, runs "
@@ -64,9 +103,16 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   app.add_option("--labels", labels,
                  "labels for placement (`labels:` in specs), as k=v,k2=v2; default: none");
   app.add_option("--slots", o.slots,
-                 "cards run at once (running processes, not placed stacks); default: number of "
-                 "cores")
+                 "cards run at once, each asking for one cpu unless its stack's resources: say "
+                 "otherwise (running processes, not placed stacks): same as --resources cpu=N; "
+                 "default: number of cores")
       ->check(CLI::Range(size_t{1}, size_t{4096}));
+  app.add_option("--resources", resources,
+                 "what this worker offers the cards it runs, as cpu=N,memory=SIZE,NAME=COUNT (any "
+                 "subset, e.g. gpu=2,licence=1); each running card holds its stack's resources: "
+                 "(default cpu=1), and waits while they do not fit; gpu=N are devices 0..N-1, a "
+                 "card is told its own in HOLLERITH_GPUS and CUDA_VISIBLE_DEVICES; default: cpu "
+                 "the number of cores, memory the machine's, no named ones");
   app.add_option("--work-dir", work_dir,
                  "workspaces and the artifact cache live here; default: "
                  "/tmp/hollerith-worker-<name>");
@@ -121,7 +167,13 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
   o.labels = std::move(*parsed_labels);
   if (outage_grace_ms >= 0) o.outage_grace = std::chrono::milliseconds(outage_grace_ms);
   if (o.name.empty()) o.name = DefaultWorkerName();
-  if (o.slots == 0) o.slots = DefaultSlots();
+  auto capacity = ResolveCapacity(o.slots, resources);
+  if (!capacity.ok()) {
+    std::fprintf(stderr, "hollerith-worker: %s\n", capacity.message().c_str());
+    return {std::nullopt, 2};
+  }
+  o.capacity = std::move(*capacity);
+  o.slots = WholeCpus(o.capacity);
   o.work_dir = work_dir.empty() ? std::filesystem::path("/tmp/hollerith-worker-" + o.name)
                                 : std::filesystem::path(work_dir);
   auto sandbox = ResolveSandbox(run_as, default_limits);

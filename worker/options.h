@@ -13,6 +13,7 @@
 
 #include "common/base/status.h"
 #include "common/runner/card_sandbox.h"
+#include "common/spec/resources.h"
 #include "proto/rpc_credentials.h"
 
 namespace hollerith::worker {
@@ -23,7 +24,12 @@ struct WorkerOptions {
   std::string coordinator = kDefaultCoordinator;
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;
-  size_t slots = 0;  // cards running at once
+  // What cards may hold here at once: cpu and memory detected (or --slots, --resources), named
+  // ones (gpu, licence) only from --resources. Empty: cpu=slots (or detected), memory detected.
+  Resources capacity;
+  // Whole cpus of the capacity, at least 1 (Hello.slots, for coordinators before resources); in
+  // tests that set no capacity, --slots.
+  size_t slots = 0;
   std::filesystem::path work_dir;
   std::string token_file;
   std::string token;  // "" with TLS: the certificate is the credential
@@ -69,5 +75,11 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseLabels(const std::
 std::string DefaultWorkerName();
 // The number of cores (2 if unknown).
 size_t DefaultSlots();
+// The capacity of `--slots` (0: not given) and `--resources` (its text): cpu from --slots or the
+// list, else the cores; memory from the list, else the machine's; named ones from the list. Bad
+// amounts, gpu beyond what a node indexes, and cpu given twice are errors.
+Result<Resources> ResolveCapacity(size_t slots, const std::string& resources);
+// Whole cpus of `capacity`, at least 1.
+size_t WholeCpus(const Resources& capacity);
 
 }  // namespace hollerith::worker

@@ -18,6 +18,7 @@
 #include "common/base/listen_address.h"
 #include "common/base/version.h"
 #include "common/log/log.h"
+#include "common/runner/node_capacity.h"
 #include "proto/wire.h"
 #include "worker/channel.h"
 #include "worker/log_upload.h"
@@ -60,7 +61,9 @@ std::string Describe(const grpc::Status& s) {
 }
 
 WorkerOptions Sanitized(WorkerOptions o) {
-  if (o.slots == 0) o.slots = DefaultSlots();
+  // In-process tests set --slots' field alone; the daemon's options come resolved.
+  if (o.capacity.empty()) o.capacity = DetectedCapacity(o.slots);
+  o.slots = WholeCpus(o.capacity);
   if (o.name.empty()) o.name = DefaultWorkerName();
   return o;
 }
@@ -132,7 +135,7 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
           MakeCoordinatorChannel(options_.coordinator, options_.tls ? &*options_.tls : nullptr)),
       stub_(v1::Coordinator::NewStub(channel_)),
       artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
-      slots_(io, options_.slots),
+      resources_(io, options_.capacity),
       workspaces_(JobsRoot(options_), 64, options_.sandbox.user.owner()),
       heartbeat_timer_(time.CreateTimer()),
       reconnect_timer_(time.CreateTimer()),
@@ -151,7 +154,7 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
                     const fs::path& workspace) { OnStackEnded(job, stack, attempt, workspace); };
   up.output = [this](const std::string& job, const CardOutputPiece& p) { OnCardOutput(job, p); };
   host_ = std::make_unique<StackHost>(StackRunnerEnv{io_, options_.name, clock_, *executor_,
-                                                     artifacts_, slots_, workspaces_, &time_},
+                                                     artifacts_, resources_, workspaces_, &time_},
                                       JobsRoot(options_), std::move(up));
 }
 
@@ -186,8 +189,9 @@ void Worker::Start(std::function<void(int)> exited) {
     return;
   }
   if (options_.handle_signals) WatchSignals();
-  spdlog::info("worker {} ({} slots, work dir {}) dialing coordinator {}", options_.name,
-               options_.slots, options_.work_dir.string(), options_.coordinator);
+  spdlog::info("worker {} (capacity {}, work dir {}) dialing coordinator {}", options_.name,
+               FormatResources(options_.capacity), options_.work_dir.string(),
+               options_.coordinator);
   spdlog::info("{}", DescribeSandbox(options_.sandbox));
   Connect();
 }
@@ -195,6 +199,7 @@ void Worker::Start(std::function<void(int)> exited) {
 bool Worker::StartMetrics() {
   metrics_ = std::make_unique<WorkerMetrics>();
   metrics_->slots->Set(static_cast<double>(options_.slots));
+  metrics_->SetCapacity(options_.capacity);
   artifacts_.SetMetrics(&metrics_->artifacts);
   auto started = MetricsEndpoint::Start(
       options_.metrics_listen, metrics_->registry, [this] { RefreshMetrics(); },
@@ -220,13 +225,13 @@ bool Worker::StartMetrics() {
 }
 
 void Worker::RefreshMetrics() {
-  // On a scrape thread: the slots belong to the loop, so read them there (bounded wait: a stopped
+  // On a scrape thread: the pool belongs to the loop, so read it there (bounded wait: a stopped
   // loop leaves the last value).
   auto read = std::make_shared<std::promise<void>>();
   std::future<void> done = read->get_future();
   asio::post(io_, [this, read] {
-    metrics_->slots_busy->Set(static_cast<double>(slots_.busy()));
-    metrics_->cards_waiting->Set(static_cast<double>(slots_.waiting()));
+    metrics_->SetInUse(resources_.in_use());
+    metrics_->cards_waiting->Set(static_cast<double>(resources_.waiting()));
     read->set_value();
   });
   done.wait_for(std::chrono::seconds(1));
@@ -273,7 +278,8 @@ void Worker::Connect() {
     kv->set_key(k);
     kv->set_value(v);
   }
-  h->set_slots(static_cast<uint32_t>(options_.slots));
+  h->set_slots(static_cast<uint32_t>(options_.slots));  // for coordinators before capacity
+  wire::ToProto(options_.capacity, h->mutable_capacity());
   h->set_version(kVersionString);  // the coordinator compares it with its own
   if (holding_) AddClaims(h);
   in_hello_ = holding_ ? unconfirmed_.size() : 0;
@@ -534,7 +540,11 @@ void Worker::ApplyAssignment(const v1::Assignment& a) {
     host_->CancelStack(a.job_id(), a.stack(), std::get<2>(it->first));
   }
   placed_[{a.job_id(), a.stack(), a.attempt()}] = Placed{generation_, false, epoch_};
-  host_->Assign(a.job_id(), std::move(stack), wire::FromProto(a));
+  AssignStackMsg assign = wire::FromProto(a);
+  // Whose share of this worker its cards count against (DRF among equal priorities).
+  assign.tenant = a.tenant();
+  assign.tenant_weight = a.tenant_weight() == 0 ? 1 : a.tenant_weight();
+  host_->Assign(a.job_id(), std::move(stack), assign);
 }
 
 void Worker::RejectAssignment(const v1::Assignment& a, const std::string& why) {

@@ -1,6 +1,6 @@
 // The worker daemon's wiring. One io_context thread owns all state: the StackHost (one StackRunner
-// per placed stack), the card runner, the slot pool, the Lamport clock, the session. It dials the
-// coordinator (hello -> welcome{epoch}), applies what arrives (drops, assignments, releases,
+// per placed stack), the card runner, the resource pool, the Lamport clock, the session. It dials
+// the coordinator (hello -> welcome{epoch}), applies what arrives (drops, assignments, releases,
 // retries, skips, cancels, in that order), reports card events upward in batches, heartbeats,
 // reconnects with jittered backoff after a lost stream, and drains on SIGTERM/SIGINT or when the
 // coordinator asks. Time is injected (TimerFactory): every timer of the worker comes from it, so
@@ -37,7 +37,7 @@
 #include "common/core/clock.h"
 #include "common/metrics/metrics_endpoint.h"
 #include "common/runner/card_runner.h"
-#include "common/runner/slot_pool.h"
+#include "common/runner/resource_pool.h"
 #include "common/runner/stack_host.h"
 #include "hollerith.grpc.pb.h"
 #include "worker/metrics.h"
@@ -247,7 +247,7 @@ class Worker {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Coordinator::Stub> stub_;
   RemoteArtifacts artifacts_;
-  SlotPool slots_;
+  ResourcePool resources_;
   WorkspacePool workspaces_;
   std::unique_ptr<StackHost> host_;
   // Removes finished workspaces off the loop; destroyed (queued removals dropped, the running one
@@ -295,7 +295,8 @@ class Worker {
   int exit_code_ = kExitOk;
   std::function<void(int)> exited_;
 
-  // Last: the endpoint's scrapes read the slots on the loop, so it stops before anything goes.
+  // Last: the endpoint's scrapes read the resource pool on the loop, so it stops before anything
+  // goes.
   std::unique_ptr<WorkerMetrics> metrics_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
 };

@@ -267,7 +267,11 @@ Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::str
   grpc::Status s = shared_->stub->SubmitJob(&ctx, req, &resp);
   if (!s.ok()) return ToStatus(s, shared_->address);
   shared_->Receive(resp.lamport());
-  return SubmittedJob{resp.job_id(), resp.name(), resp.existing()};
+  return SubmittedJob{resp.job_id(),
+                      resp.name(),
+                      resp.existing(),
+                      resp.tenant(),
+                      {resp.warnings().begin(), resp.warnings().end()}};
 }
 
 Result<v1::JobStatus> Client::GetJob(const std::string& job, bool with_graph) {
@@ -320,6 +324,18 @@ Result<std::vector<v1::JobStatus>> Client::ListJobs() {
   if (!s.ok()) return ToStatus(s, shared_->address);
   shared_->Receive(resp.lamport());
   return std::vector<v1::JobStatus>(resp.jobs().begin(), resp.jobs().end());
+}
+
+Result<v1::ListTenantsResponse> Client::ListTenants() {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::ListTenantsRequest req;
+  req.set_lamport(shared_->Send());
+  v1::ListTenantsResponse resp;
+  grpc::Status s = shared_->stub->ListTenants(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address);
+  shared_->Receive(resp.lamport());
+  return resp;
 }
 
 Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator_version,

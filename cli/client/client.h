@@ -23,6 +23,8 @@ struct SubmittedJob {
   std::string job_id;
   std::string name;
   bool existing = false;  // the idempotency key matched an earlier submission
+  std::string tenant;
+  std::vector<std::string> warnings;  // e.g. a stack no connected worker can hold
 };
 
 // A running WatchJob stream. Destroying it cancels the stream and joins its thread; on_done has run
@@ -82,6 +84,7 @@ class Client {
   Result<std::vector<v1::JobStatus>> ListJobs();
   // With `coordinator_version`, also the coordinator's own version ("" from one too old to say);
   // with `insecure_plaintext`, whether it serves plaintext beyond loopback (--insecure-plaintext).
+  Result<v1::ListTenantsResponse> ListTenants();
   Result<std::vector<v1::WorkerInfo>> ListWorkers(std::string* coordinator_version = nullptr,
                                                   bool* insecure_plaintext = nullptr);
 

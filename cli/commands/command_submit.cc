@@ -34,6 +34,7 @@ int Submit(const SubmitFlags& f) {
   if (job->existing) {
     std::fprintf(stderr, "key %s already submitted: job %s\n", f.key.c_str(), job->job_id.c_str());
   }
+  for (const auto& warning : job->warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
   if (f.json) {
     std::fprintf(stderr, "submitted job %s\n", job->job_id.c_str());
   } else {

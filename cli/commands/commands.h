@@ -24,6 +24,7 @@ void AddLogsCommand(CLI::App& app, int& exit_code);
 void AddCancelCommand(CLI::App& app, int& exit_code);
 void AddDeleteCommand(CLI::App& app, int& exit_code);
 void AddWorkersCommand(CLI::App& app, int& exit_code);
+void AddQuotaCommand(CLI::App& app, int& exit_code);
 void AddTopCommand(CLI::App& app, int& exit_code);
 void AddTraceCommand(CLI::App& app, int& exit_code);
 

@@ -26,6 +26,11 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "its free slots to their cards before lower ones', and the coordinator places them "
             "first. Equal priorities keep their order. Nothing running is stopped for them.",
             "priority: 10"},
+           {"tenant", "a tenant's name", "the submitting credential's name",
+            "Whose fair share and quota the job counts against (the coordinator's --tenants). "
+            "A credential may name itself or a tenant that lists it as a member; any other is "
+            "refused. The cluster's shared token submits as 'default' and may name any.",
+            "tenant: ml"},
            {"combine", "a card (the keys listed under 'combine' below)", "none",
             "A last card that runs after the last card of every stack, with every declared "
             "output at results/STACK.CARD/PATH and each card's stdout at "
@@ -47,6 +52,15 @@ const std::vector<SpecLevelDoc>& SpecReference() {
            {"labels", "map of string to string", "none",
             "Place the stack only on a worker that has all of these labels (worker --labels).",
             "labels: {zone: eu, disk: ssd}"},
+           {"resources", "map of cpu, memory and named resources to amounts", "{cpu: 1}",
+            "What each card of the stack holds on its worker while it runs. The stack goes only "
+            "to a worker that has this much (--resources; cpu and memory are detected), and its "
+            "card starts once that much is free there. cpu in cpus (2, 0.5, 250m), memory as a "
+            "size (4GiB, 512MiB, 4G = 10^9, 4Gi), others whole numbers. gpu: N gives the card N "
+            "device indices of its own, in HOLLERITH_GPUS and CUDA_VISIBLE_DEVICES. A memory "
+            "request is also each card's memory limit unless its limits: say otherwise. cpu "
+            "stays 1 unless given (cpu: 0 asks for none).",
+            "resources: {cpu: 2, memory: 4GiB, gpu: 1}"},
            {"cards", "list of cards", "required",
             "The cards of the stack, at least one; card k+1 starts after card k succeeded, in "
             "the same workspace.",
@@ -143,6 +157,8 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "cards: [{id: run, run: \"./test ${{ params.suite }}\"}]"},
            {"matrix", "as for a stack", "none", "As for a stack.",
             "matrix: {os: [debian, alpine]}"},
+           {"resources", "as for a stack", "{cpu: 1}", "As for a stack.",
+            "resources: {cpu: 2}"},
        }},
       {"combine",
        "The value of the job's 'combine': a card that takes only these keys (it has no "
@@ -204,6 +220,7 @@ std::string Wrapped(const std::string& text, const std::string& indent, size_t w
 const char* SpecExample() {
   return "name: report\n"
          "priority: 10\n"
+         "tenant: default\n"
          "templates:\n"
          "  check:\n"
          "    params: {what: null}\n"
@@ -218,6 +235,7 @@ const char* SpecExample() {
          "        run: awk '{s+=$1} END {print s}' numbers.txt\n"
          "  B:\n"
          "    labels: {zone: eu}\n"
+         "    resources: {cpu: 0.5, memory: 1GiB}\n"
          "    cards:\n"
          "      - id: double\n"
          "        after: [A.sum]\n"

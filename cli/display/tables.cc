@@ -5,6 +5,8 @@
 
 #include "common/base/json_text.h"
 #include "common/core/result_document.h"
+#include "common/spec/resources.h"
+#include "proto/wire.h"
 
 namespace hollerith::cli {
 namespace {
@@ -91,7 +93,7 @@ void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& worker
     std::fprintf(out, "no workers connected\n");
     return;
   }
-  TextTable t({"NAME", "LABELS", "SLOTS", "STACKS", "EPOCH", "VERSION"});
+  TextTable t({"NAME", "LABELS", "SLOTS", "STACKS", "EPOCH", "VERSION", "CAPACITY"});
   for (const auto& w : workers) {
     std::string labels;
     for (const auto& kv : w.labels()) {
@@ -99,9 +101,43 @@ void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& worker
     }
     t.AddRow({w.name(), labels.empty() ? "-" : labels, std::to_string(w.slots()),
               std::to_string(w.stacks()), std::to_string(w.epoch()),
-              w.version().empty() ? "-" : w.version()});
+              w.version().empty() ? "-" : w.version(), ResourcesText(w.capacity())});
   }
   t.Print(out);
+}
+
+std::string ResourcesText(const v1::Resources& r) {
+  auto parsed = wire::FromProto(r);
+  const std::string text = parsed.ok() ? FormatResources(*parsed) : "";
+  return text.empty() ? "-" : text;
+}
+
+void PrintTenantsTable(std::FILE* out, const v1::ListTenantsResponse& tenants) {
+  if (tenants.tenants().empty()) {
+    std::fprintf(out, "no tenants (no --tenants file and no job yet)\n");
+    return;
+  }
+  TextTable t({"TENANT", "WEIGHT", "SHARE", "RUNNING", "IN USE", "PLACED", "WAITING", "QUOTA"});
+  for (const auto& tenant : tenants.tenants()) {
+    std::string quota;
+    for (const auto& kind : tenant.quota_kinds()) {
+      auto q = wire::FromProto(tenant.quota());
+      quota += (quota.empty() ? "" : ",") + kind + "=" +
+               (q.ok() ? FormatAmount(kind, AmountOf(*q, kind)) : "?");
+    }
+    if (tenant.max_stacks() > 0) {
+      quota +=
+          (quota.empty() ? "" : ",") + std::string("stacks=") + std::to_string(tenant.max_stacks());
+    }
+    char share[32];
+    std::snprintf(share, sizeof share, "%.1f%%", tenant.share() * 100);
+    t.AddRow({tenant.name(), std::to_string(tenant.weight()), share,
+              std::to_string(tenant.running_stacks()), ResourcesText(tenant.in_use()),
+              std::to_string(tenant.placed_stacks()) + ": " + ResourcesText(tenant.placed()),
+              std::to_string(tenant.waiting_stacks()), quota.empty() ? "-" : quota});
+  }
+  t.Print(out);
+  std::fprintf(out, "cluster: %s\n", ResourcesText(tenants.capacity()).c_str());
 }
 
 std::vector<std::string> VersionMismatchWarnings(const std::vector<v1::WorkerInfo>& workers,
@@ -127,6 +163,9 @@ void PrintJobStacks(std::FILE* out, const v1::JobStatus& job) {
   std::fprintf(out, "%s\n", JobSummaryLine(job).c_str());
   std::fprintf(out, "cards: %u/%u finished\n", job.cards_done(), job.cards_total());
   if (job.priority() != 0) std::fprintf(out, "priority: %d\n", job.priority());
+  if (!job.tenant().empty() && job.tenant() != "default") {
+    std::fprintf(out, "tenant: %s\n", job.tenant().c_str());
+  }
   if (job.stacks().empty()) return;
   TextTable t({"STACK", "CARDS", "NODE", "STATE", ""});
   for (const auto& s : job.stacks()) {

@@ -24,6 +24,10 @@ class TextTable {
 std::string FormatDurationMs(int64_t ms);
 
 void PrintJobsTable(std::FILE* out, const std::vector<v1::JobStatus>& jobs);
+// "cpu=2,memory=4GiB,gpu=1", or "-" when empty.
+std::string ResourcesText(const v1::Resources& r);
+// `hollerith quota`: per tenant its weight, share, what runs and is placed, what waits, its quota.
+void PrintTenantsTable(std::FILE* out, const v1::ListTenantsResponse& tenants);
 void PrintWorkersTable(std::FILE* out, const std::vector<v1::WorkerInfo>& workers);
 // One "warning: ..." line for each worker whose version differs from the coordinator's (none if
 // the coordinator did not say its version).

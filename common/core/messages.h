@@ -29,6 +29,8 @@ struct AssignStackMsg {
   uint32_t attempt = 0;
   std::string node;
   int32_t priority = 0;  // the job's: its cards get a node's free slots before lower ones
+  std::string tenant;    // the job's: among equal priorities, the smallest weighted share first
+  uint32_t tenant_weight = 1;
   std::vector<CardResultFile> results;  // combine only
   uint64_t lamport = 0;
 };

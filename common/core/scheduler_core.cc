@@ -124,7 +124,7 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
   const uint64_t now = clock_->Tick();
   trace_.Add(Stamp(EventKind::kStackPlaced, {stack, 0}, attempt, now, self_node_));
 
-  AssignStackMsg assign{stack, attempt, node, job_->priority, {}, now};
+  AssignStackMsg assign{stack, attempt, node, job_->priority, {}, 1, {}, now};
   if (job_->stacks[stack].is_combine) {
     for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
       if (s == stack || job_->stacks[s].is_template()) continue;

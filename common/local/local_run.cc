@@ -1,8 +1,10 @@
 #include "common/local/local_run.h"
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <thread>
 
+#include "common/runner/node_capacity.h"
 #include "common/spec/fanout.h"
 
 namespace hollerith {
@@ -16,6 +18,22 @@ size_t DefaultJobs(size_t jobs) {
   return n == 0 ? 2 : n;
 }
 
+// The machine's cores (--jobs) and memory, raised to the largest request of any stack where the
+// machine has less (a gpu it lacks, more cpu than -j): a local run tries the job, not the cluster,
+// so it runs such a stack alone rather than refusing it.
+Resources LocalCapacity(const JobSpec& job, size_t jobs) {
+  Resources capacity = DetectedCapacity(jobs);
+  for (const StackSpec& stack : job.stacks) {
+    const Resources& r = stack.resources;
+    capacity.cpu_milli = std::max(capacity.cpu_milli, r.cpu_milli);
+    capacity.memory_bytes = std::max(capacity.memory_bytes, r.memory_bytes);
+    for (const auto& [name, amount] : r.named) {
+      capacity.SetNamed(name, std::max(capacity.Named(name), amount));
+    }
+  }
+  return capacity;
+}
+
 }  // namespace
 
 LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
@@ -27,7 +45,7 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
       executor_(executor ? executor : own_executor_.get()),
       store_(options_.workdir / ".artifacts"),
       artifacts_(io, store_),
-      slots_(io, DefaultJobs(options_.jobs)),
+      slots_(io, LocalCapacity(core_.job(), DefaultJobs(options_.jobs))),
       workspaces_(options_.workdir, 64, options_.sandbox.user.owner()) {
   // One process, one Lamport clock: core and node share it (messages still carry it).
   StackHost::Upward up;

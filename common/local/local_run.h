@@ -14,7 +14,7 @@
 #include "common/artifacts/access.h"
 #include "common/core/scheduler_core.h"
 #include "common/runner/card_runner.h"
-#include "common/runner/slot_pool.h"
+#include "common/runner/resource_pool.h"
 #include "common/runner/stack_host.h"
 
 namespace hollerith {
@@ -50,7 +50,7 @@ class LocalRun {
   CardExecutor* executor_;
   ArtifactStore store_;
   LocalArtifactAccess artifacts_;
-  SlotPool slots_;
+  ResourcePool slots_;
   WorkspacePool workspaces_;
   std::unique_ptr<StackHost> host_;
   std::function<void()> done_;

@@ -214,7 +214,10 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     request.argv = argv.data();
     request.envp = env.data();
     request.workspace = launch.workspace.c_str();
-    const CardLimits limits = WithDefaults(spec.limits, sandbox.defaults);
+    // Precedence: the card's own limits, then its stack's memory request, then the node's defaults.
+    CardLimits own = spec.limits;
+    if (own.memory_bytes == 0) own.memory_bytes = launch.memory_request;
+    const CardLimits limits = WithDefaults(own, sandbox.defaults);
     // RLIMIT_NPROC counts the user's every task: cards running as the daemon's own user would
     // find its threads already counted against them.
     const uint64_t own_tasks =

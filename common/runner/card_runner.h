@@ -45,6 +45,9 @@ struct CardLaunch {
   std::filesystem::path workspace;                             // working directory; must exist
   std::vector<std::pair<std::string, std::string>> extra_env;  // added after the card's env
   size_t capture_limit = size_t{1} << 20;
+  // The memory its stack holds on the node (`resources:`): the card's memory limit when its own
+  // `limits:` set none, before the node's default limits. 0: none.
+  uint64_t memory_request = 0;
   std::chrono::milliseconds kill_grace{2000};  // TERM -> KILL on timeout or cancel
   // After the card's process exits, how long stray members of its process group (background
   // jobs it started) may keep stdout/stderr open before the runner closes the pipes and reports.

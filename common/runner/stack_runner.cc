@@ -28,6 +28,15 @@ Status WriteFile(const std::filesystem::path& path, const std::string& content) 
   return Status::Ok();
 }
 
+std::string JoinIndices(const std::vector<int>& indices) {
+  std::string text;
+  for (int i : indices) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(i);
+  }
+  return text;
+}
+
 }  // namespace
 
 StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> stack,
@@ -43,9 +52,32 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
     pending_[c].deps = CrossStackDependencies(spec_->cards[c], assign_.stack);
     pending_[c].released.assign(pending_[c].deps.size(), false);
   }
+  const bool runs_processes =
+      std::any_of(spec_->cards.begin(), spec_->cards.end(),
+                  [](const CardSpec& c) { return c.builtin == BuiltinKind::kNone; });
+  if (runs_processes && !env_.resources.CanEverHold(spec_->resources)) {
+    refusal_ = "this worker cannot hold the stack's resources (needs " +
+               FormatResources(spec_->resources) + ", has " +
+               FormatResources(env_.resources.capacity()) + ")";
+  }
 }
 
-void StackRunner::Start() { Advance(); }
+void StackRunner::Start() {
+  // Refused up front, not when its first card's releases have come: it would only wait to fail.
+  if (!refusal_.empty() && !spec_->cards.empty()) {
+    BeginCard(0);
+    return;
+  }
+  Advance();
+}
+
+void StackRunner::FailBeforeStart(uint32_t card, std::string error) {
+  CardResult result;
+  result.error = std::move(error);
+  asio::post(env_.io, [self = shared_from_this(), card, result = std::move(result)]() mutable {
+    self->OnCardDone(card, std::move(result));
+  });
+}
 
 Status StackRunner::EnsureWorkspace() {
   // Created lazily: a stack of built-ins never touches the disk.
@@ -130,15 +162,17 @@ void StackRunner::Advance() {
 
 void StackRunner::BeginCard(uint32_t card) {
   busy_ = true;
+  if (!refusal_.empty()) {  // also a retry of the refused card: it cannot fit any better now
+    FailBeforeStart(card, refusal_);
+    return;
+  }
   auto self = shared_from_this();
   const CardSpec& card_spec = spec_->cards[card];
-  // Inputs are fetched into the workspace while the card waits for a slot; otherwise the workspace
-  // is made at launch, so stacks queued behind the slots do not each hold a directory.
+  // Inputs are fetched into the workspace while the card waits for its resources; otherwise the
+  // workspace is made at launch, so stacks queued behind the pool do not each hold a directory.
   if (!card_spec.inputs.empty()) {
     if (Status s = EnsureWorkspace(); !s.ok()) {
-      CardResult result;
-      result.error = s.message();
-      asio::post(env_.io, [self, card, result] { self->OnCardDone(card, result); });
+      FailBeforeStart(card, s.message());
       return;
     }
   }
@@ -154,7 +188,15 @@ void StackRunner::BeginCard(uint32_t card) {
     if (spec.builtin != BuiltinKind::kNone) {
       self->Launch(card);
     } else {
-      self->env_.slots.Acquire(self->assign_.priority, [self, card] { self->Launch(card); });
+      self->env_.resources.Acquire(
+          self->spec_->resources, self->assign_.priority, self->assign_.tenant,
+          self->assign_.tenant_weight,
+          [self, card](ResourceGrant grant) {
+            self->last_gpus_ = grant.gpus;
+            self->grant_ = std::move(grant);
+            self->Launch(card);
+          },
+          self->last_gpus_);
     }
   });
 }
@@ -202,22 +244,25 @@ void StackRunner::FetchInputs(uint32_t card, size_t next, std::function<void(Sta
       });
 }
 
+void StackRunner::ReleaseGrant() {
+  if (!grant_) return;
+  env_.resources.Release(*grant_);
+  grant_.reset();
+}
+
 void StackRunner::Launch(uint32_t card) {
   const CardSpec& spec = spec_->cards[card];
-  const bool holds_slot = spec.builtin == BuiltinKind::kNone;
+  const bool runs_process = spec.builtin == BuiltinKind::kNone;
   if (ended_ || card >= skip_from_) {
-    if (holds_slot) env_.slots.Release();
+    ReleaseGrant();
     busy_ = false;
     End();
     return;
   }
-  if (holds_slot || !spec.outputs.empty()) {
+  if (runs_process || !spec.outputs.empty()) {
     if (Status s = EnsureWorkspace(); !s.ok()) {
-      if (holds_slot) env_.slots.Release();
-      CardResult result;
-      result.error = s.message();
-      asio::post(env_.io,
-                 [self = shared_from_this(), card, result] { self->OnCardDone(card, result); });
+      ReleaseGrant();
+      FailBeforeStart(card, s.message());
       return;
     }
   }
@@ -234,6 +279,13 @@ void StackRunner::Launch(uint32_t card) {
   // Only this much goes into the result; past it the whole stream is in a spill file, which a
   // worker uploads (the full output `hollerith logs` serves).
   launch.capture_limit = kResultStdoutBound;
+  // What the stack asked to hold is also what each card may use (unless its own limits say).
+  launch.memory_request = spec_->resources.memory_bytes;
+  if (runs_process && env_.resources.capacity().Named(kGpuResource) > 0) {
+    // The devices of this card's grant, as CUDA and the card's own scripts read them.
+    const std::string gpus = JoinIndices(grant_ ? grant_->gpus : std::vector<int>{});
+    launch.extra_env = {{"HOLLERITH_GPUS", gpus}, {"CUDA_VISIBLE_DEVICES", gpus}};
+  }
   if (callbacks_.output) {
     launch.on_output = [weak = weak_from_this(), card, try_no = try_no_](bool err, uint64_t offset,
                                                                          std::string_view data) {
@@ -244,8 +296,8 @@ void StackRunner::Launch(uint32_t card) {
     };
   }
   auto self = shared_from_this();
-  running_handle_ = env_.executor.Run(spec, launch, [self, card, holds_slot](CardResult result) {
-    if (holds_slot) self->env_.slots.Release();
+  running_handle_ = env_.executor.Run(spec, launch, [self, card](CardResult result) {
+    self->ReleaseGrant();
     self->running_handle_.reset();
     self->OnCardDone(card, std::move(result));
   });

@@ -1,4 +1,4 @@
-// Family common/runner/: owns running cards on a node (processes, workspaces, slots, stacks).
+// Family common/runner/: owns running cards on a node (processes, workspaces, resources, stacks).
 // May use: the messages and clocks of common/core/ (messages.h, clock.h), artifacts, base. Must
 // not use the scheduler core (it receives the core's decisions as messages), nor the network.
 //
@@ -6,7 +6,10 @@
 // cross-stack dependencies it waits until every release has arrived; it stamps each card's start
 // from what it actually received (its previous card plus the releases' clocks), not from what the
 // core believes, so an early release shows up in `verify`. Retries and skips are the core's
-// decisions, received as messages. Used by the local wiring and by the worker daemon alike.
+// decisions, received as messages. Each card that runs a process holds the stack's `resources:` of
+// the node's pool while it runs (with the job's priority and tenant); a stack the node can never
+// hold fails its first card at once, saying why, instead of waiting forever. Used by the local
+// wiring and by the worker daemon alike.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -24,7 +27,7 @@
 #include "common/core/clock.h"
 #include "common/core/messages.h"
 #include "common/runner/card_runner.h"
-#include "common/runner/slot_pool.h"
+#include "common/runner/resource_pool.h"
 #include "common/runner/workspace_pool.h"
 #include "common/spec/job.h"
 
@@ -36,7 +39,7 @@ struct StackRunnerEnv {
   LamportClock& clock;
   CardExecutor& executor;
   ArtifactAccess& artifacts;
-  SlotPool& slots;
+  ResourcePool& resources;
   WorkspacePool& workspaces;
   const TimeSource* time = &SystemTime();  // wall times of card events (for people and traces)
 };
@@ -97,6 +100,9 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   void BeginCard(uint32_t card);
   void FetchInputs(uint32_t card, size_t next, std::function<void(Status)> done);
   void Launch(uint32_t card);
+  void ReleaseGrant();
+  // Fails `card` without running it (posted, as a failed spawn is).
+  void FailBeforeStart(uint32_t card, std::string error);
   void OnCardDone(uint32_t card, CardResult result);
   void PublishOutputs(uint32_t card, size_t next, std::shared_ptr<CardFinishedMsg> msg);
   void Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg);
@@ -117,6 +123,10 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   bool ended_ = false;
   bool workspace_ready_ = false;
   std::optional<uint64_t> running_handle_;
+  // Why the node can never run this stack's cards ("" when it can).
+  std::string refusal_;
+  std::optional<ResourceGrant> grant_;  // held by the card being launched or running
+  std::vector<int> last_gpus_;          // of the previous grant: the next card asks for them again
   std::unique_ptr<asio::steady_timer> retry_timer_;
 };
 

@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "common/artifacts/access.h"
+#include "common/runner/resource_pool.h"
 #include "common/runner/stack_host.h"
 #include "proto/wire.h"
 #include "tests/fuzz/frames.h"
@@ -33,7 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     testing::FakeExecutor executor(io);
     ArtifactStore store(root / "store");
     LocalArtifactAccess artifacts(io, store);
-    SlotPool slots(io, 4);
+    Resources capacity;
+    capacity.cpu_milli = 4 * kMilliCpu;
+    capacity.memory_bytes = uint64_t{16} << 30;
+    capacity.SetNamed("gpu", 2);
+    ResourcePool slots(io, capacity);
     WorkspacePool workspaces(root / "spare");
     std::set<std::string> jobs;
     StackHost::Upward up;

@@ -55,7 +55,7 @@ stacks:
   auto submit = cluster.Cli({"submit", spec});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   auto status = cluster.Cli({"status", "waits"});
-  EXPECT_NE(status.out.find("no connected worker is a worker named late"), std::string::npos)
+  EXPECT_NE(status.out.find("pinned to worker late, which is not connected"), std::string::npos)
       << status.out << status.err;
   cluster.StartWorker({"late", ""});
   auto watch = cluster.Cli({"watch", "waits"});

@@ -55,6 +55,12 @@ std::vector<Call> EveryRpc(const std::string& marker) {
          v1::ListWorkersResponse resp;
          return s.ListWorkers(&c, req, &resp);
        }},
+      {Role::kClient, "ListTenants",
+       [](Coordinator::Stub& s, grpc::ClientContext& c) {
+         v1::ListTenantsRequest req;
+         v1::ListTenantsResponse resp;
+         return s.ListTenants(&c, req, &resp);
+       }},
       {Role::kClient, "ReadLog",
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::ReadLogRequest req;

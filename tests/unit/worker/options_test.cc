@@ -115,6 +115,45 @@ TEST_F(WorkerOptionsTest, FlagsAndEnvironment) {
   EXPECT_EQ(flag_wins.options->coordinator, "other:1");
 }
 
+TEST_F(WorkerOptionsTest, CapacityIsDetectedOrGiven) {
+  auto detected = Parse({"--token-file", token_file_});
+  ASSERT_TRUE(detected.options.has_value());
+  EXPECT_EQ(detected.options->capacity.cpu_milli, DefaultSlots() * kMilliCpu);
+  EXPECT_GT(detected.options->capacity.memory_bytes, 0u) << "the machine's memory";
+  EXPECT_TRUE(detected.options->capacity.named.empty()) << "named ones are never guessed";
+
+  auto given = Parse({"--token-file", token_file_, "--resources", "gpu=2,licence=1,memory=4GiB"});
+  ASSERT_TRUE(given.options.has_value());
+  EXPECT_EQ(given.options->capacity.Named("gpu"), 2u);
+  EXPECT_EQ(given.options->capacity.Named("licence"), 1u);
+  EXPECT_EQ(given.options->capacity.memory_bytes, uint64_t{4} << 30);
+  EXPECT_EQ(given.options->capacity.cpu_milli, DefaultSlots() * kMilliCpu);
+
+  auto cpus = Parse({"--token-file", token_file_, "--resources", "cpu=2.5"});
+  ASSERT_TRUE(cpus.options.has_value());
+  EXPECT_EQ(cpus.options->capacity.cpu_milli, 2500u);
+  EXPECT_EQ(cpus.options->slots, 2u) << "whole cpus, for coordinators before resources";
+
+  auto slots = Parse({"--token-file", token_file_, "--slots", "3"});
+  ASSERT_TRUE(slots.options.has_value());
+  EXPECT_EQ(slots.options->capacity.cpu_milli, 3000u) << "--slots N is cpu=N";
+}
+
+TEST_F(WorkerOptionsTest, BadResourcesExit2) {
+  for (const char* bad : {"gpu=-1", "memory=12Q", "cpu=lots", "GPU=1", "gpu=5000"}) {
+    EXPECT_EQ(Parse({"--token-file", token_file_, "--resources", bad}).exit_code, 2) << bad;
+  }
+  EXPECT_EQ(Parse({"--token-file", token_file_, "--slots", "2", "--resources", "cpu=2"}).exit_code,
+            2)
+      << "cpu given twice";
+  auto message = ResolveCapacity(0, "memory=12Q");
+  ASSERT_FALSE(message.ok());
+  EXPECT_NE(message.message().find("--resources"), std::string::npos) << message.message();
+  EXPECT_NE(message.message().find("12Q"), std::string::npos) << message.message();
+  EXPECT_FALSE(ResolveCapacity(2, "gpu=1,cpu=4").ok());
+  EXPECT_TRUE(ResolveCapacity(2, "gpu=1").ok());
+}
+
 TEST_F(WorkerOptionsTest, MissingOrUnreadableTokenExits2) {
   EXPECT_EQ(Parse({}).exit_code, 2);
   EXPECT_FALSE(Parse({}).options.has_value());

@@ -74,6 +74,8 @@ TEST(WorkerSession, HelloWelcomeThenRunsAStackAndReportsEventsWithClocks) {
   EXPECT_EQ(hello.hello().labels(0).key(), "zone");
   EXPECT_EQ(hello.hello().labels(0).value(), "eu");
   EXPECT_EQ(hello.hello().slots(), 2u);
+  EXPECT_EQ(hello.hello().capacity().cpu_milli(), 2000u) << "--slots 2 is cpu=2";
+  EXPECT_GT(hello.hello().capacity().memory_bytes(), 0u) << "the machine's memory";
   EXPECT_EQ(hello.hello().version(), kVersionString);
   EXPECT_EQ(hello.epoch(), 0u);
   EXPECT_GE(hello.lamport(), 1u);

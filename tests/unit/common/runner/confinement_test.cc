@@ -184,6 +184,25 @@ TEST_F(ConfinedCardTest, DefaultLimitsApplyWhereTheSpecSetsNone) {
   EXPECT_EQ(r->out.text, "32\n");
 }
 
+TEST_F(ConfinedCardTest, StackMemoryRequestIsTheLimitBetweenCardLimitsAndDefaults) {
+  UseSandbox(CardSandbox{.user = {}, .defaults = {.memory_bytes = uint64_t{4} << 30}});
+  CardSpec card;
+  card.id = "data";
+  card.argv = {"bash", "-c", "ulimit -d"};  // RLIMIT_DATA in KiB
+  auto r = RunCard(card);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->out.text, "4194304\n") << "no request: the node's default";
+  CardLaunch launch = launch_;
+  launch.memory_request = uint64_t{512} << 20;  // the stack's resources: memory=512MiB
+  r = RunCard(card, launch);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->out.text, "524288\n") << "the stack's request beats the default";
+  card.limits.memory_bytes = uint64_t{256} << 20;
+  r = RunCard(card, launch);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->out.text, "262144\n") << "the card's own limit beats the request";
+}
+
 // The card user from the default (nobody when the test runs as root, as in CI; the test's own
 // user otherwise), with the workspace given to it as a worker does.
 class ConfinedUserTest : public CardRunnerTest {

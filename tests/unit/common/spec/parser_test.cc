@@ -294,10 +294,10 @@ TEST(SpecParserTest, UnknownAndDuplicateKeys) {
   EXPECT_EQ(ErrorOf("name: j\nversion: 2\n"),
             "spec.yaml:1:1: missing 'stacks'\n"
             "spec.yaml:2:1: unknown key 'version' in the job (expected one of: name, stacks, "
-            "combine, priority)");
+            "combine, priority, tenant)");
   EXPECT_EQ(ErrorOf("name: j\nstacks:\n  A:\n    cards: [{id: a, run: x}]\n    nodes: x\n"),
             "spec.yaml:5:5: unknown key 'nodes' in stack 'A' (expected one of: node, labels, "
-            "cards, matrix)");
+            "cards, matrix, resources)");
   EXPECT_EQ(ErrorOf("name: j\nstacks: {A: {cards: [{id: a, run: x}]}}\ncombine:\n  run: x\n"
                     "  after: [A.a]\n"),
             "spec.yaml:5:3: unknown key 'after' in combine (expected one of: id, run, builtin, "
@@ -452,7 +452,7 @@ stacks:
             "spec.yaml:6:17: after 'Z.b' of card 'A.a' refers to unknown stack 'Z'\n"
             "spec.yaml:8:13: duplicate card id 'a' in stack 'A' (first at 5:9)\n"
             "spec.yaml:11:5: unknown key 'colour' in stack 'B' (expected one of: node, labels, "
-            "cards, matrix)");
+            "cards, matrix, resources)");
   // Bad fields of a card are each reported and the card's other fields still read; a reference
   // into a stack with a skipped card is not reported again as unknown.
   EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        timeout: 30\n"
