@@ -120,6 +120,7 @@ void Coordinator::RefreshMetrics() {
   for (size_t i = 0; i < jobs.size(); ++i) metrics_->jobs_by_state[i]->Set(jobs[i]);
   for (size_t i = 0; i < cards.size(); ++i) metrics_->cards_by_state[i]->Set(cards[i]);
   metrics_->workers_connected->Set(static_cast<double>(workers_.size()));
+  RefreshTenantMetrics();
 }
 
 void Coordinator::CountCardEnd(Job& job, CardRef card) {

@@ -121,6 +121,8 @@ class Coordinator {
   void SetTenants(TenantTable tenants);
   const TenantTable& tenants() const { return tenants_; }
   void ListTenants(v1::ListTenantsResponse* resp);
+  // What ListTenants says, without a clock tick (also for the metrics).
+  void FillTenants(v1::ListTenantsResponse* resp);
 
   // Client side; errors carry a code and a message for people. Call while owning the state.
   // `identity` is the caller's name ("" for the cluster's shared token): the job's tenant.
@@ -230,6 +232,7 @@ class Coordinator {
   // Books a placed stack on its worker and tenant (Charge) or returns it (Discharge).
   void Charge(WorkerLink& w, Job& job, uint32_t stack);
   void Discharge(const StackKey& key);
+  void RefreshTenantMetrics();  // tenant_status.cc
   WorkerLink* WorkerHolding(Job& job, uint32_t stack);
   void CheckLeases();
   // Removes finished jobs older than the retention; re-arms itself.

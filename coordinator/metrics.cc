@@ -18,6 +18,22 @@ CoordinatorMetrics::CoordinatorMetrics() : registry(std::make_shared<prometheus:
   for (size_t s = 0; s < cards_by_state.size(); ++s) {
     cards_by_state[s] = &cards.Add({{"state", CardStateName(static_cast<CardState>(s))}});
   }
+  tenant_waiting = &BuildGauge()
+                        .Name("hollerith_tenant_waiting_stacks")
+                        .Help("Stacks of the tenant waiting to be placed (quota, or no worker)")
+                        .Register(*registry);
+  tenant_in_use = &BuildGauge()
+                       .Name("hollerith_tenant_in_use")
+                       .Help(
+                           "What the tenant's running cards hold, by resource (cpu in cpus, "
+                           "memory in bytes)")
+                       .Register(*registry);
+  tenant_share = &BuildGauge()
+                      .Name("hollerith_tenant_share")
+                      .Help(
+                          "The tenant's dominant share of the cluster in use, divided by its "
+                          "weight")
+                      .Register(*registry);
   workers_connected = &BuildGauge()
                            .Name("hollerith_workers_connected")
                            .Help("Workers with a live session")

@@ -3,7 +3,8 @@
 // the gauges of state (jobs and cards by state, workers connected) are set just before a scrape
 // by Coordinator::RefreshMetrics. The `_total` counters are what `rate()` needs: they count what
 // happened in this process's life (a restart starts them at zero, which Prometheus handles).
-// No label names a job, a card or a worker: cardinality is bounded.
+// No label names a job, a card or a worker: cardinality is bounded. Tenants are named (there are
+// few, chosen by the operator); their gauges are set with the others (SetTenant).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -38,6 +39,11 @@ struct CoordinatorMetrics {
   prometheus::Counter* artifact_bytes_received;
   prometheus::Counter* artifact_bytes_sent;
   prometheus::Counter* log_bytes_stored;  // full card output uploaded by workers
+  // Per tenant: stacks waiting (not placed), what its running cards hold (by resource: cpu in
+  // cpus, memory in bytes, others in units), its weighted dominant share.
+  prometheus::Family<prometheus::Gauge>* tenant_waiting;
+  prometheus::Family<prometheus::Gauge>* tenant_in_use;
+  prometheus::Family<prometheus::Gauge>* tenant_share;
 };
 
 }  // namespace hollerith::coordinator

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "coordinator/coordinator.h"
+#include "coordinator/metrics.h"
 #include "proto/wire.h"
 
 namespace hollerith::coordinator {
@@ -26,6 +27,11 @@ double DominantShare(const Resources& used, const Resources& capacity) {
 
 void Coordinator::ListTenants(v1::ListTenantsResponse* resp) {
   CheckOwner();
+  FillTenants(resp);
+  resp->set_lamport(clock_.Tick());
+}
+
+void Coordinator::FillTenants(v1::ListTenantsResponse* resp) {
   struct View {
     Resources in_use;
     uint64_t running = 0;
@@ -68,7 +74,24 @@ void Coordinator::ListTenants(v1::ListTenantsResponse* resp) {
     t->set_share(DominantShare(view.in_use, capacity) / std::max<uint32_t>(policy.weight, 1));
   }
   wire::ToProto(capacity, resp->mutable_capacity());
-  resp->set_lamport(clock_.Tick());
+}
+
+void Coordinator::RefreshTenantMetrics() {
+  v1::ListTenantsResponse tenants;
+  FillTenants(&tenants);
+  const Resources capacity = wire::FromProto(tenants.capacity()).value();
+  for (const auto& t : tenants.tenants()) {
+    metrics_->tenant_waiting->Add({{"tenant", t.name()}})
+        .Set(static_cast<double>(t.waiting_stacks()));
+    metrics_->tenant_share->Add({{"tenant", t.name()}}).Set(t.share());
+    const Resources in_use = wire::FromProto(t.in_use()).value();
+    // Every kind the cluster has, so that a kind a tenant stops using reads 0, not its last value.
+    for (const std::string& kind : KindsOf(in_use, capacity)) {
+      const double amount = static_cast<double>(AmountOf(in_use, kind));
+      metrics_->tenant_in_use->Add({{"tenant", t.name()}, {"resource", kind}})
+          .Set(kind == "cpu" ? amount / kMilliCpu : amount);
+    }
+  }
 }
 
 }  // namespace hollerith::coordinator

@@ -86,7 +86,9 @@ nlohmann::json JobSummaryJson(const v1::JobStatus& job) {
           {"reason", job.reason()},
           {"cards_done", job.cards_done()},
           {"cards_total", job.cards_total()},
-          {"submitted_wall_us", job.submitted_wall_us()}};
+          {"submitted_wall_us", job.submitted_wall_us()},
+          {"priority", job.priority()},
+          {"tenant", job.tenant()}};
 }
 
 nlohmann::json JobListJson(const std::vector<v1::JobStatus>& jobs) {

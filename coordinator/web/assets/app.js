@@ -134,7 +134,7 @@ class JobView {
     graph.forEach((stack, column) => {
       const st = (this.job.stacks || [])[column] || {};
       this.stacks.set(stack.id, {id: stack.id, column, node: st.node || '', state: st.state || '',
-                                 cards: stack.cards.map(c => c.name)});
+                                 waiting: st.waiting || '', cards: stack.cards.map(c => c.name)});
       stack.cards.forEach((c, index) => {
         const now = (this.job.cards || {})[c.name] || {};
         this.cards.set(c.name, {
@@ -157,12 +157,15 @@ class JobView {
            el('span', {id: 'job-state', class: 'badge'}),
            el('span', {id: 'job-progress'}),
            el('span', {id: 'job-reason', class: 'muted'}),
+           el('span', {class: 'muted'},
+              (j.tenant ? 'tenant ' + j.tenant : '') + (j.priority ? ', priority ' + j.priority : '')),
            el('span', {class: 'legend'},
               ...['waiting', 'running', 'succeeded', 'failed', 'skipped'].map(
                   s => el('span', {class: 'badge state-' + s}, s)))),
         el('div', {class: 'panes'},
            el('div', {class: 'main-pane'},
               el('h2', {}, 'Stacks'),
+              el('ul', {id: 'waiting-list', class: 'muted'}),
               el('div', {class: 'scroll', id: 'dag-wrap'}),
               el('h2', {}, 'Timeline'),
               el('div', {class: 'scroll', id: 'timeline-wrap'})),
@@ -187,6 +190,11 @@ class JobView {
     document.getElementById('job-progress').textContent =
         `${done}/${this.job.cards_total} cards`;
     document.getElementById('job-reason').textContent = this.job.reason || '';
+    // Why each stack that is not running waits, in the words of `hollerith status`.
+    const waiting = [...this.stacks.values()].filter(s => s.waiting && s.state !== 'running' &&
+                                                           s.state !== 'done');
+    document.getElementById('waiting-list').replaceChildren(
+        ...waiting.map(s => el('li', {'data-waiting': s.id}, `${s.id}: ${s.waiting}`)));
   }
 
   // Cards as boxes in their stack's column; cross-stack `after` and `inputs` as arrows.
@@ -320,7 +328,9 @@ class JobView {
     if (ev.kind === 'job_finished' && ev.detail) this.job.reason = ev.detail;
     if (card) this.paintCard(card.name);
     if (ev.stack_status && this.stacks.has(ev.stack_status.name)) {
-      this.stacks.get(ev.stack_status.name).state = ev.stack_status.state;
+      const s = this.stacks.get(ev.stack_status.name);
+      s.state = ev.stack_status.state;
+      s.waiting = ev.stack_status.waiting || '';
     }
     if (card && card.name === this.selected) this.showCardFacts();
     this.scheduleRedraw();
