@@ -104,9 +104,18 @@ Result<TenantTable> TenantTable::Parse(std::string_view yaml, const std::string&
     return Status::Error(source + ": expected a map with 'tenants' (see `hollerith help cluster`)");
   }
   for (const auto& kv : root) {
-    if (kv.first.Scalar() != "tenants") {
+    if (kv.first.Scalar() == "operators") {
+      if (!kv.second.IsSequence()) {
+        return Status::Error(source + ": 'operators' must be a list of credential names");
+      }
+      for (const auto& op : kv.second) {
+        auto name = Text(op, "each of 'operators'");
+        if (!name.ok()) return fail(name.status());
+        table.operators_.push_back(*name);
+      }
+    } else if (kv.first.Scalar() != "tenants") {
       return Status::Error(source + ": unknown key " + QuoteForMessage(kv.first.Scalar()) +
-                           " (expected tenants)");
+                           " (expected tenants or operators)");
     }
   }
   const YAML::Node tenants = root["tenants"];
@@ -136,6 +145,7 @@ const TenantPolicy& TenantTable::Of(const std::string& tenant) const {
 
 bool TenantTable::MayAct(const std::string& identity, const std::string& tenant) const {
   if (identity.empty() || identity == tenant) return true;  // the shared token acts for all
+  if (std::find(operators_.begin(), operators_.end(), identity) != operators_.end()) return true;
   const auto& members = Of(tenant).members;
   return std::find(members.begin(), members.end(), identity) != members.end();
 }

@@ -12,6 +12,7 @@
 //       members: [alice, bob]          # credentials that may also submit as ml
 //       quota: {cpu: 32, memory: 64GiB, gpu: 4, stacks: 100}
 //     web: {weight: 1}
+//   operators: [carol]                 # credentials that act for every tenant
 #pragma once
 
 #include <cstdint>
@@ -60,6 +61,7 @@ class TenantTable {
 
  private:
   std::map<std::string, TenantPolicy> tenants_;
+  std::vector<std::string> operators_;
   TenantPolicy defaults_;
 };
 

@@ -63,7 +63,9 @@ void AddStatusCommand(CLI::App& app, int& exit_code) {
       "status", "Show the kept jobs, or one job's state and stacks (why a stack is waiting)");
   auto f = std::make_shared<StatusFlags>();
   cmd->add_option("JOB", f->job, "Job id, or a job name unique among kept jobs");
-  cmd->add_flag("--json", f->json, "Print the job's result document (or the job list) as JSON");
+  cmd->add_flag("--json", f->json,
+                "Print the job's result document (or the job list) as JSON; while stacks wait, "
+                "its \"waiting\" object says why each one does (STACK: reason)");
   AddClusterFlags(cmd, f->cluster);
   cmd->callback([f, &exit_code] {
     auto client = ConnectClient(f->cluster);

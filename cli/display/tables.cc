@@ -223,6 +223,12 @@ std::string ResultDocumentText(const v1::JobStatus& job) {
            {"state", job.state()},           {"reason", job.reason()},
            {"cards_done", job.cards_done()}, {"cards_total", job.cards_total()}};
   }
+  // While it runs: why each stack that is not running waits (what `status JOB` prints).
+  nlohmann::json waiting = nlohmann::json::object();
+  for (const auto& stack : job.stacks()) {
+    if (!stack.waiting().empty()) waiting[stack.name()] = stack.waiting();
+  }
+  if (!waiting.empty()) doc["waiting"] = std::move(waiting);
   return JsonText(doc, 2);
 }
 

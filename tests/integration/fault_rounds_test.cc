@@ -67,6 +67,7 @@ void ExpectLikeLocal(const TestCluster& cluster, const std::string& job, const s
   auto wrong = CompareResults(local, status.out);
   tally.wrong += !wrong.empty();
   for (const auto& p : wrong) ADD_FAILURE() << job << ": " << p;
+  if (!wrong.empty()) ADD_FAILURE() << job << " as the cluster has it: " << status.out;
   auto unverified = CheckTrace(cluster, job, spec_path);
   tally.unverified += !unverified.empty();
   for (const auto& p : unverified) ADD_FAILURE() << job << ": " << p;

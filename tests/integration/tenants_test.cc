@@ -73,6 +73,12 @@ TEST(Tenants, AGpuStackRunsOnTheGpuWorkerAndTooBigARequestWaitsWithAReason) {
   const std::string status = WaitForStatus(cluster, "two", "waiting: needs gpu=2");
   EXPECT_NE(status.find("waiting: needs gpu=2"), std::string::npos) << status;
   EXPECT_NE(status.find("the most any has: gpu=1"), std::string::npos) << status;
+  const nlohmann::json doc =
+      nlohmann::json::parse(cluster.Cli({"status", "two", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_NE(doc.value("waiting", nlohmann::json::object()).value("s", "").find("needs gpu=2"),
+            std::string::npos)
+      << doc.dump();
   const CommandResult cancelled = cluster.Cli({"cancel", "two"});
   EXPECT_EQ(cancelled.exit_code, 0) << cancelled.err;
 }

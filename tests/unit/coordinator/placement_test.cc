@@ -203,6 +203,14 @@ TEST(Tenants, FileErrorsAreClearAndMembershipDecidesWhoMaySubmitAsWhom) {
   EXPECT_FALSE(table.MayAct("bob", "ml"));
   EXPECT_TRUE(table.MayAct("", "ml"));
   EXPECT_EQ(table.Of("nobody").weight, 1u);
+
+  auto with_operator =
+      TenantTable::Parse("tenants: {ml: {}}\noperators: [carol]", "t.yaml").value();
+  EXPECT_TRUE(with_operator.MayAct("carol", "ml"));
+  EXPECT_TRUE(with_operator.MayAct("carol", "anyone"));
+  EXPECT_EQ(with_operator.TenantFor("carol", "ml").value(), "ml");
+  EXPECT_NE(error("tenants: {}\noperators: carol").find("'operators' must be a list"),
+            std::string::npos);
 }
 
 }  // namespace
