@@ -1,6 +1,7 @@
 #include "tests/support/fault_jobs.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -113,7 +114,16 @@ std::vector<std::string> CheckTrace(const TestCluster& cluster, const std::strin
   auto exported = cluster.Cli({"trace", job, "-o", path});
   if (exported.exit_code != 0) return {"trace export failed: " + exported.err};
   auto verified = RunCommand({HOLLERITH_CLI_PATH, "verify", path, "--spec", spec_path});
-  if (verified.exit_code != 0) problems.push_back("verify: " + verified.out + verified.err);
+  if (verified.exit_code != 0) {
+    // Kept where the test's temp dir is not: the trace is what says what went wrong.
+    std::error_code ignored;
+    const auto kept = std::filesystem::temp_directory_path() / "hollerith-unverified-traces";
+    std::filesystem::create_directories(kept, ignored);
+    std::filesystem::copy_file(path, kept / (job + ".trace.json"),
+                               std::filesystem::copy_options::overwrite_existing, ignored);
+    problems.push_back("verify: " + verified.out + verified.err + " (trace kept in " +
+                       kept.string() + ")");
+  }
   std::ifstream in(path);
   auto doc = nlohmann::json::parse(in, nullptr, false);
   if (doc.is_discarded()) return {"unreadable trace"};

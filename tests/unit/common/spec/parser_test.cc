@@ -704,6 +704,39 @@ TEST(ParseDurationTest, RejectsMalformed) {
   EXPECT_FALSE(ParseDuration("1h30m").ok());
 }
 
+TEST(SpecParserTest, ResourcesAndTenantAreReadWithErrorsAtTheirPlace) {
+  const JobSpec job = MustParse(
+      "name: j\ntenant: ml\nstacks:\n  A:\n    resources: {cpu: 0.5, memory: 4Gi, gpu: 2}\n"
+      "    cards: [{id: a, run: x}]\n  B: {cards: [{id: b, run: x}]}\n");
+  EXPECT_EQ(job.tenant, "ml");
+  EXPECT_EQ(job.stacks[0].resources.cpu_milli, 500u);
+  EXPECT_EQ(job.stacks[0].resources.memory_bytes, uint64_t{4} << 30);
+  EXPECT_EQ(job.stacks[0].resources.Named("gpu"), 2u);
+  EXPECT_EQ(job.stacks[1].resources, DefaultRequest()) << "cpu=1 when nothing is said";
+  auto error = [](const std::string& resources) {
+    return ErrorOf("name: j\nstacks:\n  A:\n    resources: " + resources +
+                   "\n    cards: [{id: a, run: x}]\n");
+  };
+  EXPECT_EQ(error("{gpu: -1}"),
+            "spec.yaml:4:22: 'resources' of stack 'A': bad gpu amount '-1': amounts cannot be "
+            "negative");
+  EXPECT_EQ(error("{memory: 12Q}"),
+            "spec.yaml:4:25: 'resources' of stack 'A': bad memory amount '12Q': expected a size "
+            "such as 4GiB, 512MiB, 4G or 4Gi");
+  EXPECT_EQ(error("{cpu: lots}"),
+            "spec.yaml:4:22: 'resources' of stack 'A': bad cpu amount 'lots': expected a number "
+            "of cpus such as 2, 0.5 or 250m");
+  EXPECT_NE(error("{GPU: 1}")
+                .find("spec.yaml:4:17: 'resources' of stack 'A': bad resource name "
+                      "'GPU'"),
+            std::string::npos);
+  EXPECT_NE(error("{gpu: 1, gpu: 2}").find("duplicate key 'gpu'"), std::string::npos);
+  EXPECT_NE(error("[cpu]").find("'resources' of stack 'A'"), std::string::npos);
+  EXPECT_NE(ErrorOf("name: j\ntenant: 'a b'\nstacks: {A: {cards: [{id: a, run: x}]}}\n")
+                .find("spec.yaml:2:9:"),
+            std::string::npos);
+}
+
 TEST(SpecParserTest, PriorityIsAWholeNumberInRange) {
   EXPECT_EQ(MustParse("name: j\nstacks: {A: {cards: [{id: a, run: x}]}}\n").priority, 0);
   EXPECT_EQ(MustParse("name: j\npriority: -20\nstacks: {A: {cards: [{id: a, run: x}]}}\n").priority,
