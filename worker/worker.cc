@@ -746,7 +746,9 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
 
 void Worker::RemoveWorkspace(const fs::path& workspace) {
   if (workspace.empty()) return;  // a stack of built-ins made none
-  asio::post(housekeeping_, [this, workspace] { workspaces_.Retire(workspace); });
+  // Out of the way now, removed later: a new run of the stack may want the same path at once.
+  asio::post(housekeeping_,
+             [this, detached = workspaces_.Detach(workspace)] { workspaces_.Retire(detached); });
 }
 
 // ---------------------------------------------------------------- outbox
