@@ -746,9 +746,9 @@ void Worker::OnStackEnded(const std::string& job, uint32_t stack, uint32_t attem
 
 void Worker::RemoveWorkspace(const fs::path& workspace) {
   if (workspace.empty()) return;  // a stack of built-ins made none
-  // Out of the way now, removed later: a new run of the stack may want the same path at once.
-  asio::post(housekeeping_,
-             [this, detached = workspaces_.Detach(workspace)] { workspaces_.Retire(detached); });
+  // After the uploads of its cards' full output (queued before on the same thread); a new run of
+  // the same stack has a workspace of its own (StackHost::WorkspaceOf), so this cannot touch it.
+  asio::post(housekeeping_, [this, workspace] { workspaces_.Retire(workspace); });
 }
 
 // ---------------------------------------------------------------- outbox

@@ -6,8 +6,15 @@ namespace hollerith {
 
 std::filesystem::path StackHost::WorkspaceOf(const std::string& job, const StackSpec& stack,
                                              uint32_t attempt) const {
+  // STACK.ATTEMPT; STACK.ATTEMPT-N after N runs of it here were cancelled: after a coordinator
+  // restart a stack can come back with the attempt number it had while its old workspace is still
+  // being removed in the background, and the new run must not share (and lose) that directory.
   const std::string name = stack.is_combine ? std::string("@combine") : stack.id;
-  return work_root_ / job / (name + "." + std::to_string(attempt));
+  std::string leaf = name + "." + std::to_string(attempt);
+  if (auto it = cancelled_runs_.find({job, stack.id, attempt}); it != cancelled_runs_.end()) {
+    leaf += "-" + std::to_string(it->second);
+  }
+  return work_root_ / job / leaf;
 }
 
 StackRunner* StackHost::Find(const std::string& job, uint32_t stack) {
@@ -75,6 +82,7 @@ bool StackHost::RunningOutput(const std::string& job, uint32_t stack, bool err, 
 void StackHost::CancelStack(const std::string& job, uint32_t stack, uint32_t attempt) {
   StackRunner* r = Find(job, stack);
   if (!r || r->attempt() != attempt) return;
+  ++cancelled_runs_[{job, r->spec().id, attempt}];
   r->OnSkip(SkipMsg{stack, attempt, 0, "cancelled", env_.clock.now()});
 }
 
@@ -82,6 +90,7 @@ void StackHost::CancelJob(const std::string& job) {
   for (auto it = runners_.lower_bound({job, 0}); it != runners_.end() && it->first.first == job;
        ++it) {
     SkipMsg skip{it->first.second, it->second->attempt(), 0, "cancelled", env_.clock.now()};
+    ++cancelled_runs_[{job, it->second->spec().id, it->second->attempt()}];
     it->second->OnSkip(skip);
   }
 }

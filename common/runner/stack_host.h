@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "common/runner/stack_runner.h"
@@ -54,6 +55,9 @@ class StackHost {
   std::filesystem::path work_root_;
   Upward upward_;
   std::map<Key, std::shared_ptr<StackRunner>> runners_;
+  // Runs cancelled here, per (job, stack id, attempt): a later run of the same attempt gets a
+  // workspace of its own (WorkspaceOf). Only cancelled runs are counted: a handful per restart.
+  std::map<std::tuple<std::string, std::string, uint32_t>, uint32_t> cancelled_runs_;
 };
 
 }  // namespace hollerith

@@ -77,6 +77,7 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   uint32_t attempt() const { return assign_.attempt; }
   bool ended() const { return ended_; }
   const std::filesystem::path& workspace() const { return workspace_; }
+  const StackSpec& spec() const { return *spec_; }
   // What the running card wrote so far to one stream: its last `max` bytes into `data` (the
   // piece's view points there). False when no card process runs now.
   bool RunningOutput(bool err, size_t max, std::string* data, CardOutputPiece* piece);

@@ -67,21 +67,6 @@ void WorkspacePool::Retire(const fs::path& dir) {
   fs::remove_all(dir, ec);
 }
 
-fs::path WorkspacePool::Detach(const fs::path& dir) {
-  fs::path away;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    away = root_ / ".retiring" / std::to_string(next_detached_++);
-  }
-  if (std::rename(dir.c_str(), away.c_str()) == 0) return away;
-  if (errno == ENOENT) {
-    std::error_code ec;
-    fs::create_directories(away.parent_path(), ec);
-    if (!ec && std::rename(dir.c_str(), away.c_str()) == 0) return away;
-  }
-  return dir;
-}
-
 size_t WorkspacePool::spares() {
   std::lock_guard<std::mutex> lock(mu_);
   return spares_.size();

@@ -29,11 +29,6 @@ class WorkspacePool {
   // Gives back the workspace of an ended stack: kept as a spare if empty and there is room,
   // removed (with everything in it) otherwise. Blocking; thread-safe.
   void Retire(const std::filesystem::path& dir);
-  // Moves `dir` out of the way at once (a rename: cheap, call it on the loop) and returns where it
-  // went, to Retire from there in the background. The same path may then be created again at
-  // once: after a coordinator restart a stack can come back with the attempt number it had, and
-  // its new workspace must not be the one being removed. Returns `dir` if it cannot be moved.
-  std::filesystem::path Detach(const std::filesystem::path& dir);
 
   size_t spares();
   const std::optional<FileOwner>& owner() const { return owner_; }
@@ -47,7 +42,6 @@ class WorkspacePool {
   std::mutex mu_;
   std::vector<std::filesystem::path> spares_;
   size_t next_spare_ = 0;
-  size_t next_detached_ = 0;
 };
 
 }  // namespace hollerith

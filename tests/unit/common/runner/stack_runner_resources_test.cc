@@ -14,6 +14,7 @@
 
 #include "common/artifacts/access.h"
 #include "common/runner/resource_pool.h"
+#include "common/runner/stack_host.h"
 #include "common/runner/stack_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -189,6 +190,48 @@ TEST_F(StackRunnerResourcesTest, BuiltinsHoldNothing) {
   Settle();
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_TRUE(finished_[0].succeeded) << finished_[0].error;
+}
+
+}  // namespace
+}  // namespace hollerith
+
+namespace hollerith {
+namespace {
+
+// After a coordinator restart a stack can come back with the attempt number its cancelled run
+// had, while that run's workspace is still being removed in the background: the new run gets a
+// workspace of its own, so the removal cannot take its files.
+TEST_F(StackRunnerResourcesTest, ARunAfterACancelledOneOfTheSameAttemptHasItsOwnWorkspace) {
+  ResourcePool pool(io_, R("cpu=2"));
+  std::vector<std::filesystem::path> ended_workspaces;
+  StackHost::Upward up;
+  up.started = [](const std::string&, const CardStartedMsg&) {};
+  up.finished = [](const std::string&, const CardFinishedMsg&) {};
+  up.ended = [&](const std::string&, uint32_t, uint32_t, const std::filesystem::path& ws) {
+    ended_workspaces.push_back(ws);
+  };
+  StackHost host(StackRunnerEnv{io_, "w", clock_, executor_, artifacts_, pool, workspaces_},
+                 std::filesystem::path(dir_.path()) / "jobs", up);
+  AssignStackMsg assign;
+  assign.stack = 0;
+  assign.attempt = 1;
+  assign.node = "w";
+  host.Assign("job-1", Stack("cpu=1", 1), assign);
+  Settle();
+  ASSERT_EQ(executor_.launches.size(), 1u);
+  host.CancelStack("job-1", 0, 1);
+  Settle();
+  ASSERT_EQ(ended_workspaces.size(), 1u);
+  host.Assign("job-1", Stack("cpu=1", 1), assign);  // the same attempt again
+  Settle();
+  ASSERT_EQ(executor_.launches.size(), 2u);
+  const std::filesystem::path first = executor_.launches[0].second.workspace;
+  const std::filesystem::path second = executor_.launches[1].second.workspace;
+  EXPECT_EQ(first.filename(), "S.1");
+  EXPECT_EQ(second.filename(), "S.1-1");
+  EXPECT_EQ(ended_workspaces[0], first);
+  executor_.FinishAll();
+  Settle();
 }
 
 }  // namespace

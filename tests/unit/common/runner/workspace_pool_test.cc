@@ -49,29 +49,6 @@ TEST(WorkspacePool, WorkspaceWithFilesIsRemovedNotReused) {
   EXPECT_EQ(pool.spares(), 0u);
 }
 
-// After a coordinator restart a stack can come back to the same worker with the attempt number
-// it had, so its new workspace has the old one's path while the old one is still being removed in
-// the background. Detached first, the old one's removal cannot touch the new one's files.
-TEST(WorkspacePool, ADetachedWorkspaceIsRemovedWithoutTouchingANewOneOfTheSamePath) {
-  testing::TempDir root;
-  WorkspacePool pool(fs::path(root.path()));
-  const fs::path ws = fs::path(root.path()) / "job-1" / "a.1";
-  ASSERT_TRUE(pool.Create(ws).ok());
-  std::ofstream(ws / "old.txt") << "old run";
-  const fs::path detached = pool.Detach(ws);
-  ASSERT_NE(detached, ws);
-  EXPECT_FALSE(fs::exists(ws));
-  EXPECT_TRUE(fs::exists(detached / "old.txt"));
-  ASSERT_TRUE(pool.Create(ws).ok());  // the new run of the stack
-  EXPECT_TRUE(fs::is_empty(ws)) << "a stack always starts in an empty directory";
-  std::ofstream(ws / "data.txt") << "new run";
-  pool.Retire(detached);  // what the background removal does
-  EXPECT_FALSE(fs::exists(detached));
-  EXPECT_TRUE(fs::exists(ws / "data.txt"));
-  EXPECT_EQ(pool.Detach(fs::path(root.path()) / "never-made"),
-            fs::path(root.path()) / "never-made");
-}
-
 TEST(WorkspacePool, KeepsAtMostTheBoundOfSpares) {
   testing::TempDir root;
   WorkspacePool pool(fs::path(root.path()), 2);
