@@ -157,6 +157,8 @@ void Coordinator::Start() {
         "them",
         unclaimed_.size(), claim_window().count());
     claim_timer_->Arm(claim_window(), [this] { ExpireClaims(); });
+  } else {
+    for (auto& [id, job] : jobs_) job->replayed_events = SIZE_MAX;  // nothing to claim
   }
 }
 
@@ -289,6 +291,7 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
       job->core->TakeActions();  // what the live run did with them is done (or lost with it)
     }
     job->core->RebindClock(clock_);
+    job->replayed_events = job->core->trace().events().size();
     clock_.AdvanceTo(replay.now());
     if (const size_t dash = job->id.rfind('-'); dash != std::string::npos) {
       const uint64_t n = std::strtoull(job->id.c_str() + dash + 1, nullptr, 10);

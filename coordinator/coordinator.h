@@ -226,6 +226,8 @@ class Coordinator {
                  const std::set<StackKey>& from_old, v1::CoordinatorMessage& welcome);
   // The claim window is over: every stack nobody claimed is re-placed with the next attempt.
   void ExpireClaims();
+  // Whether, since the restart, the record released `card` at `lamport` or later (reconcile.cc).
+  bool ReleasedAfter(const Job& job, CardRef card, uint64_t lamport) const;
   // Places what waits: the stacks of tenants whose quota allows them again and, with `workers`
   // (the workers changed), the stacks no worker could hold.
   void RetryPending(bool workers);

@@ -24,6 +24,10 @@ struct Job {
   std::unique_ptr<SchedulerCore> core;
   std::map<uint32_t, std::string> waiting;  // stack -> why it is not placed
   std::string tenant;                       // whose share and quota it counts against
+  // Recovered after a restart: how many trace events its journal's replay made. Until the claim
+  // window closes, releases after them were recorded anew, from what reconnecting workers
+  // replayed (reconcile.cc); SIZE_MAX otherwise.
+  size_t replayed_events = SIZE_MAX;
   // The coordinator's books of the workers (why a placed stack may wait there); may be null.
   const Placement* placement = nullptr;
 };

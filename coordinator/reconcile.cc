@@ -119,7 +119,9 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
     if (attempt != kept.at(key)->attempt()) return false;  // an older run of the stack here
     const auto standing = started ? job.core->Classify(wire::FromProto(in.started(), w->name))
                                   : job.core->Classify(wire::FromProto(in.finished(), w->name));
-    if (standing == SchedulerCore::Standing::kBreak) {
+    if (standing == SchedulerCore::Standing::kBreak ||
+        (started &&
+         ReleasedAfter(job, {stack, in.started().card().card()}, in.started().lamport()))) {
       broken.insert(key);
       return false;
     }
@@ -162,7 +164,21 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
   }
 }
 
+bool Coordinator::ReleasedAfter(const Job& job, CardRef card, uint64_t lamport) const {
+  // A start the worker made after a release the old coordinator sent and lost: the record's
+  // release of the same dependency was made anew since the restart, later in Lamport time than
+  // the start, so the ordering proof (finish < release < start) would not hold for it.
+  const auto& events = job.core->trace().events();
+  for (size_t i = job.replayed_events; i < events.size(); ++i) {
+    const TraceEvent& e = events[i];
+    if (e.kind == EventKind::kRelease && e.target == card && e.lamport >= lamport) return true;
+  }
+  return false;
+}
+
 void Coordinator::ExpireClaims() {
+  // The window is over: claims that come later are rejected anyway (their stacks re-placed).
+  for (auto& [id, job] : jobs_) job->replayed_events = SIZE_MAX;
   if (unclaimed_.empty()) return;
   spdlog::warn(
       "{} stacks were not claimed within {} ms of the restart; re-placing them with the next "

@@ -60,7 +60,15 @@ void ExpectLikeLocal(const TestCluster& cluster, const std::string& job, const s
   auto watched = cluster.Cli({"watch", job}, std::chrono::seconds(90));
   if (watched.timed_out) {
     ++tally.wrong;
-    ADD_FAILURE() << "job " << job << " did not finish";
+    // What there is to know about a hang: where each stack stands, and the daemons' last words.
+    auto tail = [](const std::string& log) {
+      return log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
+    };
+    ADD_FAILURE() << "job " << job << " did not finish\n"
+                  << cluster.Cli({"status", job}).out << "\n--- coordinator:\n"
+                  << tail(cluster.CoordinatorLog()) << "\n--- w1:\n"
+                  << tail(cluster.WorkerLog("w1")) << "\n--- w2:\n"
+                  << tail(cluster.WorkerLog("w2"));
     return;
   }
   auto status = cluster.Cli({"status", job, "--json"});

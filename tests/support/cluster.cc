@@ -236,6 +236,13 @@ std::string TestCluster::WorkerLog(const std::string& name) const {
   return buf.str();
 }
 
+std::string TestCluster::CoordinatorLog() const {
+  std::ifstream in(coordinator_->stderr_path());
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
 std::string TestCluster::Token() const {
   std::ifstream in(token_file_);
   std::string token;

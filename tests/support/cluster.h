@@ -70,6 +70,7 @@ class TestCluster {
   CommandResult Cli(const std::vector<std::string>& args,
                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   std::string WorkerLog(const std::string& name) const;
+  std::string CoordinatorLog() const;
   // Reads the coordinator's / a worker's stdout until a line starting with `prefix`; the rest of
   // that line ("" at the deadline). E.g. "metrics on " with --metrics-listen.
   std::string CoordinatorLine(const std::string& prefix);

@@ -196,6 +196,43 @@ TEST_F(ReconcileTest, AClaimReleasedByAFinishTheRecordLacksIsDropped) {
   EXPECT_EQ(second->JobStatusOf(c.job).state(), "running");
 }
 
+// A.sum started (committed) on x, which also holds B; the crash then loses A.sum's finish and the
+// release the old coordinator sent for it.
+Crashed RunUntilASumStartedWithEarlyLamports(Harness& first, SimulatedTime& time) {
+  auto x = first.Connect("x");
+  Crashed c;
+  c.job = first.Submit(kTwoStacks);
+  c.placed = Split(x->assignments());
+  v1::WorkerMessage started;
+  *started.add_started() = Harness::Started(c.placed.a, 0, 1);
+  first.Send(*x, started);
+  time.Advance(Coordinator::kCommitLinger);
+  return c;
+}
+
+// x comes back replaying A.sum's finish and B.double's start, which it made after the release the
+// old coordinator sent. The record's release is made anew now, later in Lamport time than that
+// start: keeping B would leave a trace whose ordering proof fails, so B's claim is dropped and B
+// runs again (A's claim stands).
+TEST_F(ReconcileTest, AStartBeforeTheReleaseTheRecordMadeAnewIsNotKept) {
+  Crashed c;
+  auto second = AfterACrash(RunUntilASumStartedWithEarlyLamports, &c);
+  v1::Hello hello;
+  *hello.add_held() = Held(c.placed.a, 1);
+  hello.mutable_held(0)->set_ended(true);
+  *hello.add_held() = Held(c.placed.b, 1);
+  *hello.add_finished() = Harness::Finished(c.placed.a, 0, 2);
+  *hello.add_started() = Harness::Started(c.placed.b, 0, 3);
+  auto x = second->Connect("x", hello);
+  ASSERT_EQ(x->drops().size(), 1u);
+  EXPECT_EQ(x->drops()[0].stack(), c.placed.b.stack());
+  EXPECT_NE(x->drops()[0].reason().find("do not continue"), std::string::npos);
+  ASSERT_EQ(x->assignments().size(), 1u) << "B placed again";
+  EXPECT_EQ(x->assignments()[0].attempt(), 2u);
+  EXPECT_EQ(Card(*second, c.job, "A.sum")["state"], "succeeded");
+  EXPECT_EQ(CountEvents(TraceOf(*second, c.job), "card_started"), 1) << "B.double's start dropped";
+}
+
 TEST_F(ReconcileTest, AFinishArrivingTwiceIsRecordedAndReleasedOnceAlsoAcrossASecondCrash) {
   Crashed c;
   auto second = AfterACrash(RunUntilASumStartedOnX, &c);
