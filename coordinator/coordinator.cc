@@ -121,6 +121,7 @@ void Coordinator::RefreshMetrics() {
   for (size_t i = 0; i < cards.size(); ++i) metrics_->cards_by_state[i]->Set(cards[i]);
   metrics_->workers_connected->Set(static_cast<double>(workers_.size()));
   RefreshTenantMetrics();
+  RefreshCacheMetrics();
 }
 
 void Coordinator::CountCardEnd(Job& job, CardRef card) {
@@ -279,6 +280,7 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
     job->submitted_wall_us = r.job.submitted_wall_us;
     job->tenant = r.job.tenant.empty() ? kDefaultTenant : r.job.tenant;
     job->placement = &placement_;
+    if (!r.job.cache_mode.empty()) (void)ParseCacheMode(r.job.cache_mode, &job->cache_mode);
     // Replayed on a private clock set to what the live clock read before each input, so the
     // rebuilt trace is the one watchers saw; then the job joins the shared clock.
     LamportClock replay;
@@ -371,10 +373,16 @@ Status Coordinator::Submit(std::shared_ptr<const JobSpec> spec, const v1::Submit
   job->submitted_wall_us = time_.WallMicros();
   job->tenant = *tenant;
   job->placement = &placement_;
+  if (!req.cache().empty() && !ParseCacheMode(req.cache(), &job->cache_mode)) {
+    return Status::InvalidArgument("unknown cache mode '" + req.cache() +
+                                   "' (expected on, refresh or read-only)");
+  }
   const log::ScopedFields fields({.job = job->id});
   // Acknowledged only once durable.
   if (Status s = store_.Accept(
-          {job->id, job->key, req.spec_name(), req.spec(), job->submitted_wall_us, job->tenant});
+          {job->id, job->key, req.spec_name(), req.spec(), job->submitted_wall_us, job->tenant,
+           job->cache_mode == CacheMode::kOn ? std::string()
+                                             : std::string(CacheModeName(job->cache_mode))});
       !s.ok()) {
     spdlog::error("job {} refused: {}", job->id, s.message());
     return Status::Unavailable("the job could not be recorded durably: " + s.message());
@@ -479,15 +487,22 @@ void Coordinator::Send(Job& job, const CoreAction& action) {
           [](const PlaceStackAction&) {},
           [](const JobFinishedAction&) {},
           [](const FanOutAction&) {},
+          [](const CacheQueryAction&) {},
       },
       action);
 }
 
 void Coordinator::ApplyCoreActions(Job& job) {
+  std::vector<CachedCard> hits_for_assign;
   for (auto actions = job.core->TakeActions(); !actions.empty();
        actions = job.core->TakeActions()) {
     for (auto& action : actions) {
-      if (const auto* p = std::get_if<PlaceStackAction>(&action)) {
+      if (auto* assign = std::get_if<AssignStackMsg>(&action)) {
+        assign->cached = std::exchange(hits_for_assign, {});
+        Send(job, action);
+      } else if (const auto* query = std::get_if<CacheQueryAction>(&action)) {
+        LookUpCache(job, *query, hits_for_assign);
+      } else if (const auto* p = std::get_if<PlaceStackAction>(&action)) {
         const SteadyTime now = std::chrono::steady_clock::now();
         const PlaceResult placed = TryPlace(job, p->stack, p->attempt, now);
         if (placed != PlaceResult::kPlaced) {
@@ -866,7 +881,12 @@ void Coordinator::ApplyReports(
     const uint32_t uploads = is_finish ? in.finished().full_output_uploads() : 0;
     in.set_node(w.name);
     if (admit && !admit(*job, in)) continue;
+    const bool fresh_success =
+        is_finish && in.finished().succeeded() && in.finished().cached_from().empty();
     if (!Input(*job, std::move(in))) continue;
+    // Only what the worker holding the stack under its current attempt reported gets here
+    // (take, and the core's own attempt check): what the cache keeps can be trusted.
+    if (fresh_success) RecordCache(*job, card);
     if (is_finish) {
       logs_.ExpectUploads(*job, card, w.name, uploads);
       logs_.CardFinished(*job, card);

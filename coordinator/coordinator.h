@@ -94,6 +94,16 @@ class Coordinator {
   // Where workers put the cards' outputs: run-time matrix lists are read from it. Set before
   // Recover; without it, such a list cannot be read (the stacks waiting for it fail).
   void SetArtifacts(const ArtifactStore* artifacts) { artifacts_ = artifacts; }
+  // The result cache (cache_entries.cc): its entries (null: the coordinator runs without one,
+  // `unavailable` says why) and the artifact store its files are in (the jobs' own). Set before
+  // Start.
+  void SetResultCache(std::unique_ptr<ResultCache> entries, std::string unavailable,
+                      ArtifactStore* store);
+  // `hollerith cache ls|show` and `rm|clear`, for the caller's tenant.
+  Status ListCache(const v1::ListCacheRequest& req, const std::string& identity,
+                   v1::ListCacheResponse* resp);
+  Status RemoveCache(const v1::RemoveCacheRequest& req, const std::string& identity,
+                     v1::RemoveCacheResponse* resp);
   // Sets the gauges of state (jobs and cards by state, workers); from any thread but the owner's:
   // it takes the state (blocking) for the count.
   void RefreshMetrics();
@@ -283,6 +293,15 @@ class Coordinator {
   LogServer logs_;
   CoordinatorMetrics* metrics_ = nullptr;
   const ArtifactStore* artifacts_ = nullptr;
+  std::unique_ptr<ResultCache> cache_entries_;
+  std::unique_ptr<CardCache> cache_;
+  CacheStats cache_counted_;  // what the metrics counted of the cache's stats so far
+  // The cache's side of a job's actions (cache_entries.cc): a lookup's hit goes into the
+  // assignment that follows (`for_assign`) or to the stack's holder at once.
+  void LookUpCache(Job& job, const CacheQueryAction& query, std::vector<CachedCard>& for_assign);
+  // A card's finish was taken: a fresh success of a cacheable card is kept.
+  void RecordCache(Job& job, CardRef card);
+  void RefreshCacheMetrics();
   // While a worker's finish reports are applied: when they arrived (release latency metric).
   std::optional<SteadyTime> finish_arrived_;
 };

@@ -52,6 +52,7 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   out->set_submitted_wall_us(job.submitted_wall_us);
   out->set_priority(spec.priority);
   out->set_tenant(job.tenant);
+  out->set_cache(CacheModeName(job.cache_mode));
   uint32_t done = 0;
   for (uint32_t s = 0; s < spec.stacks.size(); ++s) done += core.finished_cards(s);
   out->set_cards_done(done);
@@ -60,7 +61,7 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   const std::vector<uint32_t> order = spec.DisplayOrder();
   for (uint32_t s : order) FillStackStatus(job, s, out->add_stacks());
   if (spec.card_count() <= kResultJsonCardLimit) {
-    nlohmann::json doc = ResultDocument(core);
+    nlohmann::json doc = ResultDocument(core, &job.cache_notes);
     doc["job_id"] = job.id;
     out->set_result_json(JsonText(doc));
     for (uint32_t s : order) {

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "common/cache/card_cache.h"
+#include "common/core/result_document.h"
 #include "common/core/scheduler_core.h"
 #include "coordinator/core_input.h"
 #include "hollerith.pb.h"
@@ -30,6 +32,10 @@ struct Job {
   size_t replayed_events = SIZE_MAX;
   // The coordinator's books of the workers (why a placed stack may wait there); may be null.
   const Placement* placement = nullptr;
+  CacheMode cache_mode = CacheMode::kOn;
+  CacheNotes cache_notes;  // what each cacheable card's lookup found (not kept over a restart)
+  // Whose entries it uses and keeps: its tenant's.
+  CacheScope cache_scope() const { return {tenant, id, core->job().name, cache_mode}; }
 };
 
 // Largest job whose status carries the full result document (bigger ones: counts only).

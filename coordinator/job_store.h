@@ -21,6 +21,7 @@ struct StoredJob {
   std::string spec_text;
   int64_t submitted_wall_us = 0;
   std::string tenant;
+  std::string cache_mode;  // CacheModeName; "" is "on"
 };
 
 struct RecoveredJob {

@@ -27,6 +27,7 @@
 #include "common/log/log.h"
 #include "common/log/log_flags.h"
 #include "common/metrics/metrics_endpoint.h"
+#include "common/spec/quantities.h"
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
@@ -54,6 +55,7 @@ struct Flags {
   // A spec travels in one message: the limit is what fits in one (256 MiB) with room for the rest.
   size_t max_spec_bytes = hollerith::rpc::kMaxMessageBytes - (size_t{1} << 20);
   std::string store = "sqlite";
+  std::string cache_max_bytes = "10GiB";
   std::string retention = "7d";
   std::string sync = "normal";
   std::string metrics_listen;
@@ -143,6 +145,15 @@ int main(int argc, char** argv) {
                  "sqlite: every accepted job, result and trace survives a restart or kill -9; "
                  "memory: nothing survives (throwaway clusters, benchmarks)")
       ->check(CLI::IsMember({"sqlite", "memory"}))
+      ->capture_default_str();
+  app.add_option("--cache-max-bytes", f.cache_max_bytes,
+                 "Bound of the result cache (DATA_DIR/cache.db; cards with `cache: true`): what "
+                 "its entries' stdout and outputs add up to; the least recently used go first. "
+                 "0: no bound")
+      ->check([](const std::string& v) {
+        return v == "0" || ParseSize(v).ok() ? std::string()
+                                             : "expected a size such as 10GiB, 500MB or 0";
+      })
       ->capture_default_str();
   app.add_option("--retention", f.retention,
                  "How long finished jobs (results, logs, traces) are kept: 30m, 12h, 7d; 0 keeps "
@@ -309,6 +320,18 @@ int main(int argc, char** argv) {
   brain.SetMetrics(metrics.get());
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
   brain.SetArtifacts(&artifacts);
+  {
+    // Damage is a miss, never a refusal to start: without its database the cache is off, and
+    // every cacheable card says why in `hollerith status`.
+    const uint64_t bound = f.cache_max_bytes == "0" ? 0 : *ParseSize(f.cache_max_bytes);
+    const std::filesystem::path path = f.store == "memory"
+                                           ? std::filesystem::path()
+                                           : std::filesystem::path(f.data_dir) / "cache.db";
+    auto cache = ResultCache::Open(path, bound);
+    if (!cache.ok()) spdlog::warn("running without a result cache: {}", cache.message());
+    brain.SetResultCache(cache.ok() ? std::move(cache).value() : nullptr,
+                         cache.ok() ? "" : cache.message(), &artifacts);
+  }
   SpecLimits limits;
   limits.max_file_bytes = f.max_spec_bytes;
   if (!f.tenants.empty()) {

@@ -104,6 +104,21 @@ CoordinatorMetrics::CoordinatorMetrics() : registry(std::make_shared<prometheus:
                           .Help("Bytes of full card output (beyond the result document) stored")
                           .Register(*registry)
                           .Add({});
+  auto counter = [this](const char* name, const char* help) {
+    return &BuildCounter().Name(name).Help(help).Register(*registry).Add({});
+  };
+  auto gauge = [this](const char* name, const char* help) {
+    return &BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+  };
+  cache_hits = counter("hollerith_cache_hits_total",
+                       "Cacheable cards whose result came from the result cache");
+  cache_misses = counter("hollerith_cache_misses_total",
+                         "Cacheable cards looked up and not found in the result cache");
+  cache_evictions = counter("hollerith_cache_evictions_total",
+                            "Result cache entries evicted to keep --cache-max-bytes");
+  cache_entries = gauge("hollerith_cache_entries", "Entries in the result cache");
+  cache_bytes =
+      gauge("hollerith_cache_bytes", "Bytes the result cache's entries hold (stdout and outputs)");
 }
 
 }  // namespace hollerith::coordinator

@@ -39,6 +39,12 @@ struct CoordinatorMetrics {
   prometheus::Counter* artifact_bytes_received;
   prometheus::Counter* artifact_bytes_sent;
   prometheus::Counter* log_bytes_stored;  // full card output uploaded by workers
+  // The result cache (set from its stats before a scrape).
+  prometheus::Counter* cache_hits;
+  prometheus::Counter* cache_misses;
+  prometheus::Counter* cache_evictions;
+  prometheus::Gauge* cache_entries;
+  prometheus::Gauge* cache_bytes;
   // Per tenant: stacks waiting (not placed), what its running cards hold (by resource: cpu in
   // cpus, memory in bytes, others in units), its weighted dominant share.
   prometheus::Family<prometheus::Gauge>* tenant_waiting;

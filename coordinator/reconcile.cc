@@ -140,7 +140,14 @@ void Coordinator::Reconcile(const std::shared_ptr<WorkerLink>& w, const v1::Hell
     if (!broken.count(key) && !(h->ended() && !complete)) {
       if (h->ended()) continue;
       ++kept_running;
-      for (const CoreAction& action : job.core->Resend(key.second)) Send(job, action);
+      std::vector<CachedCard> unused;  // Resend asks no assignment's lookups
+      for (const CoreAction& action : job.core->Resend(key.second)) {
+        if (const auto* query = std::get_if<CacheQueryAction>(&action)) {
+          LookUpCache(job, *query, unused);
+        } else {
+          Send(job, action);
+        }
+      }
       continue;
     }
     const std::string why = "its events do not continue what the coordinator recorded";

@@ -213,6 +213,22 @@ grpc::ServerUnaryReactor* Service::ListTenants(grpc::CallbackServerContext* ctx,
   });
 }
 
+grpc::ServerUnaryReactor* Service::ListCache(grpc::CallbackServerContext* ctx,
+                                             const v1::ListCacheRequest* req,
+                                             v1::ListCacheResponse* resp) {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
+    return coordinator_.ListCache(*req, identity, resp);
+  });
+}
+
+grpc::ServerUnaryReactor* Service::RemoveCache(grpc::CallbackServerContext* ctx,
+                                               const v1::RemoveCacheRequest* req,
+                                               v1::RemoveCacheResponse* resp) {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
+    return coordinator_.RemoveCache(*req, identity, resp);
+  });
+}
+
 grpc::ServerWriteReactor<v1::JobEventBatch>* Service::WatchJob(grpc::CallbackServerContext* ctx,
                                                                const v1::WatchJobRequest* req) {
   auto* writer = new OutboxWriter<v1::JobEventBatch>();

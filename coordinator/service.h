@@ -42,6 +42,12 @@ class Service final : public v1::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* ListTenants(grpc::CallbackServerContext* ctx,
                                         const v1::ListTenantsRequest* req,
                                         v1::ListTenantsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListCache(grpc::CallbackServerContext* ctx,
+                                      const v1::ListCacheRequest* req,
+                                      v1::ListCacheResponse* resp) override;
+  grpc::ServerUnaryReactor* RemoveCache(grpc::CallbackServerContext* ctx,
+                                        const v1::RemoveCacheRequest* req,
+                                        v1::RemoveCacheResponse* resp) override;
   grpc::ServerWriteReactor<v1::LogChunk>* ReadLog(grpc::CallbackServerContext* ctx,
                                                   const v1::ReadLogRequest* req) override;
   grpc::ServerWriteReactor<v1::TraceChunk>* GetTrace(grpc::CallbackServerContext* ctx,

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS jobs(
   spec_name TEXT NOT NULL,
   spec_text BLOB NOT NULL,
   submitted_wall_us INTEGER NOT NULL,
-  tenant TEXT NOT NULL DEFAULT '');
+  tenant TEXT NOT NULL DEFAULT '',
+  cache_mode TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS journal(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id TEXT NOT NULL,
@@ -65,22 +66,27 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
     }
   }
   if (Status s = store->Exec(kSchema); !s.ok()) return s;
-  if (Status s = store->AddTenantColumn(); !s.ok()) return s;
+  // Stores written before tenants existed: their jobs belong to the default tenant (''); before
+  // the result cache: their jobs use it as the default does ('').
+  for (const char* column : {"tenant", "cache_mode"}) {
+    if (Status s = store->AddColumn(column); !s.ok()) return s;
+  }
   if (Status s = store->Prepare(); !s.ok()) return s;
   return store;
 }
 
-Status SqliteJobStore::AddTenantColumn() {
-  // Stores written before tenants existed: their jobs belong to the default tenant ('').
+Status SqliteJobStore::AddColumn(const std::string& column) {
   Statement columns;
-  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'tenant'", -1,
+  if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('jobs') WHERE name = ?", -1,
                          &columns.stmt, nullptr) != SQLITE_OK) {
     return Error("cannot read the job store's schema");
   }
+  sqlite3_bind_text(columns.stmt, 1, column.data(), static_cast<int>(column.size()), SQLITE_STATIC);
   const int rc = sqlite3_step(columns.stmt);
   if (rc == SQLITE_ROW) return Status::Ok();
   if (rc != SQLITE_DONE) return Error("cannot read the job store's schema");
-  return Exec("ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT '';");
+  const std::string sql = "ALTER TABLE jobs ADD COLUMN " + column + " TEXT NOT NULL DEFAULT '';";
+  return Exec(sql.c_str());
 }
 
 Status SqliteJobStore::Error(const std::string& what) const {
@@ -101,7 +107,7 @@ Status SqliteJobStore::Exec(const char* sql) {
 Status SqliteJobStore::Prepare() {
   const std::pair<const char*, sqlite3_stmt**> statements[] = {
       {"INSERT INTO jobs(job_id, idempotency_key, spec_name, spec_text, submitted_wall_us, "
-       "tenant) VALUES(?, ?, ?, ?, ?, ?)",
+       "tenant, cache_mode) VALUES(?, ?, ?, ?, ?, ?, ?)",
        &insert_job_},
       {"INSERT INTO journal(job_id, chunk) VALUES(?, ?)", &insert_chunk_},
       {"INSERT INTO meta(key, value) VALUES('lamport_high', ?) "
@@ -266,6 +272,8 @@ Status SqliteJobStore::WriteBatch(const Batch& batch) {
     sqlite3_bind_int64(insert_job_, 5, job.submitted_wall_us);
     sqlite3_bind_text(insert_job_, 6, job.tenant.data(), static_cast<int>(job.tenant.size()),
                       SQLITE_STATIC);
+    sqlite3_bind_text(insert_job_, 7, job.cache_mode.data(),
+                      static_cast<int>(job.cache_mode.size()), SQLITE_STATIC);
     if (sqlite3_step(insert_job_) != SQLITE_DONE) return Error("cannot record job " + job.job_id);
   }
   if (batch.deleted) {
@@ -304,7 +312,7 @@ Result<RecoveredState> SqliteJobStore::Load() {
     Statement jobs;
     if (sqlite3_prepare_v2(db_,
                            "SELECT job_id, idempotency_key, spec_name, spec_text, "
-                           "submitted_wall_us, tenant FROM jobs ORDER BY seq",
+                           "submitted_wall_us, tenant, cache_mode FROM jobs ORDER BY seq",
                            -1, &jobs.stmt, nullptr) != SQLITE_OK) {
       return Error("cannot read the jobs");
     }
@@ -322,6 +330,7 @@ Result<RecoveredState> SqliteJobStore::Load() {
       job.job.spec_text = text(3);
       job.job.submitted_wall_us = sqlite3_column_int64(jobs.stmt, 4);
       job.job.tenant = text(5);
+      job.job.cache_mode = text(6);
       index[job.job.job_id] = state.jobs.size();
       state.jobs.push_back(std::move(job));
     }

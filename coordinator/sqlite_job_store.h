@@ -65,7 +65,8 @@ class SqliteJobStore : public JobStore {
   SqliteJobStore(sqlite3* db, std::string path);
   Status Exec(const char* sql);
   Status Prepare();
-  Status AddTenantColumn();
+  // Adds text column `column` (default '') to a store written before it existed.
+  Status AddColumn(const std::string& column);
   Status Error(const std::string& what) const;
   // Queues what is pending (and `job`) for the writer; returns the batch's sequence number.
   uint64_t Enqueue(std::optional<StoredJob> job, uint64_t lamport_high,

@@ -231,6 +231,7 @@ void ToProto(const std::string& job_id, const AssignStackMsg& m, const StackSpec
     f->set_exit_code(r.exit_code);
     f->set_stdout_text(r.stdout_text);
   }
+  for (const CachedCard& c : m.cached) ToProto(c, out->add_cached());
   out->set_lamport(m.lamport);
 }
 
@@ -241,8 +242,39 @@ AssignStackMsg FromProto(const v1::Assignment& a) {
   m.priority = std::clamp(a.priority(), kMinPriority, kMaxPriority);
   for (const auto& r : a.results())
     m.results.push_back({r.card_name(), r.exit_code(), r.stdout_text()});
+  for (const auto& c : a.cached()) m.cached.push_back(FromProto(c));
   m.lamport = a.lamport();
   return m;
+}
+
+void ToProto(const CachedCard& c, v1::CachedCard* out) {
+  out->set_card(c.card);
+  out->set_exit_code(c.exit_code);
+  out->set_stdout_text(c.stdout_text);
+  out->set_stdout_truncated(c.stdout_truncated);
+  DigestsToProto(c.outputs, out->mutable_outputs());
+  out->set_from_job(c.from_job);
+}
+
+CachedCard FromProto(const v1::CachedCard& c) {
+  return {c.card(),
+          c.exit_code(),
+          c.stdout_text().substr(0, kResultStdoutBound),
+          c.stdout_truncated(),
+          DigestsFromProto(c.outputs()),
+          c.from_job()};
+}
+
+void ToProto(const std::string& job_id, const CacheHitMsg& m, v1::CacheHit* out) {
+  out->set_job_id(job_id);
+  out->set_stack(m.stack);
+  out->set_attempt(m.attempt);
+  ToProto(m.hit, out->mutable_hit());
+  out->set_lamport(m.lamport);
+}
+
+CacheHitMsg FromProto(const v1::CacheHit& h) {
+  return {h.stack(), h.attempt(), FromProto(h.hit()), h.lamport()};
 }
 
 void ToProto(const std::string& job_id, const ReleaseMsg& m, v1::Release* out) {
@@ -317,6 +349,7 @@ void ToProto(const std::string& job_id, const CardFinishedMsg& m, v1::CardFinish
   out->set_stderr_text(m.stderr_text);
   out->set_duration_ms(m.duration_ms);
   DigestsToProto(m.outputs, out->mutable_outputs());
+  out->set_cached_from(m.cached_from);
 }
 
 CardFinishedMsg FromProto(const v1::CardFinished& m, const std::string& node) {
@@ -336,6 +369,7 @@ CardFinishedMsg FromProto(const v1::CardFinished& m, const std::string& node) {
   out.stderr_text = m.stderr_text();
   out.duration_ms = m.duration_ms();
   out.outputs = DigestsFromProto(m.outputs());
+  out.cached_from = m.cached_from();
   return out;
 }
 

@@ -32,6 +32,10 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index);
 void ToProto(const std::string& job_id, const AssignStackMsg& m, const StackSpec& spec,
              v1::Assignment* out);
 AssignStackMsg FromProto(const v1::Assignment& a);
+void ToProto(const CachedCard& c, v1::CachedCard* out);
+CachedCard FromProto(const v1::CachedCard& c);
+void ToProto(const std::string& job_id, const CacheHitMsg& m, v1::CacheHit* out);
+CacheHitMsg FromProto(const v1::CacheHit& h);
 void ToProto(const std::string& job_id, const ReleaseMsg& m, v1::Release* out);
 ReleaseMsg FromProto(const v1::Release& r);
 void ToProto(const std::string& job_id, const RetryMsg& m, v1::Retry* out);

@@ -419,6 +419,11 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
                                   : std::to_string(jobs.size()) + " jobs");
   }
   for (const auto& a : msg.assignments()) ApplyAssignment(a);
+  for (const auto& h : msg.cache_hits()) {  // before the releases that let their cards start
+    spdlog::debug("cache hit {} {}.{} (attempt {}) from job {}", h.job_id(), h.stack(),
+                  h.hit().card(), h.attempt(), h.hit().from_job());
+    host_->CacheHit(h.job_id(), wire::FromProto(h));
+  }
   for (const auto& r : msg.releases()) {
     spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
                   r.from().card(), r.to().stack(), r.to().card(), r.attempt());

@@ -255,13 +255,14 @@ uint64_t Client::lamport() const {
 }
 
 Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::string& spec_name,
-                                    const std::string& idempotency_key) {
+                                    const std::string& idempotency_key, const std::string& cache) {
   grpc::ClientContext ctx;
   shared_->Prepare(ctx, kSubmitDeadlineS);
   v1::SubmitJobRequest req;
   req.set_spec(spec_text);
   req.set_spec_name(spec_name);
   req.set_idempotency_key(idempotency_key);
+  req.set_cache(cache);
   req.set_lamport(shared_->Send());
   v1::SubmitJobResponse resp;
   grpc::Status s = shared_->stub->SubmitJob(&ctx, req, &resp);
@@ -336,6 +337,32 @@ Result<v1::ListTenantsResponse> Client::ListTenants() {
   if (!s.ok()) return ToStatus(s, shared_->address);
   shared_->Receive(resp.lamport());
   return resp;
+}
+
+Result<v1::ListCacheResponse> Client::ListCache(const std::string& key) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::ListCacheRequest req;
+  req.set_key(key);
+  req.set_lamport(shared_->Send());
+  v1::ListCacheResponse resp;
+  grpc::Status s = shared_->stub->ListCache(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address);
+  shared_->Receive(resp.lamport());
+  return resp;
+}
+
+Result<uint64_t> Client::RemoveCache(const std::string& key) {
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, kUnaryDeadlineS);
+  v1::RemoveCacheRequest req;
+  req.set_key(key);
+  req.set_lamport(shared_->Send());
+  v1::RemoveCacheResponse resp;
+  grpc::Status s = shared_->stub->RemoveCache(&ctx, req, &resp);
+  if (!s.ok()) return ToStatus(s, shared_->address);
+  shared_->Receive(resp.lamport());
+  return resp.removed();
 }
 
 Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator_version,

@@ -72,8 +72,9 @@ class Client {
 
   // `spec_name` names the spec in error messages (INVALID_ARGUMENT carries "file:line:col: ...").
   // Submitting again with the same `idempotency_key` returns the first job (existing = true).
+  // `cache`: how the job uses the result cache ("": on; "refresh", "read-only").
   Result<SubmittedJob> Submit(const std::string& spec_text, const std::string& spec_name,
-                              const std::string& idempotency_key);
+                              const std::string& idempotency_key, const std::string& cache = "");
   // `job` is a job id, or a job name unique among the kept jobs. With `with_graph`, the status
   // also has the job's stacks and cards (`graph`, for jobs small enough to draw).
   Result<v1::JobStatus> GetJob(const std::string& job, bool with_graph = false);
@@ -85,6 +86,10 @@ class Client {
   // With `coordinator_version`, also the coordinator's own version ("" from one too old to say);
   // with `insecure_plaintext`, whether it serves plaintext beyond loopback (--insecure-plaintext).
   Result<v1::ListTenantsResponse> ListTenants();
+  // The result cache's entries of the caller's tenant (`key`: those whose key starts so, with
+  // their stdout); RemoveCache removes them ("": all of them) and returns how many.
+  Result<v1::ListCacheResponse> ListCache(const std::string& key = "");
+  Result<uint64_t> RemoveCache(const std::string& key);
   Result<std::vector<v1::WorkerInfo>> ListWorkers(std::string* coordinator_version = nullptr,
                                                   bool* insecure_plaintext = nullptr);
 

@@ -51,7 +51,7 @@ int RunOnLocalCluster(const ClusterRunOptions& o) {
   LocalCluster& cluster = **started;
   std::fprintf(stderr, "cluster up: coordinator at %s, %d workers, data in %s\n",
                cluster.address().c_str(), o.workers, cluster.data_dir().c_str());
-  auto job = cluster.client().Submit(*text, o.file, NewIdempotencyKey());
+  auto job = cluster.client().Submit(*text, o.file, NewIdempotencyKey(), o.cache);
   if (!job.ok()) return Fail(cluster, job.message());
   std::fprintf(stderr, "submitted job %s\n", job->job_id.c_str());
   auto status = FollowJob(cluster.client(), job->job_id, {.interrupted = interrupted});

@@ -13,6 +13,7 @@ struct ClusterRunOptions {
   std::string data_dir;  // empty: a temporary one, removed unless the job or the cluster failed
   bool json = false;
   std::string trace;
+  std::string cache;  // SubmitJobRequest.cache: "" (on), "refresh", "read-only"
 };
 
 // Exit code: 0 job succeeded, 1 job failed, 2 bad spec or the cluster could not run it.

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/cluster/cluster_run.h"
+#include "cli/commands/cache_flags.h"
 #include "cli/commands/commands.h"
 #include "cli/display/progress.h"
 #include "cli/display/tables.h"
@@ -31,7 +32,17 @@ struct RunFlags {
   int slots = 0;
   std::string run_as;
   std::string default_limits;
+  CacheFlags cache;
 };
+
+bool AnyCacheable(const JobSpec& job) {
+  for (const StackSpec& stack : job.stacks) {
+    for (const CardSpec& card : stack.cards) {
+      if (card.cache) return true;
+    }
+  }
+  return false;
+}
 
 std::filesystem::path MakeWorkdir(const RunFlags& f, const std::string& job) {
   if (!f.workdir.empty()) return f.workdir;
@@ -74,6 +85,18 @@ int RunLocal(const RunFlags& f) {
   }
   std::fprintf(stderr, "running job '%s' locally; workspaces in %s; %s\n", job->name.c_str(),
                options.workdir.c_str(), DescribeSandbox(options.sandbox).c_str());
+  LocalCache cache;  // opened only for a job with cacheable cards
+  if (AnyCacheable(*job)) {
+    cache = OpenLocalCache(f.cache);
+    if (!cache.entries) {
+      std::fprintf(stderr, "warning: running without the result cache: %s\n",
+                   cache.problem.c_str());
+    }
+    options.cache_entries = cache.entries.get();
+    options.cache_store = cache.files.get();
+    options.cache_unavailable = cache.problem;
+    options.cache_mode = CacheModeOf(f.cache);
+  }
   ProgressPrinter printer(stderr);
   const size_t stacks = job->stacks.size();
   options.on_event = [&printer, stacks](const SchedulerCore& core) {
@@ -103,9 +126,9 @@ int RunLocal(const RunFlags& f) {
     }
   }
   if (f.json) {
-    std::cout << JsonText(ResultDocument(core), 2) << std::endl;
+    std::cout << JsonText(ResultDocument(core, &run.cache_notes()), 2) << std::endl;
   } else {
-    PrintCardTable(stdout, core);  // as `run --workers` prints it
+    PrintCardTable(stdout, core, &run.cache_notes());  // as `run --workers` prints it
   }
   if (!finished) return 1;
   std::fprintf(stderr, "job '%s' %s%s%s\n", job->name.c_str(), JobStateName(core.state()),
@@ -135,6 +158,7 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--run-as", f->run_as, std::string("Without --workers: ") + kRunAsHelp);
   cmd->add_option("--default-limits", f->default_limits,
                   std::string("Without --workers: ") + kDefaultLimitsHelp);
+  AddCacheFlags(cmd, f->cache, /*local=*/true);
   cmd->callback([f, &exit_code] {
     if (f->workers == 0) {
       exit_code = RunLocal(*f);
@@ -157,7 +181,10 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
                                    .slots = f->slots,
                                    .data_dir = f->workdir,
                                    .json = f->json,
-                                   .trace = f->trace});
+                                   .trace = f->trace,
+                                   .cache = CacheModeOf(f->cache) == CacheMode::kOn
+                                                ? ""
+                                                : CacheModeName(CacheModeOf(f->cache))});
   });
 }
 

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/commands/cache_flags.h"
 #include "cli/commands/cluster_flags.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/text_file.h"
@@ -16,6 +17,7 @@ struct SubmitFlags {
   bool wait = false;
   bool json = false;
   std::string key;
+  CacheFlags cache;
 };
 
 int Submit(const SubmitFlags& f) {
@@ -26,7 +28,9 @@ int Submit(const SubmitFlags& f) {
   }
   auto client = ConnectClient(f.cluster);
   if (!client) return 2;
-  auto job = client->Submit(*text, f.file, f.key.empty() ? NewIdempotencyKey() : f.key);
+  const CacheMode cache = CacheModeOf(f.cache);
+  auto job = client->Submit(*text, f.file, f.key.empty() ? NewIdempotencyKey() : f.key,
+                            cache == CacheMode::kOn ? "" : CacheModeName(cache));
   if (!job.ok()) {
     std::fprintf(stderr, "%s\n", job.message().c_str());  // spec errors read file:line:col: ...
     return 2;
@@ -67,6 +71,7 @@ void AddSubmitCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--key", f->key,
                   "Idempotency key: submitting the same key again returns the same job "
                   "(default: a new random key)");
+  AddCacheFlags(cmd, f->cache, /*local=*/false);
   AddClusterFlags(cmd, f->cluster);
   cmd->callback([f, &exit_code] { exit_code = Submit(*f); });
 }

@@ -16,17 +16,28 @@ constexpr size_t kMaxCardRows = 200;
 // The card table, filled a card at a time in the order to show, up to kMaxCardRows rows.
 class CardTable {
  public:
+  // `with_cache`: a CACHE column (some card of the job is cacheable).
+  explicit CardTable(bool with_cache) {
+    std::vector<std::string> head = {"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"};
+    if (with_cache) head.push_back("CACHE");
+    table_ = TextTable(std::move(head));
+  }
   // False once the table is full.
   bool Add(const std::string& name, const nlohmann::json& card) {
     if (!card.is_object()) return true;
     if (rows_ == kMaxCardRows) return false;
     ++rows_;
-    const std::string state = card.value("state", "?");
+    const std::string state = card.contains("cached_from") ? "cached" : card.value("state", "?");
     const bool ran = card.value("attempts", 0) > 0;
-    table_.AddRow({name, state, ran ? std::to_string(card.value("exit_code", 0)) : "-",
-                   std::to_string(card.value("attempts", 0)),
-                   card.value("node", "").empty() ? "-" : card.value("node", ""),
-                   ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"});
+    std::vector<std::string> row = {
+        name,
+        state,
+        ran ? std::to_string(card.value("exit_code", 0)) : "-",
+        std::to_string(card.value("attempts", 0)),
+        card.value("node", "").empty() ? "-" : card.value("node", ""),
+        ran ? FormatDurationMs(card.value("duration_ms", int64_t{0})) : "-"};
+    if (table_.columns() > row.size()) row.push_back(card.value("cache", "not cacheable"));
+    table_.AddRow(std::move(row));
     return true;
   }
   // `how_to_list_all` is what to run to see every card, should some not fit.
@@ -39,9 +50,16 @@ class CardTable {
   }
 
  private:
-  TextTable table_{{"CARD", "STATE", "EXIT", "ATTEMPTS", "NODE", "DURATION"}};
+  TextTable table_{{}};
   size_t rows_ = 0;
 };
+
+bool AnyCacheNote(const nlohmann::json& cards) {
+  for (const auto& [name, card] : cards.items()) {
+    if (card.is_object() && card.contains("cache")) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -188,7 +206,7 @@ void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
     return;
   }
   const auto& cards = doc["cards"];
-  CardTable table;
+  CardTable table(AnyCacheNote(cards));
   if (!job.card_order().empty()) {
     for (const std::string& name : job.card_order()) {
       const auto it = cards.find(name);
@@ -203,13 +221,13 @@ void PrintCardTable(std::FILE* out, const v1::JobStatus& job) {
   table.Print(out, cards.size(), "`hollerith status " + job.job_id() + " --json`");
 }
 
-void PrintCardTable(std::FILE* out, const SchedulerCore& core) {
+void PrintCardTable(std::FILE* out, const SchedulerCore& core, const CacheNotes* notes) {
   const JobSpec& job = core.job();
-  CardTable table;
+  CardTable table(notes && !notes->empty());
   bool full = false;
   for (uint32_t s : job.DisplayOrder()) {
     for (uint32_t c = 0; c < job.stacks[s].cards.size() && !full; ++c) {
-      full = !table.Add(job.card_name({s, c}), ResultDocumentCard(core, {s, c}));
+      full = !table.Add(job.card_name({s, c}), ResultDocumentCard(core, {s, c}, notes));
     }
     if (full) break;
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/core/result_document.h"
 #include "common/core/scheduler_core.h"
 #include "hollerith.pb.h"
 
@@ -16,6 +17,7 @@ class TextTable {
   explicit TextTable(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
   void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   void Print(std::FILE* out) const;
+  size_t columns() const { return rows_.front().size(); }
 
  private:
   std::vector<std::vector<std::string>> rows_;
@@ -39,7 +41,7 @@ void PrintJobStacks(std::FILE* out, const v1::JobStatus& job);
 // spec's order (stack by stack, cards in stack order, combine last), as job.card_order lists it.
 void PrintCardTable(std::FILE* out, const v1::JobStatus& job);
 // The same table for a job run in this process (`run --local`).
-void PrintCardTable(std::FILE* out, const SchedulerCore& core);
+void PrintCardTable(std::FILE* out, const SchedulerCore& core, const CacheNotes* notes = nullptr);
 // The result document, pretty-printed; for a job too big to have one, its summary as JSON.
 std::string ResultDocumentText(const v1::JobStatus& job);
 // "job 'report' (ID) succeeded" plus the reason, if any.

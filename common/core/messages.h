@@ -23,6 +23,18 @@ struct CardResultFile {
   std::string stdout_text;
 };
 
+// A card's result found in the result cache (common/cache/): the node skips the card, restores
+// its declared outputs into the workspace from the artifact store and reports this result,
+// marked as coming from job `from_job`. A node that cannot restore them runs the card instead.
+struct CachedCard {
+  uint32_t card = 0;
+  int exit_code = 0;
+  std::string stdout_text;
+  bool stdout_truncated = false;
+  OutputDigests outputs;
+  std::string from_job;
+};
+
 // Down: run stack `stack` (attempt `attempt`) on `node`. The combine stack also gets every result.
 struct AssignStackMsg {
   uint32_t stack = 0;
@@ -32,6 +44,17 @@ struct AssignStackMsg {
   std::string tenant;    // the job's: among equal priorities, the smallest weighted share first
   uint32_t tenant_weight = 1;
   std::vector<CardResultFile> results;  // combine only
+  std::vector<CachedCard> cached;       // cards whose results the cache holds already
+  uint64_t lamport = 0;
+};
+
+// Down: a card of a placed stack whose key became known after the assignment (its inputs were
+// published) is in the cache. Sent before the release that lets the card start, on the same
+// stream, so it arrives first; a node that gets it late has run the card, which is as good.
+struct CacheHitMsg {
+  uint32_t stack = 0;
+  uint32_t attempt = 0;
+  CachedCard hit;
   uint64_t lamport = 0;
 };
 
@@ -94,6 +117,7 @@ struct CardFinishedMsg {
   std::string stderr_text;
   int64_t duration_ms = 0;
   OutputDigests outputs;
+  std::string cached_from;  // a cache hit: the job whose run produced this result
   // Node-local, never sent: how long spawning the card's process took (-1: no process), and the
   // files holding its whole stdout / stderr when they outgrew what is kept in memory ("": none).
   int64_t spawn_us = -1;

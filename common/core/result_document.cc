@@ -2,7 +2,7 @@
 
 namespace hollerith {
 
-nlohmann::json ResultDocumentCard(const SchedulerCore& core, CardRef ref) {
+nlohmann::json ResultDocumentCard(const SchedulerCore& core, CardRef ref, const CacheNotes* notes) {
   const CardRecord& r = core.record(ref);
   nlohmann::json outputs = nlohmann::json::object();
   for (const auto& [path, digest] : r.out().outputs) outputs[path] = digest;
@@ -15,16 +15,20 @@ nlohmann::json ResultDocumentCard(const SchedulerCore& core, CardRef ref) {
                          {"duration_ms", r.duration_ms},
                          {"outputs", std::move(outputs)}};
   if (!r.out().error.empty()) card["error"] = r.out().error;
+  if (!r.out().cached_from.empty()) card["cached_from"] = r.out().cached_from;
+  if (notes) {
+    if (auto it = notes->find(ref); it != notes->end()) card["cache"] = it->second;
+  }
   return card;
 }
 
-nlohmann::json ResultDocument(const SchedulerCore& core) {
+nlohmann::json ResultDocument(const SchedulerCore& core, const CacheNotes* notes) {
   const JobSpec& job = core.job();
   nlohmann::json cards = nlohmann::json::object();
   for (uint32_t s = 0; s < job.stacks.size(); ++s) {
     if (job.stacks[s].is_template()) continue;
     for (uint32_t c = 0; c < job.stacks[s].cards.size(); ++c) {
-      cards[job.card_name({s, c})] = ResultDocumentCard(core, {s, c});
+      cards[job.card_name({s, c})] = ResultDocumentCard(core, {s, c}, notes);
     }
   }
   return {{"job", job.name},

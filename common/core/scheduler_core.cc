@@ -57,6 +57,7 @@ SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& c
   records_.resize(all);
   stacks_.resize(job_->stacks.size());
   trace_.NodeIndex(self_node_);
+  any_cacheable_ = AnyCacheable(*job_);
   if (job_->has_fanout) IndexFanOuts();
   // A job that succeeds without retries: submitted, finished, a placement per stack, a start and a
   // finish per card, a release per cross-stack edge.
@@ -67,6 +68,41 @@ SchedulerCore::SchedulerCore(std::shared_ptr<const JobSpec> job, LamportClock& c
     }
   }
   trace_.Reserve(2 + job_->stacks.size() + 2 * total_ + releases);
+}
+
+bool SchedulerCore::AnyCacheable(const JobSpec& job) {
+  for (const StackSpec& stack : job.stacks) {
+    for (const CardSpec& card : stack.cards) {
+      if (card.cache) return true;
+    }
+  }
+  return false;
+}
+
+void SchedulerCore::ExtendCacheKeys(uint32_t stack, bool emit) {
+  const StackSpec& spec = job_->stacks[stack];
+  StackState& st = stacks_[stack];
+  if (spec.is_combine || spec.is_template()) return;
+  const size_t before = st.cache_keys.size();
+  while (st.cache_keys.size() < spec.cards.size()) {
+    const CardSpec& card = spec.cards[st.cache_keys.size()];
+    if (!card.cache) break;  // and no later card of the stack has a key either
+    std::vector<std::string> digests;
+    for (const InputSpec& in : card.inputs) {
+      const CardRecord& producer = record(in.from);
+      if (producer.state != CardState::kSucceeded) break;
+      for (const auto& [path, digest] : producer.out().outputs) {
+        if (path == in.path) digests.push_back(digest);
+      }
+    }
+    if (digests.size() < card.inputs.size()) break;  // not all published yet
+    st.cache_keys.push_back(CardCacheKeyParts(
+        card, digests, st.cache_keys.empty() ? std::string() : st.cache_keys.back().key));
+  }
+  if (!emit || st.node.empty()) return;
+  for (size_t c = before; c < st.cache_keys.size(); ++c) {
+    Emit(CacheQueryAction{{stack, static_cast<uint32_t>(c)}, st.attempt, false, st.cache_keys[c]});
+  }
 }
 
 void SchedulerCore::IndexFanOuts() {
@@ -124,7 +160,13 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
   const uint64_t now = clock_->Tick();
   trace_.Add(Stamp(EventKind::kStackPlaced, {stack, 0}, attempt, now, self_node_));
 
-  AssignStackMsg assign{stack, attempt, node, job_->priority, {}, 1, {}, now};
+  AssignStackMsg assign{stack, attempt, node, job_->priority, {}, 1, {}, {}, now};
+  if (any_cacheable_) {
+    ExtendCacheKeys(stack, /*emit=*/false);
+    for (uint32_t c = 0; c < st.cache_keys.size(); ++c) {
+      Emit(CacheQueryAction{{stack, c}, attempt, true, st.cache_keys[c]});
+    }
+  }
   if (job_->stacks[stack].is_combine) {
     for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
       if (s == stack || job_->stacks[s].is_template()) continue;
@@ -154,6 +196,7 @@ void SchedulerCore::Release(CardRef from, CardRef to) {
   const StackState& target = stacks_[to.stack];
   if (target.node.empty()) return;  // released on placement instead
   const CardRecord& r = record(from);
+  if (any_cacheable_) ExtendCacheKeys(to.stack, /*emit=*/true);  // before the release: see there
   const uint64_t now = clock_->Tick();
   TraceEvent e = Stamp(EventKind::kRelease, from, target.attempt, now, self_node_);
   e.target = to;
@@ -196,13 +239,16 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
   }
   clock_->Receive(msg.lamport);
   stacks_[r.stack].known.Merge(msg.vc);
-  TraceEvent e = Stamp(msg.succeeded ? EventKind::kCardFinished : EventKind::kCardFailed, r,
-                       msg.attempt, msg.lamport, msg.node);
+  const bool cached = msg.succeeded && !msg.cached_from.empty();
+  TraceEvent e = Stamp(cached          ? EventKind::kCardCached
+                       : msg.succeeded ? EventKind::kCardFinished
+                                       : EventKind::kCardFailed,
+                       r, msg.attempt, msg.lamport, msg.node);
   e.try_no = msg.try_no;
   e.wall_us = msg.wall_us;
   e.vc = msg.vc;
   e.exit_code = msg.exit_code;
-  e.detail = trace_.Detail(msg.error);
+  e.detail = trace_.Detail(cached ? msg.cached_from : msg.error);
   trace_.Add(std::move(e));
 
   CardRecord& rec = records_[index(r)];
@@ -216,8 +262,9 @@ bool SchedulerCore::CardFinished(const CardFinishedMsg& msg) {
   rec.node = trace_.NodeIndex(msg.node);
   rec.output.reset();
   if (!msg.error.empty() || !msg.stdout_text.empty() || !msg.stderr_text.empty() ||
-      msg.stdout_truncated || (msg.succeeded && !msg.outputs.empty())) {
+      msg.stdout_truncated || (msg.succeeded && !msg.outputs.empty()) || cached) {
     CardOutput& out = rec.mutable_out();
+    if (cached) out.cached_from = msg.cached_from;
     out.error = msg.error;
     out.stdout_text = msg.stdout_text.substr(0, kResultStdoutBound);
     out.stdout_truncated = msg.stdout_truncated || msg.stdout_text.size() > kResultStdoutBound;
@@ -416,6 +463,7 @@ bool SchedulerCore::FanOutListed(uint32_t stack, const Result<std::shared_ptr<co
   }
   records_.resize(all);
   stacks_.resize(job_->stacks.size());
+  any_cacheable_ = any_cacheable_ || AnyCacheable(*job_);
   waits_for_fanouts_.resize(job_->stacks.size(), 0);
   fanout_abandoned_.resize(job_->stacks.size(), false);
   --open_fanouts_;
@@ -535,6 +583,9 @@ std::vector<CoreAction> SchedulerCore::Resend(uint32_t stack) const {
   if (st.node.empty()) return out;
   const uint64_t now = clock_->now();
   std::optional<uint32_t> first_skipped;
+  for (uint32_t c = 0; c < st.cache_keys.size(); ++c) {  // before the releases, as first sent
+    out.push_back(CacheQueryAction{{stack, c}, st.attempt, false, st.cache_keys[c]});
+  }
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
     const CardRef to{stack, c};
     if (record(to).state == CardState::kSkipped && !first_skipped) first_skipped = c;

@@ -21,6 +21,7 @@
 
 #include "common/base/status.h"
 #include "common/base/time_source.h"
+#include "common/cache/cache_key.h"
 #include "common/core/clock.h"
 #include "common/core/messages.h"
 #include "common/core/trace.h"
@@ -46,6 +47,7 @@ struct CardOutput {
   std::string stderr_text;  // at most kResultStdoutBound bytes
   std::string error;
   OutputDigests outputs;
+  std::string cached_from;  // a cache hit: the job whose run produced this result
 };
 
 // What the job remembers of a card: the result its dependents saw.
@@ -80,12 +82,23 @@ struct FanOutAction {
   std::string path;
   std::string digest;
 };
+// A cacheable card's key is known (the inputs of the cards up to it in its stack are published):
+// the wiring looks it up in the result cache and, on a hit, tells the node holding the stack
+// (CachedCard) before it carries out the next action: the stack's assignment when
+// `for_assign` (the hit goes into AssignStackMsg::cached), else a CacheHitMsg sent before the
+// release that follows. A miss needs nothing sent.
+struct CacheQueryAction {
+  CardRef card;
+  uint32_t attempt = 0;
+  bool for_assign = false;
+  CacheKeyParts key;
+};
 struct JobFinishedAction {
   JobState state = JobState::kSucceeded;
   std::string reason;
 };
 using CoreAction = std::variant<PlaceStackAction, AssignStackMsg, ReleaseMsg, RetryMsg, SkipMsg,
-                                FanOutAction, JobFinishedAction>;
+                                FanOutAction, CacheQueryAction, JobFinishedAction>;
 
 class SchedulerCore {
  public:
@@ -153,6 +166,12 @@ class SchedulerCore {
   // Kept up to date on every event, so progress never needs a scan over the stack's cards.
   const StackCounts& counts(uint32_t stack) const { return stacks_[stack].counts; }
   const Trace& trace() const { return trace_; }
+  // The cache key of a cacheable card, once the inputs of the cards up to it are published;
+  // null otherwise (not cacheable: `cache:` unset for it or for a card before it in its stack).
+  const CacheKeyParts* cache_key(CardRef r) const {
+    const auto& keys = stacks_[r.stack].cache_keys;
+    return r.card < keys.size() ? &keys[r.card] : nullptr;
+  }
   // The run-time matrix stacks whose instances `stack` waits for before it is placed (none
   // when it waits for nothing of the kind).
   std::vector<uint32_t> WaitsForFanOuts(uint32_t stack) const;
@@ -169,6 +188,7 @@ class SchedulerCore {
     StackCounts counts;
     VectorClock known;      // what the core has learnt of this stack's clock
     uint64_t progress = 0;  // ProgressKey of the last card event taken in this attempt
+    std::vector<CacheKeyParts> cache_keys;  // of its first cards, as far as they are known
   };
   // Orders a stack's card events within one attempt: (card, try, start < finish).
   static uint64_t ProgressKey(uint32_t card, uint32_t try_no, bool finish) {
@@ -184,6 +204,11 @@ class SchedulerCore {
                    const std::string& node);
   void SetTerminal(CardRef r, CardState s);
   void Release(CardRef from, CardRef to);
+  // Computes the cache keys of the stack's cards that can have one now; emits a CacheQueryAction
+  // for each when the stack is placed and `emit`.
+  void ExtendCacheKeys(uint32_t stack, bool emit);
+  // Whether any card of the job has `cache:` (else nothing here costs a thing).
+  static bool AnyCacheable(const JobSpec& job);
   void FailPermanently(CardRef r, const std::string& reason);
   void SkipDependents(CardRef failed, const std::string& reason);
   // Skips `cards` (those not ended yet) and everything that waits on them.
@@ -229,6 +254,7 @@ class SchedulerCore {
   std::vector<bool> fanout_abandoned_;
   JobState state_ = JobState::kRunning;
   std::string reason_;
+  bool any_cacheable_ = false;
   Trace trace_;
   std::vector<CoreAction> actions_;
 };

@@ -5,9 +5,9 @@
 namespace hollerith {
 namespace {
 
-constexpr std::array<const char*, 11> kKindNames = {
+constexpr std::array<const char*, 12> kKindNames = {
     "job_submitted", "stack_placed", "card_started", "card_finished", "card_failed", "card_retry",
-    "card_skipped",  "release",      "stack_lost",   "job_finished",  "fan_out"};
+    "card_skipped",  "release",      "stack_lost",   "job_finished",  "fan_out",     "card_cached"};
 
 }  // namespace
 

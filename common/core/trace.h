@@ -23,7 +23,8 @@ enum class EventKind : uint8_t {
   kRelease,  // dependency `card` released to `target`
   kStackLost,
   kJobFinished,
-  kFanOut,  // run-time matrix stack `card.stack` got its list (detail; exit_code 1: the error)
+  kFanOut,      // run-time matrix stack `card.stack` got its list (detail; exit_code 1: the error)
+  kCardCached,  // succeeded from the result cache, not run (detail: the job that produced it)
 };
 
 const char* EventKindName(EventKind kind);

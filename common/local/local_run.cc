@@ -46,7 +46,10 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
       store_(options_.workdir / ".artifacts"),
       artifacts_(io, store_),
       slots_(io, LocalCapacity(core_.job(), DefaultJobs(options_.jobs))),
-      workspaces_(options_.workdir, 64, options_.sandbox.user.owner()) {
+      workspaces_(options_.workdir, 64, options_.sandbox.user.owner()),
+      cache_(options_.cache_entries, options_.cache_unavailable, &store_,
+             options_.cache_store ? options_.cache_store : &store_),
+      cache_scope_{"local", options_.job_id, core_.job().name, options_.cache_mode} {
   // One process, one Lamport clock: core and node share it (messages still carry it).
   StackHost::Upward up;
   up.started = [this](const std::string&, const CardStartedMsg& m) {
@@ -56,7 +59,9 @@ LocalRun::LocalRun(asio::io_context& io, std::shared_ptr<const JobSpec> job,
   };
   up.finished = [this](const std::string&, const CardFinishedMsg& m) {
     asio::post(io_, [this, m] {
-      if (core_.CardFinished(m)) Drain();
+      if (!core_.CardFinished(m)) return;
+      if (m.succeeded && m.cached_from.empty()) cache_.Record(cache_scope_, core_, m.card);
+      Drain();
     });
   };
   host_ = std::make_unique<StackHost>(
@@ -80,12 +85,23 @@ void LocalRun::Drain() {
       } else if (auto* assign = std::get_if<AssignStackMsg>(&action)) {
         auto job = core_.job_ptr();
         std::shared_ptr<const StackSpec> stack(job, &job->stacks[assign->stack]);
+        assign->cached = std::exchange(hits_for_assign_, {});
         asio::post(io_, [this, stack, msg = std::move(*assign)] {
           host_->Assign(options_.job_id, stack, msg);
         });
       } else if (auto* release = std::get_if<ReleaseMsg>(&action)) {
         asio::post(io_,
                    [this, msg = std::move(*release)] { host_->Release(options_.job_id, msg); });
+      } else if (auto* query = std::get_if<CacheQueryAction>(&action)) {
+        std::optional<CachedCard> hit =
+            cache_.Lookup(cache_scope_, core_, *query, &cache_notes_[query->card]);
+        if (!hit) continue;
+        if (query->for_assign) {
+          hits_for_assign_.push_back(std::move(*hit));
+        } else {
+          CacheHitMsg msg{query->card.stack, query->attempt, std::move(*hit), clock_.now()};
+          asio::post(io_, [this, msg = std::move(msg)] { host_->CacheHit(options_.job_id, msg); });
+        }
       } else if (auto* retry = std::get_if<RetryMsg>(&action)) {
         asio::post(io_, [this, msg = *retry] { host_->Retry(options_.job_id, msg); });
       } else if (auto* skip = std::get_if<SkipMsg>(&action)) {

@@ -9,9 +9,12 @@
 #include <asio/io_context.hpp>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "common/artifacts/access.h"
+#include "common/cache/card_cache.h"
+#include "common/core/result_document.h"
 #include "common/core/scheduler_core.h"
 #include "common/runner/card_runner.h"
 #include "common/runner/resource_pool.h"
@@ -27,6 +30,12 @@ struct LocalRunOptions {
   CardSandbox sandbox;  // whom cards run as, default limits (run --local's --run-as and so on)
   // Called on the io_context after every event the core accepted (for progress display).
   std::function<void(const SchedulerCore&)> on_event;
+  // The result cache (--cache-dir): its entries (null: none, `cache_unavailable` says why), the
+  // store of its files, and how this run uses it. Entries are the "local" scope's.
+  ResultCache* cache_entries = nullptr;
+  ArtifactStore* cache_store = nullptr;
+  std::string cache_unavailable = "not enabled";
+  CacheMode cache_mode = CacheMode::kOn;
 };
 
 class LocalRun {
@@ -36,6 +45,8 @@ class LocalRun {
   // Starts the job; `done` runs on the io_context when the job has finished.
   void Start(std::function<void()> done);
   const SchedulerCore& core() const { return core_; }
+  // What became of each cacheable card's lookup ("hit: job J", "miss: ..."), by card.
+  const CacheNotes& cache_notes() const { return cache_notes_; }
 
  private:
   void Drain();
@@ -53,6 +64,10 @@ class LocalRun {
   ResourcePool slots_;
   WorkspacePool workspaces_;
   std::unique_ptr<StackHost> host_;
+  CardCache cache_;
+  CacheScope cache_scope_;
+  std::vector<CachedCard> hits_for_assign_;  // found for the assignment that comes next
+  CacheNotes cache_notes_;
   std::function<void()> done_;
 };
 

@@ -63,6 +63,11 @@ void StackHost::Release(const std::string& job, const ReleaseMsg& msg) {
   if (auto* r = Find(job, msg.to.stack)) r->OnRelease(msg);
 }
 
+void StackHost::CacheHit(const std::string& job, const CacheHitMsg& msg) {
+  env_.clock.Receive(msg.lamport);
+  if (auto* r = Find(job, msg.stack)) r->OnCacheHit(msg);
+}
+
 void StackHost::Retry(const std::string& job, const RetryMsg& msg) {
   env_.clock.Receive(msg.lamport);
   if (auto* r = Find(job, msg.card.stack)) r->OnRetry(msg);

@@ -33,6 +33,7 @@ class StackHost {
   void Assign(const std::string& job, std::shared_ptr<const StackSpec> stack,
               const AssignStackMsg& msg);
   void Release(const std::string& job, const ReleaseMsg& msg);
+  void CacheHit(const std::string& job, const CacheHitMsg& msg);
   void Retry(const std::string& job, const RetryMsg& msg);
   void Skip(const std::string& job, const SkipMsg& msg);
   // Stops every stack of the job (running cards are killed) and forgets it.

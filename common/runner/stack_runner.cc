@@ -10,6 +10,8 @@
 #include <asio/post.hpp>
 #include <fstream>
 
+#include <spdlog/spdlog.h>
+
 #include "common/runner/confined_path.h"
 
 namespace hollerith {
@@ -52,6 +54,11 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
     pending_[c].deps = CrossStackDependencies(spec_->cards[c], assign_.stack);
     pending_[c].released.assign(pending_[c].deps.size(), false);
   }
+  for (CachedCard& hit : assign_.cached) {
+    const uint32_t card = hit.card;
+    if (card < spec_->cards.size()) cache_hits_.emplace(card, std::move(hit));
+  }
+  assign_.cached.clear();
   const bool runs_processes =
       std::any_of(spec_->cards.begin(), spec_->cards.end(),
                   [](const CardSpec& c) { return c.builtin == BuiltinKind::kNone; });
@@ -114,6 +121,12 @@ void StackRunner::OnRelease(const ReleaseMsg& msg) {
   for (const auto& [path, digest] : msg.outputs)
     p.digests.emplace_back(DigestKey(msg.from, path), digest);
   if (!busy_ && msg.to.card == next_card_) Advance();
+}
+
+void StackRunner::OnCacheHit(const CacheHitMsg& msg) {
+  if (msg.attempt != assign_.attempt || msg.hit.card >= spec_->cards.size() || ended_) return;
+  if (msg.hit.card < next_card_ || (busy_ && msg.hit.card == next_card_)) return;  // too late
+  cache_hits_.insert_or_assign(msg.hit.card, msg.hit);
 }
 
 void StackRunner::OnRetry(const RetryMsg& msg) {
@@ -184,21 +197,82 @@ void StackRunner::BeginCard(uint32_t card) {
       self->OnCardDone(card, result);
       return;
     }
-    const CardSpec& spec = self->spec_->cards[card];
-    if (spec.builtin != BuiltinKind::kNone) {
-      self->Launch(card);
-    } else {
-      self->env_.resources.Acquire(
-          self->spec_->resources, self->assign_.priority, self->assign_.tenant,
-          self->assign_.tenant_weight,
-          [self, card](ResourceGrant grant) {
-            self->last_gpus_ = grant.gpus;
-            self->grant_ = std::move(grant);
-            self->Launch(card);
-          },
-          self->last_gpus_);
+    // Its inputs are fetched on a hit too: a later card of the stack may read them.
+    auto hit = self->cache_hits_.find(card);
+    if (hit != self->cache_hits_.end() && self->try_no_ == 1) {
+      auto cached = std::make_shared<const CachedCard>(std::move(hit->second));
+      self->cache_hits_.erase(hit);
+      self->RestoreOutputs(card, std::move(cached), 0);
+      return;
     }
+    self->RunCard(card);
   });
+}
+
+void StackRunner::RunCard(uint32_t card) {
+  if (spec_->cards[card].builtin != BuiltinKind::kNone) {
+    Launch(card);
+    return;
+  }
+  auto self = shared_from_this();
+  env_.resources.Acquire(
+      spec_->resources, assign_.priority, assign_.tenant, assign_.tenant_weight,
+      [self, card](ResourceGrant grant) {
+        self->last_gpus_ = grant.gpus;
+        self->grant_ = std::move(grant);
+        self->Launch(card);
+      },
+      last_gpus_);
+}
+
+void StackRunner::RestoreOutputs(uint32_t card, std::shared_ptr<const CachedCard> hit,
+                                 size_t next) {
+  if (ended_) return;
+  const auto& outputs = spec_->cards[card].outputs;
+  if (next >= outputs.size()) {
+    ReportCached(card, *hit);
+    return;
+  }
+  auto run_instead = [self = shared_from_this(), card](const std::string& why) {
+    spdlog::warn("card {} runs: its cached result cannot be used ({})", self->spec_->cards[card].id,
+                 why);
+    self->RunCard(card);
+  };
+  std::string digest;  // only the card's own declared outputs, whatever the entry lists
+  for (const auto& [path, d] : hit->outputs) {
+    if (path == outputs[next]) digest = d;
+  }
+  if (digest.empty()) return run_instead("output " + outputs[next] + " is not in the entry");
+  if (Status s = EnsureWorkspace(); !s.ok()) return run_instead(s.message());
+  FetchInto(outputs[next], digest,
+            [self = shared_from_this(), card, hit, next, run_instead](Status s) {
+              if (self->ended_) return;
+              if (!s.ok())
+                return run_instead("output " + self->spec_->cards[card].outputs[next] + ": " +
+                                   s.message());
+              self->RestoreOutputs(card, hit, next + 1);
+            });
+}
+
+void StackRunner::ReportCached(uint32_t card, const CachedCard& hit) {
+  if (card >= skip_from_) {
+    busy_ = false;
+    End();
+    return;
+  }
+  ReportStarted(card);
+  auto msg = std::make_shared<CardFinishedMsg>();
+  msg->card = {assign_.stack, card};
+  msg->attempt = assign_.attempt;
+  msg->try_no = try_no_;
+  msg->node = env_.node;
+  msg->succeeded = true;
+  msg->exit_code = hit.exit_code;
+  msg->stdout_text = hit.stdout_text;
+  msg->stdout_truncated = hit.stdout_truncated;
+  msg->outputs = hit.outputs;
+  msg->cached_from = hit.from_job;
+  Report(card, msg);
 }
 
 void StackRunner::FetchInputs(uint32_t card, size_t next, std::function<void(Status)> done) {
@@ -217,31 +291,38 @@ void StackRunner::FetchInputs(uint32_t card, size_t next, std::function<void(Sta
     done(Status::Error("input " + in.path + " was not published by its producer"));
     return;
   }
-  // Earlier cards of the stack ran in this workspace: the directory the input goes to is reached
+  auto self = shared_from_this();
+  FetchInto(in.dest, digest, [self, card, next, done = std::move(done)](Status s) mutable {
+    if (!s.ok()) {
+      done(Status::Error(s.code(), "input " + s.message()));
+      return;
+    }
+    self->FetchInputs(card, next + 1, std::move(done));
+  });
+}
+
+void StackRunner::FetchInto(const std::string& dest, const std::string& digest,
+                            std::function<void(Status)> done) {
+  // Earlier cards of the stack ran in this workspace: the directory the file goes to is reached
   // without following links they may have left, and the fetch writes through that descriptor.
   const std::optional<FileOwner> owner = env_.workspaces.owner();
   std::string leaf;
   Result<UniqueFd> workspace = OpenDirectory(workspace_);
-  Result<UniqueFd> dir = workspace.ok() ? OpenParentBeneath(workspace->get(), in.dest, &leaf, owner)
+  Result<UniqueFd> dir = workspace.ok() ? OpenParentBeneath(workspace->get(), dest, &leaf, owner)
                                         : std::move(workspace);
   if (!dir.ok()) {
-    done(Status::Error("input " + in.dest + " refused: " + dir.message()));
+    done(Status::Error(dest + " refused: " + dir.message()));
     return;
   }
   auto held = std::make_shared<UniqueFd>(std::move(*dir));
-  auto self = shared_from_this();
-  env_.artifacts.Fetch(
-      digest, FdPath(held->get()) / leaf,
-      [self, card, next, held, leaf, owner, done = std::move(done)](Status s) mutable {
-        if (!s.ok()) {
-          done(s);
-          return;
-        }
-        if (owner) {
-          (void)::fchownat(held->get(), leaf.c_str(), owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW);
-        }
-        self->FetchInputs(card, next + 1, std::move(done));
-      });
+  env_.artifacts.Fetch(digest, FdPath(held->get()) / leaf,
+                       [held, leaf, owner, done = std::move(done)](Status s) mutable {
+                         if (s.ok() && owner) {
+                           (void)::fchownat(held->get(), leaf.c_str(), owner->uid, owner->gid,
+                                            AT_SYMLINK_NOFOLLOW);
+                         }
+                         done(std::move(s));
+                       });
 }
 
 void StackRunner::ReleaseGrant() {
@@ -266,13 +347,7 @@ void StackRunner::Launch(uint32_t card) {
       return;
     }
   }
-  if (!pending_[card].clocks.empty()) {
-    vc_.Merge(VectorClock(std::exchange(pending_[card].clocks, {})));  // sorts and merges once
-  }
-  vc_.Tick(assign_.stack);
-  CardStartedMsg started{{assign_.stack, card}, assign_.attempt,        try_no_, env_.node, vc_,
-                         env_.clock.Tick(),     env_.time->WallMicros()};
-  if (callbacks_.started) callbacks_.started(started);
+  ReportStarted(card);
 
   CardLaunch launch;
   launch.workspace = workspace_;
@@ -301,6 +376,16 @@ void StackRunner::Launch(uint32_t card) {
     self->running_handle_.reset();
     self->OnCardDone(card, std::move(result));
   });
+}
+
+void StackRunner::ReportStarted(uint32_t card) {
+  if (!pending_[card].clocks.empty()) {
+    vc_.Merge(VectorClock(std::exchange(pending_[card].clocks, {})));  // sorts and merges once
+  }
+  vc_.Tick(assign_.stack);
+  CardStartedMsg started{{assign_.stack, card}, assign_.attempt,        try_no_, env_.node, vc_,
+                         env_.clock.Tick(),     env_.time->WallMicros()};
+  if (callbacks_.started) callbacks_.started(started);
 }
 
 std::shared_ptr<CardFinishedMsg> StackRunner::FinishedMsg(uint32_t card, const CardResult& result) {

@@ -16,6 +16,7 @@
 #include <asio/steady_timer.hpp>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,8 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   void OnRelease(const ReleaseMsg& msg);
   void OnRetry(const RetryMsg& msg);
   void OnSkip(const SkipMsg& msg);
+  // Card `msg.hit.card` is in the result cache: unless it has begun already, it is not run.
+  void OnCacheHit(const CacheHitMsg& msg);
 
   uint32_t stack() const { return assign_.stack; }
   uint32_t attempt() const { return assign_.attempt; }
@@ -100,6 +103,18 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   Status EnsureWorkspace();
   void BeginCard(uint32_t card);
   void FetchInputs(uint32_t card, size_t next, std::function<void(Status)> done);
+  // Copies blob `digest` to workspace path `dest`, opened beneath the workspace (earlier cards
+  // may have left links) and given to the card user.
+  void FetchInto(const std::string& dest, const std::string& digest,
+                 std::function<void(Status)> done);
+  // Runs the card's process (or built-in) once its inputs are in place.
+  void RunCard(uint32_t card);
+  // A cache hit: restores the card's declared outputs, then reports the cached result; if an
+  // output cannot be restored, the card runs instead.
+  void RestoreOutputs(uint32_t card, std::shared_ptr<const CachedCard> hit, size_t next);
+  void ReportCached(uint32_t card, const CachedCard& hit);
+  // Stamps and reports the card's start from what the stack received.
+  void ReportStarted(uint32_t card);
   void Launch(uint32_t card);
   void ReleaseGrant();
   // Fails `card` without running it (posted, as a failed spawn is).
@@ -129,6 +144,7 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   std::optional<ResourceGrant> grant_;  // held by the card being launched or running
   std::vector<int> last_gpus_;          // of the previous grant: the next card asks for them again
   std::unique_ptr<asio::steady_timer> retry_timer_;
+  std::map<uint32_t, CachedCard> cache_hits_;  // by card: used on its first try
 };
 
 }  // namespace hollerith

@@ -76,6 +76,10 @@ struct CardSpec {
   Duration timeout{0};  // 0 means no timeout
   int retries = 0;
   CardLimits limits;
+  // `cache:` (its own, its stack's or the job's): a success may be reused by a later run whose
+  // card has the same cache key (common/cache/cache_key.h); `cache_version:` is part of the key.
+  bool cache = false;
+  std::string cache_version;
   SourceMark mark;
 };
 

@@ -59,21 +59,39 @@ enum CardKey : size_t {
   kTimeout,
   kRetries,
   kEnv,
-  kLimits
+  kLimits,
+  kCache,
+  kCacheVersion
 };
-constexpr std::array<std::string_view, 10> kCardKeys = {
-    "id", "run", "builtin", "after", "inputs", "outputs", "timeout", "retries", "env", "limits"};
+constexpr std::array<std::string_view, 12> kCardKeys = {
+    "id",      "run",     "builtin", "after",  "inputs", "outputs",
+    "timeout", "retries", "env",     "limits", "cache",  "cache_version"};
 constexpr uint32_t kCombineKeys = 1u << kId | 1u << kRun | 1u << kBuiltin | 1u << kTimeout |
                                   1u << kRetries | 1u << kEnv | 1u << kLimits;
 constexpr uint32_t kAllKeys = ~0u;
-enum JobKey : size_t { kName, kStacks, kCombine, kPriority, kTenant };
-constexpr std::array<std::string_view, 5> kJobKeys = {"name", "stacks", "combine", "priority",
-                                                      "tenant"};
+enum JobKey : size_t { kName, kStacks, kCombine, kPriority, kTenant, kJobCache, kJobCacheVersion };
+constexpr std::array<std::string_view, 7> kJobKeys = {
+    "name", "stacks", "combine", "priority", "tenant", "cache", "cache_version"};
 // `matrix` reaches the schema only as a run-time matrix (`{from: ...}`): expansion (expand.h)
 // writes out every other.
-enum StackKey : size_t { kNode, kLabels, kCards, kMatrix, kResources };
-constexpr std::array<std::string_view, 5> kStackKeys = {"node", "labels", "cards", "matrix",
-                                                        "resources"};
+enum StackKey : size_t {
+  kNode,
+  kLabels,
+  kCards,
+  kMatrix,
+  kResources,
+  kStackCache,
+  kStackCacheVersion
+};
+constexpr std::array<std::string_view, 7> kStackKeys = {
+    "node", "labels", "cards", "matrix", "resources", "cache", "cache_version"};
+
+// `cache:` and `cache_version:` as a card inherits them: its own, else its stack's, else the
+// job's (docs/cache.md).
+struct CacheSetting {
+  bool cache = false;
+  std::string_view version;
+};
 
 struct Field {
   const DocNode* key = nullptr;
@@ -125,6 +143,8 @@ class SchemaReader {
     if (const DocNode* tenant = fields[kTenant].value) {
       Try([&] { job_.tenant = Id(*tenant, "tenant", kMaxIdLength); });
     }
+    job_cache_ = ReadCacheSetting(fields[kJobCache].value, fields[kJobCacheVersion].value,
+                                  "the job", CacheSetting{});
     if (const DocNode* stacks = fields[kStacks].value) Try([&] { ReadStacks(*stacks); });
     CardSpec combine;
     if (const DocNode* node = fields[kCombine].value) Try([&] { combine = ReadCombine(*node); });
@@ -287,6 +307,8 @@ class SchemaReader {
     if (const DocNode* resources = fields[kResources].value) {
       ReadResources(*resources, where, job_.stacks[stack_index].resources);
     }
+    stack_cache_ = ReadCacheSetting(fields[kStackCache].value, fields[kStackCacheVersion].value,
+                                    where, job_cache_);
     const DocNode* cards = fields[kCards].value;
     if (!cards || cards->kind != DocKind::kSequence || cards->size == 0) {
       Fail(cards ? *cards : value, where + " needs a non-empty 'cards' list");
@@ -395,6 +417,10 @@ class SchemaReader {
       card.id = id;
       card.mark = node.mark();
       ReadCommonFields(fields, node, where, card);
+      const CacheSetting cache =
+          ReadCacheSetting(fields[kCache].value, fields[kCacheVersion].value, where, stack_cache_);
+      card.cache = cache.cache;
+      card.cache_version = cache.version;
       if (const DocNode* after = fields[kAfter].value) {
         Try([&] { ReadAfter(*after, self, where, card); });
       }
@@ -448,6 +474,31 @@ class SchemaReader {
         }
       });
     }
+  }
+
+  // `cache: true|false` and `cache_version: TEXT` at one level, over what the level above set.
+  CacheSetting ReadCacheSetting(const DocNode* cache, const DocNode* version,
+                                const std::string& where, CacheSetting inherited) const {
+    if (cache) {
+      Try([&] {
+        const std::string_view text = Scalar(*cache, [&] { return "'cache' of " + where; });
+        if (text != "true" && text != "false") {
+          Fail(*cache,
+               "'cache' of " + where + " must be true or false, not " + QuoteForMessage(text));
+        }
+        inherited.cache = text == "true";
+      });
+    }
+    if (version) {
+      Try([&] {
+        inherited.version = Scalar(*version, [&] { return "'cache_version' of " + where; });
+        if (inherited.version.size() > kMaxNameLength) {
+          Fail(*version, "'cache_version' of " + where + " is longer than " +
+                             std::to_string(kMaxNameLength) + " characters");
+        }
+      });
+    }
+    return inherited;
   }
 
   // `limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}`, any subset.
@@ -778,6 +829,8 @@ class SchemaReader {
   std::vector<PendingRef> fanout_refs_;  // `matrix: {from: ...}` of run-time matrix stacks
   std::vector<size_t> stack_offsets_;    // global card index of each stack's first card
   std::unordered_set<ProducedFile, ProducedFileHash> outputs_;
+  CacheSetting job_cache_;
+  CacheSetting stack_cache_;      // of the stack being read
   mutable SpecErrorList errors_;  // recorded by the const readers too
 };
 
@@ -795,7 +848,8 @@ const SpecKeys& AcceptedSpecKeys() {
     // Keys that expansion (expand.h) consumes before the schema reads the document.
     k.job.insert(k.job.end(), {"templates", "include"});
     k.stack.insert(k.stack.end(), {"uses", "with"});
-    k.template_keys = {"params", "node", "labels", "cards", "matrix", "resources"};
+    k.template_keys = {"params", "node",      "labels", "cards",
+                       "matrix", "resources", "cache",  "cache_version"};
     k.card.assign(kCardKeys.begin(), kCardKeys.end());
     for (size_t i = 0; i < kCardKeys.size(); ++i) {
       if (kCombineKeys & (1u << i)) k.combine.push_back(kCardKeys[i]);

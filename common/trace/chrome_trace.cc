@@ -24,6 +24,7 @@ const char* Phase(EventKind kind) {
     case EventKind::kCardStarted:
       return "B";
     case EventKind::kCardFinished:
+    case EventKind::kCardCached:
     case EventKind::kCardFailed:
       return "E";
     default:
@@ -95,8 +96,8 @@ void WriteChromeTrace(const JobSpec& job, const Trace& trace, std::ostream& out)
       args["try"] = e.try_no;
     }
     if (e.kind == EventKind::kRelease) args["target"] = job.card_name(e.target);
-    if (e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardFailed ||
-        e.kind == EventKind::kFanOut) {
+    if (e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardCached ||
+        e.kind == EventKind::kCardFailed || e.kind == EventKind::kFanOut) {
       args["exit_code"] = e.exit_code;
     }
     if (e.detail != 0) args["detail"] = trace.detail(e);

@@ -34,14 +34,17 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
     return (static_cast<uint64_t>(idx(from)) << 32) | static_cast<uint64_t>(idx(to));
   };
   for (const TraceEvent& e : trace.events()) {
-    const bool card_event = e.kind == EventKind::kCardStarted ||
-                            e.kind == EventKind::kCardFinished || e.kind == EventKind::kRelease;
+    // A card taken from the result cache has a start and a finish like any other: the node
+    // stamps both from what it received, so its edges are checked the same way.
+    const bool finish = e.kind == EventKind::kCardFinished || e.kind == EventKind::kCardCached;
+    const bool card_event =
+        e.kind == EventKind::kCardStarted || finish || e.kind == EventKind::kRelease;
     if (card_event && (e.card.stack >= job.stacks.size() ||
                        e.card.card >= job.stacks[e.card.stack].cards.size())) {
       return Status::Error("trace names a card that is not in the spec");
     }
     if (e.kind == EventKind::kCardStarted) starts[idx(e.card)].push_back(&e);
-    if (e.kind == EventKind::kCardFinished) finishes[idx(e.card)].push_back(&e);
+    if (finish) finishes[idx(e.card)].push_back(&e);
     if (e.kind == EventKind::kRelease) {
       releases.try_emplace(pair_key(e.card, e.target), &e);
       releases_by_attempt.try_emplace({pair_key(e.card, e.target), e.attempt}, &e);

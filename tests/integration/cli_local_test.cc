@@ -215,7 +215,7 @@ stacks:
   EXPECT_EQ(v.exit_code, 1);
   EXPECT_EQ(v.err, spec +
                        ":4:5: unknown key 'colour' in stack 'A' (expected one of: node, "
-                       "labels, cards, matrix, resources)\n" +
+                       "labels, cards, matrix, resources, cache, cache_version)\n" +
                        spec + ":8:13: duplicate card id 'a' in stack 'A' (first at 6:9)\n" + spec +
                        ":11:17: after 'Z.b' of card 'A.b' refers to unknown stack 'Z'\n");
 }

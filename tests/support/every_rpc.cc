@@ -61,6 +61,19 @@ std::vector<Call> EveryRpc(const std::string& marker) {
          v1::ListTenantsResponse resp;
          return s.ListTenants(&c, req, &resp);
        }},
+      {Role::kClient, "ListCache",
+       [](Coordinator::Stub& s, grpc::ClientContext& c) {
+         v1::ListCacheRequest req;
+         v1::ListCacheResponse resp;
+         return s.ListCache(&c, req, &resp);
+       }},
+      {Role::kClient, "RemoveCache",
+       [](Coordinator::Stub& s, grpc::ClientContext& c) {
+         v1::RemoveCacheRequest req;
+         req.set_key("0000");
+         v1::RemoveCacheResponse resp;
+         return s.RemoveCache(&c, req, &resp);
+       }},
       {Role::kClient, "ReadLog",
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::ReadLogRequest req;

@@ -115,7 +115,7 @@ function listPage() {
 // ------------------------------------------------------------------ the job page
 
 const BOX_W = 150, BOX_H = 28, GAP_Y = 10, COL_W = 200, HEAD_H = 44, PAD = 16;
-const FINAL = new Set(['succeeded', 'failed', 'skipped']);
+const FINAL = new Set(['succeeded', 'cached', 'failed', 'skipped']);
 
 class JobView {
   constructor(job) {
@@ -139,9 +139,11 @@ class JobView {
         const now = (this.job.cards || {})[c.name] || {};
         this.cards.set(c.name, {
           name: c.name, stack: stack.id, index, run: c.run, after: c.after, inputs: c.inputs,
-          state: now.state && now.state !== 'pending' ? now.state : 'waiting',
+          state: now.cached_from ? 'cached'
+                                 : now.state && now.state !== 'pending' ? now.state : 'waiting',
           node: now.node || '', attempts: now.attempts || 0, exit_code: now.exit_code,
           duration_ms: now.duration_ms, error: now.error || '',
+          cached_from: now.cached_from || '', cache: now.cache || '',
         });
       });
     });
@@ -160,7 +162,7 @@ class JobView {
            el('span', {class: 'muted'},
               (j.tenant ? 'tenant ' + j.tenant : '') + (j.priority ? ', priority ' + j.priority : '')),
            el('span', {class: 'legend'},
-              ...['waiting', 'running', 'succeeded', 'failed', 'skipped'].map(
+              ...['waiting', 'running', 'succeeded', 'cached', 'failed', 'skipped'].map(
                   s => el('span', {class: 'badge state-' + s}, s)))),
         el('div', {class: 'panes'},
            el('div', {class: 'main-pane'},
@@ -298,6 +300,11 @@ class JobView {
         if (card) Object.assign(card, {state: 'succeeded', exit_code: ev.exit_code});
         closeRun(ev.card, 'succeeded');
         break;
+      case 'card_cached':  // not run: its result came from the result cache
+        if (card) Object.assign(card, {state: 'cached', exit_code: ev.exit_code,
+                                       cached_from: ev.detail});
+        closeRun(ev.card, 'cached');
+        break;
       case 'card_failed':
         if (card) Object.assign(card, {state: 'failed', exit_code: ev.exit_code,
                                        error: ev.detail});
@@ -433,6 +440,8 @@ class JobView {
                    ['exit code', c.exit_code === undefined ? '—' : c.exit_code],
                    ['runs', c.run]];
     if (c.error) facts.push(['why', c.error]);
+    if (c.cached_from) facts.push(['cached from', 'job ' + c.cached_from]);
+    if (c.cache) facts.push(['cache', c.cache]);
     document.getElementById('card-facts').replaceChildren(
         ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
   }

@@ -290,14 +290,14 @@ TEST(SpecParserTest, TopLevelMustBeAJobMap) {
 TEST(SpecParserTest, UnknownAndDuplicateKeys) {
   EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        colour: red\n")),
             "spec.yaml:7:9: unknown key 'colour' in card 'A.a' (expected one of: id, run, builtin, "
-            "after, inputs, outputs, timeout, retries, env, limits)");
+            "after, inputs, outputs, timeout, retries, env, limits, cache, cache_version)");
   EXPECT_EQ(ErrorOf("name: j\nversion: 2\n"),
             "spec.yaml:1:1: missing 'stacks'\n"
             "spec.yaml:2:1: unknown key 'version' in the job (expected one of: name, stacks, "
-            "combine, priority, tenant)");
+            "combine, priority, tenant, cache, cache_version)");
   EXPECT_EQ(ErrorOf("name: j\nstacks:\n  A:\n    cards: [{id: a, run: x}]\n    nodes: x\n"),
             "spec.yaml:5:5: unknown key 'nodes' in stack 'A' (expected one of: node, labels, "
-            "cards, matrix, resources)");
+            "cards, matrix, resources, cache, cache_version)");
   EXPECT_EQ(ErrorOf("name: j\nstacks: {A: {cards: [{id: a, run: x}]}}\ncombine:\n  run: x\n"
                     "  after: [A.a]\n"),
             "spec.yaml:5:3: unknown key 'after' in combine (expected one of: id, run, builtin, "
@@ -452,7 +452,7 @@ stacks:
             "spec.yaml:6:17: after 'Z.b' of card 'A.a' refers to unknown stack 'Z'\n"
             "spec.yaml:8:13: duplicate card id 'a' in stack 'A' (first at 5:9)\n"
             "spec.yaml:11:5: unknown key 'colour' in stack 'B' (expected one of: node, labels, "
-            "cards, matrix, resources)");
+            "cards, matrix, resources, cache, cache_version)");
   // Bad fields of a card are each reported and the card's other fields still read; a reference
   // into a stack with a skipped card is not reported again as unknown.
   EXPECT_EQ(ErrorOf(OneCard("      - id: a\n        run: x\n        timeout: 30\n"
@@ -474,7 +474,7 @@ stacks:
 TEST(SpecParserTest, ErrorListIsCappedAtFifty) {
   std::string spec = "name: j\nstacks:\n  A:\n    cards:\n";
   for (int i = 0; i < 60; ++i) {
-    spec += "      - {id: c" + std::to_string(i) + ", run: x, colour: red}\n";
+    spec += "      - {id: c" + std::to_string(i) + ", run: x, retries: lots}\n";
   }
   const std::string error = ErrorOf(spec);
   std::vector<std::string> lines;
@@ -486,10 +486,9 @@ TEST(SpecParserTest, ErrorListIsCappedAtFifty) {
   ASSERT_EQ(lines.size(), 51u) << error;
   for (int i = 0; i < 50; ++i) {
     EXPECT_EQ(lines[i], "spec.yaml:" + std::to_string(5 + i) + ":" +
-                            std::to_string(26 + (i >= 10)) + ": unknown key 'colour' in card 'A.c" +
+                            std::to_string(35 + (i >= 10)) + ": 'retries' of card 'A.c" +
                             std::to_string(i) +
-                            "' (expected one of: id, run, builtin, after, inputs, outputs, "
-                            "timeout, retries, env, limits)");
+                            "' must be a whole number from 0 to 100, not 'lots'");
   }
   EXPECT_EQ(lines[50], "and 10 more errors");
 }
