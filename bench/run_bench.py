@@ -40,7 +40,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-WORKLOADS = ["fanout_noop", "fanout_runtime", "chain_hop", "fanin", "shell", "million", "serial"]
+WORKLOADS = ["fanout_noop", "fanout_runtime", "chain_hop", "fanin", "shell", "million", "serial",
+             "cache_rerun", "cache_lookup"]
 
 # Sizes at --scale 1.0 (the issue's) and in --smoke.
 FULL = {
@@ -51,6 +52,8 @@ FULL = {
     "shell": {"cards": 5_000},
     "million": {"stacks": 1_000, "cards": 1_000},
     "serial": {"jobs": 10_000},
+    "cache_rerun": {"images": 250},  # 4 cards per image and one add: 1,001 cards
+    "cache_lookup": {"stacks": 50_000},
 }
 SMOKE = {
     "fanout_noop": {"stacks": 200},
@@ -60,6 +63,8 @@ SMOKE = {
     "shell": {"cards": 20},
     "million": {"stacks": 10, "cards": 10},
     "serial": {"jobs": 20},
+    "cache_rerun": {"images": 5},
+    "cache_lookup": {"stacks": 200},
 }
 
 # The issue's targets (checked on the medians of this run).
@@ -71,6 +76,8 @@ TARGETS = {
     "shell": "≥ 0.8× make -j2",
     "million": "≤ 60 s and coordinator peak RSS ≤ 1 KiB per card",
     "serial": "≤ 1 ms per job (p50)",
+    "cache_rerun": "warm rerun ≤ 1/20 of the cold run (same run), every card a hit",
+    "cache_lookup": "≤ 20 µs per card for a lookup that misses (on vs off, same run)",
 }
 
 
@@ -244,11 +251,23 @@ class HollerithCluster:
         self._scraper = threading.Thread(target=scrape, daemon=True)
         self._scraper.start()
 
+    def client_flags(self):
+        """--coordinator and the credentials, for the driver and the CLI."""
+        return ["--coordinator", self.address] + (
+            self.tls_flags("client") if self.tls else ["--token-file", self.token_file])
+
+    def result_document(self, job_id, timeout=120):
+        """A finished job's result document (`hollerith status JOB --json`)."""
+        p = subprocess.run([self.binary("cli/hollerith"), "status", job_id, "--json"]
+                           + self.client_flags(), capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            raise BenchError(f"hollerith status {job_id} --json failed: {p.stderr.strip()[-800:]}")
+        return json.loads(p.stdout)
+
     def driver(self, args, timeout):
         """Runs the driver; fails fast if a daemon dies or a worker loses its lease meanwhile
         (a lost lease re-places every stack of the worker: the run no longer measures anything)."""
-        cmd = [self.binary("bench/hollerith-serial-driver"), "--coordinator", self.address] + (
-            self.tls_flags("client") if self.tls else ["--token-file", self.token_file]) + args
+        cmd = [self.binary("bench/hollerith-serial-driver")] + self.client_flags() + args
         what = args[0]
         deadline = time.monotonic() + timeout
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -347,9 +366,12 @@ class HollerithCluster:
 NOOP = '{"id": "c0", "builtin": "noop"}'
 
 
-def spec_fanout(stacks):
-    body = ",".join(f'"s{i}": {{"cards": [{NOOP}]}}' for i in range(stacks))
-    return f'{{"name": "fanout_noop", "stacks": {{{body}}}}}'
+def spec_fanout(stacks, name="fanout_noop", job_keys="", version=None):
+    """`stacks` one-card no-op stacks. `job_keys`: JSON members put before "stacks"; `version`:
+    every stack gets `cache_version: VERSION-i` (a cache key of its own)."""
+    keys = (lambda i: f'"cache_version": "{version}-{i}", ') if version else (lambda i: "")
+    body = ",".join(f'"s{i}": {{{keys(i)}"cards": [{NOOP}]}}' for i in range(stacks))
+    return f'{{"name": "{name}", {job_keys}"stacks": {{{body}}}}}'
 
 
 def spec_fanout_runtime(stacks):
@@ -396,6 +418,53 @@ def spec_million(stacks, cards):
                                      for j in range(cards)) + "]}"
     body = ",".join(f'"s{i}": {stack}' for i in range(stacks))
     return f'{{"name": "million", "stacks": {{{body}}}}}'
+
+
+def spec_montage(images, changed=None):
+    """A Montage-like shell job of 4·images + 1 cards, all `cache: true`, each a small sh -c
+    command on files of a few KB: stack pI's `project` writes p.dat; stack dI's `diff` reads the
+    projections of I and its neighbour I+1 (wrapping), its `fit` the diff; stack bI's `background`
+    reads projection I and fit I; one `add` reads every background. `changed`: the image whose
+    project command (and so its p.dat) differs."""
+    stacks = {}
+    for i in range(images):
+        tag = f"p{i}" + ("-changed" if i == changed else "")
+        stacks[f"p{i}"] = {"cards": [{"id": "project", "outputs": ["p.dat"],
+                                      "run": f"seq 1 500 | sed 's/^/{tag}-/' > p.dat"}]}
+        stacks[f"d{i}"] = {"cards": [
+            {"id": "diff", "run": "paste a.dat b.dat > d.dat", "outputs": ["d.dat"],
+             "inputs": [{"from": f"p{i}.project:p.dat", "dest": "a.dat"},
+                        {"from": f"p{(i + 1) % images}.project:p.dat", "dest": "b.dat"}]},
+            {"id": "fit", "run": "cksum d.dat > f.dat && head -c 2048 d.dat >> f.dat",
+             "outputs": ["f.dat"]}]}
+        stacks[f"b{i}"] = {"cards": [{"id": "background", "run": "cat p.dat f.dat > b.dat",
+                                      "inputs": [f"p{i}.project:p.dat", f"d{i}.fit:f.dat"],
+                                      "outputs": ["b.dat"]}]}
+    stacks["add"] = {"cards": [{"id": "add", "run": "cat b*.dat | cksum > mosaic.txt",
+                                "outputs": ["mosaic.txt"],
+                                "inputs": [{"from": f"b{i}.background:b.dat", "dest": f"b{i}.dat"}
+                                           for i in range(images)]}]}
+    return json.dumps({"name": "cache_rerun", "cache": True, "stacks": stacks})
+
+
+def downstream(spec, card):
+    """STACK.CARD names a change to `card` reaches in a spec: itself, the cards after it in its
+    stack (their keys chain), and, transitively, those reading its outputs (every command here
+    writes what it reads into its outputs, so a changed input changes them)."""
+    stacks = json.loads(spec)["stacks"]
+    reached, grew = {card}, True
+    while grew:
+        grew = False
+        for s, st in stacks.items():
+            for k, c in enumerate(st["cards"]):
+                sources = {(x if isinstance(x, str) else x["from"]).split(":")[0]
+                           for x in c.get("inputs", [])}
+                if k:
+                    sources.add(f"{s}.{st['cards'][k - 1]['id']}")
+                if f"{s}.{c['id']}" not in reached and sources & reached:
+                    reached.add(f"{s}.{c['id']}")
+                    grew = True
+    return reached
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -609,6 +678,65 @@ class Hollerith:
                 "mean_ms": d["job"]["mean_us"] / 1000, "submit_p50_ms": d["submit"]["p50_us"] / 1000,
                 "n": n, "wall_s": d["wall_s"], "usage": cluster.usage()}
 
+    def cards_run(self, cluster, doc):
+        """The cards of a finished job that ran (no "cached_from" in its result document)."""
+        cards = cluster.result_document(doc["job_id"])["cards"]
+        return sorted(c for c, r in cards.items() if "cached_from" not in r), len(cards)
+
+    def quiet(self):
+        if not self.args.smoke:
+            settle(3.0)
+
+    def run_cache_rerun(self, cluster, size):
+        # Cold, then the same spec again on the same coordinator (warm: every card a hit), then
+        # with one project card's command changed: only what that change reaches runs again.
+        k = size["images"]
+        changed = k // 2
+        spec = self.spec_file(("cache_rerun", k), lambda: spec_montage(k))
+        cold = self.submit(cluster, spec)
+        ran, n = self.cards_run(cluster, cold)
+        if len(ran) != n:
+            raise BenchError(f"cold run: {n - len(ran)} of {n} cards were cache hits already")
+        self.quiet()
+        warm = self.submit(cluster, spec)
+        ran, _ = self.cards_run(cluster, warm)
+        if ran:
+            raise BenchError(f"warm run: {len(ran)} of {n} cards have no cached_from, e.g. "
+                             f"{', '.join(ran[:5])}")
+        self.quiet()
+        edited = self.spec_file(("cache_rerun", k, "changed"), lambda: spec_montage(k, changed))
+        edit = self.submit(cluster, edited)
+        ran, _ = self.cards_run(cluster, edit)
+        with open(edited) as f:
+            expected = downstream(f.read(), f"p{changed}.project")
+        cold_s, warm_s = cold["total_us"] / 1e6, warm["total_us"] / 1e6
+        return {"value": warm_s / cold_s, "cold_s": cold_s, "warm_s": warm_s, "n": n,
+                "edit_s": edit["total_us"] / 1e6, "edit_ran": len(ran),
+                "edit_expected": len(expected), "edit_unexpected": sorted(set(ran) ^ expected),
+                "usage": edit["usage_after"]}
+
+    def run_cache_lookup(self, cluster, size):
+        # The same no-op fan-out with `cache: true` (every key unique: all misses) and without,
+        # alternating on one cluster. Both carry the per-stack cache_version, so they parse alike.
+        n = size["stacks"]
+        times = {True: [], False: []}
+        for i, on in enumerate([True, False, True, False]):
+            tag = f"{os.getpid()}-{time.time_ns()}-{i}"
+            spec = self.spec_file(("cache_lookup", n, tag), lambda: spec_fanout(
+                n, "cache_lookup", '"cache": true, ' if on else "", tag))
+            if i:
+                self.quiet()
+            d = self.submit(cluster, spec)
+            if on:  # a miss runs the card: none may be a hit
+                ran, _ = self.cards_run(cluster, d)
+                if len(ran) != n:
+                    raise BenchError(f"cache on: {n - len(ran)} of {n} cards were hits, not misses")
+            times[on].append(d["total_us"] / 1e6)
+        rate_on, rate_off = 2 * n / sum(times[True]), 2 * n / sum(times[False])
+        return {"value": (1 / rate_on - 1 / rate_off) * 1e6, "cards_s_on": rate_on,
+                "cards_s_off": rate_off, "on_s": times[True], "off_s": times[False], "n": n,
+                "usage": cluster.usage()}
+
 
 # ----------------------------------------------------------------------------- Dask (peer)
 
@@ -796,6 +924,10 @@ METRICS = {
     "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
     "million": ("seconds, submit→done", "s", False, ["dask"]),
     "serial": ("ms per job p50, submit→done", "ms", False, ["dask", MEMORY_STORE, MUTUAL_TLS]),
+    "cache_rerun": ("warm/cold time, submit→done, rerun of an unchanged all-`cache: true` "
+                    "shell job", "×", False, []),
+    "cache_lookup": ("µs per card added by `cache: true` when every lookup misses", "µs", False,
+                     []),
 }
 
 
@@ -814,6 +946,8 @@ def sizes_for(args):
             "million": {"stacks": FULL["million"]["stacks"],
                         "cards": max(1, round(FULL["million"]["cards"] * sc))},
             "serial": {"jobs": max(1, round(FULL["serial"]["jobs"] * sc))},
+            "cache_rerun": {"images": max(2, round(FULL["cache_rerun"]["images"] * sc))},
+            "cache_lookup": {"stacks": max(1, round(FULL["cache_lookup"]["stacks"] * sc))},
         }
     if args.million_scale is not None:
         sizes["million"]["cards"] = max(1, round(FULL["million"]["cards"] * args.million_scale))
@@ -902,6 +1036,19 @@ def extra_lines(results):
         out.append(f"serial: Hollerith p99 {fmt(med('serial', 'p99_ms'), 'ms')} ms, mean "
                    f"{fmt(med('serial', 'mean_ms'), 'ms')} ms, SubmitJob alone p50 "
                    f"{fmt(med('serial', 'submit_p50_ms'), 'ms')} ms")
+    if "cache_rerun" in runs and med("cache_rerun", "n") is not None:
+        out.append(f"cache_rerun: {fmt(med('cache_rerun', 'n'), 'cards/s')} cards, cold "
+                   f"{fmt(med('cache_rerun', 'cold_s'), 's')} s, warm (every card a hit, checked) "
+                   f"{fmt(med('cache_rerun', 'warm_s'), 's')} s; with one project card's command "
+                   f"changed, {fmt(med('cache_rerun', 'edit_ran'), 'cards/s')} cards ran (expected "
+                   f"from the shape: {fmt(med('cache_rerun', 'edit_expected'), 'cards/s')}) in "
+                   f"{fmt(med('cache_rerun', 'edit_s'), 's')} s")
+    if "cache_lookup" in runs and med("cache_lookup", "n") is not None:
+        out.append(f"cache_lookup: {fmt(med('cache_lookup', 'n'), 'cards/s')} no-op stacks, "
+                   f"`cache: true` with every lookup a miss "
+                   f"{fmt(med('cache_lookup', 'cards_s_on'), 'cards/s')} cards/s, without "
+                   f"{fmt(med('cache_lookup', 'cards_s_off'), 'cards/s')} cards/s (alternating, "
+                   f"same cluster)")
     cpu = []
     for w in results["workloads"]:
         vals = [(r["usage"]["coordinator_cpu_s"], r["usage"]["workers_cpu_s"])
@@ -948,6 +1095,14 @@ def check_targets(results):
     h = med("serial")
     if h is not None:
         verdicts["serial"] = (h <= 1.0, f"p50 {h:.2f} ms per job")
+    h = med("cache_rerun")
+    if h is not None:
+        verdicts["cache_rerun"] = (h <= 1 / 20, f"warm/cold {h:.3f} = 1/{1 / h:,.0f}, "
+                                                f"{med('cache_rerun', key='warm_s'):.2f} s vs "
+                                                f"{med('cache_rerun', key='cold_s'):.2f} s")
+    h = med("cache_lookup")
+    if h is not None:
+        verdicts["cache_lookup"] = (h <= 20, f"{h:.1f} µs per card")
     return verdicts
 
 

@@ -1,4 +1,7 @@
 // `hollerith`: the command-line client. Thin: every subcommand lives in its own command_*.cc.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/cluster/child_guard.h"
@@ -8,6 +11,10 @@
 int main(int argc, char** argv) {
   // Daemons started by `up` / `run --workers` pass through here first (never returns for them).
   hollerith::cli::MaybeRunChildGuard(argc, argv);
+  // What the libraries log (a local run's cache, its stack runner) goes to stderr, as every other
+  // word for people does: stdout carries results (--json) alone.
+  spdlog::set_default_logger(spdlog::stderr_logger_st("hollerith"));
+  spdlog::set_pattern("hollerith: %l: %v");
 
   CLI::App app{"hollerith: run dependent stacks of cards across machines, ordered as if local"};
   app.require_subcommand(1);
@@ -26,6 +33,7 @@ int main(int argc, char** argv) {
   hollerith::cli::AddDeleteCommand(app, exit_code);
   hollerith::cli::AddWorkersCommand(app, exit_code);
   hollerith::cli::AddQuotaCommand(app, exit_code);
+  hollerith::cli::AddCacheCommand(app, exit_code);
   hollerith::cli::AddTopCommand(app, exit_code);
   hollerith::cli::AddTraceCommand(app, exit_code);
   hollerith::cli::AddHelpCommand(app, exit_code);

@@ -4,36 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include "coordinator/coordinator.h"
+#include "proto/cache_wire.h"
 #include "proto/wire.h"
 
 namespace hollerith::coordinator {
-namespace {
-
-void FillEntry(const CacheEntry& e, v1::CacheEntryInfo* out) {
-  out->set_key(e.key);
-  out->set_tenant(e.scope);
-  out->set_job(e.job);
-  out->set_job_name(e.job_name);
-  out->set_card(e.card_name);
-  out->set_exit_code(e.exit_code);
-  out->set_bytes(e.bytes);
-  out->set_created_us(e.created_us);
-  out->set_last_used_us(e.last_used_us);
-  for (const auto& [path, digest] : e.outputs) {
-    auto* d = out->add_outputs();
-    d->set_path(path);
-    d->set_sha256(digest);
-  }
-  for (const auto& [name, digest] : e.parts) {
-    auto* d = out->add_parts();
-    d->set_path(name);
-    d->set_sha256(digest);
-  }
-  out->set_stdout_text(e.stdout_text);
-}
-
-}  // namespace
-
 void Coordinator::SetResultCache(std::unique_ptr<ResultCache> entries, std::string unavailable,
                                  ArtifactStore* store) {
   cache_entries_ = std::move(entries);
@@ -45,6 +19,7 @@ void Coordinator::LookUpCache(Job& job, const CacheQueryAction& query,
   if (!cache_) return;  // no artifact store: nothing could be restored
   std::optional<CachedCard> hit =
       cache_->Lookup(job.cache_scope(), *job.core, query, &job.cache_notes[query.card]);
+  if (cache_entries_ && cache_entries_->has_pending()) ScheduleCommit();  // its last use
   if (!hit) return;
   if (query.for_assign) {
     for_assign.push_back(std::move(*hit));
@@ -56,7 +31,9 @@ void Coordinator::LookUpCache(Job& job, const CacheQueryAction& query,
 }
 
 void Coordinator::RecordCache(Job& job, CardRef card) {
-  if (cache_) cache_->Record(job.cache_scope(), *job.core, card);
+  if (!cache_) return;
+  cache_->Record(job.cache_scope(), *job.core, card);
+  if (cache_entries_ && cache_entries_->has_pending()) ScheduleCommit();  // with the journal's
 }
 
 Status Coordinator::ListCache(const v1::ListCacheRequest& req, const std::string& identity,
@@ -81,10 +58,10 @@ Status Coordinator::ListCache(const v1::ListCacheRequest& req, const std::string
       if (!req.key().empty()) {
         if (e.key.compare(0, req.key().size(), req.key()) != 0) continue;
         // `show`: the whole entry, stdout too.
-        FillEntry(entries->Peek(e.scope, e.key).value_or(e), resp->add_entries());
+        wire::ToProto(entries->Peek(e.scope, e.key).value_or(e), resp->add_entries());
         continue;
       }
-      FillEntry(e, resp->add_entries());
+      wire::ToProto(e, resp->add_entries());
     }
   }
   resp->set_lamport(clock_.Tick());

@@ -250,6 +250,10 @@ void Coordinator::ScheduleCommit() {
 }
 
 void Coordinator::CommitNow(bool wait) {
+  // The result cache's entries and uses ride the same linger (a lost one is only a later miss).
+  if (cache_entries_ && cache_entries_->has_pending()) {
+    if (Status c = cache_entries_->Flush(); !c.ok()) spdlog::warn("result cache: {}", c.message());
+  }
   Status s = wait ? store_.Sync(clock_.now()) : store_.Commit(clock_.now());
   if (s.ok()) {
     if (!store_error_.ok()) spdlog::info("the job store is writable again");

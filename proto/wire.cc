@@ -10,15 +10,6 @@
 namespace hollerith::wire {
 namespace {
 
-void DigestsToProto(const OutputDigests& in,
-                    google::protobuf::RepeatedPtrField<v1::OutputDigest>* out) {
-  for (const auto& [path, digest] : in) {
-    auto* d = out->Add();
-    d->set_path(path);
-    d->set_sha256(digest);
-  }
-}
-
 OutputDigests DigestsFromProto(const google::protobuf::RepeatedPtrField<v1::OutputDigest>& in) {
   OutputDigests out;
   for (const auto& d : in) out.emplace_back(d.path(), d.sha256());
@@ -26,6 +17,15 @@ OutputDigests DigestsFromProto(const google::protobuf::RepeatedPtrField<v1::Outp
 }
 
 }  // namespace
+
+void ToProto(const OutputDigests& digests,
+             google::protobuf::RepeatedPtrField<v1::OutputDigest>* out) {
+  for (const auto& [path, digest] : digests) {
+    auto* d = out->Add();
+    d->set_path(path);
+    d->set_sha256(digest);
+  }
+}
 
 bool ValidJobId(const std::string& job_id) {
   // NAME-N: a job name and a decimal number.
@@ -252,7 +252,7 @@ void ToProto(const CachedCard& c, v1::CachedCard* out) {
   out->set_exit_code(c.exit_code);
   out->set_stdout_text(c.stdout_text);
   out->set_stdout_truncated(c.stdout_truncated);
-  DigestsToProto(c.outputs, out->mutable_outputs());
+  ToProto(c.outputs, out->mutable_outputs());
   out->set_from_job(c.from_job);
 }
 
@@ -283,7 +283,7 @@ void ToProto(const std::string& job_id, const ReleaseMsg& m, v1::Release* out) {
   ToProto(m.to, out->mutable_to());
   out->set_attempt(m.attempt);
   ToProto(m.vc, out->mutable_vc());
-  DigestsToProto(m.outputs, out->mutable_outputs());
+  ToProto(m.outputs, out->mutable_outputs());
   out->set_lamport(m.lamport);
 }
 
@@ -348,7 +348,7 @@ void ToProto(const std::string& job_id, const CardFinishedMsg& m, v1::CardFinish
   out->set_stdout_truncated(m.stdout_truncated);
   out->set_stderr_text(m.stderr_text);
   out->set_duration_ms(m.duration_ms);
-  DigestsToProto(m.outputs, out->mutable_outputs());
+  ToProto(m.outputs, out->mutable_outputs());
   out->set_cached_from(m.cached_from);
 }
 

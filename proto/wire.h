@@ -17,6 +17,8 @@ Status ValidateHello(const v1::WorkerMessage& first);
 bool ValidJobId(const std::string& job_id);
 
 void ToProto(const VectorClock& vc, v1::VectorClock* out);
+void ToProto(const OutputDigests& digests,
+             google::protobuf::RepeatedPtrField<v1::OutputDigest>* out);
 VectorClock FromProto(const v1::VectorClock& vc);
 void ToProto(CardRef r, v1::CardRef* out);
 CardRef FromProto(const v1::CardRef& r);

@@ -25,6 +25,8 @@ void AddCancelCommand(CLI::App& app, int& exit_code);
 void AddDeleteCommand(CLI::App& app, int& exit_code);
 void AddWorkersCommand(CLI::App& app, int& exit_code);
 void AddQuotaCommand(CLI::App& app, int& exit_code);
+// `cache ls|show|rm|clear`: the result cache's entries (the coordinator's, or --local's).
+void AddCacheCommand(CLI::App& app, int& exit_code);
 void AddTopCommand(CLI::App& app, int& exit_code);
 void AddTraceCommand(CLI::App& app, int& exit_code);
 

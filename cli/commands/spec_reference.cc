@@ -31,6 +31,19 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "A credential may name itself or a tenant that lists it as a member; any other is "
             "refused. The cluster's shared token submits as 'default' and may name any.",
             "tenant: ml"},
+           {"cache", "true or false", "false",
+            "Whether the job's cards use the result cache (a stack's or a card's own 'cache' "
+            "wins): a card whose cache key (its command, env, limits, inputs, declared outputs, "
+            "the cards before it in its stack, cache_version) matches an earlier success is not "
+            "run; that run's exit code and stdout are its result and its declared outputs are "
+            "restored. The worker, time, network and the node's environment are not in the key: "
+            "a card that depends on them must not be cached (docs/cache.md). Never the combine "
+            "card's.",
+            "cache: true"},
+           {"cache_version", "string (at most 128 characters)", "none",
+            "Part of the cache key of the job's cacheable cards (a stack's or a card's own "
+            "wins): change it to make them run again, e.g. when a tool they use changes.",
+            "cache_version: \"2\""},
            {"combine", "a card (the keys listed under 'combine' below)", "none",
             "A last card that runs after the last card of every stack, with every declared "
             "output at results/STACK.CARD/PATH and each card's stdout at "
@@ -93,6 +106,10 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "Values of the template's parameters; one whose default is null must be given. May "
             "use ${{ matrix.KEY }}.",
             "with: {suite: unit}"},
+           {"cache", "true or false", "the job's", "As for the job, for the stack's cards.",
+            "cache: true"},
+           {"cache_version", "string (at most 128 characters)", "the job's",
+            "As for the job, for the stack's cards.", "cache_version: gcc-12"},
        }},
       {"card",
        "Each entry of a stack's 'cards'. A card is named STACK.CARD. Exactly one of 'run' and "
@@ -142,6 +159,13 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "LANG (C.UTF-8) and its 'env' in its environment, never the worker's; as a node "
             "started as root, it runs as the node's --run-as user.",
             "limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}"},
+           {"cache", "true or false", "its stack's",
+            "As for the job, for this card. A card after a card that is not cacheable, in the "
+            "same stack, is not cacheable either. On a hit only its declared 'outputs' are "
+            "restored: declare every file a later card reads.",
+            "cache: false"},
+           {"cache_version", "string (at most 128 characters)", "its stack's",
+            "As for the job, for this card.", "cache_version: \"3\""},
        }},
       {"template",
        "The value of each entry of 'templates': a stack's keys (not 'uses' or 'with') and its "
@@ -157,12 +181,14 @@ const std::vector<SpecLevelDoc>& SpecReference() {
             "cards: [{id: run, run: \"./test ${{ params.suite }}\"}]"},
            {"matrix", "as for a stack", "none", "As for a stack.",
             "matrix: {os: [debian, alpine]}"},
-           {"resources", "as for a stack", "{cpu: 1}", "As for a stack.",
-            "resources: {cpu: 2}"},
+           {"resources", "as for a stack", "{cpu: 1}", "As for a stack.", "resources: {cpu: 2}"},
+           {"cache", "as for a stack", "the job's", "As for a stack.", "cache: true"},
+           {"cache_version", "as for a stack", "the job's", "As for a stack.", "cache_version: v2"},
        }},
       {"combine",
        "The value of the job's 'combine': a card that takes only these keys (it has no "
-       "'after', 'inputs' or 'outputs': it follows every stack and receives every output).",
+       "'after', 'inputs' or 'outputs': it follows every stack and receives every output; it is "
+       "never cached).",
        {
            {"id", "id (1-64 of A-Z a-z 0-9 _ -)", "combine", "The combine card's name.",
             "id: summary"},
@@ -227,6 +253,8 @@ const char* SpecExample() {
          "    cards: [{id: check, run: \"echo checking ${{ params.what }}\"}]\n"
          "stacks:\n"
          "  A:\n"
+         "    cache: true\n"
+         "    cache_version: \"1\"\n"
          "    cards:\n"
          "      - id: fetch\n"
          "        run: sh -c 'seq 1 1000 > numbers.txt'\n"

@@ -144,6 +144,7 @@ ResultCache::ResultCache(sqlite3* db, std::string path, uint64_t max_bytes)
     : db_(db), path_(std::move(path)), max_bytes_(max_bytes) {}
 
 ResultCache::~ResultCache() {
+  if (Status s = Flush(); !s.ok()) spdlog::warn("{}", s.message());
   for (sqlite3_stmt* stmt : {select_full_, select_brief_, upsert_, delete_, touch_}) {
     sqlite3_finalize(stmt);
   }
@@ -338,6 +339,10 @@ std::optional<CacheEntry> ResultCache::Lookup(const std::string& scope, const st
     return std::nullopt;
   }
   ++hits_;
+  if (Status s = BeginBatch(); !s.ok()) {
+    spdlog::warn("{}", s.message());
+    return entry;
+  }
   Used use{touch_};
   BindText(use.stmt, 1, scope);
   BindText(use.stmt, 2, key);
@@ -360,8 +365,32 @@ std::optional<CacheEntry> ResultCache::Peek(const std::string& scope,
   return Read(scope, key, /*with_stdout=*/true);
 }
 
-Status ResultCache::Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes) {
+Status ResultCache::BeginBatch() {
+  if (batch_open_) return Status::Ok();
   if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
+  batch_open_ = true;
+  return Status::Ok();
+}
+
+Status ResultCache::Flush() {
+  if (!batch_open_) return Status::Ok();
+  batch_open_ = false;
+  Status s = Exec("COMMIT;");
+  if (s.ok()) return s;
+  if (!sqlite3_get_autocommit(db_)) Exec("ROLLBACK;").IgnoreError();
+  // What was written since the last Flush is gone: the index follows the file again.
+  index_.clear();
+  lru_.clear();
+  cards_.clear();
+  refs_.clear();
+  total_bytes_ = entries_ = 0;
+  if (Status loaded = LoadIndex(); !loaded.ok()) spdlog::warn("{}", loaded.message());
+  return s;
+}
+
+Status ResultCache::Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes) {
+  if (Status s = BeginBatch(); !s.ok()) return s;
+  if (Status s = Exec("SAVEPOINT write;"); !s.ok()) return s;
   Status s;
   if (put != nullptr) {
     const std::string outputs = Encode(put->outputs), parts = Encode(put->parts);
@@ -388,9 +417,16 @@ Status ResultCache::Write(const CacheEntry* put, const std::vector<ScopeKey>& de
     if (sqlite3_step(use.stmt) != SQLITE_DONE)
       s = Error("cannot remove entry " + deletes[i].second);
   }
-  if (s.ok()) s = Exec("COMMIT;");
-  // A failed statement may have rolled the transaction back already; the error that matters is s.
-  if (!s.ok() && !sqlite3_get_autocommit(db_)) Exec("ROLLBACK;").IgnoreError();
+  if (s.ok()) s = Exec("RELEASE write;");
+  if (!s.ok()) {
+    // Undoes this write alone; a failed statement may have rolled the whole batch back already.
+    if (sqlite3_get_autocommit(db_)) {
+      batch_open_ = false;
+    } else {
+      Exec("ROLLBACK TO write;").IgnoreError();
+      Exec("RELEASE write;").IgnoreError();
+    }
+  }
   return s;
 }
 
@@ -445,7 +481,7 @@ std::optional<CacheEntry> ResultCache::LastFor(const std::string& scope,
       latest_use = use;
     }
   }
-  return Read(scope, *latest, /*with_stdout=*/true);
+  return Read(scope, *latest, /*with_stdout=*/false);
 }
 
 std::vector<CacheEntry> ResultCache::List(const std::string& scope) const {
@@ -464,6 +500,7 @@ Result<size_t> ResultCache::Remove(const std::string& scope, const std::string& 
   if (orphaned) orphaned->clear();
   if (Find(scope, key) == nullptr) return size_t{0};
   if (Status s = Write(nullptr, {{scope, key}}); !s.ok()) return s;
+  if (Status s = Flush(); !s.ok()) return s;
   std::vector<std::string> gone;
   Unindex(scope, key, gone);
   if (orphaned) *orphaned = Distinct(std::move(gone));
@@ -479,6 +516,7 @@ Result<size_t> ResultCache::Clear(const std::string& scope, std::vector<std::str
   }
   if (victims.empty()) return size_t{0};
   if (Status s = Write(nullptr, victims); !s.ok()) return s;
+  if (Status s = Flush(); !s.ok()) return s;
   std::vector<std::string> gone;
   for (const auto& [entry_scope, key] : victims) Unindex(entry_scope, key, gone);
   if (orphaned) *orphaned = Distinct(std::move(gone));

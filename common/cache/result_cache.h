@@ -77,7 +77,9 @@ class ResultCache {
                                    int64_t now_us);
   // Looks without touching (no LRU update, no hit or miss counted): for `cache show`.
   std::optional<CacheEntry> Peek(const std::string& scope, const std::string& key) const;
-  // Inserts, or replaces the entry of the same scope and key; committed before it returns. A
+  // Inserts, or replaces the entry of the same scope and key. Written at once, committed with
+  // the others at the next Flush (a group commit: one transaction for many cards, as the
+  // coordinator's journal does); a crash before it loses the entry, which is only a later miss. A
   // last_used_us of 0 is taken as created_us. Then evicts the least recently used entries (of any
   // scope) until the bound holds, never the entry just put. An entry bigger than the bound alone
   // is refused (kResourceExhausted) and nothing changes. Returns the digests (sorted, distinct) of
@@ -85,7 +87,7 @@ class ResultCache {
   // delete those blobs. A failed write is an error and changes nothing.
   Result<std::vector<std::string>> Put(CacheEntry entry);
   // The most recently used entry of (scope, job_name, card_name), any key: what a miss is compared
-  // with to say which part of the key changed. Touches nothing.
+  // with to say which part of the key changed (stdout_text left empty). Touches nothing.
   std::optional<CacheEntry> LastFor(const std::string& scope, const std::string& job_name,
                                     const std::string& card_name) const;
   // The entries of `scope` ("": every scope), most recently used first, with stdout_text empty
@@ -97,6 +99,11 @@ class ResultCache {
   Result<size_t> Remove(const std::string& scope, const std::string& key,
                         std::vector<std::string>* orphaned = nullptr);
   Result<size_t> Clear(const std::string& scope, std::vector<std::string>* orphaned = nullptr);
+  // Commits what Put and Lookup wrote since the last Flush (Remove and Clear commit at once, as
+  // does the destructor). A failed commit loses those writes: the memory index is read again
+  // from the file, so it holds what the file does.
+  Status Flush();
+  bool has_pending() const { return batch_open_; }
 
   CacheStats stats() const;
   uint64_t max_bytes() const { return max_bytes_; }
@@ -122,8 +129,10 @@ class ResultCache {
   const Indexed* Find(const std::string& scope, const std::string& key) const;
   std::optional<CacheEntry> Read(const std::string& scope, const std::string& key,
                                  bool with_stdout) const;
-  // One transaction: writes `put` (when given) and deletes the rows of `deletes`.
+  // Writes `put` (when given) and deletes the rows of `deletes`, all or nothing, in the open
+  // batch (Flush commits it).
   Status Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes);
+  Status BeginBatch();
   // The memory index's side of a committed change.
   void Index(const std::string& scope, const std::string& key, Indexed entry);
   // Drops (scope, key) from the index; its digests whose last reference it was go to `orphaned`.
@@ -147,6 +156,7 @@ class ResultCache {
   uint64_t total_bytes_ = 0;
   uint64_t entries_ = 0;
   uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
+  bool batch_open_ = false;  // a transaction holds writes that Flush will commit
 };
 
 }  // namespace hollerith

@@ -4,6 +4,8 @@
 #include <asio/post.hpp>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "common/runner/node_capacity.h"
 #include "common/spec/fanout.h"
 
@@ -109,6 +111,11 @@ void LocalRun::Drain() {
       } else if (auto* fanout = std::get_if<FanOutAction>(&action)) {
         ListFanOut(*fanout);
       } else if (std::get_if<JobFinishedAction>(&action)) {
+        if (options_.cache_entries) {
+          if (Status s = options_.cache_entries->Flush(); !s.ok()) {
+            spdlog::warn("result cache: {}", s.message());
+          }
+        }
         if (done_) asio::post(io_, std::exchange(done_, nullptr));
       }
     }

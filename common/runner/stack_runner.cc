@@ -179,17 +179,18 @@ void StackRunner::BeginCard(uint32_t card) {
     FailBeforeStart(card, refusal_);
     return;
   }
+  if (TakeCacheHit(card)) return;
   auto self = shared_from_this();
   const CardSpec& card_spec = spec_->cards[card];
   // Inputs are fetched into the workspace while the card waits for its resources; otherwise the
   // workspace is made at launch, so stacks queued behind the pool do not each hold a directory.
-  if (!card_spec.inputs.empty()) {
+  if (!card_spec.inputs.empty() || !owed_.empty()) {
     if (Status s = EnsureWorkspace(); !s.ok()) {
       FailBeforeStart(card, s.message());
       return;
     }
   }
-  FetchInputs(card, 0, [self, card](Status s) {
+  auto fetched = [self, card](Status s) {
     if (self->ended_) return;
     if (!s.ok()) {
       CardResult result;
@@ -197,16 +198,65 @@ void StackRunner::BeginCard(uint32_t card) {
       self->OnCardDone(card, result);
       return;
     }
-    // Its inputs are fetched on a hit too: a later card of the stack may read them.
-    auto hit = self->cache_hits_.find(card);
-    if (hit != self->cache_hits_.end() && self->try_no_ == 1) {
-      auto cached = std::make_shared<const CachedCard>(std::move(hit->second));
-      self->cache_hits_.erase(hit);
-      self->RestoreOutputs(card, std::move(cached), 0);
+    self->RunCard(card);
+  };
+  RestoreOwed(0, [self, card, fetched = std::move(fetched)](Status s) mutable {
+    if (self->ended_) return;
+    if (!s.ok()) {
+      fetched(std::move(s));
       return;
     }
-    self->RunCard(card);
+    self->owed_.clear();
+    self->FetchInputs(card, 0, std::move(fetched));
   });
+}
+
+bool StackRunner::TakeCacheHit(uint32_t card) {
+  auto hit = cache_hits_.find(card);
+  if (hit == cache_hits_.end() || try_no_ != 1) return false;
+  const CachedCard cached = std::move(hit->second);
+  cache_hits_.erase(hit);
+  // What the card would have left in the workspace: its inputs, then its declared outputs (the
+  // entry's digests of them, whatever else it lists). Without all of them, the card runs.
+  const CardSpec& spec = spec_->cards[card];
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const InputSpec& in : spec.inputs) {
+    const std::string key = DigestKey(in.from, in.path);
+    for (const auto& [k, digest] : pending_[card].digests) {
+      if (k == key) files.emplace_back(in.dest, digest);
+    }
+  }
+  for (const std::string& output : spec.outputs) {
+    for (const auto& [path, digest] : cached.outputs) {
+      if (path == output) files.emplace_back(path, digest);
+    }
+  }
+  if (files.size() != spec.inputs.size() + spec.outputs.size()) {
+    spdlog::warn("card {} runs: its cached result lacks a file", spec.id);
+    return false;
+  }
+  // Not copied now: only if a later card of the stack runs (RestoreOwed). A stack whose cards
+  // all come from the cache touches no disk.
+  owed_.insert(owed_.end(), files.begin(), files.end());
+  ReportCached(card, cached);
+  return true;
+}
+
+void StackRunner::RestoreOwed(size_t next, std::function<void(Status)> done) {
+  if (next >= owed_.size()) {
+    done(Status::Ok());
+    return;
+  }
+  const auto& [dest, digest] = owed_[next];
+  FetchInto(dest, digest,
+            [self = shared_from_this(), next, done = std::move(done)](Status s) mutable {
+              if (!s.ok()) {
+                done(Status::Error(s.code(), "cannot restore " + s.message() +
+                                                 " as a cached card of the stack left it"));
+                return;
+              }
+              self->RestoreOwed(next + 1, std::move(done));
+            });
 }
 
 void StackRunner::RunCard(uint32_t card) {
@@ -223,35 +273,6 @@ void StackRunner::RunCard(uint32_t card) {
         self->Launch(card);
       },
       last_gpus_);
-}
-
-void StackRunner::RestoreOutputs(uint32_t card, std::shared_ptr<const CachedCard> hit,
-                                 size_t next) {
-  if (ended_) return;
-  const auto& outputs = spec_->cards[card].outputs;
-  if (next >= outputs.size()) {
-    ReportCached(card, *hit);
-    return;
-  }
-  auto run_instead = [self = shared_from_this(), card](const std::string& why) {
-    spdlog::warn("card {} runs: its cached result cannot be used ({})", self->spec_->cards[card].id,
-                 why);
-    self->RunCard(card);
-  };
-  std::string digest;  // only the card's own declared outputs, whatever the entry lists
-  for (const auto& [path, d] : hit->outputs) {
-    if (path == outputs[next]) digest = d;
-  }
-  if (digest.empty()) return run_instead("output " + outputs[next] + " is not in the entry");
-  if (Status s = EnsureWorkspace(); !s.ok()) return run_instead(s.message());
-  FetchInto(outputs[next], digest,
-            [self = shared_from_this(), card, hit, next, run_instead](Status s) {
-              if (self->ended_) return;
-              if (!s.ok())
-                return run_instead("output " + self->spec_->cards[card].outputs[next] + ": " +
-                                   s.message());
-              self->RestoreOutputs(card, hit, next + 1);
-            });
 }
 
 void StackRunner::ReportCached(uint32_t card, const CachedCard& hit) {

@@ -109,9 +109,11 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
                  std::function<void(Status)> done);
   // Runs the card's process (or built-in) once its inputs are in place.
   void RunCard(uint32_t card);
-  // A cache hit: restores the card's declared outputs, then reports the cached result; if an
-  // output cannot be restored, the card runs instead.
-  void RestoreOutputs(uint32_t card, std::shared_ptr<const CachedCard> hit, size_t next);
+  // A cache hit for `card` (its first try): reports the cached result at once and owes the
+  // workspace the card's inputs and outputs; false if there is none (the card runs).
+  bool TakeCacheHit(uint32_t card);
+  // Copies what cached cards owe the workspace into it, in their order (before a card runs).
+  void RestoreOwed(size_t next, std::function<void(Status)> done);
   void ReportCached(uint32_t card, const CachedCard& hit);
   // Stamps and reports the card's start from what the stack received.
   void ReportStarted(uint32_t card);
@@ -145,6 +147,9 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   std::vector<int> last_gpus_;          // of the previous grant: the next card asks for them again
   std::unique_ptr<asio::steady_timer> retry_timer_;
   std::map<uint32_t, CachedCard> cache_hits_;  // by card: used on its first try
+  // (workspace path, digest) of the files cached cards would have left: restored before the next
+  // card that runs, so that it sees the workspace as if they had run.
+  std::vector<std::pair<std::string, std::string>> owed_;
 };
 
 }  // namespace hollerith

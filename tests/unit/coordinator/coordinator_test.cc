@@ -14,11 +14,6 @@
 namespace hollerith::coordinator {
 namespace {
 
-struct MemoryStoreAndTime {
-  MemoryJobStore memory_store_;
-  SimulatedTime simulated_time_;
-};
-
 class CoordinatorTest : public ::testing::Test, protected MemoryStoreAndTime, protected Harness {
  protected:
   CoordinatorTest() : Harness(memory_store_, simulated_time_) {}

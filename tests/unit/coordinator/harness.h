@@ -80,6 +80,13 @@ struct FakeWorker {
   }
 };
 
+// What a Harness of a test fixture runs on: no durable store, simulated time (a base class of
+// the fixture, so that they exist before the Harness).
+struct MemoryStoreAndTime {
+  MemoryJobStore memory_store_;
+  SimulatedTime simulated_time_;
+};
+
 // A coordinator on simulated time, with workers and clients that are recorded outboxes.
 class Harness : public OwnedCoordinator {
  public:

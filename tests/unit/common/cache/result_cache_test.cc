@@ -367,6 +367,7 @@ TEST(ResultCacheTest, AFailedWriteChangesNothing) {
   const std::string path = dir.path() + "/cache.db";
   auto cache = OpenOrDie(path, 100);
   ASSERT_TRUE(cache->Put(MakeEntry("s", Hex('1'), 60, 1, {{"o", Hex('a')}})).ok());
+  ASSERT_TRUE(cache->Flush().ok());
 
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
@@ -390,6 +391,32 @@ TEST(ResultCacheTest, AFailedWriteChangesNothing) {
   ASSERT_TRUE(put.ok()) << put.status().message();
   EXPECT_EQ(*put, std::vector<std::string>{Hex('a')});
   EXPECT_EQ(Keys(cache->List("")), std::vector<std::string>{Hex('2')});
+}
+
+TEST(ResultCacheTest, PutsAreSeenAtOnceAndCommittedTogetherByFlush) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/cache.db";
+  auto cache = OpenOrDie(path, 0);
+  ASSERT_TRUE(cache->Put(MakeEntry("s", Hex('1'), 10, 1)).ok());
+  ASSERT_TRUE(cache->Put(MakeEntry("s", Hex('2'), 10, 2)).ok());
+  EXPECT_TRUE(cache->has_pending());
+  EXPECT_TRUE(cache->Lookup("s", Hex('2'), 3).has_value()) << "seen by this cache at once";
+  auto rows = [&] {
+    sqlite3* other = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(other, "SELECT count(*) FROM entries", -1, &stmt, nullptr),
+              SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    const int n = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(other);
+    return n;
+  };
+  EXPECT_EQ(rows(), 0) << "not committed before Flush";
+  ASSERT_TRUE(cache->Flush().ok());
+  EXPECT_FALSE(cache->has_pending());
+  EXPECT_EQ(rows(), 2);
 }
 
 }  // namespace
