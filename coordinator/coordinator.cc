@@ -250,8 +250,14 @@ void Coordinator::ScheduleCommit() {
 }
 
 void Coordinator::CommitNow(bool wait) {
-  // The result cache's entries and uses ride the same linger (a lost one is only a later miss).
-  if (cache_entries_ && cache_entries_->has_pending()) {
+  // The result cache's entries and uses are committed at a job's end (`wait`) and at most once
+  // per kCacheLinger while jobs run: each commit rewrites the pages of its random keys, so
+  // commits as frequent as the journal's would write them over and over. A lost one is only a
+  // later miss.
+  const SteadyTime now = std::chrono::steady_clock::now();
+  if (cache_entries_ && cache_entries_->has_pending() &&
+      (wait || now - cache_flushed_ >= kCacheLinger)) {
+    cache_flushed_ = now;
     if (Status c = cache_entries_->Flush(); !c.ok()) spdlog::warn("result cache: {}", c.message());
   }
   Status s = wait ? store_.Sync(clock_.now()) : store_.Commit(clock_.now());

@@ -84,6 +84,9 @@ class Coordinator {
  public:
   // Group commit: what was journaled is committed within kCommitLinger (at once at a job's end).
   static constexpr std::chrono::milliseconds kCommitLinger{2};
+  // The result cache's entries are committed at most this often while jobs run (and at once
+  // when a job ends).
+  static constexpr std::chrono::milliseconds kCacheLinger{500};
 
   Coordinator(asio::io_context& loop, TimerFactory& time, CoordinatorConfig config,
               JobStore& store);
@@ -296,6 +299,7 @@ class Coordinator {
   std::unique_ptr<ResultCache> cache_entries_;
   std::unique_ptr<CardCache> cache_;
   CacheStats cache_counted_;  // what the metrics counted of the cache's stats so far
+  SteadyTime cache_flushed_{};
   // The cache's side of a job's actions (cache_entries.cc): a lookup's hit goes into the
   // assignment that follows (`for_assign`) or to the stack's holder at once.
   void LookUpCache(Job& job, const CacheQueryAction& query, std::vector<CachedCard>& for_assign);

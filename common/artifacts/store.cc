@@ -187,9 +187,28 @@ Result<std::string> Sha256File(const fs::path& path) {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  Sha256 sha;
-  sha.Update(data.data(), data.size());
-  return sha.HexDigest();
+  const Sha256Digest digest = Sha256Of(data);
+  return HexEncode(digest.data(), digest.size());
+}
+
+Sha256Digest Sha256Of(std::string_view data) {
+  // Fetched once: EVP_sha256() in EVP_DigestInit_ex looks the algorithm up again every time.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
+  Sha256Digest digest{};
+  unsigned int len = 0;
+  // OpenSSL's sha256 fails only when memory does: no caller could do better than stop.
+  HOLLERITH_CHECK(md != nullptr && context.ctx != nullptr &&
+                      EVP_DigestInit_ex2(context.ctx, md, nullptr) == 1 &&
+                      EVP_DigestUpdate(context.ctx, data.data(), data.size()) == 1 &&
+                      EVP_DigestFinal_ex(context.ctx, digest.data(), &len) == 1 &&
+                      len == digest.size(),
+                  "OpenSSL sha256 failed");
+  return digest;
 }
 
 ArtifactStore::ArtifactStore(fs::path root) : root_(std::move(root)) {}

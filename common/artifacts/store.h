@@ -5,6 +5,7 @@
 // digest; Materialize copies a blob out to a destination path, verifying its digest on the way.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -18,6 +19,10 @@ namespace hollerith {
 // Lower-case hex sha256 of a file's content / of a buffer.
 Result<std::string> Sha256File(const std::filesystem::path& path);
 std::string Sha256Hex(std::string_view data);
+// The raw sha256 of a small buffer, cheaply: OpenSSL's algorithm is fetched once and a context
+// kept per thread (the result cache hashes several short texts per card).
+using Sha256Digest = std::array<unsigned char, 32>;
+Sha256Digest Sha256Of(std::string_view data);
 
 class ArtifactStore;
 

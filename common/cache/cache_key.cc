@@ -1,6 +1,6 @@
 #include "common/cache/cache_key.h"
 
-#include "common/artifacts/store.h"
+#include "common/base/hex.h"
 #include "common/spec/limits.h"
 
 namespace hollerith {
@@ -37,39 +37,49 @@ std::string CommandText(const CardSpec& card) {
   return text;
 }
 
+// Most cards leave several parts empty: their digest is computed once.
+Sha256Digest Digest(std::string_view text) {
+  static const Sha256Digest kEmpty = Sha256Of("");
+  return text.empty() ? kEmpty : Sha256Of(text);
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> CacheKeyParts::Named() const {
   std::vector<std::pair<std::string, std::string>> named;
-  for (size_t i = 0; i < kCount; ++i) named.emplace_back(kNames[i], digests[i]);
+  for (size_t i = 0; i < kCount; ++i) {
+    named.emplace_back(kNames[i], HexEncode(digests[i].data(), digests[i].size()));
+  }
   return named;
 }
 
 CacheKeyParts CardCacheKeyParts(const CardSpec& card, const std::vector<std::string>& inputs,
                                 const std::string& previous_key) {
   CacheKeyParts parts;
-  parts.digests[0] = Sha256Hex(CommandText(card));
-  std::string env;
+  parts.digests[0] = Digest(CommandText(card));
+  std::string text;
   for (const auto& [name, value] : card.env) {
-    Field(env, name);
-    Field(env, value);
+    Field(text, name);
+    Field(text, value);
   }
-  parts.digests[1] = Sha256Hex(env);
-  parts.digests[2] = Sha256Hex(FormatLimitList(card.limits));
-  std::string in;
+  parts.digests[1] = Digest(text);
+  parts.digests[2] = Digest(FormatLimitList(card.limits));
+  text.clear();
   for (size_t i = 0; i < card.inputs.size(); ++i) {
-    Field(in, card.inputs[i].dest);
-    Field(in, i < inputs.size() ? inputs[i] : std::string());
+    Field(text, card.inputs[i].dest);
+    Field(text, i < inputs.size() ? inputs[i] : std::string());
   }
-  parts.digests[3] = Sha256Hex(in);
-  std::string out;
-  for (const std::string& path : card.outputs) Field(out, path);
-  parts.digests[4] = Sha256Hex(out);
-  parts.digests[5] = Sha256Hex(previous_key);
-  parts.digests[6] = Sha256Hex(card.cache_version);
-  std::string all = "hollerith card cache key 1\n";
-  for (const std::string& d : parts.digests) Field(all, d);
-  parts.key = Sha256Hex(all);
+  parts.digests[3] = Digest(text);
+  text.clear();
+  for (const std::string& path : card.outputs) Field(text, path);
+  parts.digests[4] = Digest(text);
+  parts.digests[5] = Digest(previous_key);
+  parts.digests[6] = Digest(card.cache_version);
+  // The parts have a fixed length each: no framing is needed.
+  text = "hollerith card cache key 1\n";
+  for (const Sha256Digest& d : parts.digests) text.append(d.begin(), d.end());
+  const Sha256Digest key = Sha256Of(text);
+  parts.key = HexEncode(key.data(), key.size());
   return parts;
 }
 

@@ -15,19 +15,22 @@
 #include <utility>
 #include <vector>
 
+#include "common/artifacts/store.h"
 #include "common/spec/job.h"
 
 namespace hollerith {
 
-// The parts of a key, each a sha256 hex digest, in a fixed order.
+// The parts of a key, each a sha256 digest, in a fixed order, and the key: the digest of the
+// parts.
 struct CacheKeyParts {
   static constexpr size_t kCount = 7;
   // Names as people read them in "miss: command changed".
   static constexpr std::array<std::string_view, kCount> kNames = {
       "command", "env", "limits", "inputs", "outputs", "earlier cards", "cache_version"};
-  std::array<std::string, kCount> digests;
-  std::string key;  // the key: a digest of the parts
+  std::array<Sha256Digest, kCount> digests{};
+  std::string key;  // lower-case hex, as entries are kept and shown
 
+  // (name, hex digest) of each part, as an entry keeps them.
   std::vector<std::pair<std::string, std::string>> Named() const;
 };
 

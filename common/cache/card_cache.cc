@@ -49,15 +49,23 @@ std::optional<CachedCard> CardCache::Lookup(const CacheScope& scope, const Sched
     return std::nullopt;
   }
   const int64_t now = SystemTime().WallMicros();
-  std::optional<CacheEntry> entry = entries_->Lookup(scope.scope, query.key.key, now);
+  std::optional<CacheEntry> entry = entries_->Lookup(scope.scope, query.key->key, now);
   if (!entry) {
-    const std::string card_name = core.job().card_name(query.card);
-    const std::optional<CacheEntry> last =
-        entries_->LastFor(scope.scope, scope.job_name, card_name);
+    const std::optional<ResultCache::CardHistory> last =
+        entries_->LastHistory(scope.scope, scope.job_name, core.job().card_name(query.card));
     if (!last) {
       *note = "miss: no entry for this card yet";
     } else {
-      const std::string changed = ChangedCacheKeyParts(query.key.Named(), last->parts);
+      // From the index's tags of the parts: no read of the file on the way to running the card.
+      std::string changed;
+      for (size_t i = 0; i < CacheKeyParts::kCount; ++i) {
+        const Sha256Digest& d = query.key->digests[i];
+        const uint32_t tag =
+            uint32_t{d[0]} << 24 | uint32_t{d[1]} << 16 | uint32_t{d[2]} << 8 | d[3];
+        if (i >= last->part_tags.size() || last->part_tags[i] != tag) {
+          changed += (changed.empty() ? "" : ", ") + std::string(CacheKeyParts::kNames[i]);
+        }
+      }
       *note = "miss: " + (changed.empty() ? std::string("key") : changed) + " changed since job " +
               last->job;
     }

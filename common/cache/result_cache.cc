@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <system_error>
 
 namespace hollerith {
@@ -11,6 +12,9 @@ namespace {
 
 constexpr int64_t kSchemaVersion = 1;
 
+// Rows are found by their rowid, which the memory index keeps: no index on disk, so that a new
+// entry is appended, not inserted among random keys (a page rewritten per entry). (scope, key) is
+// unique in the index; LoadIndex keeps the last row of a pair, should a file hold two.
 // outputs and parts are stored as BLOBs of length-prefixed strings: "LEN:BYTES" for each name,
 // then for each value, so any byte may appear in a path.
 constexpr const char* kSchema = R"(
@@ -27,8 +31,7 @@ CREATE TABLE IF NOT EXISTS entries(
   parts BLOB NOT NULL,
   bytes INTEGER NOT NULL,
   created_us INTEGER NOT NULL,
-  last_used_us INTEGER NOT NULL,
-  PRIMARY KEY(scope, key));
+  last_used_us INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', 1);
 )";
 
@@ -36,7 +39,7 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', 1);
 std::string SelectEntry(const std::string& stdout_column) {
   return "SELECT job, job_name, card_name, exit_code, " + stdout_column +
          ", stdout_truncated, outputs, parts, bytes, created_us, last_used_us FROM entries "
-         "WHERE scope = ?1 AND key = ?2";
+         "WHERE rowid = ?1";
 }
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
@@ -145,7 +148,8 @@ ResultCache::ResultCache(sqlite3* db, std::string path, uint64_t max_bytes)
 
 ResultCache::~ResultCache() {
   if (Status s = Flush(); !s.ok()) spdlog::warn("{}", s.message());
-  for (sqlite3_stmt* stmt : {select_full_, select_brief_, upsert_, delete_, touch_}) {
+  for (sqlite3_stmt* stmt : {select_full_, select_brief_, upsert_, delete_, touch_, savepoint_,
+                             release_, rollback_to_}) {
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db_);
@@ -208,12 +212,16 @@ Status ResultCache::Init() {
   const std::pair<std::string, sqlite3_stmt**> statements[] = {
       {SelectEntry("stdout"), &select_full_},
       {SelectEntry("x''"), &select_brief_},
-      {"INSERT OR REPLACE INTO entries(scope, key, job, job_name, card_name, exit_code, stdout, "
+      {"INSERT INTO entries(scope, key, job, job_name, card_name, exit_code, stdout, "
        "stdout_truncated, outputs, parts, bytes, created_us, last_used_us) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
        &upsert_},
-      {"DELETE FROM entries WHERE scope = ?1 AND key = ?2", &delete_},
-      {"UPDATE entries SET last_used_us = ?3 WHERE scope = ?1 AND key = ?2", &touch_},
+      {"DELETE FROM entries WHERE rowid = ?1", &delete_},
+      {"UPDATE entries SET last_used_us = ?2 WHERE rowid = ?1", &touch_},
+      // Each write of a batch, all or nothing (parsed once: a Put per card).
+      {"SAVEPOINT write", &savepoint_},
+      {"RELEASE write", &release_},
+      {"ROLLBACK TO write", &rollback_to_},
   };
   for (const auto& [sql, stmt] : statements) {
     if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) !=
@@ -227,8 +235,8 @@ Status ResultCache::Init() {
 Status ResultCache::LoadIndex() {
   Statement rows;
   if (sqlite3_prepare_v2(db_,
-                         "SELECT scope, key, job_name, card_name, bytes, last_used_us, outputs "
-                         "FROM entries ORDER BY last_used_us, rowid",
+                         "SELECT scope, key, job_name, card_name, bytes, last_used_us, outputs, "
+                         "rowid, job, parts FROM entries ORDER BY last_used_us, rowid",
                          -1, &rows.stmt, nullptr) != SQLITE_OK) {
     return Error("cannot read the entries");
   }
@@ -245,7 +253,18 @@ Status ResultCache::LoadIndex() {
                            "the result cache " + path_ + " has an unreadable entry");
     }
     for (const auto& [file, digest] : *outputs) entry.digests.push_back(digest);
-    Index(Column(rows.stmt, 0), Column(rows.stmt, 1), std::move(entry));
+    entry.rowid = sqlite3_column_int64(rows.stmt, 7);
+    entry.job = Column(rows.stmt, 8);
+    const std::optional<Pairs> parts = Decode(Column(rows.stmt, 9));
+    if (!parts) {
+      return Status::Error(StatusCode::kDataLoss,
+                           "the result cache " + path_ + " has an unreadable entry");
+    }
+    for (const auto& [name, digest] : *parts) entry.part_tags.push_back(PartTag(digest));
+    const std::string scope = Column(rows.stmt, 0), key = Column(rows.stmt, 1);
+    std::vector<std::string> unused;
+    Unindex(scope, key, unused);  // an earlier row of the same pair (never written so)
+    Index(scope, key, std::move(entry));
   }
   if (rc != SQLITE_DONE) return Error("cannot read the entries");
   return Status::Ok();
@@ -296,9 +315,10 @@ void ResultCache::Unindex(const std::string& scope, const std::string& key,
 
 std::optional<CacheEntry> ResultCache::Read(const std::string& scope, const std::string& key,
                                             bool with_stdout) const {
+  const Indexed* indexed = Find(scope, key);
+  if (indexed == nullptr) return std::nullopt;
   Used use{with_stdout ? select_full_ : select_brief_};
-  BindText(use.stmt, 1, scope);
-  BindText(use.stmt, 2, key);
+  sqlite3_bind_int64(use.stmt, 1, indexed->rowid);
   const int rc = sqlite3_step(use.stmt);
   if (rc != SQLITE_ROW) {
     if (rc != SQLITE_DONE) spdlog::warn("{}", Error("cannot read entry " + key).message());
@@ -344,9 +364,8 @@ std::optional<CacheEntry> ResultCache::Lookup(const std::string& scope, const st
     return entry;
   }
   Used use{touch_};
-  BindText(use.stmt, 1, scope);
-  BindText(use.stmt, 2, key);
-  sqlite3_bind_int64(use.stmt, 3, now_us);
+  sqlite3_bind_int64(use.stmt, 1, Find(scope, key)->rowid);
+  sqlite3_bind_int64(use.stmt, 2, now_us);
   if (sqlite3_step(use.stmt) != SQLITE_DONE) {
     spdlog::warn("{}", Error("cannot record the use of entry " + key).message());
     return entry;
@@ -388,11 +407,22 @@ Status ResultCache::Flush() {
   return s;
 }
 
-Status ResultCache::Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes) {
+Status ResultCache::Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes,
+                          int64_t* rowid) {
   if (Status s = BeginBatch(); !s.ok()) return s;
-  if (Status s = Exec("SAVEPOINT write;"); !s.ok()) return s;
+  auto step = [this](sqlite3_stmt* stmt, const char* what) {
+    Used use{stmt};
+    return sqlite3_step(stmt) == SQLITE_DONE ? Status::Ok() : Error(what);
+  };
+  if (Status s = step(savepoint_, "cannot begin a write"); !s.ok()) return s;
   Status s;
-  if (put != nullptr) {
+  for (size_t i = 0; s.ok() && i < deletes.size(); ++i) {
+    Used use{delete_};
+    sqlite3_bind_int64(use.stmt, 1, Find(deletes[i].first, deletes[i].second)->rowid);
+    if (sqlite3_step(use.stmt) != SQLITE_DONE)
+      s = Error("cannot remove entry " + deletes[i].second);
+  }
+  if (s.ok() && put != nullptr) {
     const std::string outputs = Encode(put->outputs), parts = Encode(put->parts);
     Used use{upsert_};
     BindText(use.stmt, 1, put->scope);
@@ -409,22 +439,16 @@ Status ResultCache::Write(const CacheEntry* put, const std::vector<ScopeKey>& de
     sqlite3_bind_int64(use.stmt, 12, put->created_us);
     sqlite3_bind_int64(use.stmt, 13, put->last_used_us);
     if (sqlite3_step(use.stmt) != SQLITE_DONE) s = Error("cannot write entry " + put->key);
+    if (s.ok() && rowid) *rowid = sqlite3_last_insert_rowid(db_);
   }
-  for (size_t i = 0; s.ok() && i < deletes.size(); ++i) {
-    Used use{delete_};
-    BindText(use.stmt, 1, deletes[i].first);
-    BindText(use.stmt, 2, deletes[i].second);
-    if (sqlite3_step(use.stmt) != SQLITE_DONE)
-      s = Error("cannot remove entry " + deletes[i].second);
-  }
-  if (s.ok()) s = Exec("RELEASE write;");
+  if (s.ok()) s = step(release_, "cannot end a write");
   if (!s.ok()) {
     // Undoes this write alone; a failed statement may have rolled the whole batch back already.
     if (sqlite3_get_autocommit(db_)) {
       batch_open_ = false;
     } else {
-      Exec("ROLLBACK TO write;").IgnoreError();
-      Exec("RELEASE write;").IgnoreError();
+      step(rollback_to_, "cannot undo a write").IgnoreError();
+      step(release_, "cannot end a write").IgnoreError();
     }
   }
   return s;
@@ -449,7 +473,11 @@ Result<std::vector<std::string>> ResultCache::Put(CacheEntry entry) {
     total -= Find(scope, key)->bytes;
     victims.push_back(it->second);
   }
-  if (Status s = Write(&entry, victims); !s.ok()) return s;
+  // The old row of the same key goes too (deleted first: nothing on disk keeps keys unique).
+  std::vector<ScopeKey> deletes = victims;
+  if (old) deletes.emplace_back(entry.scope, entry.key);
+  int64_t rowid = 0;
+  if (Status s = Write(&entry, deletes, &rowid); !s.ok()) return s;
 
   std::vector<std::string> orphaned;
   Unindex(entry.scope, entry.key, orphaned);
@@ -459,7 +487,9 @@ Result<std::vector<std::string>> ResultCache::Put(CacheEntry entry) {
     Unindex(scope, key, orphaned);
   }
   evictions_ += victims.size();
-  Indexed indexed{entry.job_name, entry.card_name, entry.bytes, entry.last_used_us, 0, {}};
+  Indexed indexed{entry.job_name, entry.card_name, entry.bytes, entry.last_used_us, 0, {},
+                  rowid,          entry.job,       {}};
+  for (const auto& [name, digest] : entry.parts) indexed.part_tags.push_back(PartTag(digest));
   for (const auto& [file, digest] : entry.outputs) indexed.digests.push_back(digest);
   Index(entry.scope, entry.key, std::move(indexed));
   // A digest the new entry refers to too is not an orphan.
@@ -467,11 +497,10 @@ Result<std::vector<std::string>> ResultCache::Put(CacheEntry entry) {
   return Distinct(std::move(orphaned));
 }
 
-std::optional<CacheEntry> ResultCache::LastFor(const std::string& scope,
-                                               const std::string& job_name,
-                                               const std::string& card_name) const {
+const std::string* ResultCache::LatestKey(const std::string& scope, const std::string& job_name,
+                                          const std::string& card_name) const {
   auto card = cards_.find({scope, job_name, card_name});
-  if (card == cards_.end()) return std::nullopt;
+  if (card == cards_.end()) return nullptr;
   const std::string* latest = nullptr;
   Lru latest_use{};
   for (const std::string& key : card->second) {
@@ -481,7 +510,28 @@ std::optional<CacheEntry> ResultCache::LastFor(const std::string& scope,
       latest_use = use;
     }
   }
+  return latest;
+}
+
+std::optional<CacheEntry> ResultCache::LastFor(const std::string& scope,
+                                               const std::string& job_name,
+                                               const std::string& card_name) const {
+  const std::string* latest = LatestKey(scope, job_name, card_name);
+  if (latest == nullptr) return std::nullopt;
   return Read(scope, *latest, /*with_stdout=*/false);
+}
+
+std::optional<ResultCache::CardHistory> ResultCache::LastHistory(
+    const std::string& scope, const std::string& job_name, const std::string& card_name) const {
+  const std::string* latest = LatestKey(scope, job_name, card_name);
+  if (latest == nullptr) return std::nullopt;
+  const Indexed* entry = Find(scope, *latest);
+  return CardHistory{entry->job, entry->part_tags};
+}
+
+uint32_t ResultCache::PartTag(std::string_view hex) {
+  if (hex.size() < 8) return 0;
+  return static_cast<uint32_t>(std::strtoul(std::string(hex.substr(0, 8)).c_str(), nullptr, 16));
 }
 
 std::vector<CacheEntry> ResultCache::List(const std::string& scope) const {

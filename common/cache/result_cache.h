@@ -90,6 +90,17 @@ class ResultCache {
   // with to say which part of the key changed (stdout_text left empty). Touches nothing.
   std::optional<CacheEntry> LastFor(const std::string& scope, const std::string& job_name,
                                     const std::string& card_name) const;
+  // What a miss is compared with, from memory alone (no read of the file): the job of the most
+  // recently used entry of (scope, job_name, card_name), and a tag of each of its key's parts
+  // (the first 32 bits of its digest, in the order of CacheEntry::parts).
+  struct CardHistory {
+    std::string job;
+    std::vector<uint32_t> part_tags;
+  };
+  std::optional<CardHistory> LastHistory(const std::string& scope, const std::string& job_name,
+                                         const std::string& card_name) const;
+  // The tag of a part digest given in hex (its first 8 hex digits; 0 if it has fewer).
+  static uint32_t PartTag(std::string_view hex);
   // The entries of `scope` ("": every scope), most recently used first, with stdout_text empty
   // (stdout_truncated still says whether the run's output was cut).
   std::vector<CacheEntry> List(const std::string& scope) const;
@@ -116,7 +127,13 @@ class ResultCache {
     int64_t last_used_us = 0;
     uint64_t touch = 0;                // breaks ties of last_used_us: later touches are newer
     std::vector<std::string> digests;  // of its outputs, distinct
+    int64_t rowid = 0;                 // its row in the file
+    std::string job;
+    std::vector<uint32_t> part_tags;  // PartTag of each of its key's parts
   };
+  // The most recently used entry of (scope, job_name, card_name) in the index, or null.
+  const std::string* LatestKey(const std::string& scope, const std::string& job_name,
+                               const std::string& card_name) const;
   using Lru = std::pair<int64_t, uint64_t>;  // (last_used_us, touch): smallest is evicted first
   using ScopeKey = std::pair<std::string, std::string>;
   using Card = std::tuple<std::string, std::string, std::string>;  // scope, job_name, card_name
@@ -129,9 +146,10 @@ class ResultCache {
   const Indexed* Find(const std::string& scope, const std::string& key) const;
   std::optional<CacheEntry> Read(const std::string& scope, const std::string& key,
                                  bool with_stdout) const;
-  // Writes `put` (when given) and deletes the rows of `deletes`, all or nothing, in the open
-  // batch (Flush commits it).
-  Status Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes);
+  // Deletes the rows of `deletes` (indexed still) and writes `put` (when given; its row's id
+  // into `rowid`), all or nothing, in the open batch (Flush commits it).
+  Status Write(const CacheEntry* put, const std::vector<ScopeKey>& deletes,
+               int64_t* rowid = nullptr);
   Status BeginBatch();
   // The memory index's side of a committed change.
   void Index(const std::string& scope, const std::string& key, Indexed entry);
@@ -147,6 +165,9 @@ class ResultCache {
   sqlite3_stmt* upsert_ = nullptr;
   sqlite3_stmt* delete_ = nullptr;
   sqlite3_stmt* touch_ = nullptr;
+  sqlite3_stmt* savepoint_ = nullptr;
+  sqlite3_stmt* release_ = nullptr;
+  sqlite3_stmt* rollback_to_ = nullptr;
 
   std::unordered_map<std::string, std::unordered_map<std::string, Indexed>> index_;  // scope, key
   std::map<Lru, ScopeKey> lru_;

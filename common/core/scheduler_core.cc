@@ -84,6 +84,7 @@ void SchedulerCore::ExtendCacheKeys(uint32_t stack, bool emit) {
   StackState& st = stacks_[stack];
   if (spec.is_combine || spec.is_template()) return;
   const size_t before = st.cache_keys.size();
+  if (st.cache_keys.capacity() < spec.cards.size()) st.cache_keys.reserve(spec.cards.size());
   while (st.cache_keys.size() < spec.cards.size()) {
     const CardSpec& card = spec.cards[st.cache_keys.size()];
     if (!card.cache) break;  // and no later card of the stack has a key either
@@ -101,7 +102,7 @@ void SchedulerCore::ExtendCacheKeys(uint32_t stack, bool emit) {
   }
   if (!emit || st.node.empty()) return;
   for (size_t c = before; c < st.cache_keys.size(); ++c) {
-    Emit(CacheQueryAction{{stack, static_cast<uint32_t>(c)}, st.attempt, false, st.cache_keys[c]});
+    Emit(CacheQueryAction{{stack, static_cast<uint32_t>(c)}, st.attempt, false, &st.cache_keys[c]});
   }
 }
 
@@ -164,7 +165,7 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
   if (any_cacheable_) {
     ExtendCacheKeys(stack, /*emit=*/false);
     for (uint32_t c = 0; c < st.cache_keys.size(); ++c) {
-      Emit(CacheQueryAction{{stack, c}, attempt, true, st.cache_keys[c]});
+      Emit(CacheQueryAction{{stack, c}, attempt, true, &st.cache_keys[c]});
     }
   }
   if (job_->stacks[stack].is_combine) {
@@ -584,7 +585,7 @@ std::vector<CoreAction> SchedulerCore::Resend(uint32_t stack) const {
   const uint64_t now = clock_->now();
   std::optional<uint32_t> first_skipped;
   for (uint32_t c = 0; c < st.cache_keys.size(); ++c) {  // before the releases, as first sent
-    out.push_back(CacheQueryAction{{stack, c}, st.attempt, false, st.cache_keys[c]});
+    out.push_back(CacheQueryAction{{stack, c}, st.attempt, false, &st.cache_keys[c]});
   }
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
     const CardRef to{stack, c};

@@ -91,7 +91,7 @@ struct CacheQueryAction {
   CardRef card;
   uint32_t attempt = 0;
   bool for_assign = false;
-  CacheKeyParts key;
+  const CacheKeyParts* key = nullptr;  // the core's (cache_key(card)): valid while the core lives
 };
 struct JobFinishedAction {
   JobState state = JobState::kSucceeded;
@@ -188,7 +188,9 @@ class SchedulerCore {
     StackCounts counts;
     VectorClock known;      // what the core has learnt of this stack's clock
     uint64_t progress = 0;  // ProgressKey of the last card event taken in this attempt
-    std::vector<CacheKeyParts> cache_keys;  // of its first cards, as far as they are known
+    // Of its first cards, as far as they are known. Its room is reserved for every card at once:
+    // CacheQueryActions point into it.
+    std::vector<CacheKeyParts> cache_keys;
   };
   // Orders a stack's card events within one attempt: (card, try, start < finish).
   static uint64_t ProgressKey(uint32_t card, uint32_t try_no, bool finish) {

@@ -393,6 +393,27 @@ TEST(ResultCacheTest, AFailedWriteChangesNothing) {
   EXPECT_EQ(Keys(cache->List("")), std::vector<std::string>{Hex('2')});
 }
 
+TEST(ResultCacheTest, LastHistoryGivesTheLatestEntrysJobAndPartTagsFromMemory) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/cache.db";
+  {
+    auto cache = OpenOrDie(path, 0);
+    CacheEntry e = MakeEntry("s", Hex('1'), 10, 1);
+    e.parts = {{"command", "0000000a" + std::string(56, '0')}, {"env", Hex('f')}};
+    ASSERT_TRUE(cache->Put(e).ok());
+    auto history = cache->LastHistory("s", e.job_name, e.card_name);
+    ASSERT_TRUE(history.has_value());
+    EXPECT_EQ(history->job, e.job);
+    EXPECT_EQ(history->part_tags, (std::vector<uint32_t>{10u, 0xffffffffu}));
+    EXPECT_FALSE(cache->LastHistory("t", e.job_name, e.card_name).has_value());
+  }
+  auto reopened = OpenOrDie(path, 0);  // the tags come back from the file
+  const CacheEntry e = MakeEntry("s", Hex('1'), 10, 1);
+  auto history = reopened->LastHistory("s", e.job_name, e.card_name);
+  ASSERT_TRUE(history.has_value());
+  EXPECT_EQ(history->part_tags, (std::vector<uint32_t>{10u, 0xffffffffu}));
+}
+
 TEST(ResultCacheTest, PutsAreSeenAtOnceAndCommittedTogetherByFlush) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/cache.db";

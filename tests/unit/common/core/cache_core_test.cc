@@ -101,7 +101,7 @@ TEST_F(CacheCoreTest, AKeyCompletedByAnInputIsAskedForBeforeTheReleaseThatStarts
     if (const auto* q = std::get_if<CacheQueryAction>(&actions[i]); q && q->card == b0_) {
       query = i;
       EXPECT_FALSE(q->for_assign);
-      EXPECT_EQ(q->key.key, CardCacheKeyParts(job_->card(b0_), {kDigest}, "").key);
+      EXPECT_EQ(q->key->key, CardCacheKeyParts(job_->card(b0_), {kDigest}, "").key);
     }
     if (const auto* r = std::get_if<ReleaseMsg>(&actions[i]); r && r->to == b0_) release = i;
   }
