@@ -249,17 +249,30 @@ void Coordinator::ScheduleCommit() {
   });
 }
 
+void Coordinator::FlushCache(bool now) {
+  if (!cache_entries_ || !cache_entries_->has_pending()) return;
+  const SteadyTime t = std::chrono::steady_clock::now();
+  if (now || t - cache_flushed_ >= kCacheLinger) {
+    cache_flushed_ = t;
+    if (Status c = cache_entries_->Flush(); !c.ok()) spdlog::warn("result cache: {}", c.message());
+    return;
+  }
+  if (cache_armed_) return;  // within kCacheLinger of the last commit: at its end
+  cache_armed_ = true;
+  cache_timer_->Arm(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        kCacheLinger - (t - cache_flushed_)),
+                    [this] {
+                      cache_armed_ = false;
+                      FlushCache(/*now=*/true);
+                    });
+}
+
 void Coordinator::CommitNow(bool wait) {
   // The result cache's entries and uses are committed at a job's end (`wait`) and at most once
   // per kCacheLinger while jobs run: each commit rewrites the pages of its random keys, so
   // commits as frequent as the journal's would write them over and over. A lost one is only a
   // later miss.
-  const SteadyTime now = std::chrono::steady_clock::now();
-  if (cache_entries_ && cache_entries_->has_pending() &&
-      (wait || now - cache_flushed_ >= kCacheLinger)) {
-    cache_flushed_ = now;
-    if (Status c = cache_entries_->Flush(); !c.ok()) spdlog::warn("result cache: {}", c.message());
-  }
+  FlushCache(wait);
   Status s = wait ? store_.Sync(clock_.now()) : store_.Commit(clock_.now());
   if (s.ok()) {
     if (!store_error_.ok()) spdlog::info("the job store is writable again");

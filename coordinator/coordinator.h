@@ -300,6 +300,11 @@ class Coordinator {
   std::unique_ptr<CardCache> cache_;
   CacheStats cache_counted_;  // what the metrics counted of the cache's stats so far
   SteadyTime cache_flushed_{};
+  std::unique_ptr<Timer> cache_timer_ = OwnedTimer();
+  bool cache_armed_ = false;
+  // Commits the result cache's pending entries: `now`, or once kCacheLinger has passed since the
+  // last commit (arming a timer for it).
+  void FlushCache(bool now);
   // The cache's side of a job's actions (cache_entries.cc): a lookup's hit goes into the
   // assignment that follows (`for_assign`) or to the stack's holder at once.
   void LookUpCache(Job& job, const CacheQueryAction& query, std::vector<CachedCard>& for_assign);

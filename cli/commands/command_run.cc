@@ -171,6 +171,13 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
+    if (!f->cache.dir.empty()) {
+      std::fprintf(stderr,
+                   "--cache-dir applies to run --local; a cluster's coordinator keeps its own "
+                   "result cache in its data dir\n");
+      exit_code = 2;
+      return;
+    }
     if (f->local) {
       std::fprintf(stderr, "--local and --workers exclude each other\n");
       exit_code = 2;
