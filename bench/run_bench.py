@@ -221,7 +221,7 @@ class HollerithCluster:
             # Software clock sampling: hardware counters are often unavailable in VMs.
             for name, proc in [("coordinator", self.coordinator)] + list(zip(("w1", "w2"), self.workers)):
                 self._perf.append(subprocess.Popen(
-                    ["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-g",
+                    ["perf", "record", "-q", "-e", "cpu-clock", "-F", os.environ.get("HOLLERITH_PERF_HZ", "999"), "-g",
                      "-o", f"{self.perf_prefix}-{name}.data", "-p", str(proc.pid)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(0.5)  # perf attaches asynchronously

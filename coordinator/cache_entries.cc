@@ -31,7 +31,7 @@ void Coordinator::LookUpCache(Job& job, const CacheQueryAction& query,
 }
 
 void Coordinator::RecordCache(Job& job, CardRef card) {
-  if (!cache_) return;
+  if (!cache_ || job.core->cache_key(card) == nullptr) return;  // not cacheable: nothing to do
   cache_->Record(job.cache_scope(), *job.core, card);
   if (cache_entries_ && cache_entries_->has_pending()) ScheduleCommit();  // with the journal's
 }

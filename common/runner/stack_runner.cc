@@ -56,7 +56,9 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
   }
   for (CachedCard& hit : assign_.cached) {
     const uint32_t card = hit.card;
-    if (card < spec_->cards.size()) cache_hits_.emplace(card, std::move(hit));
+    if (card >= spec_->cards.size()) continue;
+    if (!cached_) cached_ = std::make_unique<Cached>();
+    cached_->hits.emplace(card, std::move(hit));
   }
   assign_.cached.clear();
   const bool runs_processes =
@@ -126,7 +128,8 @@ void StackRunner::OnRelease(const ReleaseMsg& msg) {
 void StackRunner::OnCacheHit(const CacheHitMsg& msg) {
   if (msg.attempt != assign_.attempt || msg.hit.card >= spec_->cards.size() || ended_) return;
   if (msg.hit.card < next_card_ || (busy_ && msg.hit.card == next_card_)) return;  // too late
-  cache_hits_.insert_or_assign(msg.hit.card, msg.hit);
+  if (!cached_) cached_ = std::make_unique<Cached>();
+  cached_->hits.insert_or_assign(msg.hit.card, msg.hit);
 }
 
 void StackRunner::OnRetry(const RetryMsg& msg) {
@@ -184,7 +187,7 @@ void StackRunner::BeginCard(uint32_t card) {
   const CardSpec& card_spec = spec_->cards[card];
   // Inputs are fetched into the workspace while the card waits for its resources; otherwise the
   // workspace is made at launch, so stacks queued behind the pool do not each hold a directory.
-  if (!card_spec.inputs.empty() || !owed_.empty()) {
+  if (!card_spec.inputs.empty() || owes_files()) {
     if (Status s = EnsureWorkspace(); !s.ok()) {
       FailBeforeStart(card, s.message());
       return;
@@ -200,22 +203,27 @@ void StackRunner::BeginCard(uint32_t card) {
     }
     self->RunCard(card);
   };
+  if (!owes_files()) {
+    FetchInputs(card, 0, std::move(fetched));
+    return;
+  }
   RestoreOwed(0, [self, card, fetched = std::move(fetched)](Status s) mutable {
     if (self->ended_) return;
     if (!s.ok()) {
       fetched(std::move(s));
       return;
     }
-    self->owed_.clear();
+    self->cached_->owed.clear();
     self->FetchInputs(card, 0, std::move(fetched));
   });
 }
 
 bool StackRunner::TakeCacheHit(uint32_t card) {
-  auto hit = cache_hits_.find(card);
-  if (hit == cache_hits_.end() || try_no_ != 1) return false;
+  if (!cached_ || try_no_ != 1) return false;
+  auto hit = cached_->hits.find(card);
+  if (hit == cached_->hits.end()) return false;
   const CachedCard cached = std::move(hit->second);
-  cache_hits_.erase(hit);
+  cached_->hits.erase(hit);
   // What the card would have left in the workspace: its inputs, then its declared outputs (the
   // entry's digests of them, whatever else it lists). Without all of them, the card runs.
   const CardSpec& spec = spec_->cards[card];
@@ -237,17 +245,17 @@ bool StackRunner::TakeCacheHit(uint32_t card) {
   }
   // Not copied now: only if a later card of the stack runs (RestoreOwed). A stack whose cards
   // all come from the cache touches no disk.
-  owed_.insert(owed_.end(), files.begin(), files.end());
+  cached_->owed.insert(cached_->owed.end(), files.begin(), files.end());
   ReportCached(card, cached);
   return true;
 }
 
 void StackRunner::RestoreOwed(size_t next, std::function<void(Status)> done) {
-  if (next >= owed_.size()) {
+  if (next >= cached_->owed.size()) {
     done(Status::Ok());
     return;
   }
-  const auto& [dest, digest] = owed_[next];
+  const auto& [dest, digest] = cached_->owed[next];
   FetchInto(dest, digest,
             [self = shared_from_this(), next, done = std::move(done)](Status s) mutable {
               if (!s.ok()) {

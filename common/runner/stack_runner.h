@@ -146,10 +146,15 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   std::optional<ResourceGrant> grant_;  // held by the card being launched or running
   std::vector<int> last_gpus_;          // of the previous grant: the next card asks for them again
   std::unique_ptr<asio::steady_timer> retry_timer_;
-  std::map<uint32_t, CachedCard> cache_hits_;  // by card: used on its first try
-  // (workspace path, digest) of the files cached cards would have left: restored before the next
-  // card that runs, so that it sees the workspace as if they had run.
-  std::vector<std::pair<std::string, std::string>> owed_;
+  // What the result cache gave the stack; made only for a stack that has a hit (most have none).
+  struct Cached {
+    std::map<uint32_t, CachedCard> hits;  // by card: used on its first try
+    // (workspace path, digest) of the files cached cards would have left: restored before the
+    // next card that runs, so that it sees the workspace as if they had run.
+    std::vector<std::pair<std::string, std::string>> owed;
+  };
+  std::unique_ptr<Cached> cached_;
+  bool owes_files() const { return cached_ && !cached_->owed.empty(); }
 };
 
 }  // namespace hollerith
