@@ -83,15 +83,15 @@ CacheKeyParts CardCacheKeyParts(const CardSpec& card, const std::vector<std::str
   return parts;
 }
 
-std::string ChangedCacheKeyParts(const std::vector<std::pair<std::string, std::string>>& now,
-                                 const std::vector<std::pair<std::string, std::string>>& before) {
+uint32_t CacheKeyPartTag(const Sha256Digest& d) {
+  return uint32_t{d[0]} << 24 | uint32_t{d[1]} << 16 | uint32_t{d[2]} << 8 | d[3];
+}
+
+std::string ChangedCacheKeyParts(const CacheKeyParts& now, const std::vector<uint32_t>& before) {
   std::string changed;
-  for (const auto& [name, digest] : now) {
-    bool same = false;
-    for (const auto& [old_name, old_digest] : before) {
-      if (old_name == name) same = old_digest == digest;
-    }
-    if (!same) changed += (changed.empty() ? "" : ", ") + name;
+  for (size_t i = 0; i < CacheKeyParts::kCount; ++i) {
+    if (i < before.size() && before[i] == CacheKeyPartTag(now.digests[i])) continue;
+    changed += (changed.empty() ? "" : ", ") + std::string(CacheKeyParts::kNames[i]);
   }
   return changed;
 }

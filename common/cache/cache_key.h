@@ -39,8 +39,11 @@ struct CacheKeyParts {
 CacheKeyParts CardCacheKeyParts(const CardSpec& card, const std::vector<std::string>& inputs,
                                 const std::string& previous_key);
 
-// The parts that differ between two entries' named parts ("command, env"); "" if none does.
-std::string ChangedCacheKeyParts(const std::vector<std::pair<std::string, std::string>>& now,
-                                 const std::vector<std::pair<std::string, std::string>>& before);
+// What an entry's index keeps of each part: the first 32 bits of its digest (big-endian: the
+// first 8 hex digits, as ResultCache::PartTag reads them from an entry).
+uint32_t CacheKeyPartTag(const Sha256Digest& digest);
+// The names of the parts of `now` whose tags differ from `before` (an entry's tags, in the same
+// order): "command, env"; "" if none does.
+std::string ChangedCacheKeyParts(const CacheKeyParts& now, const std::vector<uint32_t>& before);
 
 }  // namespace hollerith

@@ -57,15 +57,7 @@ std::optional<CachedCard> CardCache::Lookup(const CacheScope& scope, const Sched
       *note = "miss: no entry for this card yet";
     } else {
       // From the index's tags of the parts: no read of the file on the way to running the card.
-      std::string changed;
-      for (size_t i = 0; i < CacheKeyParts::kCount; ++i) {
-        const Sha256Digest& d = query.key->digests[i];
-        const uint32_t tag =
-            uint32_t{d[0]} << 24 | uint32_t{d[1]} << 16 | uint32_t{d[2]} << 8 | d[3];
-        if (i >= last->part_tags.size() || last->part_tags[i] != tag) {
-          changed += (changed.empty() ? "" : ", ") + std::string(CacheKeyParts::kNames[i]);
-        }
-      }
+      const std::string changed = ChangedCacheKeyParts(*query.key, last->part_tags);
       *note = "miss: " + (changed.empty() ? std::string("key") : changed) + " changed since job " +
               last->job;
     }
