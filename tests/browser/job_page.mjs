@@ -7,31 +7,15 @@
 //
 // Environment: WEB_URL (http://127.0.0.1:PORT/), JOB_ID, TOKEN_FILE, WAIT_CARD, GO_FILE,
 // SCREENSHOT (a .png path), CHROMIUM (default /usr/bin/chromium).
-import {chromium} from 'playwright-core';
 import fs from 'node:fs';
 
-const env = name => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set`);
-  return v;
-};
+import {deadline, env, launch, openLoggedIn, STEP_MS} from './browser_session.mjs';
+
 const webUrl = env('WEB_URL'), jobId = env('JOB_ID'), card = env('WAIT_CARD');
 const goFile = env('GO_FILE'), screenshot = env('SCREENSHOT');
-const token = fs.readFileSync(env('TOKEN_FILE'), 'utf8').trim();
-const STEP_MS = 20000;
+const overall = deadline('job_page.mjs', 100000);
 
-// The whole run has a deadline too: a hung browser must not outlive the CTest timeout.
-const overall = setTimeout(() => {
-  console.error('job_page.mjs: overall deadline passed');
-  process.exit(1);
-}, 100000);
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  // Root in CI: Chromium's sandbox needs user namespaces that containers often lack.
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  timeout: STEP_MS,
-});
+const browser = await launch();
 const seen = {};
 let page;
 try {
@@ -40,13 +24,7 @@ try {
   const box = state => `#dag .card[data-card="${card}"][data-state="${state}"]`;
 
   // Not logged in: the job page answers 401 with the login form.
-  const first = await page.goto(`${webUrl}jobs/${encodeURIComponent(jobId)}`);
-  seen.unauthenticated_status = first.status();
-  seen.login_form = await page.locator('form#login').count();
-  await page.fill('#token', token);
-  await Promise.all([page.waitForURL(`**/jobs/${encodeURIComponent(jobId)}`),
-                     page.click('form#login button[type=submit]')]);
-  seen.url_has_token = page.url().includes(token);
+  await openLoggedIn(page, webUrl, `jobs/${encodeURIComponent(jobId)}`, env('TOKEN_FILE'), seen);
   await page.waitForSelector('#dag');
   // A reload would clear this: its presence at the end proves the page was updated in place.
   await page.evaluate(() => { window.__sameDocument = true; });

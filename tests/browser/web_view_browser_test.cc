@@ -7,6 +7,7 @@
 // (build/test-artifacts/job-page.png).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -101,6 +102,47 @@ TEST(WebViewBrowser, JobPageGoesLiveFromRunningToSucceeded) {
   // The job ended as the CLI sees it too.
   CommandResult status = cluster.Cli({"status"});
   EXPECT_NE(status.out.find("succeeded"), std::string::npos) << status.out;
+}
+
+// A job run twice: the second's page shows its cards as cached (state and words, not only a
+// colour), and a card's panel names the job whose run produced its result.
+TEST(WebViewBrowser, CardsFromTheResultCacheShowAsCached) {
+  TempDir dir;
+  TestCluster cluster({{"x"}, {"y"}});
+  ASSERT_FALSE(cluster.web_url().empty());
+  const std::string spec = dir.path() + "/cached.yaml";
+  std::ofstream(spec) << "name: cached\n"
+                         "stacks:\n"
+                         "  A:\n"
+                         "    cache: true\n"
+                         "    cards:\n"
+                         "      - {id: make, run: \"sh -c 'seq 1 5 > n.txt'\", outputs: [n.txt]}\n"
+                         "  B:\n"
+                         "    cards:\n"
+                         "      - {id: sum, cache: true, inputs: [A.make:n.txt], run: cat n.txt}\n"
+                         "      - {id: stamp, run: date}\n";
+  std::string jobs[2];
+  for (std::string& job : jobs) {
+    CommandResult submitted = cluster.Cli({"submit", spec, "--wait"});
+    ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+    job = submitted.out.substr(0, submitted.out.find('\n'));
+  }
+  CommandResult browser =
+      RunCommand({"node", HOLLERITH_BROWSER_DIR "/cached_job_page.mjs"}, std::chrono::seconds(90),
+                 {"WEB_URL=" + cluster.web_url(), "JOB_ID=" + jobs[1],
+                  "TOKEN_FILE=" + cluster.token_file(), "CARD=B.sum"});
+  ASSERT_EQ(browser.exit_code, 0) << "stdout: " << browser.out << "\nstderr: " << browser.err;
+  const size_t line = browser.out.rfind("\n{");  // its last line (the JSON nests objects)
+  const auto seen =
+      nlohmann::json::parse(browser.out.substr(line == std::string::npos ? 0 : line + 1));
+  EXPECT_EQ(seen["states"],
+            nlohmann::json::parse(R"({"A.make":"cached","B.sum":"cached","B.stamp":"succeeded"})"))
+      << seen;
+  EXPECT_NE(std::find(seen["legend"].begin(), seen["legend"].end(), "cached"), seen["legend"].end())
+      << seen["legend"];
+  EXPECT_EQ(seen["facts"]["state"], "cached") << seen["facts"];
+  EXPECT_EQ(seen["facts"]["cached from"], "job " + jobs[0]) << seen["facts"];
+  EXPECT_EQ(seen["facts"]["cache"], "hit: job " + jobs[0]) << seen["facts"];
 }
 
 }  // namespace
