@@ -71,7 +71,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "distributed executor of dependent stacks 
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_ALL cli coordinator worker client-dev)
+set(CPACK_COMPONENTS_ALL cli coordinator worker client-dev python)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -94,6 +94,14 @@ set(CPACK_DEBIAN_CLIENT-DEV_PACKAGE_DEPENDS
   "libgrpc++-dev (>= 1.51), libprotobuf-dev (>= ${Protobuf_VERSION}), libssl-dev, protobuf-compiler-grpc")
 set(CPACK_COMPONENT_CLIENT-DEV_DESCRIPTION
   "C++ client library of the Hollerith coordinator\n Submit, watch (per-event and completion callbacks), status, logs, cancel; find_package(Hollerith) or pkg-config hollerith-client.")
+# python3-hollerith: the Python client (python/CMakeLists.txt installs it), pure Python.
+set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-hollerith)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_ARCHITECTURE all)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+  "python3 (>= 3.9), python3-grpcio (>= 1.51), python3-protobuf (>= 3.21), python3-yaml")
+set(CPACK_COMPONENT_PYTHON_DESCRIPTION
+  "Python client of the Hollerith coordinator\n Submit, wait for, follow (events, logs), cancel and build jobs from Python; blocking or asyncio.")
 set(CPACK_COMPONENT_COORDINATOR_DESCRIPTION
   "Hollerith coordinator daemon and its systemd unit\n Accepts jobs, places stacks of cards on workers and releases their dependencies.")
 set(CPACK_COMPONENT_WORKER_DESCRIPTION

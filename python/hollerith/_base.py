@@ -1,0 +1,101 @@
+"""The parts of `Client` and `JobHandle` that do not depend on how calls are made: settings,
+requests, and what is made of the replies. `hollerith.client` (blocking) and `hollerith.aio`
+(asyncio) add the calls."""
+
+from __future__ import annotations
+
+from typing import Generic, List, Optional, Tuple, TypeVar
+
+import grpc
+
+from hollerith._proto import hollerith_pb2 as pb
+from hollerith._wire import CHANNEL_OPTIONS, LamportClock, Settings, check_cache_mode
+from hollerith.errors import HollerithError, JobFailed
+from hollerith.results import JobResult, JobStatus, WorkerInfo
+from hollerith.spec import SpecLike, spec_text
+
+#: Seconds a unary call may take (a submit: SUBMIT_TIMEOUT; a big spec is parsed first) and a
+#: bounded stream (a trace, a log not followed).
+CALL_TIMEOUT = 30.0
+SUBMIT_TIMEOUT = 120.0
+STREAM_TIMEOUT = 300.0
+
+ChannelT = TypeVar("ChannelT")
+
+
+class ClientBase(Generic[ChannelT]):
+    """Settings, the Lamport clock and the requests of a client."""
+
+    def __init__(self, address: Optional[str], token: Optional[str], token_file: Optional[str],
+                 tls_ca: Optional[str], tls_cert: Optional[str], tls_key: Optional[str],
+                 reconnect_for: float, grpc_module: object) -> None:
+        self.settings = Settings.resolve(address, token=token, token_file=token_file,
+                                         tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
+        #: How long `events()` and `wait()` keep reconnecting to a coordinator that went away.
+        self.reconnect_for = reconnect_for
+        self.clock = LamportClock()
+        credentials = self.settings.credentials()
+        make = getattr(grpc_module, "secure_channel" if credentials else "insecure_channel")
+        args = (credentials,) if credentials else ()
+        self._channel: ChannelT = make(self.settings.address, *args, options=CHANNEL_OPTIONS)
+
+    @property
+    def address(self) -> str:
+        """The coordinator's address."""
+        return self.settings.address
+
+    def _submit_request(self, spec: SpecLike, key: Optional[str],
+                        cache: Optional[str]) -> pb.SubmitJobRequest:
+        text, name = spec_text(spec)
+        return pb.SubmitJobRequest(spec=text, spec_name=name, idempotency_key=key or "",
+                                   lamport=self.clock.send(), cache=check_cache_mode(cache))
+
+    def _job_ref(self, job: str) -> pb.JobRef:
+        return pb.JobRef(job=job, lamport=self.clock.send())
+
+    def _jobs_request(self) -> pb.ListJobsRequest:
+        return pb.ListJobsRequest(lamport=self.clock.send())
+
+    def _workers_request(self) -> pb.ListWorkersRequest:
+        return pb.ListWorkersRequest(lamport=self.clock.send())
+
+    def _log_request(self, job: str, card: str, follow: bool) -> Tuple[pb.ReadLogRequest,
+                                                                        Optional[float]]:
+        request = pb.ReadLogRequest(job=job, card=card, follow=follow, lamport=self.clock.send())
+        return request, None if follow or not card else STREAM_TIMEOUT
+
+    @staticmethod
+    def _jobs(reply: pb.ListJobsResponse) -> List[JobStatus]:
+        return [JobStatus.from_proto(j) for j in reply.jobs]
+
+    @staticmethod
+    def _workers(reply: pb.ListWorkersResponse) -> List[WorkerInfo]:
+        return [WorkerInfo.from_proto(w) for w in reply.workers]
+
+
+class JobBase:
+    """What a job handle knows of its job."""
+
+    def __init__(self, job_id: str, name: str, existing: bool, warnings: Optional[List[str]],
+                 tenant: str) -> None:
+        self.id = job_id  #: the job's id
+        self.name = name  #: the spec's name
+        self.existing = existing  #: submit's key matched an earlier submission
+        self.warnings: List[str] = warnings or []  #: e.g. a stack no connected worker can hold
+        self.tenant = tenant  #: whose share and quota the job counts against
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.id!r}, name={self.name!r})"
+
+    def _result(self, status: JobStatus, check: bool) -> JobResult:
+        if status.result is None:
+            raise HollerithError(f"job {self.id} ended ({status.state}) without a result")
+        if check and not status.result.ok:
+            raise JobFailed(f"job {self.id} {status.state}: {status.reason}", status.result)
+        return status.result
+
+
+def status_of(reply: pb.GetJobResponse) -> JobStatus:
+    return JobStatus.from_proto(reply.job)
+
+
