@@ -24,6 +24,7 @@ if ((with_tests)); then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-yaml iproute2 procps
+    python3-grpcio python3-protobuf python3-pytest python3-venv mypy  # the Python client's tests
     chromium  # the web view's browser test (tests/browser/)
     clang libclang-rt-14-dev llvm  # the ASan+UBSan build with the fuzz targets (libFuzzer), symbolized reports
   )

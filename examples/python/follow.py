@@ -8,7 +8,7 @@ client = hollerith.Client()
 job = client.submit(sys.argv[1])
 print(f"submitted {job.name} as {job.id}")
 for event in job.events():
-    where = f"{event.stack}.{event.card}" if event.card else event.stack
+    where = event.card or event.stack
     print(f"{event.lamport:>6} {event.kind:<14} {where} {event.node}")
 result = job.wait()
 for name, card in result.cards.items():

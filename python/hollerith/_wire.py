@@ -4,6 +4,7 @@ bookkeeping of a `WatchJob` stream that resumes after a dropped connection."""
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -16,6 +17,9 @@ import grpc
 from hollerith._proto import hollerith_pb2 as pb
 from hollerith.errors import AuthError, HollerithError, from_rpc_error
 from hollerith.results import JobEvent
+
+#: Where the client says what it does on its own (reconnecting after a lost stream).
+log = logging.getLogger("hollerith")
 
 #: The CLI's default coordinator address.
 DEFAULT_COORDINATOR = "127.0.0.1:7070"
@@ -41,10 +45,9 @@ class Settings:
                 tls_cert: Optional[str] = None, tls_key: Optional[str] = None) -> "Settings":
         """The arguments given, else the CLI's environment variables (HOLLERITH_COORDINATOR,
         HOLLERITH_TOKEN_FILE, HOLLERITH_TLS_CA/CERT/KEY), else the CLI's defaults."""
-        address = address or os.environ.get("HOLLERITH_COORDINATOR") or DEFAULT_COORDINATOR
-        files = [tls_ca or os.environ.get("HOLLERITH_TLS_CA", ""),
-                 tls_cert or os.environ.get("HOLLERITH_TLS_CERT", ""),
-                 tls_key or os.environ.get("HOLLERITH_TLS_KEY", "")]
+        address = _setting(address, "HOLLERITH_COORDINATOR") or DEFAULT_COORDINATOR
+        files = [_setting(tls_ca, "HOLLERITH_TLS_CA"), _setting(tls_cert, "HOLLERITH_TLS_CERT"),
+                 _setting(tls_key, "HOLLERITH_TLS_KEY")]
         if any(files):
             if not all(files):
                 raise AuthError("TLS needs all three of tls_ca, tls_cert and tls_key (or "
@@ -53,7 +56,7 @@ class Settings:
             return Settings(address, tls=(ca, cert, key))
         if token:
             return Settings(address, token=token)
-        token_file = token_file or os.environ.get("HOLLERITH_TOKEN_FILE")
+        token_file = _setting(token_file, "HOLLERITH_TOKEN_FILE")
         if not token_file:
             raise AuthError("no token: pass token_file= or set HOLLERITH_TOKEN_FILE. The "
                             "coordinator prints 'token file: PATH' when it starts (the file is in "
@@ -74,6 +77,11 @@ class Settings:
     def metadata(self) -> List[Tuple[str, str]]:
         """The call metadata: the bearer token, when the credential is one."""
         return [("authorization", f"Bearer {self.token}")] if self.token else []
+
+
+def _setting(value: Optional[str], variable: str) -> str:
+    """The argument if given, else the environment variable's value, else ""."""
+    return value or os.environ.get(variable) or ""
 
 
 def _read(path: str) -> bytes:
@@ -120,6 +128,7 @@ class WatchCursor:
         self._seen = 0  # events of the current stream, delivered or skipped
         self._give_up_at = time.monotonic() + reconnect_for
         self._backoff = 0.1
+        self._in_outage = False
 
     def request(self, clock: LamportClock) -> pb.WatchJobRequest:
         self._seen = 0
@@ -144,6 +153,7 @@ class WatchCursor:
         if out:
             self._give_up_at = time.monotonic() + self.reconnect_for
             self._backoff = 0.1
+            self._in_outage = False
         return out
 
     def retry_after(self, error: grpc.RpcError) -> float:
@@ -154,6 +164,11 @@ class WatchCursor:
             raise TimeoutError(f"job {self.job} did not end in time")
         if code != grpc.StatusCode.UNAVAILABLE or time.monotonic() >= self._give_up_at:
             raise from_rpc_error(error, self.address, self.job) from None
+        if not self._in_outage:
+            self._in_outage = True
+            log.warning("lost the coordinator at %s (%s); reconnecting, resuming after event %d",
+                        self.address, error.details() if hasattr(error, "details") else "",
+                        self.delivered)
         delay = self._backoff * (0.5 + random.random())
         self._backoff = min(self._backoff * 2, 2.0)
         if self.deadline is not None and time.monotonic() + delay >= self.deadline:

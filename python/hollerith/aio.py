@@ -42,7 +42,7 @@ class Client(ClientBase[grpc.aio.Channel]):
                  reconnect_for: float = 60.0) -> None:
         super().__init__(address, token, token_file, tls_ca, tls_cert, tls_key, reconnect_for,
                          grpc.aio)
-        self._stub = pb_grpc.CoordinatorStub(self._channel)
+        self._stub = pb_grpc.CoordinatorStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         """Closes the connection; calls and iterations in progress fail."""

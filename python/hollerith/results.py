@@ -136,8 +136,8 @@ class JobEvent:
 
     lamport: int  #: its Lamport time
     kind: str  #: card_started, card_finished, card_cached, release, job_finished...
-    stack: str
-    card: str
+    stack: str  #: the stack's name
+    card: str  #: STACK.CARD, for a card's events
     node: str
     attempt: int
     exit_code: int
