@@ -4,8 +4,9 @@
 Hollerith runs as real processes: one coordinator and 2 workers on loopback (the default cluster of
 `hollerith up`), started fresh for every measured run from this script (ports from 127.0.0.1:0,
 temporary directories) and stopped by PID afterwards, also on errors and Ctrl-C. Jobs are submitted
-and awaited by bench/serial_driver.cc (one gRPC channel, no CLI start-up per job). Clocks and the
-trace are on, as always.
+and awaited by bench/serial_driver.cc (one gRPC channel, no CLI start-up per job); serial_python
+runs bench/python_serial_driver.py (the Python client, from BIN_DIR/python) beside it. Clocks and
+the trace are on, as always.
 
 Peers, in the same run, alternating with Hollerith: Dask distributed
 (LocalCluster(n_workers=2, threads_per_worker=1, processes=True), fresh for every run) with the same
@@ -39,9 +40,10 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+PYTHON = "/usr/bin/python3"  # Debian's, with python3-grpcio: runs the Python client's driver
 
 WORKLOADS = ["fanout_noop", "fanout_runtime", "chain_hop", "fanin", "shell", "million", "serial",
-             "cache_rerun", "cache_lookup"]
+             "serial_python", "cache_rerun", "cache_lookup"]
 
 # Sizes at --scale 1.0 (the issue's) and in --smoke.
 FULL = {
@@ -52,6 +54,7 @@ FULL = {
     "shell": {"cards": 5_000},
     "million": {"stacks": 1_000, "cards": 1_000},
     "serial": {"jobs": 10_000},
+    "serial_python": {"jobs": 1_000},  # per driver run
     "cache_rerun": {"images": 250},  # 4 cards per image and one add: 1,001 cards
     "cache_lookup": {"stacks": 50_000},
 }
@@ -63,6 +66,7 @@ SMOKE = {
     "shell": {"cards": 20},
     "million": {"stacks": 10, "cards": 10},
     "serial": {"jobs": 20},
+    "serial_python": {"jobs": 20},
     "cache_rerun": {"images": 5},
     "cache_lookup": {"stacks": 200},
 }
@@ -76,6 +80,7 @@ TARGETS = {
     "shell": "≥ 0.8× make -j2",
     "million": "≤ 60 s and coordinator peak RSS ≤ 1 KiB per card",
     "serial": "≤ 1 ms per job (p50)",
+    "serial_python": "≤ 2× the C++ driver per job (p50)",
     "cache_rerun": "warm rerun ≤ 1/20 of the cold run (same run), every card a hit",
     "cache_lookup": "≤ 20 µs per card for a lookup that misses (on vs off, same run)",
 }
@@ -264,13 +269,27 @@ class HollerithCluster:
             raise BenchError(f"hollerith status {job_id} --json failed: {p.stderr.strip()[-800:]}")
         return json.loads(p.stdout)
 
-    def driver(self, args, timeout):
-        """Runs the driver; fails fast if a daemon dies or a worker loses its lease meanwhile
+    def driver(self, args, timeout, python=False):
+        """Runs the driver (`python`: bench/python_serial_driver.py, the Python client staged in
+        BIN_DIR/python); fails fast if a daemon dies or a worker loses its lease meanwhile
         (a lost lease re-places every stack of the worker: the run no longer measures anything)."""
-        cmd = [self.binary("bench/hollerith-serial-driver")] + self.client_flags() + args
+        env = None
+        if python:
+            stage = os.path.join(self.bin_dir, "python")
+            if not os.path.isdir(os.path.join(stage, "hollerith", "_proto")):
+                raise BenchError(f"{stage} has no hollerith package: build first "
+                                 f"(cmake --build {self.bin_dir})")
+            # Flags only, as the C++ driver: no HOLLERITH_* settings from the environment.
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HOLLERITH_")}
+            env["PYTHONPATH"] = stage
+            cmd = [PYTHON, os.path.join(HERE, "python_serial_driver.py")]
+        else:
+            cmd = [self.binary("bench/hollerith-serial-driver")]
+        cmd += self.client_flags() + args
         what = args[0]
         deadline = time.monotonic() + timeout
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env)
         try:
             while True:
                 try:
@@ -671,12 +690,28 @@ class Hollerith:
                 "peak_rss_per_card_bytes": u["coordinator_hwm_bytes"] / cards,
                 "spec_bytes": os.path.getsize(spec), "usage": u}
 
-    def run_serial(self, cluster, size):
+    def run_serial(self, cluster, size, python=False):
         n = size["jobs"]
-        d = cluster.driver(["serial", "--jobs", str(n), "--warmup", "10"], self.args.timeout)
+        d = cluster.driver(["serial", "--jobs", str(n), "--warmup", "10"], self.args.timeout,
+                           python)
         return {"value": d["job"]["p50_us"] / 1000, "p99_ms": d["job"]["p99_us"] / 1000,
                 "mean_ms": d["job"]["mean_us"] / 1000, "submit_p50_ms": d["submit"]["p50_us"] / 1000,
                 "n": n, "wall_s": d["wall_s"], "usage": cluster.usage()}
+
+    def run_serial_python(self, cluster, size):
+        # The same serial jobs from the Python client (submit(spec).wait()) and from the C++
+        # driver, alternating C++, Python, C++, Python on one cluster: the ratio is this run's.
+        runs = {False: [], True: []}
+        for i, python in enumerate([False, True, False, True]):
+            if i:
+                self.quiet()
+            runs[python].append(self.run_serial(cluster, size, python))
+        py, cpp = ({k: statistics.median(r[k] for r in runs[p]) for k in ("value", "p99_ms")}
+                   for p in (True, False))
+        return {"value": py["value"], "p99_ms": py["p99_ms"], "cpp_p50_ms": cpp["value"],
+                "cpp_p99_ms": cpp["p99_ms"], "ratio_to_cpp": py["value"] / cpp["value"],
+                "n": size["jobs"], "python_runs": runs[True], "cpp_runs": runs[False],
+                "usage": cluster.usage()}
 
     def cards_run(self, cluster, doc):
         """The cards of a finished job that ran (no "cached_from" in its result document)."""
@@ -928,6 +963,8 @@ METRICS = {
     "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
     "million": ("seconds, submit→done", "s", False, ["dask"]),
     "serial": ("ms per job p50, submit→done", "ms", False, ["dask", MEMORY_STORE, MUTUAL_TLS]),
+    "serial_python": ("ms per job p50, submit→done, Python client (`submit(spec).wait()`)", "ms",
+                      False, [MEMORY_STORE, MUTUAL_TLS]),
     "cache_rerun": ("warm/cold time, submit→done, rerun of an unchanged all-`cache: true` "
                     "shell job", "×", False, []),
     "cache_lookup": ("µs per card added by `cache: true` when every lookup misses", "µs", False,
@@ -950,6 +987,7 @@ def sizes_for(args):
             "million": {"stacks": FULL["million"]["stacks"],
                         "cards": max(1, round(FULL["million"]["cards"] * sc))},
             "serial": {"jobs": max(1, round(FULL["serial"]["jobs"] * sc))},
+            "serial_python": {"jobs": max(1, round(FULL["serial_python"]["jobs"] * sc))},
             "cache_rerun": {"images": max(2, round(FULL["cache_rerun"]["images"] * sc))},
             "cache_lookup": {"stacks": max(1, round(FULL["cache_lookup"]["stacks"] * sc))},
         }
@@ -1040,6 +1078,15 @@ def extra_lines(results):
         out.append(f"serial: Hollerith p99 {fmt(med('serial', 'p99_ms'), 'ms')} ms, mean "
                    f"{fmt(med('serial', 'mean_ms'), 'ms')} ms, SubmitJob alone p50 "
                    f"{fmt(med('serial', 'submit_p50_ms'), 'ms')} ms")
+    for system in runs.get("serial_python", {}):
+        if med("serial_python", "n", system) is not None:
+            out.append(f"serial_python on {system}: Python p50 "
+                       f"{fmt(med('serial_python', 'value', system), 'ms')} ms (p99 "
+                       f"{fmt(med('serial_python', 'p99_ms', system), 'ms')}), C++ driver p50 "
+                       f"{fmt(med('serial_python', 'cpp_p50_ms', system), 'ms')} ms (p99 "
+                       f"{fmt(med('serial_python', 'cpp_p99_ms', system), 'ms')}): Python/C++ = "
+                       f"{fmt(med('serial_python', 'ratio_to_cpp', system), '')}× (alternating, "
+                       f"same cluster)")
     if "cache_rerun" in runs and med("cache_rerun", "n") is not None:
         out.append(f"cache_rerun: {fmt(med('cache_rerun', 'n'), 'cards/s')} cards, cold "
                    f"{fmt(med('cache_rerun', 'cold_s'), 's')} s, warm (every card a hit, checked) "
@@ -1099,6 +1146,11 @@ def check_targets(results):
     h = med("serial")
     if h is not None:
         verdicts["serial"] = (h <= 1.0, f"p50 {h:.2f} ms per job")
+    r = med("serial_python", key="ratio_to_cpp")
+    if r is not None:
+        verdicts["serial_python"] = (r <= 2.0, f"{r:.2f}× the C++ driver, p50 "
+                                               f"{med('serial_python'):.2f} vs "
+                                               f"{med('serial_python', key='cpp_p50_ms'):.2f} ms")
     h = med("cache_rerun")
     if h is not None:
         verdicts["cache_rerun"] = (h <= 1 / 20, f"warm/cold {h:.3f} = 1/{1 / h:,.0f}, "

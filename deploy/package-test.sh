@@ -4,7 +4,8 @@
 # user, the conffiles and the systemd units (`systemd-analyze verify` inside that root), then
 # starts the installed coordinator and worker as user hollerith and runs a job with the installed
 # CLI; builds the client example out of tree against libhollerith-client-dev (CMake package and
-# pkg-config) and runs it. Network: loopback only, plus the Debian mirror apt already uses.
+# pkg-config) and runs it; runs the Python pipeline example with python3-hollerith. Network:
+# loopback only, plus the Debian mirror apt already uses.
 # Usage: deploy/package-test.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 # The chroot has none of this host's build tools (say ccache): no launcher leaks into its builds.
@@ -60,7 +61,7 @@ fi
 step "building packages"
 cmake --build "$build" --target package >"$work/cpack.log" 2>&1 || fail "cpack"
 debs=("$build"/hollerith_*.deb "$build"/hollerith-coordinator_*.deb "$build"/hollerith-worker_*.deb
-  "$build"/libhollerith-client-dev_*.deb)
+  "$build"/libhollerith-client-dev_*.deb "$build"/python3-hollerith_*.deb)
 for d in "${debs[@]}"; do [[ -f "$d" ]] || fail "missing $d"; done
 for d in "${debs[@]}"; do
   step "  $(basename "$d"): $(dpkg-deb -f "$d" Depends | cut -c1-100)..."
@@ -80,7 +81,7 @@ mkdir -p "$root/tmp/debs"
 cp "${debs[@]}" "$root/tmp/debs/"
 cp -r examples "$root/tmp/examples"
 
-step "apt-get install the four packages (dependencies from the mirror), systemd, a compiler"
+step "apt-get install the five packages (dependencies from the mirror), systemd, a compiler"
 chroot "$root" /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq &&
   apt-get install -y -qq --no-install-recommends /tmp/debs/*.deb systemd g++ cmake make pkg-config' \
   >"$work/apt.log" 2>&1 ||
@@ -135,3 +136,9 @@ chroot "$root" env HOLLERITH_COORDINATOR="$address" HOLLERITH_TOKEN_FILE="$token
   /tmp/example/hollerith-client-example /tmp/examples/report.yaml >"$work/example.log" 2>&1 ||
   fail "the client example's job failed"
 grep -q succeeded "$work/example.log" || fail "the client example did not report success"
+
+step "python3-hollerith: the Python pipeline example runs the job with Debian's grpcio"
+chroot "$root" env HOLLERITH_COORDINATOR="$address" HOLLERITH_TOKEN_FILE="$token" \
+  python3 /usr/share/doc/python3-hollerith/examples/pipeline.py >"$work/python.log" 2>&1 ||
+  fail "the Python example failed: $(tail -n 30 "$work/python.log")"
+grep -qx "500500 1001000" "$work/python.log" || fail "the Python example printed: $(cat "$work/python.log")"

@@ -4,13 +4,15 @@ requests, and what is made of the replies. `hollerith.client` (blocking) and `ho
 
 from __future__ import annotations
 
-from typing import Generic, List, Optional, Tuple, TypeVar
+import sys
+from typing import Generic, List, Optional, TextIO, Tuple, TypeVar
 
 import grpc
 
 from hollerith._proto import hollerith_pb2 as pb
 from hollerith._wire import CHANNEL_OPTIONS, LamportClock, Settings, check_cache_mode
 from hollerith.errors import HollerithError, JobFailed
+from hollerith.progress import Progress, progress_wanted
 from hollerith.results import JobResult, JobStatus, WorkerInfo
 from hollerith.spec import SpecLike, spec_text
 
@@ -87,7 +89,18 @@ class JobBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id!r}, name={self.name!r})"
 
-    def _result(self, status: JobStatus, check: bool) -> JobResult:
+    @staticmethod
+    def _display(status: JobStatus, progress: Optional[bool],
+                 out: Optional[TextIO]) -> Optional[Progress]:
+        """wait()'s progress display: asked for, or by default on a terminal or in a notebook."""
+        stream = out if out is not None else sys.stderr
+        wanted = progress if progress is not None else progress_wanted(stream)
+        return Progress(status, stream) if wanted else None
+
+    def _result(self, status: JobStatus, check: bool, display: Optional[Progress]) -> JobResult:
+        """wait()'s answer from the job's final status."""
+        if display is not None:
+            display.finish(status)
         if status.result is None:
             raise HollerithError(f"job {self.id} ended ({status.state}) without a result")
         if check and not status.result.ok:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from typing import Any, AsyncIterator, List, Optional, TextIO
 
@@ -25,7 +24,6 @@ from hollerith._base import (CALL_TIMEOUT, STREAM_TIMEOUT, SUBMIT_TIMEOUT, Clien
 from hollerith._proto import hollerith_pb2_grpc as pb_grpc
 from hollerith._wire import WatchCursor
 from hollerith.errors import from_rpc_error
-from hollerith.progress import Progress, progress_wanted
 from hollerith.results import JobEvent, JobResult, JobStatus, LogChunk, WorkerInfo
 from hollerith.spec import SpecLike
 
@@ -123,16 +121,11 @@ class JobHandle(JobBase):
     async def wait(self, timeout: Optional[float] = None, *, progress: Optional[bool] = None,
                    check: bool = False, out: Optional[TextIO] = None) -> JobResult:
         """As `hollerith.JobHandle.wait`."""
-        stream = out if out is not None else sys.stderr
-        wanted = progress if progress is not None else progress_wanted(stream)
-        display = Progress(await self.status(), stream) if wanted else None
+        display = self._display(await self.status(), progress, out)
         async for event in self.events(timeout=timeout):
             if display is not None:
                 display.apply(event)
-        status = await self.status()
-        if display is not None:
-            display.finish(status)
-        return self._result(status, check)
+        return self._result(await self.status(), check, display)
 
     async def logs(self, card: str = "", *, follow: bool = False) -> AsyncIterator[LogChunk]:
         """As `hollerith.JobHandle.logs`."""

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from typing import Any, Iterator, List, Optional, TextIO
 
@@ -21,7 +20,6 @@ from hollerith._base import (CALL_TIMEOUT, STREAM_TIMEOUT, SUBMIT_TIMEOUT, Clien
 from hollerith._proto import hollerith_pb2_grpc as pb_grpc
 from hollerith._wire import WatchCursor
 from hollerith.errors import from_rpc_error
-from hollerith.progress import Progress, progress_wanted
 from hollerith.results import JobEvent, JobResult, JobStatus, LogChunk, WorkerInfo
 from hollerith.spec import SpecLike
 
@@ -131,16 +129,11 @@ class JobHandle(JobBase):
         and outputs). `timeout`: seconds, then TimeoutError. `progress`: draw a live display on
         `out` (default: stderr); by default only when that is a terminal or a notebook. `check`:
         raise JobFailed when the job did not succeed."""
-        stream = out if out is not None else sys.stderr
-        wanted = progress if progress is not None else progress_wanted(stream)
-        display = Progress(self.status(), stream) if wanted else None
+        display = self._display(self.status(), progress, out)
         for event in self.events(timeout=timeout):
             if display is not None:
                 display.apply(event)
-        status = self.status()
-        if display is not None:
-            display.finish(status)
-        return self._result(status, check)
+        return self._result(self.status(), check, display)
 
     def logs(self, card: str = "", *, follow: bool = False) -> Iterator[LogChunk]:
         """The output of card STACK.CARD as it is kept (`follow`: as it is written, until the card

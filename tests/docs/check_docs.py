@@ -262,6 +262,9 @@ def run_blocks(checker, blocks, binaries):
     bin_dir = tempfile.mkdtemp(prefix="hollerith-docs-bin-")
     for name, path in binaries.items():
         os.symlink(os.path.abspath(path), os.path.join(bin_dir, name))
+    # `python3` in a block is Debian's, the one whose grpcio the Python client runs on (the
+    # client itself comes from the build through PYTHONPATH, which CTest sets).
+    os.symlink("/usr/bin/python3", os.path.join(bin_dir, "python3"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOLLERITH_")}
     env.update(PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}", HOLLERITH_BIN_DIR=bin_dir)
     try:

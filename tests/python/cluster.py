@@ -54,13 +54,17 @@ class Cluster:
         self.coordinator: Optional[subprocess.Popen] = None
         self.address = ""
         self.certs = root / "certs"
-        if tls:
-            self._make_certs(workers)
-        self.start_coordinator("127.0.0.1:0")
-        for i in range(workers):
-            self.start_worker(f"w{i + 1}")
-        if workers:
-            self.wait_workers(workers)
+        try:
+            if tls:
+                self._make_certs(workers)
+            self.start_coordinator("127.0.0.1:0")
+            for i in range(workers):
+                self.start_worker(f"w{i + 1}")
+            if workers:
+                self.wait_workers(workers)
+        except BaseException:
+            self.stop()  # nobody else can: the caller never gets the cluster
+            raise
 
     # ------------------------------------------------------------------ credentials
     @property
