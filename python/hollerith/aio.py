@@ -121,7 +121,10 @@ class JobHandle(JobBase):
     async def wait(self, timeout: Optional[float] = None, *, progress: Optional[bool] = None,
                    check: bool = False, out: Optional[TextIO] = None) -> JobResult:
         """As `hollerith.JobHandle.wait`."""
-        display = self._display(await self.status(), progress, out)
+        status = await self.status()
+        display = self._display(status, progress, out)
+        if status.finished:  # nothing to follow: its history need not be replayed
+            return self._result(status, check, display)
         async for event in self.events(timeout=timeout):
             if display is not None:
                 display.apply(event)

@@ -129,7 +129,10 @@ class JobHandle(JobBase):
         and outputs). `timeout`: seconds, then TimeoutError. `progress`: draw a live display on
         `out` (default: stderr); by default only when that is a terminal or a notebook. `check`:
         raise JobFailed when the job did not succeed."""
-        display = self._display(self.status(), progress, out)
+        status = self.status()
+        display = self._display(status, progress, out)
+        if status.finished:  # nothing to follow: its history need not be replayed
+            return self._result(status, check, display)
         for event in self.events(timeout=timeout):
             if display is not None:
                 display.apply(event)
