@@ -1,0 +1,2 @@
+// The cluster page (placeholder).
+'use strict';

@@ -1,0 +1,2 @@
+// The job page's actions (placeholder).
+'use strict';
