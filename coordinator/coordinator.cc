@@ -259,12 +259,12 @@ void Coordinator::FlushCache(bool now) {
   }
   if (cache_armed_) return;  // within kCacheLinger of the last commit: at its end
   cache_armed_ = true;
-  cache_timer_->Arm(std::chrono::duration_cast<std::chrono::milliseconds>(
-                        kCacheLinger - (t - cache_flushed_)),
-                    [this] {
-                      cache_armed_ = false;
-                      FlushCache(/*now=*/true);
-                    });
+  cache_timer_->Arm(
+      std::chrono::duration_cast<std::chrono::milliseconds>(kCacheLinger - (t - cache_flushed_)),
+      [this] {
+        cache_armed_ = false;
+        FlushCache(/*now=*/true);
+      });
 }
 
 void Coordinator::CommitNow(bool wait) {
@@ -739,7 +739,7 @@ void Coordinator::RetryPending(bool workers) {
   for (Job* j : touched) ApplyCoreActions(*j);
 }
 
-void Coordinator::ListWorkers(v1::ListWorkersResponse* resp) {
+void Coordinator::ListWorkers(v1::ListWorkersResponse* resp, const std::string& identity) {
   CheckOwner();
   for (const auto& [name, w] : workers_) {
     auto* info = resp->add_workers();
@@ -759,6 +759,15 @@ void Coordinator::ListWorkers(v1::ListWorkersResponse* resp) {
     info->set_version(w->version);
     info->set_peer(w->peer);
     info->set_running_cards(w->running_cards);
+    info->set_connected_wall_us(w->connected_wall_us);
+    for (const auto& [job_id, stack] : w->stacks) {
+      auto job = jobs_.find(job_id);
+      if (job == jobs_.end() || !tenants_.MayAct(identity, job->second->tenant)) continue;
+      auto* placed = info->add_placed_stacks();
+      placed->set_job_id(job_id);
+      placed->set_job_name(job->second->core->job().name);
+      placed->set_stack(job->second->core->job().stacks[stack].id);
+    }
   }
   resp->set_coordinator_version(kVersionString);
   resp->set_lamport(clock_.Tick());
@@ -796,6 +805,7 @@ std::shared_ptr<WorkerLink> Coordinator::WorkerHello(const v1::Hello& hello,
   w->peer = peer;
   w->epoch = next_epoch_++;
   w->last_seen = time_.Now();
+  w->connected_wall_us = time_.WallMicros();
   w->outbox = std::move(outbox);
   workers_[w->name] = w;
   placement_.AddWorker(w->epoch, w->name, w->labels, w->capacity);

@@ -54,7 +54,8 @@ struct WorkerLink {
   std::string version;
   std::string peer;
   uint64_t epoch = 0;
-  uint32_t running_cards = 0;  // as of its last heartbeat
+  uint32_t running_cards = 0;     // as of its last heartbeat
+  int64_t connected_wall_us = 0;  // when this session began
   MonotonicTime last_seen;
   std::set<std::pair<std::string, uint32_t>> stacks;  // (job id, stack) placed here, not ended
   std::shared_ptr<WorkerOutbox> outbox;
@@ -150,7 +151,8 @@ class Coordinator {
   Status Delete(const std::string& job, v1::DeleteJobResponse* resp);
   // The jobs `identity` may act for (every job for the shared token's "").
   void ListJobs(v1::ListJobsResponse* resp, const std::string& identity = "");
-  void ListWorkers(v1::ListWorkersResponse* resp);
+  // Every connected worker; of the stacks placed on each, only those of jobs `identity` may see.
+  void ListWorkers(v1::ListWorkersResponse* resp, const std::string& identity = "");
   Status Watch(const std::string& job, uint64_t from_lamport,
                std::shared_ptr<JobEventOutbox> outbox);
   Status ReadLog(const v1::ReadLogRequest& req, std::shared_ptr<LogOutbox> outbox);

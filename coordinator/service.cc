@@ -195,9 +195,9 @@ grpc::ServerUnaryReactor* Service::ListJobs(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* Service::ListWorkers(grpc::CallbackServerContext* ctx,
                                                const v1::ListWorkersRequest* req,
                                                v1::ListWorkersResponse* resp) {
-  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string&) {
+  return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
     coordinator_.clock().Receive(req->lamport());
-    coordinator_.ListWorkers(resp);
+    coordinator_.ListWorkers(resp, identity);
     resp->set_insecure_plaintext(insecure_plaintext_);
     return Status::Ok();
   });

@@ -21,13 +21,20 @@ nlohmann::ordered_json WorkersJson(const std::vector<v1::WorkerInfo>& workers,
   for (const auto& w : workers) {
     nlohmann::ordered_json labels = nlohmann::ordered_json::object();
     for (const auto& kv : w.labels()) labels[kv.key()] = kv.value();
+    // The stacks placed on it of the jobs this credential may see, as JOB_NAME/STACK (JOB_ID).
+    nlohmann::ordered_json placed = nlohmann::ordered_json::array();
+    for (const auto& p : w.placed_stacks()) {
+      placed.push_back({{"job_id", p.job_id()}, {"job_name", p.job_name()}, {"stack", p.stack()}});
+    }
     list.push_back({{"name", w.name()},
                     {"labels", labels},
                     {"slots", w.slots()},
                     {"stacks", w.stacks()},
                     {"epoch", w.epoch()},
                     {"version", w.version()},
-                    {"peer", w.peer()}});
+                    {"peer", w.peer()},
+                    {"connected_wall_us", w.connected_wall_us()},
+                    {"placed_stacks", placed}});
   }
   return {{"coordinator_version", coordinator_version}, {"workers", list}};
 }

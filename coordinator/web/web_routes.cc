@@ -1,6 +1,7 @@
 #include "coordinator/web/web_routes.h"
 
 #include "common/base/json_text.h"
+#include "coordinator/web/cluster_json.h"
 #include "coordinator/web/event_streams.h"
 #include "coordinator/web/web_assets.h"
 #include "coordinator/web/web_auth.h"
@@ -55,6 +56,50 @@ httplib::Server::Handler Api(RouteContext& ctx,
   };
 }
 
+// A state-changing endpoint (POST): also 403 without the session's CSRF token.
+httplib::Server::Handler Action(RouteContext& ctx,
+                                std::function<void(const Request&, Response&, ClientPtr)> handler) {
+  return [&ctx, handler = std::move(handler)](const Request& req, Response& res) {
+    auto token = AcceptedToken(req, ctx.accepts);
+    if (!token) return Json(res, {{"error", "unauthorized"}}, 401);
+    if (!ctx.csrf.Accepts(req, *token)) {
+      return Json(res, {{"error", std::string("missing or wrong ") + kCsrfHeader + " header"}},
+                  403);
+    }
+    handler(req, res, ctx.ClientFor(*token));
+  };
+}
+
+// A file to save: `body` as JSON, named `filename`.
+void Download(Response& res, const std::string& body, const std::string& filename) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  res.set_content(body, "application/json");
+}
+
+// Running jobs whose waiting stacks the cluster page lists: the newest first, at most this many.
+constexpr size_t kWaitingJobsShown = 50;
+
+void ClusterStatus(Response& res, Client& client) {
+  std::string version;
+  auto workers = client.ListWorkers(&version);
+  if (!workers.ok()) return JsonError(res, workers.status());
+  auto tenants = client.ListTenants();
+  if (!tenants.ok()) return JsonError(res, tenants.status());
+  auto jobs = client.ListJobs();
+  if (!jobs.ok()) return JsonError(res, jobs.status());
+  std::vector<WaitingStack> waiting;
+  size_t looked = 0;
+  for (auto it = jobs->rbegin(); it != jobs->rend() && looked < kWaitingJobsShown; ++it) {
+    if (it->state() != "running") continue;
+    ++looked;
+    auto job = client.GetJob(it->job_id());
+    if (!job.ok()) continue;  // ended and removed in between
+    for (auto& w : WaitingStacks(*job)) waiting.push_back(std::move(w));
+  }
+  Json(res, ClusterJson(*workers, version, *tenants, waiting));
+}
+
 }  // namespace
 
 std::shared_ptr<Client> RouteContext::ClientFor(const std::string& token) const {
@@ -81,6 +126,40 @@ void AddRoutes(httplib::Server& server, RouteContext& ctx) {
   server.Post("/logout", [](const Request&, Response& res) { HandleLogout(res, false); });
   server.Get("/", Page(ctx));
   server.Get("/jobs/[^/]+", Page(ctx));
+  server.Get("/cluster", Page(ctx));
+
+  // What the page may do for this session: the CSRF token its actions carry. Every credential
+  // that logs in is a client's (the coordinator's authorizer grants the web view to no other
+  // role), so every session may act, on the jobs its credential may see.
+  server.Get("/api/session", [&ctx](const Request& req, Response& res) {
+    auto token = AcceptedToken(req, ctx.accepts);
+    if (!token) return Json(res, {{"error", "unauthorized"}}, 401);
+    Json(res, {{"csrf", ctx.csrf.TokenFor(*token)}, {"actions", true}});
+  });
+  server.Get("/api/cluster", Api(ctx, [](const Request&, Response& res, ClientPtr client) {
+               ClusterStatus(res, *client);
+             }));
+  server.Post("/api/jobs/([^/]+)/cancel",
+              Action(ctx, [](const Request& req, Response& res, ClientPtr client) {
+                auto state = client->Cancel(req.matches[1]);
+                if (!state.ok()) return JsonError(res, state.status());
+                Json(res, {{"state", *state}});
+              }));
+  server.Get("/api/jobs/([^/]+)/trace",
+             Api(ctx, [](const Request& req, Response& res, ClientPtr client) {
+               auto trace = client->GetTrace(req.matches[1]);
+               if (!trace.ok()) return JsonError(res, trace.status());
+               Download(res, *trace, std::string(req.matches[1]) + ".trace.json");
+             }));
+  server.Get("/api/jobs/([^/]+)/result",
+             Api(ctx, [](const Request& req, Response& res, ClientPtr client) {
+               auto job = client->GetJob(req.matches[1]);
+               if (!job.ok()) return JsonError(res, job.status());
+               if (job->state() == "running" || job->result_json().empty()) {
+                 return Json(res, {{"error", "job " + job->job_id() + " has not ended"}}, 409);
+               }
+               Download(res, job->result_json(), job->job_id() + ".result.json");
+             }));
 
   server.Get("/api/jobs", Api(ctx, [](const Request&, Response& res, ClientPtr client) {
                auto jobs = client->ListJobs();

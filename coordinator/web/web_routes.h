@@ -9,6 +9,7 @@
 
 #include "cli/client/client.h"
 #include "coordinator/web/background_threads.h"
+#include "coordinator/web/web_actions.h"
 #include "coordinator/web/web_auth.h"
 
 namespace grpc {
@@ -23,6 +24,7 @@ struct RouteContext {
   // A client of the coordinator calling with `token`, the one the request presented: the
   // coordinator authorises (and on revocation ends) the web view's calls as the browser's own.
   std::shared_ptr<Client> ClientFor(const std::string& token) const;
+  CsrfGuard csrf;                     // what a state-changing request must carry
   std::atomic<bool> stopping{false};  // set by Stop: streams end
   BackgroundThreads threads;          // log readers (ReadLog cannot be cancelled from here)
 };

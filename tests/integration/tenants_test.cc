@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -161,6 +162,23 @@ TEST(Tenants, ATenantAtItsQuotaWaitsWhileAnotherRunsAndNamedCredentialsStayApart
   EXPECT_NE(refused.exit_code, 0) << refused.out;
   EXPECT_NE(refused.err.find("may not submit as tenant"), std::string::npos) << refused.err;
   EXPECT_EQ(as(alice_token, {"status", "mljob"}).exit_code, 0);
+  // `workers` (and the web view's cluster page) name the stacks placed on a worker only to those
+  // who may see their jobs: bob sees his own stack there, never alice's.
+  auto placed_for = [&](const std::string& token_file) {
+    const CommandResult r = as(token_file, {"workers", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::set<std::string> out;
+    const auto doc = nlohmann::json::parse(r.out, nullptr, false);
+    for (const auto& w : doc.value("workers", nlohmann::json::array())) {
+      EXPECT_GT(w.value("connected_wall_us", int64_t{0}), 0) << r.out;
+      for (const auto& p : w.value("placed_stacks", nlohmann::json::array())) {
+        out.insert(p.value("job_name", "") + "/" + p.value("stack", ""));
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(placed_for(bob_token), (std::set<std::string>{"bobjob/s"}));
+  EXPECT_EQ(placed_for(alice_token), (std::set<std::string>{"mljob/" + first}));
 
   // Releasing the first stack lets the second be placed; then alice's job succeeds.
   std::ofstream(shared + "/" + first + "-go") << "go";

@@ -7,9 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "common/auth/auth_token.h"
 #include "tests/support/cluster.h"
@@ -232,6 +234,69 @@ TEST_F(WebApiTest, JsonShapesAndALiveEventStream) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_TRUE(nlohmann::json::parse(missing->body).contains("error"));
+}
+
+// The cluster page's JSON, and the actions: a cancel needs the session's CSRF token (from
+// /api/session) in its header, and a refused one changes nothing; the result downloads once the
+// job has ended, the trace as an attachment.
+TEST_F(WebApiTest, ActionsNeedTheSessionsCsrfTokenAndTheClusterIsListed) {
+  const std::string job = SubmitWaitingJob(dir_.path() + "/never");
+  auto session = http_->Get("/api/session", Bearer(token_));
+  ASSERT_TRUE(session);
+  ASSERT_EQ(session->status, 200) << session->body;
+  const std::string csrf = nlohmann::json::parse(session->body).value("csrf", "");
+  EXPECT_EQ(csrf.size(), 64u) << session->body;
+  EXPECT_EQ(http_->Get("/api/session")->status, 401);
+
+  auto cluster = http_->Get("/api/cluster", Bearer(token_));
+  ASSERT_TRUE(cluster);
+  ASSERT_EQ(cluster->status, 200) << cluster->body;
+  const auto c = nlohmann::json::parse(cluster->body);
+  ASSERT_EQ(c["workers"].size(), 1u) << c;
+  EXPECT_EQ(c["workers"][0]["name"], "x");
+  EXPECT_GT(c["workers"][0]["connected_wall_us"].get<int64_t>(), 0) << c;
+  EXPECT_FALSE(c["workers"][0]["capacity"].get<std::string>().empty()) << c;
+  bool placed_b = false;
+  for (const auto& p : c["workers"][0]["placed_stacks"]) {
+    placed_b |= p["job_id"] == job && p["stack"] == "B" && p["job_name"] == "web";
+  }
+  EXPECT_TRUE(placed_b) << c;
+  EXPECT_TRUE(c["waiting"].is_array() && c["tenants"].is_array()) << c;
+
+  const std::string cancel = "/api/jobs/" + job + "/cancel";
+  auto without = http_->Post(cancel, Bearer(token_), "", "application/json");
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->status, 403) << without->body;
+  auto headers = Bearer(token_);
+  headers.emplace("X-CSRF-Token", std::string(64, '0'));
+  EXPECT_EQ(http_->Post(cancel, headers, "", "application/json")->status, 403);
+  EXPECT_EQ(http_->Post(cancel, "", "application/json")->status, 401);
+  auto running = http_->Get("/api/jobs/" + job, Bearer(token_));
+  EXPECT_EQ(nlohmann::json::parse(running->body)["state"], "running") << running->body;
+  EXPECT_EQ(http_->Get("/api/jobs/" + job + "/result", Bearer(token_))->status, 409);
+
+  auto with = Bearer(token_);
+  with.emplace("X-CSRF-Token", csrf);
+  auto cancelled = http_->Post(cancel, with, "", "application/json");
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, 200) << cancelled->body;
+  std::string state;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       state != "cancelled" && std::chrono::steady_clock::now() < deadline;) {
+    auto now = http_->Get("/api/jobs/" + job, Bearer(token_));
+    state = nlohmann::json::parse(now->body).value("state", "");
+    if (state != "cancelled") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(state, "cancelled");
+  auto result = http_->Get("/api/jobs/" + job + "/result", Bearer(token_));
+  ASSERT_EQ(result->status, 200) << result->body;
+  EXPECT_EQ(nlohmann::json::parse(result->body)["state"], "cancelled");
+  EXPECT_NE(result->get_header_value("Content-Disposition").find(job + ".result.json"),
+            std::string::npos);
+  auto trace = http_->Get("/api/jobs/" + job + "/trace", Bearer(token_));
+  ASSERT_EQ(trace->status, 200);
+  EXPECT_TRUE(nlohmann::json::parse(trace->body).contains("traceEvents"));
+  EXPECT_NE(trace->get_header_value("Content-Disposition").find("attachment"), std::string::npos);
 }
 
 }  // namespace

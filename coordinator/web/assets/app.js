@@ -161,6 +161,7 @@ class JobView {
            el('span', {id: 'job-reason', class: 'muted'}),
            el('span', {class: 'muted'},
               (j.tenant ? 'tenant ' + j.tenant : '') + (j.priority ? ', priority ' + j.priority : '')),
+           jobActions(j),
            el('span', {class: 'legend'},
               ...['waiting', 'running', 'succeeded', 'cached', 'failed', 'skipped'].map(
                   s => el('span', {class: 'badge state-' + s}, s)))),
@@ -192,6 +193,7 @@ class JobView {
     document.getElementById('job-progress').textContent =
         `${done}/${this.job.cards_total} cards`;
     document.getElementById('job-reason').textContent = this.job.reason || '';
+    updateJobActions(this.job);
     // Why each stack that is not running waits, in the words of `hollerith status`.
     const waiting = [...this.stacks.values()].filter(s => s.waiting && s.state !== 'running' &&
                                                            s.state !== 'done');
@@ -506,5 +508,6 @@ async function jobPage(id) {
 (function route() {
   const m = location.pathname.match(/^\/jobs\/([^/]+)$/);
   if (m) jobPage(decodeURIComponent(m[1]));
+  else if (location.pathname === '/cluster') clusterPage();
   else listPage();
 })();
