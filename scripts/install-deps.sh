@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Hollerith's dependencies from Debian 12's packages. Idempotent and quiet: when everything
 # is already there it checks with dpkg and does not touch apt at all.
-#   scripts/install-deps.sh          what building the daemons and the CLI needs (the first command)
+#   scripts/install-deps.sh          what building the daemons and the CLI needs (the first command),
+#                                    Node and npm among it (the web view's npm packages)
 #   scripts/install-deps.sh --test   that, plus what the test suite needs: GoogleTest, Google
 #                                    Benchmark, Chromium and the browser test's npm packages, clang
 #                                    and LLVM for the sanitizer and fuzz builds
@@ -13,11 +14,15 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev prometheus-cpp-dev
   libcpp-httplib-dev
 )
+# Node and npm: the build installs the web view's npm packages (coordinator/web/package-lock.json)
+# and the browser test drives Chromium with playwright-core; any Node >= 18 will do, Debian's or
+# another already installed (which brings its own npm).
+command -v npm >/dev/null || packages+=(nodejs npm)
 with_tests=0
 case "${1:-}" in
   --test) with_tests=1 ;;
   "") ;;
-  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
 esac
 if ((with_tests)); then
@@ -28,9 +33,6 @@ if ((with_tests)); then
     chromium  # the web view's browser test (tests/browser/)
     clang libclang-rt-14-dev llvm  # the ASan+UBSan build with the fuzz targets (libFuzzer), symbolized reports
   )
-  # Node and npm drive that browser (playwright-core); any Node >= 18 will do, Debian's or another
-  # already installed (which brings its own npm).
-  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -43,12 +45,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ((with_tests)); then
-  # Fill npm's cache with the browser test's locked packages, so that its `npm ci --prefer-offline`
-  # (a CTest fixture) needs no network afterwards. Once cached, this touches no network either.
-  browser_tests="$(cd "$(dirname "$0")/../tests/browser" && pwd)"
+# Fills npm's cache with the packages locked in DIR/package-lock.json, so that a later
+# `npm ci --prefer-offline` of them needs no network. Once cached, this touches no network either.
+fill_npm_cache() {
+  local scratch
   scratch=$(mktemp -d)
-  cp "$browser_tests/package.json" "$browser_tests/package-lock.json" "$scratch"
+  cp "$1/package.json" "$1/package-lock.json" "$scratch"
   (cd "$scratch" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
   rm -rf "$scratch"
+}
+root="$(cd "$(dirname "$0")/.." && pwd)"
+fill_npm_cache "$root/coordinator/web"  # the build's (coordinator/web/bundle_npm.cmake)
+if ((with_tests)); then
+  fill_npm_cache "$root/tests/browser"  # the browser test's (a CTest fixture)
 fi

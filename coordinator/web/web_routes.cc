@@ -24,10 +24,18 @@ void Serve(Response& res, const std::string& path, int status = 200) {
   res.set_content(asset->body.data(), asset->body.size(), std::string(ContentTypeOf(path)).c_str());
 }
 
+// JSON bodies above this go out uncompressed. cpp-httplib compresses "application/json" with
+// brotli at its highest quality when the browser accepts it: 2.75 s for the 1.8 MB graph of a
+// 5,000-stack job, against 0.1 s to send it as it is over loopback or a LAN. It compresses only
+// the exact type, so the same type with its charset parameter is sent as it is.
+constexpr size_t kCompressedJsonLimit = 256 << 10;
+
 void Json(Response& res, const nlohmann::json& body, int status = 200) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(JsonText(body), "application/json");
+  std::string text = JsonText(body);
+  const bool large = text.size() > kCompressedJsonLimit;
+  res.set_content(std::move(text), large ? "application/json; charset=utf-8" : "application/json");
 }
 
 void JsonError(Response& res, const Status& s) {

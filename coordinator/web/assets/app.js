@@ -114,7 +114,6 @@ function listPage() {
 
 // ------------------------------------------------------------------ the job page
 
-const BOX_W = 150, BOX_H = 28, GAP_Y = 10, COL_W = 200, HEAD_H = 44, PAD = 16;
 const FINAL = new Set(['succeeded', 'cached', 'failed', 'skipped']);
 
 class JobView {
@@ -201,76 +200,21 @@ class JobView {
         ...waiting.map(s => el('li', {'data-waiting': s.id}, `${s.id}: ${s.waiting}`)));
   }
 
-  // Cards as boxes in their stack's column; cross-stack `after` and `inputs` as arrows.
+  // The job's graph: each stack a box of its cards, in layers by depth (dag_view.js). `drawn`
+  // settles once it is drawn the first time.
   drawDag() {
-    const tallest = Math.max(1, ...[...this.stacks.values()].map(s => s.cards.length));
-    const width = PAD * 2 + this.stacks.size * COL_W - (COL_W - BOX_W);
-    const height = HEAD_H + tallest * (BOX_H + GAP_Y) + PAD;
-    const root = svg('svg', {id: 'dag', width, height, viewBox: `0 0 ${width} ${height}`});
-    root.append(svg('defs', {}, svg('marker', {
-      id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
-      orient: 'auto-start-reverse'}, svg('path', {d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead'}))));
-    const pos = name => {
-      const c = this.cards.get(name);
-      const col = this.stacks.get(c.stack).column;
-      return {x: PAD + col * COL_W, y: HEAD_H + c.index * (BOX_H + GAP_Y), col};
-    };
-    const edges = svg('g', {class: 'edges'});
-    const boxes = svg('g', {class: 'boxes'});
-    for (const s of this.stacks.values()) {
-      const x = PAD + s.column * COL_W;
-      boxes.append(svg('text', {x, y: 18, class: 'stack-name'}, s.id),
-                   svg('text', {x, y: 34, class: 'stack-node', 'data-stack-node': s.id},
-                       s.node ? 'on ' + s.node : ''));
-      // The stack's own order: a thin line through its cards (not an arrow: no edge to draw).
-      if (s.cards.length > 1) {
-        const p = pos(s.cards[0]), q = pos(s.cards[s.cards.length - 1]);
-        edges.append(svg('line', {x1: p.x + BOX_W / 2, y1: p.y + BOX_H, x2: q.x + BOX_W / 2,
-                                  y2: q.y, class: 'seq'}));
-      }
-    }
-    for (const c of this.cards.values()) {
-      const to = pos(c.name);
-      const from = new Set([...c.after, ...c.inputs.map(i => i.from)].filter(Boolean));
-      for (const f of from) {
-        if (!this.cards.has(f) || this.cards.get(f).stack === c.stack) continue;
-        const a = pos(f);
-        const right = to.col > a.col;
-        const x1 = right ? a.x + BOX_W : a.x, x2 = right ? to.x : to.x + BOX_W;
-        const y1 = a.y + BOX_H / 2, y2 = to.y + BOX_H / 2;
-        const bend = Math.max(30, Math.abs(x2 - x1) / 2) * (right ? 1 : -1);
-        edges.append(svg('path', {
-          d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`,
-          class: 'edge', 'marker-end': 'url(#arrow)', 'data-from': f, 'data-to': c.name}));
-      }
-      const label = c.name.startsWith(c.stack + '.') ? c.name.slice(c.stack.length + 1) : c.name;
-      const box = svg('g', {class: 'card', 'data-card': c.name, tabindex: 0,
-                            onclick: () => this.select(c.name),
-                            onkeydown: e => { if (e.key === 'Enter') this.select(c.name); }},
-                      svg('rect', {x: to.x, y: to.y, width: BOX_W, height: BOX_H, rx: 5}),
-                      svg('text', {x: to.x + 8, y: to.y + BOX_H / 2 + 4},
-                          label.length > 20 ? label.slice(0, 19) + '…' : label),
-                      svg('title', {}, c.name + ': ' + c.run));
-      boxes.append(box);
-    }
-    root.append(edges, boxes);
-    document.getElementById('dag-wrap').replaceChildren(root);
-    for (const c of this.cards.values()) this.paintCard(c.name);
+    this.dag = new DagView(this, document.getElementById('dag-wrap'));
+    this.drawn = this.dag.draw();
   }
 
   paintCard(name) {
-    const c = this.cards.get(name);
-    const box = document.querySelector(`#dag .card[data-card="${CSS.escape(name)}"]`);
-    if (!box) return;
-    box.setAttribute('class', 'card state-' + c.state + (this.selected === name ? ' selected' : ''));
-    box.setAttribute('data-state', c.state);
+    if (this.dag) this.dag.paint(name);
   }
 
   showStackNode(id, node) {
     const s = this.stacks.get(id);
     if (s) s.node = node;
-    const t = document.querySelector(`[data-stack-node="${CSS.escape(id)}"]`);
-    if (t) t.textContent = node ? 'on ' + node : '';
+    if (this.dag) this.dag.showStackNode(id);
   }
 
   // One event of the job's stream (a replay from the start, then live).
@@ -502,6 +446,9 @@ async function jobPage(id) {
   window.hollerithJob = view;  // for people poking at it from the console
   view.load();
   view.render();
+  // The replay of a big job's events would compete with its layout for the machine: the status
+  // already shows where the job is, so its events follow once the graph is drawn.
+  await Promise.resolve(view.drawn).catch(() => {});
   view.connect();
 }
 

@@ -86,6 +86,25 @@ TEST(WebAssets, PagesAndScriptsAreCompiledIn) {
   EXPECT_EQ(ContentTypeOf("/a.css"), "text/css; charset=utf-8");
 }
 
+// The job graph's layout: dagre, installed from npm at build time (coordinator/web/package.json),
+// is compiled in with the worker that loads it, from this server, never from elsewhere.
+TEST(WebAssets, TheGraphLayoutAndItsBundledDagreAreCompiledIn) {
+  const WebAsset* dagre = FindAsset("/dagre.min.js");
+  ASSERT_NE(dagre, nullptr);
+  EXPECT_NE(dagre->body.find("var dagre="), std::string::npos) << "a script defining `dagre`";
+  const WebAsset* worker = FindAsset("/dag_layout_worker.js");
+  ASSERT_NE(worker, nullptr);
+  EXPECT_NE(worker->body.find("importScripts('/dagre.min.js')"), std::string::npos);
+  const std::string_view page = FindAsset("/index.html")->body;
+  for (const char* script : {"/dag_model.js", "/dag_layout.js", "/dag_camera.js",
+                             "/dag_minimap.js", "/dag_view.js"}) {
+    EXPECT_NE(FindAsset(script), nullptr) << script;
+    // Before app.js, which draws the graph with them.
+    EXPECT_LT(page.find(std::string("<script src=\"") + script + "\">"), page.find("/app.js"))
+        << script;
+  }
+}
+
 TEST(WebJson, DetailNamesEdgesAndDropsStdout) {
   v1::JobStatus job;
   job.set_job_id("7");
