@@ -6,7 +6,7 @@
 // any error or timeout. Every wait has a deadline.
 //
 // Environment: WEB_URL, JOB_ID, TOKEN_FILE, SHOTS (a directory for the .png files).
-import {deadline, env, launch, openLoggedIn, STEP_MS} from './browser_session.mjs';
+import {deadline, env, launch, newPage, openLoggedIn} from './browser_session.mjs';
 
 const webUrl = env('WEB_URL'), jobId = env('JOB_ID'), shots = env('SHOTS');
 const overall = deadline('actions_page.mjs', 100000);
@@ -15,8 +15,7 @@ const browser = await launch();
 const seen = {};
 let page;
 try {
-  page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  page.setDefaultTimeout(STEP_MS);
+  page = await newPage(browser);
 
   await openLoggedIn(page, webUrl, 'cluster', env('TOKEN_FILE'), seen);
   await page.waitForFunction(

@@ -39,3 +39,10 @@ export async function openLoggedIn(page, webUrl, path, tokenFile, seen) {
   await Promise.all([page.waitForURL(`**/${path}`), page.click('form#login button[type=submit]')]);
   seen.url_has_token = page.url().includes(token);
 }
+
+// A page of the size the web view is made for (1280x800), every step bounded by STEP_MS.
+export async function newPage(browser) {
+  const page = await browser.newPage({viewport: {width: 1280, height: 800}});
+  page.setDefaultTimeout(STEP_MS);
+  return page;
+}

@@ -3,15 +3,14 @@
 // facts of one card's panel (CARD) as one JSON line on stdout; exits 1 on any error or timeout.
 //
 // Environment: WEB_URL, JOB_ID, TOKEN_FILE, CARD, CHROMIUM (default /usr/bin/chromium).
-import {deadline, env, launch, openLoggedIn, STEP_MS} from './browser_session.mjs';
+import {deadline, env, launch, newPage, openLoggedIn} from './browser_session.mjs';
 
 const webUrl = env('WEB_URL'), jobId = env('JOB_ID'), card = env('CARD');
 const overall = deadline('cached_job_page.mjs', 60000);
 const browser = await launch();
 const seen = {};
 try {
-  const page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  page.setDefaultTimeout(STEP_MS);
+  const page = await newPage(browser);
   await openLoggedIn(page, webUrl, `jobs/${encodeURIComponent(jobId)}`, env('TOKEN_FILE'), seen);
   await page.waitForSelector('#dag .card');
   seen.states = Object.fromEntries(await page.locator('#dag .card').evaluateAll(

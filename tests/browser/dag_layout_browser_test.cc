@@ -52,8 +52,9 @@ Json MontageSpec() {
     for (int j : {i + 1, i + 2}) {
       if (j > n) continue;
       const std::string id = "mDiff-" + std::to_string(i) + "-" + std::to_string(j);
-      stacks[id] = {{"cards", {Noop("d", {"mProject-" + std::to_string(i) + ".p",
-                                          "mProject-" + std::to_string(j) + ".p"})}}};
+      stacks[id] = {{"cards",
+                     {Noop("d", {"mProject-" + std::to_string(i) + ".p",
+                                 "mProject-" + std::to_string(j) + ".p"})}}};
       diffs.push_back(id + ".d");
     }
   }
@@ -110,8 +111,8 @@ nlohmann::json DrawJob(const TestCluster& cluster, const TempDir& dir, const Jso
   EXPECT_EQ(browser.exit_code, 0) << "stdout: " << browser.out << "\nstderr: " << browser.err;
   const size_t line = browser.out.rfind("\n{");
   const auto seen =
-      nlohmann::json::parse(browser.out.substr(line == std::string::npos ? 0 : line + 1),
-                            nullptr, /*allow_exceptions=*/false);
+      nlohmann::json::parse(browser.out.substr(line == std::string::npos ? 0 : line + 1), nullptr,
+                            /*allow_exceptions=*/false);
   EXPECT_FALSE(seen.is_discarded()) << browser.out;
   EXPECT_TRUE(std::filesystem::exists(screenshot)) << screenshot;
   return seen.is_discarded() ? nlohmann::json::object() : seen;
@@ -171,8 +172,8 @@ TEST(WebViewBrowser, MontageJobIsDrawnInLayersByDepth) {
     EXPECT_EQ(g["succeeded"], g["count"]) << g;
     EXPECT_NE(g["label"].get<std::string>().find("succeeded"), std::string::npos) << g;
   }
-  EXPECT_EQ(counts, (std::map<std::string, int>{{"mBackground", 13}, {"mDiff", 23},
-                                                 {"mProject", 13}}));
+  EXPECT_EQ(counts,
+            (std::map<std::string, int>{{"mBackground", 13}, {"mDiff", 23}, {"mProject", 13}}));
   EXPECT_EQ(seen["stacks_grouped"], 2);
   EXPECT_EQ(seen["stacks_expanded"], 51);
 

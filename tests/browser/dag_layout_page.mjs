@@ -9,7 +9,7 @@
 //
 // Environment: WEB_URL, JOB_ID, TOKEN_FILE, SCREENSHOT (a .png path), and optionally CRITICAL=1,
 // GROUPS=1, KEYBOARD_CARD (a card name), CHROMIUM (default /usr/bin/chromium).
-import {deadline, env, launch, openLoggedIn, STEP_MS} from './browser_session.mjs';
+import {deadline, env, launch, newPage, openLoggedIn} from './browser_session.mjs';
 
 const webUrl = env('WEB_URL'), jobId = env('JOB_ID'), screenshot = env('SCREENSHOT');
 const overall = deadline('dag_layout_page.mjs', 150000);
@@ -100,8 +100,7 @@ const browser = await launch();
 const seen = {};
 let page;
 try {
-  page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  page.setDefaultTimeout(STEP_MS);
+  page = await newPage(browser);
   const path = `jobs/${encodeURIComponent(jobId)}`;
   await openLoggedIn(page, webUrl, path, env('TOKEN_FILE'), seen);
   await page.waitForSelector(DRAWN, {timeout: 60000});

@@ -9,7 +9,7 @@
 // SCREENSHOT (a .png path), CHROMIUM (default /usr/bin/chromium).
 import fs from 'node:fs';
 
-import {deadline, env, launch, openLoggedIn, STEP_MS} from './browser_session.mjs';
+import {deadline, env, launch, newPage, openLoggedIn} from './browser_session.mjs';
 
 const webUrl = env('WEB_URL'), jobId = env('JOB_ID'), card = env('WAIT_CARD');
 const goFile = env('GO_FILE'), screenshot = env('SCREENSHOT');
@@ -19,8 +19,7 @@ const browser = await launch();
 const seen = {};
 let page;
 try {
-  page = await browser.newPage({viewport: {width: 1280, height: 800}});
-  page.setDefaultTimeout(STEP_MS);
+  page = await newPage(browser);
   const box = state => `#dag .card[data-card="${card}"][data-state="${state}"]`;
 
   // Not logged in: the job page answers 401 with the login form.

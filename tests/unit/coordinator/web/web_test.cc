@@ -96,8 +96,8 @@ TEST(WebAssets, TheGraphLayoutAndItsBundledDagreAreCompiledIn) {
   ASSERT_NE(worker, nullptr);
   EXPECT_NE(worker->body.find("importScripts('/dagre.min.js')"), std::string::npos);
   const std::string_view page = FindAsset("/index.html")->body;
-  for (const char* script : {"/dag_model.js", "/dag_layout.js", "/dag_camera.js",
-                             "/dag_minimap.js", "/dag_view.js"}) {
+  for (const char* script :
+       {"/dag_model.js", "/dag_layout.js", "/dag_camera.js", "/dag_minimap.js", "/dag_view.js"}) {
     EXPECT_NE(FindAsset(script), nullptr) << script;
     // Before app.js, which draws the graph with them.
     EXPECT_LT(page.find(std::string("<script src=\"") + script + "\">"), page.find("/app.js"))
