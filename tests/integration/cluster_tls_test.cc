@@ -404,6 +404,9 @@ TEST(Metrics, ScrapesTakeAClientTokenWithScopedTokensAndWithTls) {
     // The web view logs in with the client token (and calls the service with it).
     EXPECT_EQ(WebGet(cluster.web_url(), "/api/jobs", "client-metrics-token"), 200);
     EXPECT_EQ(WebGet(cluster.web_url(), "/api/jobs", "worker-metrics-token"), 401);
+    // Nor does it get the CSRF token that actions (cancel) need: a worker credential has none.
+    EXPECT_EQ(WebGet(cluster.web_url(), "/api/session", "client-metrics-token"), 200);
+    EXPECT_EQ(WebGet(cluster.web_url(), "/api/session", "worker-metrics-token"), 401);
   }
   TempDir certs;
   ASSERT_NO_FATAL_FAILURE(MakeCerts(certs.path(), {}));
