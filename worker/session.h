@@ -17,20 +17,17 @@
 #include <string>
 
 #include "hollerith.grpc.pb.h"
+#include "worker/coordinator_stream.h"
 
 namespace hollerith::worker {
 
 // Appends `from`'s events to `into`; the merged message carries the newer clock and heartbeat.
 void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from);
 
-class Session : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>,
+class Session : public CoordinatorStream,
+                public grpc::ClientBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>,
                 public std::enable_shared_from_this<Session> {
  public:
-  struct Handlers {
-    std::function<void(const v1::CoordinatorMessage&)> message;  // on the loop, in stream order
-    std::function<void(const grpc::Status&)> done;  // on the loop, once, after every message
-  };
-
   // A merged message is cut at about this size (well under the channel's message limit).
   static constexpr size_t kBatchBytes = size_t{4} << 20;
 
@@ -44,16 +41,12 @@ class Session : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::Coordinato
 
   // Opens the stream with bearer metadata; `hello` is the first message written.
   void Start(v1::Coordinator::Stub& stub, const std::string& token, v1::WorkerMessage hello);
-  // Queues `msg` for writing; false (and `msg` dropped) once the stream is closing or over.
-  bool Send(v1::WorkerMessage&& msg);
-  // Half-closes the stream once everything queued has been written; the coordinator then ends it.
-  void Close();
-  // Ends the stream now; `done` still runs (with CANCELLED unless the stream ended first).
-  void Cancel();
-  // Blocks until the stream is over (OnDone ran) or `timeout` passed; true if it is over.
-  bool WaitDone(std::chrono::milliseconds timeout);
-  // Messages waiting behind the one being written.
-  size_t queued();
+  // CoordinatorStream.
+  bool Send(v1::WorkerMessage&& msg) override;
+  void Close() override;
+  void Cancel() override;
+  bool WaitDone(std::chrono::milliseconds timeout) override;  // over: OnDone ran
+  size_t queued() override;
 
   // gRPC reactions (gRPC threads).
   void OnReadDone(bool ok) override;

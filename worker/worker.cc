@@ -153,9 +153,10 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
   up.ended = [this](const std::string& job, uint32_t stack, uint32_t attempt,
                     const fs::path& workspace) { OnStackEnded(job, stack, attempt, workspace); };
   up.output = [this](const std::string& job, const CardOutputPiece& p) { OnCardOutput(job, p); };
-  host_ = std::make_unique<StackHost>(StackRunnerEnv{io_, options_.name, clock_, *executor_,
-                                                     artifacts_, resources_, workspaces_, &time_},
-                                      JobsRoot(options_), std::move(up));
+  host_ =
+      std::make_unique<StackHost>(StackRunnerEnv{io_, options_.name, clock_, *executor_, artifacts_,
+                                                 resources_, workspaces_, &time_, &time_},
+                                  JobsRoot(options_), std::move(up));
 }
 
 Worker::~Worker() {
@@ -284,14 +285,19 @@ void Worker::Connect() {
   if (holding_) AddClaims(h);
   in_hello_ = holding_ ? unconfirmed_.size() : 0;
   hello.set_lamport(clock_.Tick());
-  Session::Handlers handlers;
+  CoordinatorStream::Handlers handlers;
   handlers.message = [this, generation](const v1::CoordinatorMessage& m) {
     OnSessionMessage(generation, m);
   };
   handlers.done = [this, generation](const grpc::Status& s) { OnSessionDone(generation, s); };
-  session_ = std::make_shared<Session>(io_, std::move(handlers));
   spdlog::debug("opening session to {} (generation {})", options_.coordinator, generation);
-  session_->Start(*stub_, options_.token, std::move(hello));
+  if (opener_) {
+    session_ = opener_(std::move(handlers), std::move(hello));
+  } else {
+    auto session = std::make_shared<Session>(io_, std::move(handlers));
+    session_ = session;
+    session->Start(*stub_, options_.token, std::move(hello));
+  }
   welcome_timer_->Arm(kWelcomeTimeout, [this, generation] {
     if (generation != generation_ || state_ != WorkerState::kConnecting || !session_) return;
     spdlog::warn("coordinator {} did not answer our hello within {} ms; trying again",

@@ -40,6 +40,7 @@
 #include "common/runner/resource_pool.h"
 #include "common/runner/stack_host.h"
 #include "hollerith.grpc.pb.h"
+#include "worker/coordinator_stream.h"
 #include "worker/metrics.h"
 #include "worker/options.h"
 #include "worker/remote_artifacts.h"
@@ -134,6 +135,12 @@ class Worker {
   // Dials the coordinator. `exited` runs once, on the loop, with the exit code when the worker has
   // stopped for good (drained, rejected, or Stop()); the caller then stops the loop.
   void Start(std::function<void(int exit_code)> exited);
+  // For the seeded simulator (tests/sim/): streams come from `opener` instead of gRPC, and the
+  // reconnect jitter from `seed`, so that one seed gives one run. Call before Start.
+  void UseStreams(StreamOpener opener, uint64_t seed) {
+    opener_ = std::move(opener);
+    rng_.seed(static_cast<std::minstd_rand::result_type>(seed % 2147483646 + 1));
+  }
   // Graceful stop: decline new stacks, let running ones finish (bounded by drain_timeout), flush
   // every event, close the stream, exit 0.
   void Drain(const std::string& why);
@@ -254,7 +261,8 @@ class Worker {
   // waited for) before the workspace pool it uses.
   asio::thread_pool housekeeping_{1};
 
-  std::shared_ptr<Session> session_;
+  StreamOpener opener_;  // empty: a gRPC Session on stub_
+  std::shared_ptr<CoordinatorStream> session_;
   uint64_t generation_ = 0;
   WorkerState state_ = WorkerState::kIdle;
   std::function<void(WorkerState)> state_listener_;

@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/base/asio_timers.h"
 #include "common/runner/confined_path.h"
 
 namespace hollerith {
@@ -135,12 +136,12 @@ void StackRunner::OnCacheHit(const CacheHitMsg& msg) {
 void StackRunner::OnRetry(const RetryMsg& msg) {
   if (msg.attempt != assign_.attempt || msg.card.card != next_card_ || ended_) return;
   try_no_ = msg.next_try;
-  retry_timer_ = std::make_unique<asio::steady_timer>(env_.io, msg.delay);
+  retry_timer_ = env_.timers ? env_.timers->CreateTimer() : AsioTimerFactory(env_.io).CreateTimer();
   std::weak_ptr<StackRunner> weak = weak_from_this();
   uint32_t card = next_card_;
-  retry_timer_->async_wait([weak, card](const std::error_code& ec) {
+  retry_timer_->Arm(msg.delay, [weak, card] {
     auto self = weak.lock();
-    if (ec || !self || self->ended_) return;
+    if (!self || self->ended_) return;
     if (self->skip_from_ <= card) {
       self->End();
       return;
@@ -156,7 +157,7 @@ void StackRunner::OnSkip(const SkipMsg& msg) {
     env_.executor.Cancel(*running_handle_);
     return;  // OnCardDone reports and ends
   }
-  if (retry_timer_ && next_card_ >= skip_from_) retry_timer_->cancel();
+  if (retry_timer_ && next_card_ >= skip_from_) retry_timer_->Cancel();
   if (next_card_ >= skip_from_ && !running_handle_) {
     busy_ = false;
     End();
@@ -517,7 +518,7 @@ bool StackRunner::RunningOutput(bool err, size_t max, std::string* data, CardOut
 void StackRunner::End() {
   if (ended_) return;
   ended_ = true;
-  if (retry_timer_) retry_timer_->cancel();
+  if (retry_timer_) retry_timer_->Cancel();
   if (callbacks_.ended) callbacks_.ended();
 }
 

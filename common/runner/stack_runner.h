@@ -43,6 +43,8 @@ struct StackRunnerEnv {
   ResourcePool& resources;
   WorkspacePool& workspaces;
   const TimeSource* time = &SystemTime();  // wall times of card events (for people and traces)
+  // The timers of retry delays (the worker's injected ones; nullptr: asio's steady clock on `io`).
+  TimerFactory* timers = nullptr;
 };
 
 // A piece of a running card's stdout (err false) or stderr, at `offset` of its stream.
@@ -145,7 +147,7 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   std::string refusal_;
   std::optional<ResourceGrant> grant_;  // held by the card being launched or running
   std::vector<int> last_gpus_;          // of the previous grant: the next card asks for them again
-  std::unique_ptr<asio::steady_timer> retry_timer_;
+  std::unique_ptr<Timer> retry_timer_;
   // What the result cache gave the stack; made only for a stack that has a hit (most have none).
   struct Cached {
     std::map<uint32_t, CachedCard> hits;  // by card: used on its first try

@@ -1,0 +1,44 @@
+// The worker's end of its stream to the coordinator, as the Worker sees it: the seam between the
+// worker's logic and its transport. `Session` (session.h) is the gRPC one the daemon uses; the
+// seeded simulator (tests/sim/) opens streams that it delivers itself, one message at a time.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include "hollerith.pb.h"
+
+namespace hollerith::worker {
+
+class CoordinatorStream {
+ public:
+  struct Handlers {
+    std::function<void(const v1::CoordinatorMessage&)> message;  // on the loop, in stream order
+    std::function<void(const grpc::Status&)> done;  // on the loop, once, after every message
+  };
+  virtual ~CoordinatorStream() = default;
+
+  // The methods below run on the worker's loop thread (Cancel and WaitDone also on the thread
+  // that owns the loop once it has stopped).
+
+  // Queues `msg` for writing; false (and `msg` dropped) once the stream is closing or over.
+  virtual bool Send(v1::WorkerMessage&& msg) = 0;
+  // Half-closes the stream once everything queued has been written; the coordinator then ends it.
+  virtual void Close() = 0;
+  // Ends the stream now; `done` still runs (with CANCELLED unless the stream ended first).
+  virtual void Cancel() = 0;
+  // Blocks until the stream is over or `timeout` passed; true if it is over.
+  virtual bool WaitDone(std::chrono::milliseconds timeout) = 0;
+  // Messages waiting behind the one being written.
+  virtual size_t queued() = 0;
+};
+
+// Opens a stream to the coordinator whose first message is `hello`.
+using StreamOpener = std::function<std::shared_ptr<CoordinatorStream>(
+    CoordinatorStream::Handlers handlers, v1::WorkerMessage hello)>;
+
+}  // namespace hollerith::worker
