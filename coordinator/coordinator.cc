@@ -326,7 +326,17 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
     running += job->core->state() == JobState::kRunning;
     jobs_[job->id] = std::move(job);
   }
-  clock_.AdvanceTo(state.lamport_high);
+  // What was committed last is not the highest time this clock gave out: messages and events
+  // after that commit carried later times, and whoever received them holds them. Resuming a gap
+  // above it never reuses one (the clock would have to tick 2^32 times between two commits). The
+  // point resumed from (1 on a new store, which marks it as started) is committed before anything
+  // is given out, so that a crash before the next commit resumes above it in turn.
+  if (state.lamport_high > 0 || !state.jobs.empty()) {
+    clock_.AdvanceTo(state.lamport_high + kLamportRestartGap);
+  }
+  if (Status s = store_.Sync(std::max<uint64_t>(clock_.now(), 1)); !s.ok()) {
+    spdlog::warn("cannot record the Lamport clock's restart point: {}", s.message());
+  }
   std::set<std::string> kept;
   for (const auto& [id, job] : jobs_) kept.insert(id);
   logs_.RemoveOthers(kept);  // output of jobs the store does not have (e.g. --store memory)

@@ -88,6 +88,9 @@ class Coordinator {
   // The result cache's entries are committed at most this often while jobs run (and at once
   // when a job ends).
   static constexpr std::chrono::milliseconds kCacheLinger{500};
+  // After a restart the Lamport clock resumes this far above the last committed high-water mark,
+  // above every time the previous run gave out after its last commit.
+  static constexpr uint64_t kLamportRestartGap = uint64_t{1} << 32;
 
   Coordinator(asio::io_context& loop, TimerFactory& time, CoordinatorConfig config,
               JobStore& store);
