@@ -10,9 +10,10 @@
 
 namespace hollerith::testing {
 
-TempDir::TempDir() {
-  char path[] = "/tmp/hollerith-test-XXXXXX";
-  if (!mkdtemp(path)) throw std::runtime_error("mkdtemp");
+TempDir::TempDir(const std::string& base) {
+  std::string pattern = base + "/hollerith-test-XXXXXX";
+  char* path = pattern.data();
+  if (!mkdtemp(path)) throw std::runtime_error("mkdtemp under " + base);
   // Searchable by everyone: a daemon started as root (as in CI) runs cards as another user, and
   // tests' cards read files the test made here (writing needs a directory of its own, 0777).
   std::filesystem::permissions(path, std::filesystem::perms::owner_all |

@@ -7,7 +7,8 @@ namespace hollerith::testing {
 
 class TempDir {
  public:
-  TempDir();
+  // Made under `base` (the simulator's under /dev/shm: it makes and removes many workspaces).
+  explicit TempDir(const std::string& base = "/tmp");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
