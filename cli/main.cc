@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   hollerith::cli::AddValidateCommand(app, exit_code);
   hollerith::cli::AddRunCommand(app, exit_code);
   hollerith::cli::AddVerifyCommand(app, exit_code);
+  hollerith::cli::AddExploreCommand(app, exit_code);
+  hollerith::cli::AddReplayCommand(app, exit_code);
   hollerith::cli::AddUpCommand(app, exit_code);
   hollerith::cli::AddCertsCommand(app, exit_code);
   hollerith::cli::AddSubmitCommand(app, exit_code);

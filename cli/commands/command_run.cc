@@ -1,6 +1,3 @@
-#include <stdlib.h>
-#include <sys/stat.h>
-
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <cstdio>
@@ -10,6 +7,7 @@
 #include "cli/cluster/cluster_run.h"
 #include "cli/commands/cache_flags.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/local_workdir.h"
 #include "cli/display/progress.h"
 #include "cli/display/tables.h"
 #include "common/base/json_text.h"
@@ -46,42 +44,23 @@ bool AnyCacheable(const JobSpec& job) {
 
 std::filesystem::path MakeWorkdir(const RunFlags& f, const std::string& job) {
   if (!f.workdir.empty()) return f.workdir;
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / ("hollerith-" + job + "-XXXXXX")).string();
-  if (mkdtemp(pattern.data()) == nullptr)
-    return std::filesystem::temp_directory_path() / "hollerith";
-  return pattern;
+  return NewTempWorkdir(job);
 }
 
 int RunLocal(const RunFlags& f) {
-  auto spec = LoadJobSpecFile(f.file);
-  if (!spec.ok()) {
-    std::fprintf(stderr, "%s\n", spec.message().c_str());
+  auto loaded = LoadLocalJob(f.file, f.run_as, f.default_limits);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.message().c_str());
     return 2;
   }
-  auto job = std::make_shared<const JobSpec>(std::move(*spec));
-  auto sandbox = ResolveSandbox(f.run_as, f.default_limits);
-  if (!sandbox.ok()) {
-    std::fprintf(stderr, "%s\n", sandbox.message().c_str());
-    return 2;
-  }
+  std::shared_ptr<const JobSpec> job = loaded->job;
   LocalRunOptions options;
-  options.sandbox = std::move(*sandbox);
+  options.sandbox = std::move(loaded->sandbox);
   options.jobs = f.jobs;
   options.workdir = MakeWorkdir(f, job->name);
-  std::error_code ec;
-  std::filesystem::create_directories(options.workdir, ec);
-  if (ec) {
-    std::fprintf(stderr, "cannot create workdir %s: %s\n", options.workdir.c_str(),
-                 ec.message().c_str());
+  if (Status s = PrepareWorkdir(options.workdir, options.sandbox); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.message().c_str());
     return 2;
-  }
-  if (options.sandbox.user.switches) {
-    // Cards run as another user: the artifact store is this process's alone, and the workdir
-    // (mkdtemp makes it 0700) must let the card user reach its workspace.
-    std::filesystem::create_directories(options.workdir / ".artifacts", ec);
-    ::chmod((options.workdir / ".artifacts").c_str(), 0700);
-    ::chmod(options.workdir.c_str(), 0711);
   }
   std::fprintf(stderr, "running job '%s' locally; workspaces in %s; %s\n", job->name.c_str(),
                options.workdir.c_str(), DescribeSandbox(options.sandbox).c_str());

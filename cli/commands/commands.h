@@ -12,6 +12,10 @@ namespace hollerith::cli {
 void AddValidateCommand(CLI::App& app, int& exit_code);
 void AddRunCommand(CLI::App& app, int& exit_code);
 void AddVerifyCommand(CLI::App& app, int& exit_code);
+// `explore JOB`: the job in several orders its dependencies allow; `replay TRACE --spec JOB`: in
+// the order a trace recorded. Both compare card results (undeclared dependencies, reproductions).
+void AddExploreCommand(CLI::App& app, int& exit_code);
+void AddReplayCommand(CLI::App& app, int& exit_code);
 void AddUpCommand(CLI::App& app, int& exit_code);
 // The cluster's TLS certificates: `certs init DIR`, `certs issue NAME --role ...`, `certs show`.
 void AddCertsCommand(CLI::App& app, int& exit_code);

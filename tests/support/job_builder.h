@@ -48,6 +48,20 @@ class JobBuilder {
   JobSpec job_;
 };
 
+// The two-stack job of DESIGN.md, every card `true`: A.fetch, A.sum; B.prepare, B.double (after
+// A.sum, with `double_retries`); combine.
+inline JobSpec TwoStackReportJob(int double_retries = 0) {
+  JobBuilder b("report");
+  const uint32_t a = b.Stack("A");
+  const uint32_t s = b.Stack("B");
+  b.Card(a, "fetch", "true");
+  const CardRef sum = b.Card(a, "sum", "true");
+  b.Card(s, "prepare", "true");
+  b.Card(s, "double", "true", {sum}, double_retries);
+  b.Combine("true");
+  return b.Build();
+}
+
 // A random acyclic job: cards are created one by one into random stacks; `after` edges point only
 // to cards created earlier in other stacks, so stack order and edges can never form a cycle.
 inline JobSpec RandomJob(std::mt19937& rng, int max_stacks, int max_cards, bool combine,
