@@ -143,8 +143,7 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
       close_timer_(time.CreateTimer()),
       welcome_timer_(time.CreateTimer()),
       linger_timer_(time.CreateTimer()),
-      grace_timer_(time.CreateTimer()),
-      signals_(io) {
+      grace_timer_(time.CreateTimer()) {
   StackHost::Upward up;
   up.started = [this](const std::string& job, const CardStartedMsg& m) { OnCardStarted(job, m); };
   up.finished = [this](const std::string& job, const CardFinishedMsg& m) {
@@ -239,9 +238,12 @@ void Worker::RefreshMetrics() {
 }
 
 void Worker::WatchSignals() {
-  signals_.add(SIGTERM);
-  signals_.add(SIGINT);
-  signals_.async_wait([this](const std::error_code& ec, int signo) {
+  if (!signals_) {
+    signals_.emplace(io_);
+    signals_->add(SIGTERM);
+    signals_->add(SIGINT);
+  }
+  signals_->async_wait([this](const std::error_code& ec, int signo) {
     if (ec) return;
     ++signals_seen_;
     if (signals_seen_ == 1) {
@@ -906,7 +908,7 @@ void Worker::Finalize() {
   if (state_ == WorkerState::kStopped) return;
   Become(WorkerState::kStopped, "finalized");
   std::error_code ignored;
-  signals_.cancel(ignored);
+  if (signals_) signals_->cancel(ignored);
   spdlog::info("worker {} stopped (exit code {})", options_.name, exit_code_);
   if (exited_) asio::post(io_, [exited = std::move(exited_), code = exit_code_] { exited(code); });
   keep_running_.reset();

@@ -297,7 +297,9 @@ class Worker {
   std::unique_ptr<Timer> linger_timer_;
   std::unique_ptr<Timer> grace_timer_;  // the outage grace
   int failed_connects_ = 0;             // since the last welcome
-  asio::signal_set signals_;
+  // Made by WatchSignals only (with handle_signals): without it, the loop needs no reactor, so
+  // a simulator's poll of it makes no system call.
+  std::optional<asio::signal_set> signals_;
   int signals_seen_ = 0;
 
   int exit_code_ = kExitOk;
