@@ -344,7 +344,11 @@ void Coordinator::Recover(const RecoveredState& state, const SpecLimits& limits)
   // them (reconcile.cc); until then nobody holds them here.
   for (auto& [id, job] : jobs_) {
     if (job->core->state() != JobState::kRunning) continue;
-    if (job->core->trace().events().empty()) Input(*job, StartInput());
+    if (job->core->trace().events().empty()) {
+      Input(*job, StartInput());  // asks for every placement
+    } else {
+      job->core->AskForPlacements();  // stacks the old coordinator had yet to (re-)place
+    }
     job->core->AskForPendingLists();  // lists the old coordinator read and lost uncommitted
     const JobSpec& spec = job->core->job();
     for (uint32_t s = 0; s < spec.stacks.size(); ++s) {

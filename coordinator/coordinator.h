@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/artifacts/store.h"
@@ -244,8 +245,16 @@ class Coordinator {
                  const std::set<StackKey>& from_old, v1::CoordinatorMessage& welcome);
   // The claim window is over: every stack nobody claimed is re-placed with the next attempt.
   void ExpireClaims();
-  // Whether, since the restart, the record released `card` at `lamport` or later (reconcile.cc).
-  bool ReleasedAfter(const Job& job, CardRef card, uint64_t lamport) const;
+  // The latest Lamport time at which the record released each (stack, card, attempt), as of its
+  // first `indexed` trace events.
+  struct ReleaseIndex {
+    size_t indexed = 0;
+    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, uint64_t> latest;
+  };
+  // Whether, while claims are open after a restart, the record released `card` for `attempt` at
+  // `lamport` or later (reconcile.cc); `index` is brought up to date first.
+  bool ReleasedAfter(const Job& job, CardRef card, uint32_t attempt, uint64_t lamport,
+                     ReleaseIndex& index) const;
   // Places what waits: the stacks of tenants whose quota allows them again and, with `workers`
   // (the workers changed), the stacks no worker could hold.
   void RetryPending(bool workers);

@@ -233,6 +233,7 @@ void ToProto(const std::string& job_id, const AssignStackMsg& m, const StackSpec
   }
   for (const CachedCard& c : m.cached) ToProto(c, out->add_cached());
   out->set_lamport(m.lamport);
+  if (!m.vc.empty()) ToProto(m.vc, out->mutable_vc());
 }
 
 AssignStackMsg FromProto(const v1::Assignment& a) {
@@ -244,6 +245,7 @@ AssignStackMsg FromProto(const v1::Assignment& a) {
     m.results.push_back({r.card_name(), r.exit_code(), r.stdout_text()});
   for (const auto& c : a.cached()) m.cached.push_back(FromProto(c));
   m.lamport = a.lamport();
+  if (a.has_vc()) m.vc = FromProto(a.vc());
   return m;
 }
 

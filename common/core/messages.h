@@ -46,6 +46,9 @@ struct AssignStackMsg {
   std::vector<CardResultFile> results;  // combine only
   std::vector<CachedCard> cached;       // cards whose results the cache holds already
   uint64_t lamport = 0;
+  // Where the stack's vector clock starts: what its earlier attempts reached (empty for the
+  // first), so that a re-run never repeats a clock an earlier attempt's events carry.
+  VectorClock vc;
 };
 
 // Down: a card of a placed stack whose key became known after the assignment (its inputs were

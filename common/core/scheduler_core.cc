@@ -161,7 +161,10 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
   const uint64_t now = clock_->Tick();
   trace_.Add(Stamp(EventKind::kStackPlaced, {stack, 0}, attempt, now, self_node_));
 
-  AssignStackMsg assign{stack, attempt, node, job_->priority, {}, 1, {}, {}, now};
+  AssignStackMsg assign{stack, attempt, node, job_->priority, {}, 1, {}, {}, now, {}};
+  // A re-run continues the stack's clock from what its earlier attempts' events reached, so no
+  // two of its events share a clock.
+  if (attempt > 1) assign.vc = st.known;
   if (any_cacheable_) {
     ExtendCacheKeys(stack, /*emit=*/false);
     for (uint32_t c = 0; c < st.cache_keys.size(); ++c) {
@@ -417,6 +420,18 @@ void SchedulerCore::AskForLists(CardRef source) {
       if (p == path) digest = d;
     }
     Emit(FanOutAction{t, path, digest});
+  }
+}
+
+void SchedulerCore::AskForPlacements() {
+  if (state_ != JobState::kRunning) return;
+  for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
+    const StackSpec& stack = job_->stacks[s];
+    const StackState& st = stacks_[s];
+    if (!st.node.empty() || st.terminal == stack.cards.size() || stack.is_template()) continue;
+    if (stack.is_combine && !combine_placed_) continue;
+    if (!waits_for_fanouts_.empty() && waits_for_fanouts_[s] > 0) continue;
+    Emit(PlaceStackAction{s, st.attempt});
   }
 }
 

@@ -130,6 +130,9 @@ class SchedulerCore {
   // After a replay (a coordinator restart): asks again (FanOutAction) for each list whose card
   // succeeded but that was never given to FanOutListed.
   void AskForPendingLists();
+  // After a restart (replaying a journal discards the actions): asks again for the placement of
+  // every stack that was waiting for one (lost, or never placed) and is not over.
+  void AskForPlacements();
 
   // Reconciliation after a lost stream (a coordinator restart): how a card event a node reports
   // again stands against what this core recorded of the stack's current attempt. Each stack's

@@ -51,6 +51,7 @@ StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> st
       workspace_(std::move(workspace)),
       callbacks_(std::move(callbacks)),
       pending_(spec_->cards.size()) {
+  vc_ = std::exchange(assign_.vc, {});  // a re-run goes on from the earlier attempts' clock
   for (uint32_t c = 0; c < spec_->cards.size(); ++c) {
     pending_[c].deps = CrossStackDependencies(spec_->cards[c], assign_.stack);
     pending_[c].released.assign(pending_[c].deps.size(), false);

@@ -104,8 +104,8 @@ Result<VerifyReport> VerifyTrace(const JobSpec& job, const Trace& trace) {
             return Status::Error("edge " + edge + " violated: no release of " + job.card_name(u) +
                                  " to " + job.card_name(v) + " in the trace");
           }
-          // The finish it carried: the first one with its clock. A re-run of u's stack after a
-          // re-placement counts its clock again from the start, so later finishes may repeat it.
+          // The finish it carried: the one with its clock (a re-run of u's stack continues its
+          // clock from the earlier attempts', so no two finishes share one).
           const TraceEvent* fin = nullptr;
           for (const TraceEvent* f : finishes[idx(u)]) {
             if (f->vc == release->vc) {

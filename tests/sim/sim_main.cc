@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   std::optional<uint64_t> one;
   double seconds = 0;
   bool print = false;
+  bool keep_going = false;
   SimConfig config;
   app.add_option("--seeds", seeds, "how many schedules (seeds FROM, FROM+1, ...)");
   app.add_option("--from", from, "the first seed");
@@ -33,6 +35,11 @@ int main(int argc, char** argv) {
   app.add_option("--workers", config.workers, "simulated workers")->capture_default_str();
   app.add_option("--jobs", config.jobs, "jobs per schedule")->capture_default_str();
   app.add_flag("--print", print, "print the schedule's steps");
+  app.add_flag(
+      "--keep-going", keep_going,
+      "after a failing seed, go on (its failure is printed, not shrunk); exit 1 at the end");
+  app.add_option("--trace-dir", config.trace_dir,
+                 "write each job's trace (JOB.json) and spec (JOB.yaml) into this directory");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::off);
 
@@ -51,6 +58,7 @@ int main(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   };
   size_t done = 0, steps = 0, faults = 0, cards = 0, quarantined = 0;
+  std::vector<uint64_t> failed;
   double last_progress = 0;
   for (uint64_t seed = from; seed < from + seeds; ++seed) {
     if (seconds > 0 && elapsed() >= seconds) break;
@@ -61,7 +69,12 @@ int main(int argc, char** argv) {
     faults += r.faults.size();
     cards += r.cards_run;
     quarantined += r.quarantined;
-    if (!r.failure.empty()) {
+    if (!r.failure.empty() && keep_going) {
+      std::printf("seed %llu FAILED: %s\n", static_cast<unsigned long long>(seed),
+                  r.failure.c_str());
+      std::fflush(stdout);
+      failed.push_back(seed);
+    } else if (!r.failure.empty()) {
       std::printf("seed %llu FAILED: %s\nshrinking...\n", static_cast<unsigned long long>(seed),
                   r.failure.c_str());
       std::fflush(stdout);
@@ -81,9 +94,16 @@ int main(int argc, char** argv) {
   }
   const double t = elapsed();
   std::printf(
-      "%zu schedules (seeds %llu..%llu) kept every invariant: %zu steps, %zu faults, %zu cards, "
+      "%zu schedules (seeds %llu..%llu) %s: %zu steps, %zu faults, %zu cards, "
       "%zu jobs with a quarantined card; %.1f s, %.0f schedules/s\n",
       done, static_cast<unsigned long long>(from), static_cast<unsigned long long>(from + done - 1),
-      steps, faults, cards, quarantined, t, done / t);
+      failed.empty() ? "kept every invariant" : "ran", steps, faults, cards, quarantined, t,
+      done / t);
+  if (!failed.empty()) {
+    std::printf("%zu seeds FAILED (hollerith-sim --seed S --print shows one):", failed.size());
+    for (uint64_t s : failed) std::printf(" %llu", static_cast<unsigned long long>(s));
+    std::printf("\n");
+    return 1;
+  }
   return 0;
 }

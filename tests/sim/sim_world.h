@@ -31,6 +31,7 @@ struct SimConfig {
   double fault_rate = 0.006;     // per step, during fault_steps
   std::set<size_t> skip_faults;  // the faults (by number, in the order drawn) not injected
   bool record = false;           // keep the schedule's steps as readable lines
+  std::string trace_dir;         // if set: every job's trace and spec are written there
 };
 
 struct SimReport {
@@ -44,8 +45,8 @@ struct SimReport {
 
 SimReport Simulate(const SimConfig& config);
 
-// Runs `config` again leaving out faults, one at a time, while it still fails: a failing schedule
-// with as few faults as possible (recorded).
+// Runs `config` again leaving out faults, one at a time, while it still fails the same way: a
+// failing schedule with as few faults as possible (recorded).
 SimReport Shrink(SimConfig config, const SimReport& failing);
 
 }  // namespace hollerith::sim

@@ -186,7 +186,13 @@ TEST_F(CoreTest, LostStackIsReplacedWithNewAttemptAndStaleReportsDropped) {
   EXPECT_EQ(places[0].attempt, 2u);
   EXPECT_FALSE(core_->CardFinished(Finished(x2, true, 1, /*attempt=*/1))) << "stale attempt";
   core_->StackPlaced(a, 2, "other");
-  core_->TakeActions();
+  // Attempt 2's clock goes on from what attempt 1's events reached (x2 started at A:3), so its
+  // events never repeat a clock of attempt 1's.
+  auto replaced = Only<AssignStackMsg>(core_->TakeActions());
+  ASSERT_EQ(replaced.size(), 1u);
+  VectorClock reached;
+  for (int i = 0; i < 3; ++i) reached.Tick(a);
+  EXPECT_EQ(replaced[0].vc, reached);
   // Attempt 2 re-runs x: its recorded result stays and it is not released again.
   ASSERT_TRUE(core_->CardStarted(Started(x, 1, 2)));
   ASSERT_TRUE(core_->CardFinished(Finished(x, true, 1, 2)));
