@@ -119,7 +119,36 @@ void Worker::AddClaims(v1::Hello* hello) const {
   }
 }
 
+void Worker::ForgetEvents(const std::string& job, uint32_t stack, uint32_t attempt) {
+  auto drop = [&](auto* events, auto stack_of) {
+    auto* rep = events;
+    int kept = 0;
+    for (int i = 0; i < rep->size(); ++i) {
+      const auto& e = rep->Get(i);
+      if (e.job_id() == job && stack_of(e) == stack && e.attempt() == attempt) continue;
+      if (kept != i) rep->SwapElements(kept, i);
+      ++kept;
+    }
+    rep->DeleteSubrange(kept, rep->size() - kept);
+  };
+  auto card_stack = [](const auto& e) { return e.card().stack(); };
+  auto ended_stack = [](const v1::StackEnded& e) { return e.stack(); };
+  for (v1::WorkerMessage* m : [&] {
+         std::vector<v1::WorkerMessage*> all{&batch_};
+         for (auto& u : unconfirmed_) all.push_back(&u.events);
+         return all;
+       }()) {
+    drop(m->mutable_started(), card_stack);
+    drop(m->mutable_finished(), card_stack);
+    drop(m->mutable_ended(), ended_stack);
+  }
+}
+
 void Worker::ApplyDrop(const v1::Drop& d) {
+  // Whatever this run reported or buffered is not the record's: were the same attempt placed
+  // here again (a placement the crashed coordinator lost is made anew under its attempt), these
+  // events would pass for the new run's in a later hello (the simulator, seed 522035).
+  ForgetEvents(d.job_id(), d.stack(), d.attempt());
   auto it = placed_.find({d.job_id(), d.stack(), d.attempt()});
   if (it == placed_.end() || it->second.generation == 0) {
     spdlog::info("the coordinator rejected our claim of stack {} of job {} (attempt {}): {}",

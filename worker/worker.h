@@ -211,6 +211,9 @@ class Worker {
   // The claims and replayed events of a hello after an outage.
   void AddClaims(v1::Hello* hello) const;
   void ApplyDrop(const v1::Drop& drop);
+  // Removes a run's card events from what would be sent or replayed (a claim the coordinator
+  // refused).
+  void ForgetEvents(const std::string& job, uint32_t stack, uint32_t attempt);
 
   void OnCardStarted(const std::string& job, const CardStartedMsg& m);
   void OnCardFinished(const std::string& job, const CardFinishedMsg& m);

@@ -118,7 +118,15 @@ void StackRunner::OnRelease(const ReleaseMsg& msg) {
   auto it = std::lower_bound(p.deps.begin(), p.deps.end(), msg.from);
   if (it == p.deps.end() || *it != msg.from) return;  // not a dependency of this card
   const size_t i = static_cast<size_t>(it - p.deps.begin());
-  if (p.released[i]) return;  // duplicate delivery
+  if (p.released[i]) {
+    // Delivered again (a coordinator that restarted tells a claimed stack what it may have
+    // missed). If it was made anew, after a re-run of its card, its clock is the one the
+    // record's proof names: a card that has not started yet counts it too (the simulator,
+    // seed 536084: the first release's run was lost with the coordinator that sent it).
+    const bool started = msg.to.card < next_card_ || (busy_ && msg.to.card == next_card_);
+    if (!started) p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
+    return;
+  }
   p.released[i] = true;
   ++p.released_count;
   p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
