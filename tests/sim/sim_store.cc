@@ -40,11 +40,12 @@ void SimJobStore::Write() {
   if (in_flight_.empty()) return;
   Batch b = std::move(in_flight_.front());
   in_flight_.pop_front();
-  for (auto& [job_id, input] : b.inputs) {
+  for (auto& appended : b.inputs) {
+    const std::string& job_id = appended.first;
     auto it = std::find_if(jobs_.begin(), jobs_.end(), [&](const coordinator::RecoveredJob& j) {
       return j.job.job_id == job_id;
     });
-    if (it != jobs_.end()) it->inputs.push_back(std::move(input));
+    if (it != jobs_.end()) it->inputs.push_back(std::move(appended.second));
   }
   lamport_high_ = std::max(lamport_high_, b.lamport_high);
 }
