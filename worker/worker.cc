@@ -432,13 +432,18 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
                   h.hit().card(), h.attempt(), h.hit().from_job());
     host_->CacheHit(h.job_id(), wire::FromProto(h));
   }
-  for (const auto& r : msg.releases()) {
-    spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
-                  r.from().card(), r.to().stack(), r.to().card(), r.attempt());
-    if (auto it = placed_.find({r.job_id(), r.to().stack(), r.attempt()}); it != placed_.end()) {
-      it->second.released_from.push_back({r.from().stack(), r.from().card()});
+  if (msg.releases_size() > 0) {
+    std::vector<std::pair<std::string, ReleaseMsg>> releases;
+    releases.reserve(static_cast<size_t>(msg.releases_size()));
+    for (const auto& r : msg.releases()) {
+      spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
+                    r.from().card(), r.to().stack(), r.to().card(), r.attempt());
+      if (auto it = placed_.find({r.job_id(), r.to().stack(), r.attempt()}); it != placed_.end()) {
+        it->second.released_from.push_back({r.from().stack(), r.from().card()});
+      }
+      releases.emplace_back(r.job_id(), wire::FromProto(r));
     }
-    host_->Release(r.job_id(), wire::FromProto(r));
+    host_->Release(releases);
   }
   for (const auto& r : msg.retries()) {
     spdlog::debug("retry {} {}.{} (attempt {}, try {}, in {} ms)", r.job_id(), r.card().stack(),

@@ -63,6 +63,18 @@ void StackHost::Release(const std::string& job, const ReleaseMsg& msg) {
   if (auto* r = Find(job, msg.to.stack)) r->OnRelease(msg);
 }
 
+void StackHost::Release(const std::vector<std::pair<std::string, ReleaseMsg>>& releases) {
+  std::vector<std::shared_ptr<StackRunner>> touched;
+  for (const auto& [job, msg] : releases) {
+    env_.clock.Receive(msg.lamport);
+    auto it = runners_.find({job, msg.to.stack});
+    if (it == runners_.end()) continue;
+    it->second->OnRelease(msg, /*start=*/false);
+    if (touched.empty() || touched.back() != it->second) touched.push_back(it->second);
+  }
+  for (const auto& r : touched) r->StartReady();  // a runner touched twice starts once
+}
+
 void StackHost::CacheHit(const std::string& job, const CacheHitMsg& msg) {
   env_.clock.Receive(msg.lamport);
   if (auto* r = Find(job, msg.stack)) r->OnCacheHit(msg);

@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "common/runner/stack_runner.h"
 
@@ -33,6 +34,11 @@ class StackHost {
   void Assign(const std::string& job, std::shared_ptr<const StackSpec> stack,
               const AssignStackMsg& msg);
   void Release(const std::string& job, const ReleaseMsg& msg);
+  // The releases of one coordinator message, taken together: a card they let start begins only
+  // once every one of them has counted its clock. A restarted coordinator resends what a claimed
+  // stack may have missed, and a release it made anew (after its producer's re-run) may follow
+  // the one that completes the card's dependencies (the simulator, seed 1567991).
+  void Release(const std::vector<std::pair<std::string, ReleaseMsg>>& releases);
   void CacheHit(const std::string& job, const CacheHitMsg& msg);
   void Retry(const std::string& job, const RetryMsg& msg);
   void Skip(const std::string& job, const SkipMsg& msg);

@@ -112,7 +112,7 @@ Status StackRunner::EnsureWorkspace() {
   return Status::Ok();
 }
 
-void StackRunner::OnRelease(const ReleaseMsg& msg) {
+void StackRunner::OnRelease(const ReleaseMsg& msg, bool start) {
   if (msg.attempt != assign_.attempt || msg.to.card >= pending_.size()) return;
   Pending& p = pending_[msg.to.card];
   auto it = std::lower_bound(p.deps.begin(), p.deps.end(), msg.from);
@@ -132,7 +132,7 @@ void StackRunner::OnRelease(const ReleaseMsg& msg) {
   p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
   for (const auto& [path, digest] : msg.outputs)
     p.digests.emplace_back(DigestKey(msg.from, path), digest);
-  if (!busy_ && msg.to.card == next_card_) Advance();
+  if (start && !busy_ && msg.to.card == next_card_) Advance();
 }
 
 void StackRunner::OnCacheHit(const CacheHitMsg& msg) {

@@ -72,7 +72,10 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
               std::filesystem::path workspace, Callbacks callbacks);
 
   void Start();
-  void OnRelease(const ReleaseMsg& msg);
+  // `start`: begin the card the release lets start now; false leaves it to StartReady (a batch).
+  void OnRelease(const ReleaseMsg& msg, bool start = true);
+  // Begins the next card if every release it waits for has come and nothing runs.
+  void StartReady() { Advance(); }
   void OnRetry(const RetryMsg& msg);
   void OnSkip(const SkipMsg& msg);
   // Card `msg.hit.card` is in the result cache: unless it has begun already, it is not run.

@@ -38,14 +38,15 @@ TEST(Simulator, SchedulesWithFaultsKeepEveryInvariant) {
 // The seeds that found bugs (docs/simulator.md), each a schedule that failed before its fix.
 TEST(Simulator, TheSeedsThatFoundBugsKeepEveryInvariant) {
   const uint64_t seeds[] = {
-      220,     // Lamport time went back across a restart before the first commit
-      6151,    // a start after a lost release re-made by the run before last
-      6792,    // a stack waiting for placement at a crash was never placed again
-      12629,   // the same, found by the first long run
-      44583,   // a refused claim's events replayed as the next run's of the same attempt
-      522035,  // the same
-      536084,  // a release made anew after the card's first release was lost: its clock
-      544361,  // a refused claim's events again
+      220,      // Lamport time went back across a restart before the first commit
+      6151,     // a start after a lost release re-made by the run before last
+      6792,     // a stack waiting for placement at a crash was never placed again
+      12629,    // the same, found by the first long run
+      44583,    // a refused claim's events replayed as the next run's of the same attempt
+      522035,   // the same
+      536084,   // a release made anew after the card's first release was lost: its clock
+      544361,   // a refused claim's events again
+      1567991,  // a resent release made anew, after the release that let its card start
   };
   for (uint64_t seed : seeds) {
     SimConfig config;
