@@ -1,7 +1,8 @@
 // Where the coordinator keeps its durable record: every accepted job and a journal of every input
 // its scheduler core received (coordinator/core_input.h), from which a restarted coordinator
 // rebuilds each job exactly (results, logs, trace). The seam a simulator replaces (crash-restarts
-// from a store it keeps in memory); SqliteJobStore is the real one, MemoryJobStore keeps nothing.
+// from a store it keeps in memory); GroupCommitStore on SQLite (sqlite_job_store.h) or PostgreSQL
+// (postgres_job_store.h) is the real one, MemoryJobStore keeps nothing.
 // Single-threaded: called by whoever owns the coordinator's state.
 #pragma once
 

@@ -29,6 +29,7 @@
 #include "common/metrics/metrics_endpoint.h"
 #include "common/spec/quantities.h"
 #include "coordinator/data_dir_lock.h"
+#include "coordinator/postgres_job_store.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
 #include "coordinator/web/web_server.h"
@@ -55,6 +56,8 @@ struct Flags {
   // A spec travels in one message: the limit is what fits in one (256 MiB) with room for the rest.
   size_t max_spec_bytes = hollerith::rpc::kMaxMessageBytes - (size_t{1} << 20);
   std::string store = "sqlite";
+  std::string store_passfile;
+  std::string cluster = "hollerith";
   std::string cache_max_bytes = "10GiB";
   std::string retention = "7d";
   std::string sync = "normal";
@@ -95,8 +98,10 @@ hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(
     const Flags& f, hollerith::coordinator::CoordinatorMetrics* metrics) {
   using namespace hollerith::coordinator;
   if (f.store == "memory") return std::unique_ptr<JobStore>(std::make_unique<MemoryJobStore>());
-  auto opened = SqliteJobStore::Open(f.data_dir + "/jobs.db",
-                                     f.sync == "full" ? SyncMode::kFull : SyncMode::kNormal);
+  auto opened = IsPostgresUri(f.store)
+                    ? OpenPostgresStore({f.store, f.store_passfile, f.cluster})
+                    : OpenSqliteStore(f.data_dir + "/jobs.db",
+                                      f.sync == "full" ? SyncMode::kFull : SyncMode::kNormal);
   if (!opened.ok()) return opened.status();
   if (metrics) {
     opened.value()->SetCommitObserver(
@@ -142,9 +147,24 @@ int main(int argc, char** argv) {
                  "coordinator per data dir")
       ->capture_default_str();
   app.add_option("--store", f.store,
-                 "sqlite: every accepted job, result and trace survives a restart or kill -9; "
-                 "memory: nothing survives (throwaway clusters, benchmarks)")
-      ->check(CLI::IsMember({"sqlite", "memory"}))
+                 "sqlite: every accepted job, result and trace survives a restart or kill -9 "
+                 "(DATA_DIR/jobs.db); postgres://[USER@]HOST[:PORT]/DB[?sslmode=verify-full]: the "
+                 "same, on a PostgreSQL server (password from --store-passfile, PGPASSFILE, "
+                 "~/.pgpass or PGPASSWORD, never in the URI); memory: nothing survives (throwaway "
+                 "clusters, benchmarks)")
+      ->check([](const std::string& v) {
+        return v == "sqlite" || v == "memory" || coordinator::IsPostgresUri(v)
+                   ? std::string()
+                   : "expected sqlite, memory or a postgres:// URI";
+      })
+      ->capture_default_str();
+  app.add_option("--store-passfile", f.store_passfile,
+                 "A libpq password file (HOST:PORT:DB:USER:PASSWORD lines, mode 0600) for a "
+                 "postgres:// store")
+      ->check(CLI::ExistingFile);
+  app.add_option("--cluster", f.cluster,
+                 "The cluster's name, recorded in a postgres:// store at its creation: a "
+                 "coordinator of another cluster is refused there")
       ->capture_default_str();
   app.add_option("--cache-max-bytes", f.cache_max_bytes,
                  "Bound of the result cache (DATA_DIR/cache.db; cards with `cache: true`): what "

@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <utility>
 
 namespace hollerith::coordinator {
@@ -33,49 +32,67 @@ struct Statement {
   ~Statement() { sqlite3_finalize(stmt); }
 };
 
-}  // namespace
-
-Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& path,
-                                                             SyncMode sync) {
-  sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close(db);
-    return Status::Error(StatusCode::kDataLoss, "cannot open the job store " + path + ": " + why);
+class SqliteBackend : public StoreBackend {
+ public:
+  SqliteBackend(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteBackend() override {
+    for (sqlite3_stmt* stmt :
+         {insert_job_, insert_chunk_, set_lamport_, delete_job_, delete_journal_}) {
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db_);
   }
-  std::unique_ptr<SqliteJobStore> store(new SqliteJobStore(db, path));
-  sqlite3_busy_timeout(db, 2000);
+  Status Open(SyncMode sync);
+  Status Write(const std::deque<StoreBatch>& work) override;
+  Result<RecoveredState> Load() override;
+
+ private:
+  Status Exec(const char* sql);
+  Status Prepare();
+  // Adds text column `column` (default '') to a store written before it existed.
+  Status AddColumn(const std::string& column);
+  Status Error(const std::string& what) const;
+  Status WriteBatch(const StoreBatch& batch);
+
+  sqlite3* db_;
+  std::string path_;
+  sqlite3_stmt* insert_job_ = nullptr;
+  sqlite3_stmt* insert_chunk_ = nullptr;
+  sqlite3_stmt* set_lamport_ = nullptr;
+  sqlite3_stmt* delete_job_ = nullptr;
+  sqlite3_stmt* delete_journal_ = nullptr;
+};
+
+Status SqliteBackend::Open(SyncMode sync) {
+  sqlite3_busy_timeout(db_, 2000);
   const char* sync_sql =
       sync == SyncMode::kFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
   for (const char* sql : {"PRAGMA journal_mode=WAL;", sync_sql, "PRAGMA foreign_keys=ON;"}) {
-    if (Status s = store->Exec(sql); !s.ok()) return s;
+    if (Status s = Exec(sql); !s.ok()) return s;
   }
   // A damaged file must not pass for an empty store.
   {
     Statement check;
-    if (sqlite3_prepare_v2(db, "PRAGMA quick_check;", -1, &check.stmt, nullptr) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(db_, "PRAGMA quick_check;", -1, &check.stmt, nullptr) != SQLITE_OK ||
         sqlite3_step(check.stmt) != SQLITE_ROW) {
-      return store->Error("the job store is unreadable (corrupt?)");
+      return Error("the job store is unreadable (corrupt?)");
     }
     const auto* verdict = reinterpret_cast<const char*>(sqlite3_column_text(check.stmt, 0));
     if (verdict == nullptr || std::string(verdict) != "ok") {
       return Status::Error(StatusCode::kDataLoss,
-                           "the job store " + path + " is corrupt: " + (verdict ? verdict : "?"));
+                           "the job store " + path_ + " is corrupt: " + (verdict ? verdict : "?"));
     }
   }
-  if (Status s = store->Exec(kSchema); !s.ok()) return s;
+  if (Status s = Exec(kSchema); !s.ok()) return s;
   // Stores written before tenants existed: their jobs belong to the default tenant (''); before
   // the result cache: their jobs use it as the default does ('').
   for (const char* column : {"tenant", "cache_mode"}) {
-    if (Status s = store->AddColumn(column); !s.ok()) return s;
+    if (Status s = AddColumn(column); !s.ok()) return s;
   }
-  if (Status s = store->Prepare(); !s.ok()) return s;
-  return store;
+  return Prepare();
 }
 
-Status SqliteJobStore::AddColumn(const std::string& column) {
+Status SqliteBackend::AddColumn(const std::string& column) {
   Statement columns;
   if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('jobs') WHERE name = ?", -1,
                          &columns.stmt, nullptr) != SQLITE_OK) {
@@ -89,12 +106,12 @@ Status SqliteJobStore::AddColumn(const std::string& column) {
   return Exec(sql.c_str());
 }
 
-Status SqliteJobStore::Error(const std::string& what) const {
+Status SqliteBackend::Error(const std::string& what) const {
   return Status::Error(StatusCode::kDataLoss,
                        what + " (" + path_ + ": " + sqlite3_errmsg(db_) + ")");
 }
 
-Status SqliteJobStore::Exec(const char* sql) {
+Status SqliteBackend::Exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string why = err ? err : "?";
@@ -104,7 +121,7 @@ Status SqliteJobStore::Exec(const char* sql) {
   return Status::Ok();
 }
 
-Status SqliteJobStore::Prepare() {
+Status SqliteBackend::Prepare() {
   const std::pair<const char*, sqlite3_stmt**> statements[] = {
       {"INSERT INTO jobs(job_id, idempotency_key, spec_name, spec_text, submitted_wall_us, "
        "tenant, cache_mode) VALUES(?, ?, ?, ?, ?, ?, ?)",
@@ -124,133 +141,7 @@ Status SqliteJobStore::Prepare() {
   return Status::Ok();
 }
 
-SqliteJobStore::SqliteJobStore(sqlite3* db, std::string path)
-    : db_(db), path_(std::move(path)), writer_([this] { WriterLoop(); }) {}
-
-void SqliteJobStore::Append(const std::string& job_id, v1::CoreInput input) {
-  // The row names the job: its inputs need not repeat it (Load puts it back).
-  if (input.has_started()) input.mutable_started()->clear_job_id();
-  if (input.has_finished()) input.mutable_finished()->clear_job_id();
-  // JournalChunk.inputs (field 1, length-delimited): appending one more is appending its bytes.
-  std::string& chunk = pending_[job_id];
-  const size_t before = chunk.size();
-  const size_t size = input.ByteSizeLong();
-  chunk.push_back(static_cast<char>((1 << 3) | 2));
-  for (size_t v = size;; v >>= 7) {
-    if (v < 0x80) {
-      chunk.push_back(static_cast<char>(v));
-      break;
-    }
-    chunk.push_back(static_cast<char>((v & 0x7f) | 0x80));
-  }
-  chunk.resize(chunk.size() + size);
-  input.SerializeWithCachedSizesToArray(
-      reinterpret_cast<uint8_t*>(chunk.data() + chunk.size() - size));
-  pending_bytes_ += chunk.size() - before;
-}
-
-uint64_t SqliteJobStore::Enqueue(std::optional<StoredJob> job, uint64_t lamport_high,
-                                 std::optional<std::string> deleted) {
-  std::unique_lock lock(mu_);
-  // Back-pressure: the writer is behind by more than the bound; let it catch up halfway.
-  if (queued_bytes_ > kMaxQueuedBytes) {
-    done_cv_.wait(lock, [&] { return queued_bytes_ <= kMaxQueuedBytes / 2 || !error_.ok(); });
-  }
-  Batch& b = queue_.emplace_back();
-  b.seq = next_seq_++;
-  b.chunks.swap(pending_);
-  b.bytes = pending_bytes_;
-  queued_bytes_ += pending_bytes_;
-  pending_bytes_ = 0;
-  b.job = std::move(job);
-  b.deleted = std::move(deleted);
-  b.lamport_high = lamport_high;
-  lamport_sent_ = std::max(lamport_sent_, lamport_high);
-  work_cv_.notify_one();
-  return b.seq;
-}
-
-Status SqliteJobStore::Wait(uint64_t seq) {
-  std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return written_ >= seq || attempted_ >= seq; });
-  return written_ >= seq ? Status::Ok() : error_;
-}
-
-Status SqliteJobStore::Commit(uint64_t lamport_high) {
-  if (!pending_.empty() || lamport_high > lamport_sent_) Enqueue(std::nullopt, lamport_high);
-  std::lock_guard lock(mu_);
-  return error_;
-}
-
-Status SqliteJobStore::Sync(uint64_t lamport_high) {
-  return Wait(Enqueue(std::nullopt, std::max(lamport_high, lamport_sent_)));
-}
-
-Status SqliteJobStore::Accept(const StoredJob& job) { return Wait(Enqueue(job, lamport_sent_)); }
-
-Status SqliteJobStore::Delete(const std::string& job_id) {
-  if (auto it = pending_.find(job_id); it != pending_.end()) {
-    pending_bytes_ -= it->second.size();
-    pending_.erase(it);
-  }
-  return Wait(Enqueue(std::nullopt, lamport_sent_, job_id));
-}
-
-SqliteJobStore::~SqliteJobStore() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;  // what is queued is still written; what was never committed is not
-    work_cv_.notify_one();
-  }
-  writer_.join();
-  sqlite3_finalize(insert_job_);
-  sqlite3_finalize(insert_chunk_);
-  sqlite3_finalize(set_lamport_);
-  sqlite3_finalize(delete_job_);
-  sqlite3_finalize(delete_journal_);
-  sqlite3_close(db_);
-}
-
-void SqliteJobStore::SetCommitObserver(std::function<void(double)> observer) {
-  std::lock_guard lock(mu_);
-  commit_observer_ = std::move(observer);
-}
-
-void SqliteJobStore::WriterLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
-    std::deque<Batch> work;
-    work.swap(queue_);
-    auto observer = commit_observer_;
-    lock.unlock();
-    const auto began = std::chrono::steady_clock::now();
-    Status s = Write(work);
-    if (observer) {
-      observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-    }
-    lock.lock();
-    attempted_ = work.back().seq;
-    if (s.ok()) {
-      written_ = work.back().seq;
-      error_ = Status::Ok();
-      for (const Batch& b : work) queued_bytes_ -= b.bytes;
-    } else {
-      error_ = s;
-      // Kept for the next try, in order; a submission whose write failed was refused: drop it.
-      for (auto it = work.rbegin(); it != work.rend(); ++it) {
-        it->job.reset();
-        queue_.push_front(std::move(*it));
-      }
-    }
-    done_cv_.notify_all();
-    if (!s.ok() && !stop_) work_cv_.wait_for(lock, std::chrono::milliseconds(200));
-    if (!s.ok() && stop_) return;
-  }
-}
-
-Status SqliteJobStore::WriteBatch(const Batch& batch) {
+Status SqliteBackend::WriteBatch(const StoreBatch& batch) {
   for (const auto& [job_id, blob] : batch.chunks) {
     sqlite3_reset(insert_chunk_);
     sqlite3_bind_text(insert_chunk_, 1, job_id.data(), static_cast<int>(job_id.size()),
@@ -287,11 +178,11 @@ Status SqliteJobStore::WriteBatch(const Batch& batch) {
   return Status::Ok();
 }
 
-Status SqliteJobStore::Write(const std::deque<Batch>& work) {
+Status SqliteBackend::Write(const std::deque<StoreBatch>& work) {
   if (Status s = Exec("BEGIN IMMEDIATE;"); !s.ok()) return s;
   uint64_t lamport_high = 0;
   Status s;
-  for (const Batch& b : work) {
+  for (const StoreBatch& b : work) {
     lamport_high = std::max(lamport_high, b.lamport_high);
     if (s = WriteBatch(b); !s.ok()) break;
   }
@@ -305,7 +196,7 @@ Status SqliteJobStore::Write(const std::deque<Batch>& work) {
   return s;
 }
 
-Result<RecoveredState> SqliteJobStore::Load() {
+Result<RecoveredState> SqliteBackend::Load() {
   RecoveredState state;
   std::map<std::string, size_t> index;
   {
@@ -350,17 +241,11 @@ Result<RecoveredState> SqliteJobStore::Load() {
         return Status::Error(StatusCode::kDataLoss,
                              "the job store " + path_ + " has a journal row for an unknown job");
       }
-      v1::JournalChunk chunk;
-      if (!chunk.ParseFromArray(sqlite3_column_blob(journal.stmt, 1),
-                                sqlite3_column_bytes(journal.stmt, 1))) {
+      if (!AppendChunk(sqlite3_column_blob(journal.stmt, 1),
+                       static_cast<size_t>(sqlite3_column_bytes(journal.stmt, 1)),
+                       state.jobs[it->second])) {
         return Status::Error(StatusCode::kDataLoss,
                              "the job store " + path_ + " has an unreadable journal row");
-      }
-      auto& inputs = state.jobs[it->second].inputs;
-      for (auto& in : *chunk.mutable_inputs()) {
-        if (in.has_started()) in.mutable_started()->set_job_id(it->first);
-        if (in.has_finished()) in.mutable_finished()->set_job_id(it->first);
-        inputs.push_back(std::move(in));
       }
     }
     if (rc != SQLITE_DONE) return Error("cannot read the journal");
@@ -373,8 +258,23 @@ Result<RecoveredState> SqliteJobStore::Load() {
       state.lamport_high = static_cast<uint64_t>(sqlite3_column_int64(meta.stmt, 0));
     }
   }
-  lamport_sent_ = state.lamport_high;
   return state;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GroupCommitStore>> OpenSqliteStore(const std::string& path, SyncMode sync) {
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::Error(StatusCode::kDataLoss, "cannot open the job store " + path + ": " + why);
+  }
+  auto backend = std::make_unique<SqliteBackend>(db, path);
+  if (Status s = backend->Open(sync); !s.ok()) return s;
+  return std::make_unique<GroupCommitStore>(std::move(backend));
 }
 
 }  // namespace hollerith::coordinator

@@ -13,6 +13,7 @@ packages=(
   libasio-dev libspdlog-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev prometheus-cpp-dev
   libcpp-httplib-dev
+  libpq-dev  # the PostgreSQL job store (--store postgres://...)
 )
 # Node and npm: the build installs the web view's npm packages (coordinator/web/package-lock.json)
 # and the browser test drives Chromium with playwright-core; any Node >= 18 will do, Debian's or
@@ -31,6 +32,7 @@ if ((with_tests)); then
     python3 python3-yaml iproute2 procps
     python3-grpcio python3-protobuf python3-pytest python3-venv mypy  # the Python client's tests
     chromium  # the web view's browser test (tests/browser/)
+    postgresql  # the PostgreSQL job store's tests start a real server (tests/support/postgres_server)
     clang libclang-rt-14-dev llvm  # the ASan+UBSan build with the fuzz targets (libFuzzer), symbolized reports
   )
 fi

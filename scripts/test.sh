@@ -94,7 +94,13 @@ report_retries() {
     echo "== test.sh: no test needed a second run"
   fi
 }
-trap report_retries EXIT
+# A PostgreSQL server a test started (tests/support/postgres_server) outlives the test only when
+# the test process itself was killed (a timeout, a crash): stop those, and only those (their data
+# dirs are the tests' temporary directories), however the run ends.
+stop_test_databases() {
+  pkill -KILL -f "postgres -D /tmp/hollerith-test-" 2>/dev/null || true
+}
+trap 'stop_test_databases; report_retries' EXIT
 
 case "$only" in
   normal) part normal ;;

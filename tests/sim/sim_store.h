@@ -1,4 +1,4 @@
-// The simulator's durable record: a JobStore kept in memory that can "crash". Like SqliteJobStore,
+// The simulator's durable record: a JobStore kept in memory that can "crash". Like GroupCommitStore,
 // appended inputs are durable only once a commit has been written: Commit hands them to the "disk"
 // (in flight), and the simulator decides when the disk has written them (Write); Accept, Sync and
 // Delete return once everything before them is durable. A crash keeps exactly what was durable.

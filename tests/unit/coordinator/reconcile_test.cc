@@ -84,7 +84,7 @@ class ReconcileTest : public RestartFixture {
     first.reset();
     return Restart(store_);
   }
-  std::unique_ptr<SqliteJobStore> store_;
+  std::unique_ptr<GroupCommitStore> store_;
 };
 
 TEST_F(ReconcileTest, AClaimedStackKeepsRunningUnderItsAttemptAndGetsItsReleasesAgain) {

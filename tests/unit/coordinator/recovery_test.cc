@@ -15,7 +15,7 @@ namespace {
 using RecoveryTest = RestartFixture;
 
 TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) {
-  std::unique_ptr<SqliteJobStore> store;
+  std::unique_ptr<GroupCommitStore> store;
   auto first = First(store);
   auto x = first->Connect("x");
   const auto submitted = first->SubmitRequest(kTwoStacks, "key-1");
@@ -47,7 +47,7 @@ TEST_F(RecoveryTest, AFinishedJobKeepsItsResultTraceAndKeyAndLamportTimeGoesOn) 
 }
 
 TEST_F(RecoveryTest, ARunningJobGoesOnWithTheNextAttemptAndKeepsWhatWasReleased) {
-  std::unique_ptr<SqliteJobStore> store;
+  std::unique_ptr<GroupCommitStore> store;
   auto first = First(store);
   auto x = first->Connect("x");
   const std::string job = first->Submit(kTwoStacks);
@@ -85,7 +85,7 @@ TEST_F(RecoveryTest, ARunningJobGoesOnWithTheNextAttemptAndKeepsWhatWasReleased)
 
 TEST_F(RecoveryTest, ACorruptStoreIsAnErrorNotAnEmptyStore) {
   dir_.Write("jobs.db", std::string(8192, 'x'));
-  auto store = SqliteJobStore::Open(dir_.path() + "/jobs.db", SyncMode::kNormal);
+  auto store = OpenSqliteStore(dir_.path() + "/jobs.db", SyncMode::kNormal);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(store.message().find("jobs.db"), std::string::npos) << store.message();

@@ -15,20 +15,20 @@ namespace hollerith::coordinator {
 
 class RestartFixture : public ::testing::Test {
  protected:
-  std::unique_ptr<SqliteJobStore> OpenStore() {
-    auto store = SqliteJobStore::Open(dir_.path() + "/jobs.db", SyncMode::kNormal);
+  std::unique_ptr<GroupCommitStore> OpenStore() {
+    auto store = OpenSqliteStore(dir_.path() + "/jobs.db", SyncMode::kNormal);
     EXPECT_TRUE(store.ok()) << store.message();
     return std::move(store).value();
   }
   // A first run on a fresh store.
-  std::unique_ptr<Harness> First(std::unique_ptr<SqliteJobStore>& store) {
+  std::unique_ptr<Harness> First(std::unique_ptr<GroupCommitStore>& store) {
     store = OpenStore();
     auto h = std::make_unique<Harness>(*store, time_);
     h->coordinator_.Start();
     return h;
   }
   // A second run on the same data dir, rebuilt from what the first committed.
-  std::unique_ptr<Harness> Restart(std::unique_ptr<SqliteJobStore>& store) {
+  std::unique_ptr<Harness> Restart(std::unique_ptr<GroupCommitStore>& store) {
     store = OpenStore();
     auto state = store->Load();
     EXPECT_TRUE(state.ok()) << state.message();
