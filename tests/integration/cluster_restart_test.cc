@@ -1,6 +1,7 @@
 // The coordinator killed with SIGKILL and started again on the same data dir: every acknowledged
 // job is there, finished jobs keep their results, logs and traces (which still verify), the same
-// idempotency key returns the same job, and a job that was running goes on to the same results.
+// idempotency key returns the same job, and a job that was running goes on to the same results;
+// on the SQLite store of the data dir and on a PostgreSQL server.
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include "tests/support/cluster.h"
 #include "tests/support/paths.h"
+#include "tests/support/postgres_server.h"
 
 namespace hollerith::testing {
 namespace {
@@ -19,8 +21,9 @@ nlohmann::json Results(const CommandResult& r) {
   return doc.is_discarded() ? nlohmann::json() : doc;
 }
 
-TEST(Restart, KillNineLosesNoAcknowledgedJobAndRunningJobsGoOn) {
-  TestCluster cluster({{"x", ""}, {"y", ""}});
+// The whole story on a coordinator started with `store_flags`.
+void KillNineLosesNoAcknowledgedJob(const std::vector<std::string>& store_flags) {
+  TestCluster cluster({{"x", ""}, {"y", ""}}, store_flags);
   auto done = cluster.Cli({"submit", kExamples + "report.yaml", "--json", "--key", "report-key"});
   ASSERT_EQ(done.exit_code, 0) << done.err;
   const auto before = Results(done);
@@ -84,6 +87,18 @@ stacks:
   cluster.RestartCoordinator(SIGTERM);
   EXPECT_EQ(cluster.Cli({"status", before["job_id"]}).exit_code, 2);
   EXPECT_EQ(cluster.Cli({"status", "slow"}).exit_code, 0) << "the other job stays";
+}
+
+TEST(Restart, KillNineLosesNoAcknowledgedJobAndRunningJobsGoOn) {
+  KillNineLosesNoAcknowledgedJob({});
+}
+
+// The same on a PostgreSQL server (a real one, started here): only the store differs.
+TEST(Restart, KillNineLosesNoAcknowledgedJobOnPostgresql) {
+  PostgresServer server;
+  KillNineLosesNoAcknowledgedJob(
+      {"--store", "postgres://hollerith@127.0.0.1:" + std::to_string(server.port()) + "/hollerith",
+       "--store-passfile", server.WritePassfile()});
 }
 
 TEST(Restart, ASecondCoordinatorOnTheSameDataDirIsRefusedWithAClearMessage) {
