@@ -109,6 +109,11 @@ void GroupCommitStore::SetCommitObserver(std::function<void(double)> observer) {
   commit_observer_ = std::move(observer);
 }
 
+void GroupCommitStore::SetFencedHandler(std::function<void(const Status&)> handler) {
+  std::lock_guard lock(mu_);
+  fenced_ = std::move(handler);
+}
+
 void GroupCommitStore::WriterLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -117,12 +122,14 @@ void GroupCommitStore::WriterLoop() {
     std::deque<StoreBatch> work;
     work.swap(queue_);
     auto observer = commit_observer_;
+    auto fenced = fenced_;
     lock.unlock();
     const auto began = std::chrono::steady_clock::now();
     Status s = backend_->Write(work);
     if (observer) {
       observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
     }
+    if (s.code() == StatusCode::kAborted && fenced) fenced(s);
     lock.lock();
     attempted_ = work.back().seq;
     if (s.ok()) {

@@ -62,6 +62,10 @@ class GroupCommitStore : public JobStore {
   // Called on the writer thread with each commit's duration in seconds. Set before the first
   // write (under the store's lock, so the writer sees it).
   void SetCommitObserver(std::function<void(double seconds)> observer);
+  // Called on the writer thread when the backend refuses a write because another coordinator
+  // leads now (kAborted: fenced, coordinator/postgres_job_store.h). Nothing of it was written;
+  // the coordinator must stop. Without a handler the write is retried as any failed one.
+  void SetFencedHandler(std::function<void(const Status& why)> handler);
 
   static constexpr size_t kMaxQueuedBytes = 32 << 20;
 
@@ -88,6 +92,7 @@ class GroupCommitStore : public JobStore {
   Status error_;            // of the last write; Ok once one succeeds
   bool stop_ = false;
   std::function<void(double)> commit_observer_;
+  std::function<void(const Status&)> fenced_;
   std::thread writer_;  // last: it starts when everything above exists
 };
 

@@ -9,6 +9,7 @@
 
 #include <malloc.h>
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +31,7 @@
 #include "common/spec/quantities.h"
 #include "coordinator/data_dir_lock.h"
 #include "coordinator/postgres_job_store.h"
+#include "coordinator/postgres_leadership.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
 #include "coordinator/web/web_server.h"
@@ -58,6 +60,7 @@ struct Flags {
   std::string store = "sqlite";
   std::string store_passfile;
   std::string cluster = "hollerith";
+  int leader_lease_ms = 2000;
   std::string cache_max_bytes = "10GiB";
   std::string retention = "7d";
   std::string sync = "normal";
@@ -93,13 +96,32 @@ int Refuse(const hollerith::Status& why) {
   return 2;
 }
 
-// `metrics`, when given, observes the durable store's commits.
+hollerith::coordinator::PostgresOptions PostgresFlags(const Flags& f) {
+  hollerith::coordinator::PostgresOptions o;
+  o.uri = f.store;
+  o.passfile = f.store_passfile;
+  o.cluster = f.cluster;
+  return o;
+}
+
+// This coordinator stops at once: another leads now, and the store refused (or would refuse) its
+// writes. Nothing it held is lost: what it acknowledged is in the database, and its workers
+// reconnect to the leader, which reconciles their claims.
+[[noreturn]] void StepDown(const std::string& why) {
+  spdlog::critical("{}: stopping", why);
+  spdlog::shutdown();
+  std::fprintf(stderr, "not the leader any more: %s\n", why.c_str());
+  std::_Exit(3);
+}
+
+// `metrics`, when given, observes the durable store's commits; `epoch` fences a PostgreSQL
+// store's writes (the leadership's).
 hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(
-    const Flags& f, hollerith::coordinator::CoordinatorMetrics* metrics) {
+    const Flags& f, hollerith::coordinator::CoordinatorMetrics* metrics, uint64_t epoch) {
   using namespace hollerith::coordinator;
   if (f.store == "memory") return std::unique_ptr<JobStore>(std::make_unique<MemoryJobStore>());
   auto opened = IsPostgresUri(f.store)
-                    ? OpenPostgresStore({f.store, f.store_passfile, f.cluster})
+                    ? OpenPostgresStore(PostgresFlags(f), epoch)
                     : OpenSqliteStore(f.data_dir + "/jobs.db",
                                       f.sync == "full" ? SyncMode::kFull : SyncMode::kNormal);
   if (!opened.ok()) return opened.status();
@@ -107,6 +129,7 @@ hollerith::Result<std::unique_ptr<hollerith::coordinator::JobStore>> OpenStore(
     opened.value()->SetCommitObserver(
         [h = metrics->store_commit](double seconds) { h->Observe(seconds); });
   }
+  opened.value()->SetFencedHandler([](const hollerith::Status& why) { StepDown(why.message()); });
   return std::unique_ptr<JobStore>(std::move(opened).value());
 }
 
@@ -162,6 +185,12 @@ int main(int argc, char** argv) {
                  "A libpq password file (HOST:PORT:DB:USER:PASSWORD lines, mode 0600) for a "
                  "postgres:// store")
       ->check(CLI::ExistingFile);
+  app.add_option("--leader-lease-ms", f.leader_lease_ms,
+                 "With a postgres:// store, several coordinators may share the database: one "
+                 "leads and renews a lease this long, the others wait; when the leader dies or "
+                 "loses the database, a standby takes over within about this long")
+      ->check(CLI::Range(200, 600000))
+      ->capture_default_str();
   app.add_option("--cluster", f.cluster,
                  "The cluster's name, recorded in a postgres:// store at its creation: a "
                  "coordinator of another cluster is refused there")
@@ -323,7 +352,22 @@ int main(int argc, char** argv) {
     }
     metrics = std::make_unique<coordinator::CoordinatorMetrics>();
   }
-  auto store = OpenStore(f, metrics.get());
+  // On PostgreSQL, several coordinators may share the database: one leads, the others wait here.
+  std::unique_ptr<coordinator::PostgresLeadership> leadership;
+  uint64_t epoch = 0;
+  if (coordinator::IsPostgresUri(f.store)) {
+    char host_name[256] = "?";
+    ::gethostname(host_name, sizeof host_name - 1);
+    leadership = std::make_unique<coordinator::PostgresLeadership>(
+        PostgresFlags(f), std::string(host_name) + ":" + std::to_string(::getpid()),
+        std::chrono::milliseconds(f.leader_lease_ms));
+    if (Status s = leadership->Open(); !s.ok()) return Refuse(s);
+    auto led = leadership->Acquire(f.listen);
+    if (!led.ok()) return Refuse(led.status());
+    epoch = *led;
+    leadership->KeepLeading([](const std::string& why) { StepDown(why); });
+  }
+  auto store = OpenStore(f, metrics.get(), epoch);
   if (!store.ok()) return Refuse(store.status());
   auto recovered = (*store)->Load();
   if (!recovered.ok()) return Refuse(recovered.status());
@@ -376,6 +420,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string host = f.listen.substr(0, f.listen.rfind(':'));
+  if (leadership) {
+    const std::string address = host + ":" + std::to_string(port);
+    if (Status s = leadership->Advertise(address); !s.ok()) spdlog::warn("{}", s.message());
+    std::printf("leading: epoch %llu\n", static_cast<unsigned long long>(epoch));
+  }
   std::printf("listening on %s:%d\n", host.c_str(), port);
   if (tls) std::printf("tls: client certificates of %s required\n", f.tls.ca.c_str());
   if (!token_files.both.empty()) {
@@ -469,5 +518,6 @@ int main(int argc, char** argv) {
   webview->reset();          // after the gRPC server: its log readers end with it
   for (auto& t : reloads) t.join();
   brain.Flush();
+  if (leadership) leadership->Resign();  // after the last write: a standby takes over at once
   return 0;
 }

@@ -1,40 +1,24 @@
 // The durable JobStore on a PostgreSQL server, for a team that outgrows one machine's SQLite: the
 // same group commit (coordinator/group_commit_store.h), the same journal and the same recovery,
-// only the database differs. Chosen with `--store postgres://[user@]host[:port]/db[?sslmode=...]`;
-// the password comes from libpq's own sources (PGPASSWORD, PGPASSFILE, ~/.pgpass, or the
-// `passfile` given here), never from the command line: a URI that carries one is refused, and
-// what is logged of the URI never holds it. TLS to the server is libpq's (`sslmode`,
-// `sslrootcert`, ... in the URI or the PGSSL* variables).
+// only the database differs. Chosen with `--store postgres://[user@]host[:port]/db[?sslmode=...]`
+// (coordinator/postgres_connection.h: the password, TLS, the schema).
 //
-// The schema is versioned: migrations run at start (one coordinator at a time, under an advisory
-// lock), and a database written by a newer binary is refused. The database records the name of
-// the cluster that made it; a coordinator of another cluster is refused.
+// Fencing: a store is opened under the epoch of the coordinator's leadership
+// (coordinator/postgres_leadership.h), and every write checks in its own transaction that the
+// epoch is still the current one (holding the leader row's share lock, so that a takeover waits for
+// the write or the write sees the takeover). A write of a coordinator that another took over from
+// is refused with kAborted and nothing of it is written.
 #pragma once
 
-#include <chrono>
 #include <memory>
-#include <string>
 
 #include "coordinator/group_commit_store.h"
+#include "coordinator/postgres_connection.h"
 
 namespace hollerith::coordinator {
 
-struct PostgresOptions {
-  std::string uri;       // postgres://... or postgresql://... (no password)
-  std::string passfile;  // optional: a libpq password file (see PGPASSFILE)
-  std::string cluster = "hollerith";
-  // How long an unreachable server is retried (with backoff, each try logged) before giving up.
-  std::chrono::milliseconds connect_timeout = std::chrono::seconds(60);
-};
-
-// The newest schema this binary writes.
-inline constexpr int kPostgresSchemaVersion = 1;
-
-// True for `--store` values that name a PostgreSQL server.
-bool IsPostgresUri(const std::string& store);
-// The URI without its password (for logs and errors).
-std::string RedactedUri(const std::string& uri);
-
-Result<std::unique_ptr<GroupCommitStore>> OpenPostgresStore(const PostgresOptions& options);
+// `epoch`: the leadership's (0 on a database nobody has led yet, as in the store's tests).
+Result<std::unique_ptr<GroupCommitStore>> OpenPostgresStore(const PostgresOptions& options,
+                                                            uint64_t epoch);
 
 }  // namespace hollerith::coordinator

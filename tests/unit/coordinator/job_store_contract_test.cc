@@ -9,11 +9,16 @@
 #include <libpq-fe.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "coordinator/postgres_job_store.h"
+#include "coordinator/postgres_leadership.h"
 #include "coordinator/sqlite_job_store.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/temp_dir.h"
@@ -87,7 +92,7 @@ class JobStoreContract : public ::testing::TestWithParam<std::string> {
   }
   std::unique_ptr<GroupCommitStore> Open() {
     auto store = GetParam() == "postgres"
-                     ? OpenPostgresStore(Options())
+                     ? OpenPostgresStore(Options(), 0)
                      : OpenSqliteStore(dir_.path() + "/jobs.db", SyncMode::kNormal);
     EXPECT_TRUE(store.ok()) << store.message();
     return store.ok() ? std::move(store).value() : nullptr;
@@ -217,7 +222,7 @@ class PostgresStore : public JobStoreContract {};
 TEST_P(PostgresStore, ADatabaseOfANewerSchemaIsRefused) {
   ASSERT_TRUE(Open());
   Admin("UPDATE hollerith_meta SET value = '99' WHERE key = 'schema_version'", db_);
-  auto again = OpenPostgresStore(Options());
+  auto again = OpenPostgresStore(Options(), 0);
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.message().find("schema version 99"), std::string::npos) << again.message();
   EXPECT_NE(again.message().find("upgrade"), std::string::npos) << again.message();
@@ -225,7 +230,7 @@ TEST_P(PostgresStore, ADatabaseOfANewerSchemaIsRefused) {
 
 TEST_P(PostgresStore, ADatabaseOfAnotherClusterIsRefused) {
   ASSERT_TRUE(Open());
-  auto other = OpenPostgresStore(Options("staging"));
+  auto other = OpenPostgresStore(Options("staging"), 0);
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.message().find("belongs to cluster 'hollerith', not 'staging'"),
             std::string::npos)
@@ -236,7 +241,7 @@ TEST_P(PostgresStore, APasswordInTheUriIsRefusedAndNeverShown) {
   PostgresOptions o = Options();
   o.uri = "postgres://hollerith:" + Server().password() +
           "@127.0.0.1:" + std::to_string(Server().port()) + "/" + db_;
-  auto store = OpenPostgresStore(o);
+  auto store = OpenPostgresStore(o, 0);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.message().find("password file"), std::string::npos) << store.message();
   EXPECT_EQ(store.message().find(Server().password()), std::string::npos) << store.message();
@@ -252,7 +257,7 @@ TEST_P(PostgresStore, AWrongPasswordIsAnErrorAtOnceNotARetry) {
   ::chmod(o.passfile.c_str(), 0600);
   o.connect_timeout = std::chrono::seconds(60);  // a retry would take this long to fail
   const auto began = std::chrono::steady_clock::now();
-  auto store = OpenPostgresStore(o);
+  auto store = OpenPostgresStore(o, 0);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.message().find("password authentication failed"), std::string::npos)
       << store.message();
@@ -263,7 +268,7 @@ TEST_P(PostgresStore, AnUnreachableServerIsRetriedThenAClearError) {
   PostgresOptions o = Options();
   o.uri = "postgres://hollerith@127.0.0.1:1/" + db_;  // nothing listens on port 1
   o.connect_timeout = std::chrono::milliseconds(700);
-  auto store = OpenPostgresStore(o);
+  auto store = OpenPostgresStore(o, 0);
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.message().find("gave up after"), std::string::npos) << store.message();
   EXPECT_NE(store.message().find("127.0.0.1:1"), std::string::npos) << store.message();
@@ -290,6 +295,82 @@ TEST_P(PostgresStore, AServerRestartedUnderTheStoreLosesNothing) {
   ASSERT_EQ(state.jobs.size(), 1u);            // j2 was refused
   ASSERT_EQ(state.jobs[0].inputs.size(), 3u);  // each input once
   for (uint32_t k = 0; k < 3; ++k) EXPECT_EQ(state.jobs[0].inputs[k].started().card().card(), k);
+}
+
+TEST_P(PostgresStore, AWriteUnderAnEpochThatEndedIsRefusedAndNothingOfItIsWritten) {
+  auto store = Open();  // epoch 0: nobody has led this database yet
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Load().ok());
+  ASSERT_TRUE(store->Accept(MakeJob("j1")).ok());
+  std::atomic<bool> fenced{false};
+  store->SetFencedHandler([&](const Status&) { fenced = true; });
+
+  PostgresLeadership next(Options(), "next", std::chrono::seconds(5));
+  ASSERT_TRUE(next.Open().ok());
+  auto epoch = next.Acquire("127.0.0.1:1234");
+  ASSERT_TRUE(epoch.ok()) << epoch.message();
+  EXPECT_EQ(*epoch, 1u);
+
+  store->Append("j1", Started("j1", 0, 0, 1));
+  const Status refused = store->Sync(1);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("another coordinator leads now (epoch 1, at 127.0.0.1:1234"),
+            std::string::npos)
+      << refused.message();
+  EXPECT_TRUE(fenced);
+  EXPECT_FALSE(store->Accept(MakeJob("j2")).ok());
+  store.reset();
+
+  auto successor = OpenPostgresStore(Options(), *epoch);
+  ASSERT_TRUE(successor.ok()) << successor.message();
+  auto state = (*successor)->Load();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->jobs.size(), 1u);
+  EXPECT_TRUE(state->jobs[0].inputs.empty());             // the refused write left nothing
+  ASSERT_TRUE((*successor)->Accept(MakeJob("j2")).ok());  // the leader's writes go through
+}
+
+TEST_P(PostgresStore, AStandbyLeadsOnceTheLeaderStopsRenewingOrResigns) {
+  const auto lease = std::chrono::milliseconds(600);
+  auto first = std::make_unique<PostgresLeadership>(Options(), "first", lease);
+  ASSERT_TRUE(first->Open().ok());
+  auto e1 = first->Acquire("first:1");
+  ASSERT_TRUE(e1.ok()) << e1.message();
+  first->KeepLeading([](const std::string&) {});
+
+  PostgresLeadership second(Options(), "second", lease);
+  ASSERT_TRUE(second.Open().ok());
+  auto waiting = std::async(std::launch::async, [&] { return second.Acquire("second:2"); });
+  first.reset();  // dies: its lease is not renewed any more, and runs out
+  auto e2 = waiting.get();
+  ASSERT_TRUE(e2.ok()) << e2.message();
+  EXPECT_EQ(*e2, *e1 + 1);
+
+  second.Resign();  // a clean shutdown: the next takes over without waiting for the lease
+  PostgresLeadership third(Options(), "third", std::chrono::minutes(10));
+  ASSERT_TRUE(third.Open().ok());
+  auto e3 = third.Acquire("third:3");
+  ASSERT_TRUE(e3.ok()) << e3.message();
+  EXPECT_EQ(*e3, *e2 + 1);
+}
+
+TEST_P(PostgresStore, ALeaderWhoseLeaseWasTakenIsToldToStop) {
+  PostgresLeadership leader(Options(), "leader", std::chrono::milliseconds(400));
+  ASSERT_TRUE(leader.Open().ok());
+  ASSERT_TRUE(leader.Acquire("leader:1").ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string why;
+  leader.KeepLeading([&](const std::string& w) {
+    std::lock_guard lock(mu);
+    why = w;
+    cv.notify_all();
+  });
+  // What a standby does when the lease ran out while the leader was paused.
+  Admin("UPDATE leader SET epoch = epoch + 1, address = 'other:2' WHERE id = 1", db_);
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return !why.empty(); }));
+  EXPECT_NE(why.find("other:2 leads with epoch 2"), std::string::npos) << why;
 }
 
 INSTANTIATE_TEST_SUITE_P(Server, PostgresStore, ::testing::Values("postgres"),
