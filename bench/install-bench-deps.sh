@@ -6,4 +6,5 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y --no-install-recommends python3-distributed python3-matplotlib make libbenchmark-dev
+apt-get install -y --no-install-recommends python3-distributed python3-matplotlib make libbenchmark-dev \
+  postgresql  # the `hollerith --store postgres` rows: a server the run starts (bench/postgres_server.py)

@@ -14,6 +14,10 @@ DAG shapes as Python tasks, and GNU `make -j2` for the shell workload. Where a p
 full size in reasonable time its size is capped (--dask-max-tasks etc.) and its per-task figure is
 taken from the smaller run; the table says so.
 
+Hollerith also runs beside itself with one setting changed (the store in memory, metrics on, mutual
+TLS, --no-*-peer to skip one); `hollerith --store postgres` on a PostgreSQL 15 server this script
+starts for the run and always stops (bench/postgres_server.py), an empty database per cluster.
+
   /usr/bin/python3 bench/run_bench.py --bin-dir build-bench               # everything, issue sizes
   /usr/bin/python3 bench/run_bench.py --bin-dir build-bench --scale 0.3   # smaller
   /usr/bin/python3 bench/run_bench.py --bin-dir build-bench --smoke       # seconds; the CTest test
@@ -37,6 +41,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+from postgres_server import PostgresError, PostgresServer, missing_binaries
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -83,6 +89,8 @@ TARGETS = {
     "serial_python": "≤ 2× the C++ driver per job (p50)",
     "cache_rerun": "warm rerun ≤ 1/20 of the cold run (same run), every card a hit",
     "cache_lookup": "≤ 20 µs per card for a lookup that misses (on vs off, same run)",
+    # A second target of fanout_noop, for the PostgreSQL store (issue 31).
+    "fanout_noop --store postgres": "≥ 0.5× the default SQLite store's fan-out (same run)",
 }
 
 
@@ -130,6 +138,10 @@ def stop_pid(proc, grace=5.0):
         proc.wait()
     except ProcessLookupError:
         pass
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C while it stops: no more grace
+        proc.kill()
+        proc.wait()
+        raise
 
 
 class HollerithCluster:
@@ -370,14 +382,20 @@ class HollerithCluster:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        for w in self.workers:
-            stop_pid(w)
-        stop_pid(self.coordinator)
+        # Interrupted meanwhile (SIGTERM, Ctrl-C): the rest is killed all the same, then re-raised.
+        interrupt = None
+        for p in self.workers + [self.coordinator]:
+            try:
+                stop_pid(p, grace=0 if interrupt else 5.0)
+            except KeyboardInterrupt as e:
+                interrupt = e
         for f in self._logs:
             f.close()
         if not self.keep_dir:
             # rm(1): a worker killed mid-job can leave very many workspaces behind.
             subprocess.run(["rm", "-rf", "--one-file-system", self.dir], check=False)
+        if interrupt:
+            raise interrupt
 
 
 # ----------------------------------------------------------------------------- job specs (JSON)
@@ -575,8 +593,10 @@ class Hollerith:
     name = "hollerith"
 
     def __init__(self, args, extra_flags=(), worker_flags=(), scrape_s=None, tls=False):
+        """`extra_flags`: the coordinator's, or a callable that returns them, called before every
+        cluster starts (e.g. an empty database of its own)."""
         self.args = args
-        self.extra_flags = list(extra_flags)
+        self.extra_flags = extra_flags if callable(extra_flags) else list(extra_flags)
         self.worker_flags = list(worker_flags)
         self.scrape_s = scrape_s
         self.tls = tls
@@ -609,8 +629,9 @@ class Hollerith:
         return doc
 
     def run(self, workload, size):
+        flags = self.extra_flags() if callable(self.extra_flags) else self.extra_flags
         cluster = HollerithCluster(self.args.bin_dir, self.args.keep_dirs, tls=self.tls)
-        cluster.extra_coordinator_flags = self.args.coordinator_flags.split() + self.extra_flags
+        cluster.extra_coordinator_flags = self.args.coordinator_flags.split() + flags
         cluster.extra_worker_flags = self.args.worker_flags.split() + self.worker_flags
         cluster.scrape_s = self.scrape_s
         if self.args.perf:
@@ -948,6 +969,10 @@ class Make:
 # Hollerith itself with the coordinator's store in memory (`--store memory`), beside the default
 # durable SQLite store: what durability costs, measured side by side in the same run.
 MEMORY_STORE = "hollerith --store memory"
+# Hollerith with the coordinator's store on a real PostgreSQL 15 server (`--store postgres://...`)
+# that this script starts for the run (bench/postgres_server.py; durability at its defaults, fsync
+# and synchronous_commit on), an empty database for every cluster: beside the default SQLite store.
+POSTGRES_STORE = "hollerith --store postgres"
 # Hollerith with Prometheus metrics on (--metrics-listen on the coordinator and both workers,
 # each scraped every second): what metrics cost, side by side with the default (metrics off).
 METRICS_ON = "hollerith --metrics-listen"
@@ -956,14 +981,15 @@ MUTUAL_TLS = "hollerith mTLS"
 
 METRICS = {
     "fanout_noop": ("cards/s, submit→done", "cards/s", True,
-                    ["dask", MEMORY_STORE, METRICS_ON, MUTUAL_TLS]),
+                    ["dask", MEMORY_STORE, POSTGRES_STORE, METRICS_ON, MUTUAL_TLS]),
     "fanout_runtime": ("cards/s, submit→done, stacks made at run time", "cards/s", True, []),
     "chain_hop": ("µs per cross-node hop, p50", "µs", False,
                   ["dask", MEMORY_STORE, METRICS_ON, MUTUAL_TLS]),
     "fanin": ("ms last leaf finish→combine start", "ms", False, ["dask"]),
     "shell": ("cards/s running `true`", "cards/s", True, ["make -j2", "dask"]),
     "million": ("seconds, submit→done", "s", False, ["dask"]),
-    "serial": ("ms per job p50, submit→done", "ms", False, ["dask", MEMORY_STORE, MUTUAL_TLS]),
+    "serial": ("ms per job p50, submit→done", "ms", False,
+               ["dask", MEMORY_STORE, POSTGRES_STORE, MUTUAL_TLS]),
     "serial_python": ("ms per job p50, submit→done, Python client (`submit(spec).wait()`)", "ms",
                       False, [MEMORY_STORE, MUTUAL_TLS]),
     "cache_rerun": ("warm/cold time, submit→done, rerun of an unchanged all-`cache: true` "
@@ -1127,6 +1153,10 @@ def check_targets(results):
     if h is not None:
         ok = h >= 50_000 and (d is None or h >= 100 * d)
         verdicts["fanout_noop"] = (ok, f"{h:,.0f} cards/s" + (f" = {h / d:,.0f}× Dask" if d else ""))
+    pg = med("fanout_noop", POSTGRES_STORE)
+    if h is not None and pg is not None:
+        verdicts["fanout_noop --store postgres"] = (
+            pg >= 0.5 * h, f"{pg / h:.2f}× SQLite, {pg:,.0f} vs {h:,.0f} cards/s")
     r = med("fanout_runtime", key="ratio_to_written")
     if r is not None:
         verdicts["fanout_runtime"] = (r >= 0.67, f"{r:.2f}× the written fan-out, "
@@ -1264,6 +1294,9 @@ def parse_args(argv):
                    help="skip Hollerith over mutual TLS (plaintext loopback with a token alone)")
     p.add_argument("--no-store-peer", action="store_true",
                    help="skip Hollerith with the in-memory store (the default durable store alone)")
+    p.add_argument("--no-postgres-peer", action="store_true",
+                   help="skip Hollerith with its store on a PostgreSQL server the run starts "
+                        "(/usr/lib/postgresql/15/bin)")
     p.add_argument("--no-metrics-peer", action="store_true",
                    help="skip Hollerith with metrics on (--metrics-listen, scraped every second)")
     p.add_argument("--shell-shape", choices=["stacks", "two-stacks"], default="stacks",
@@ -1305,10 +1338,34 @@ def main(argv):
     out_dir = args.out_dir or (os.path.join(args.bin_dir, "bench-smoke") if args.smoke
                                else os.path.join(HERE, "results"))
     os.makedirs(out_dir, exist_ok=True)
+    failures = []
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupted)  # before the PostgreSQL server: it is stopped too
 
     systems = {"hollerith": Hollerith(args)}
     if not args.no_store_peer and not args.smoke:
         systems[MEMORY_STORE] = Hollerith(args, ["--store", "memory"])
+    postgres = None
+    if (not args.no_postgres_peer and not args.smoke
+            and any(POSTGRES_STORE in METRICS[w][3] for w in workloads)):
+        if missing_binaries():
+            log(f"PostgreSQL 15 is not installed ({', '.join(missing_binaries())} missing; "
+                f"Debian: postgresql-15): the {POSTGRES_STORE} rows are skipped")
+        else:
+            try:
+                # One server for the whole run (stopped in the finally below, or at exit).
+                postgres = PostgresServer().start()
+                log(f"PostgreSQL on 127.0.0.1:{postgres.port} ({postgres.dir})")
+
+                def postgres_flags():  # a coordinator recovers every job of its database
+                    return ["--store", postgres.uri(postgres.fresh_database()),
+                            "--store-passfile", postgres.passfile()]
+                systems[POSTGRES_STORE] = Hollerith(args, postgres_flags)
+            except PostgresError as e:
+                log(f"PostgreSQL did not start: {e}")
+                failures.append(f"{POSTGRES_STORE}: {e}")
     if not args.no_metrics_peer and not args.smoke:
         on = ["--metrics-listen", "127.0.0.1:0"]
         systems[METRICS_ON] = Hollerith(args, on, on, scrape_s=1.0)
@@ -1328,11 +1385,8 @@ def main(argv):
                "machine": machine_info(), "source": source_info(), "command": " ".join([sys.executable] + sys.argv),
                "args": {k: v for k, v in vars(args).items()}, "sizes": sizes,
                "workloads": workloads, "runs": {w: {} for w in workloads}}
-    failures = []
-
-    def interrupted(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    signal.signal(signal.SIGTERM, interrupted)
+    if postgres:
+        results["postgres"] = postgres.info()
 
     t_start = time.monotonic()
     try:
@@ -1366,6 +1420,8 @@ def main(argv):
     finally:
         for s in systems.values():
             s.close()
+        if postgres:
+            postgres.stop()
     results["elapsed_s"] = time.monotonic() - t_start
 
     rows = build_table(results, sizes)
