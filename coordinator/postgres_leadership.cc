@@ -79,6 +79,7 @@ Result<uint64_t> PostgresLeadership::Acquire(const std::string& address) {
 }
 
 Status PostgresLeadership::Advertise(const std::string& address) {
+  std::lock_guard lock(db_mu_);
   const std::string epoch = std::to_string(epoch_);
   const char* params[] = {epoch.c_str(), address.c_str()};
   PgResult r(PQexecParams(db_.get(), "UPDATE leader SET address = $2 WHERE id = 1 AND epoch = $1",
@@ -88,6 +89,7 @@ Status PostgresLeadership::Advertise(const std::string& address) {
 }
 
 Status PostgresLeadership::Renew() {
+  std::lock_guard lock(db_mu_);
   if (!db_.connected()) {
     if (Status s = db_.Connect(); !s.ok()) return s;
   }
@@ -126,12 +128,15 @@ void PostgresLeadership::RenewLoop(std::function<void(const std::string&)> lost)
     } else if (s.code() == StatusCode::kAborted) {
       lost(s.message());
       return;
-    } else if (std::chrono::steady_clock::now() - renewed >= lease_) {
-      lost("no renewal of the lease succeeded for " + std::to_string(lease_.count()) +
-           " ms, and another coordinator may lead now: " + s.message());
-      return;
     } else {
-      spdlog::warn("{}", s.message());
+      // The database is out of reach: its writes fail meanwhile (submissions are refused), so
+      // this coordinator acknowledges nothing. Once the lease ran out a standby may take over;
+      // if one did, the next renewal that reaches the database says so, and this one stops.
+      const bool expired = std::chrono::steady_clock::now() - renewed >= lease_;
+      spdlog::warn("{}{}", s.message(),
+                   expired ? "; the lease ran out: a standby may take over, and then this "
+                             "coordinator stops when it reaches the database again"
+                           : "");
     }
   }
 }

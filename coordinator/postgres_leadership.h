@@ -5,9 +5,11 @@
 //
 // A coordinator takes the lease once it has run out, with a new epoch; it renews it every quarter
 // lease from a thread of its own, on a connection of its own (with TCP timeouts shorter than the
-// lease, so a partition is noticed). When a renewal finds another epoch, or no renewal succeeded
-// for a whole lease (a standby may have taken over), it is told to stop (`lost`). Standbys wait,
-// trying every eighth of a lease. The store fences every write by the epoch
+// lease, so a partition is noticed). When a renewal finds another epoch, it is told to stop
+// (`lost`). While the database is out of reach it keeps trying: its writes fail meanwhile (it
+// acknowledges nothing), a standby that reaches the database takes over once the lease ran out,
+// and a database that merely restarted finds it still leading. Standbys wait, trying every eighth
+// of a lease. The store fences every write by the epoch
 // (coordinator/postgres_job_store.h), so a leader that was paused past its lease and resumes cannot
 // write after its successor began. A clean shutdown resigns: a standby takes over at once.
 #pragma once
@@ -41,7 +43,7 @@ class PostgresLeadership {
   // Where clients reach this leader, once it listens (the port may have been chosen at start).
   Status Advertise(const std::string& address);
   // Renews the lease until Resign or destruction; `lost` is called once, on the renewing thread,
-  // with why this coordinator no longer leads.
+  // with why this coordinator no longer leads (another epoch began).
   void KeepLeading(std::function<void(const std::string& why)> lost);
   // Stops renewing and ends the lease now (a clean shutdown).
   void Resign();
@@ -54,6 +56,7 @@ class PostgresLeadership {
   Status Renew();
   std::string LeaseInterval() const;
 
+  std::mutex db_mu_;  // the connection is used by the renewing thread and by Advertise
   PgConnection db_;
   std::string holder_;
   std::chrono::milliseconds lease_;

@@ -3,6 +3,7 @@
 // the standby recovers every job from the database and accepts new ones (the time from the kill
 // to the first job it accepts is printed). Paused with SIGSTOP past its lease, the leader is
 // replaced too, and when it resumes it learns that another leads and stops: it never writes again.
+// A database restarted under the leader: submissions are refused meanwhile, then it goes on.
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -115,6 +116,27 @@ TEST(Failover, ALeaderPausedPastItsLeaseIsReplacedAndStopsWhenItResumes) {
   auto listed = CliAt(address, cluster.token_file(), {"status"});
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("report"), std::string::npos) << listed.out;
+}
+
+TEST(Failover, ADatabaseRestartedUnderTheLeaderRefusesSubmissionsMeanwhileThenGoesOn) {
+  PostgresServer pg;
+  TestCluster cluster({{"x", ""}}, StoreFlags(pg, pg.WritePassfile()));
+  auto first = cluster.Cli({"submit", kExamples + "report.yaml", "--wait"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+
+  pg.Stop();
+  auto refused = cluster.Cli({"submit", kExamples + "report.yaml"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("job store"), std::string::npos) << refused.err;
+
+  pg.Start();
+  // The store reconnects at its next write: this submission's.
+  auto after = cluster.Cli({"submit", kExamples + "report.yaml", "--wait"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  auto listed = cluster.Cli({"status"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(cluster.WaitForCoordinatorLog("connected again"));
+  EXPECT_EQ(::kill(cluster.coordinator_pid(), 0), 0) << "the leader stepped down";
 }
 
 }  // namespace
