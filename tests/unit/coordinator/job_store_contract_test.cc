@@ -307,15 +307,16 @@ TEST_P(PostgresStore, AWriteUnderAnEpochThatEndedIsRefusedAndNothingOfItIsWritte
 
   PostgresLeadership next(Options(), "next", std::chrono::seconds(5));
   ASSERT_TRUE(next.Open().ok());
-  auto epoch = next.Acquire("127.0.0.1:1234");
+  auto epoch = next.Acquire("next-leader.example:7070");
   ASSERT_TRUE(epoch.ok()) << epoch.message();
   EXPECT_EQ(*epoch, 1u);
 
   store->Append("j1", Started("j1", 0, 0, 1));
   const Status refused = store->Sync(1);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.message().find("another coordinator leads now (epoch 1, at 127.0.0.1:1234"),
-            std::string::npos)
+  EXPECT_NE(
+      refused.message().find("another coordinator leads now (epoch 1, at next-leader.example:7070"),
+      std::string::npos)
       << refused.message();
   EXPECT_TRUE(fenced);
   EXPECT_FALSE(store->Accept(MakeJob("j2")).ok());
