@@ -565,9 +565,10 @@ void Coordinator::ApplyCoreActions(Job& job) {
 void Coordinator::ListFanOut(Job& job, const FanOutAction& action) {
   // At most kMaxFanOutBytes from the local disk, once per run-time matrix: read on the loop.
   // The input is what was read (or why not): a replay expands that, never the file again.
-  auto list = ReadFanOutList(
-      job.core->job(), action.stack,
-      action.digest.empty() || !artifacts_ ? "" : artifacts_->PathOf(action.digest).string());
+  auto list = ReadFanOutList(job.core->job(), action.stack,
+                             action.digest.empty() || !artifacts_ || !artifacts_->Has(action.digest)
+                                 ? ""
+                                 : artifacts_->PathOf(action.digest).string());
   Input(job, list.ok() ? FanOutInput(action.stack, std::move(list).value(), "")
                        : FanOutInput(action.stack, "", list.message()));
 }

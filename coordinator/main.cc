@@ -30,10 +30,12 @@
 #include "common/metrics/metrics_endpoint.h"
 #include "common/spec/quantities.h"
 #include "coordinator/data_dir_lock.h"
+#include "coordinator/postgres_artifacts.h"
 #include "coordinator/postgres_job_store.h"
 #include "coordinator/postgres_leadership.h"
 #include "coordinator/service.h"
 #include "coordinator/sqlite_job_store.h"
+#include "coordinator/standby_server.h"
 #include "coordinator/web/web_server.h"
 #include "proto/rpc_auth.h"
 #include "proto/rpc_authorizer.h"
@@ -60,6 +62,7 @@ struct Flags {
   std::string store = "sqlite";
   std::string store_passfile;
   std::string cluster = "hollerith";
+  std::string advertise;
   int leader_lease_ms = 2000;
   std::string cache_max_bytes = "10GiB";
   std::string retention = "7d";
@@ -191,6 +194,11 @@ int main(int argc, char** argv) {
                  "loses the database, a standby takes over within about this long")
       ->check(CLI::Range(200, 600000))
       ->capture_default_str();
+  app.add_option("--advertise", f.advertise,
+                 "With a postgres:// store: the HOST:PORT where clients and workers reach this "
+                 "coordinator, which standbys name when they answer \"not the leader; the leader "
+                 "is HOST:PORT\" (default: --listen's host with the port it got, or this "
+                 "machine's name when listening on every interface)");
   app.add_option("--cluster", f.cluster,
                  "The cluster's name, recorded in a postgres:// store at its creation: a "
                  "coordinator of another cluster is refused there")
@@ -352,7 +360,11 @@ int main(int argc, char** argv) {
     }
     metrics = std::make_unique<coordinator::CoordinatorMetrics>();
   }
-  // On PostgreSQL, several coordinators may share the database: one leads, the others wait here.
+  // On PostgreSQL, several coordinators may share the database: one leads, the others wait here,
+  // listening already, to tell callers who leads. The leader listens on the same port.
+  const auto server_credentials = tls ? tls->credentials() : grpc::InsecureServerCredentials();
+  const std::string host = f.listen.substr(0, f.listen.rfind(':'));
+  std::string listen = f.listen;
   std::unique_ptr<coordinator::PostgresLeadership> leadership;
   uint64_t epoch = 0;
   if (coordinator::IsPostgresUri(f.store)) {
@@ -362,9 +374,25 @@ int main(int argc, char** argv) {
         PostgresFlags(f), std::string(host_name) + ":" + std::to_string(::getpid()),
         std::chrono::milliseconds(f.leader_lease_ms));
     if (Status s = leadership->Open(); !s.ok()) return Refuse(s);
-    auto led = leadership->Acquire(f.listen);
+    auto standby = coordinator::StandbyServer::Start(f.listen, server_credentials, *auth);
+    if (!standby.ok()) return Refuse(standby.status());
+    listen = host + ":" + std::to_string((*standby)->port());
+    const bool everywhere = host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::";
+    const std::string advertised = !f.advertise.empty()
+                                       ? f.advertise
+                                       : (everywhere ? std::string(host_name) : host) + ":" +
+                                             std::to_string((*standby)->port());
+    bool said = false;
+    auto led = leadership->Acquire(advertised, [&](const std::string& leader) {
+      (*standby)->SetLeader(leader);
+      if (said) return;
+      said = true;
+      std::printf("standby on %s\n", listen.c_str());
+      std::fflush(stdout);
+    });
     if (!led.ok()) return Refuse(led.status());
     epoch = *led;
+    (*standby)->Stop();  // frees the port for the real server
     leadership->KeepLeading([](const std::string& why) { StepDown(why); });
   }
   auto store = OpenStore(f, metrics.get(), epoch);
@@ -383,6 +411,13 @@ int main(int argc, char** argv) {
   coordinator::Coordinator brain(loop, time, config, **store);
   brain.SetMetrics(metrics.get());
   ArtifactStore artifacts(std::filesystem::path(f.data_dir) / "artifacts");
+  // On PostgreSQL the artifacts are kept in the database too: a coordinator taking over has them.
+  std::unique_ptr<coordinator::PostgresArtifacts> shared_artifacts;
+  if (leadership) {
+    shared_artifacts = std::make_unique<coordinator::PostgresArtifacts>(PostgresFlags(f));
+    if (Status s = shared_artifacts->Open(); !s.ok()) return Refuse(s);
+    artifacts.SetReplica(shared_artifacts.get());
+  }
   brain.SetArtifacts(&artifacts);
   {
     // Damage is a miss, never a refusal to start: without its database the cache is off, and
@@ -410,8 +445,7 @@ int main(int argc, char** argv) {
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(f.listen, tls ? tls->credentials() : grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(listen, server_credentials, &port);
   rpc::ApplyServerLimits(builder);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -419,10 +453,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot listen on %s\n", f.listen.c_str());
     return 2;
   }
-  const std::string host = f.listen.substr(0, f.listen.rfind(':'));
   if (leadership) {
-    const std::string address = host + ":" + std::to_string(port);
-    if (Status s = leadership->Advertise(address); !s.ok()) spdlog::warn("{}", s.message());
     std::printf("leading: epoch %llu\n", static_cast<unsigned long long>(epoch));
   }
   std::printf("listening on %s:%d\n", host.c_str(), port);

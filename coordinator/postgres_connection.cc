@@ -55,6 +55,13 @@ CREATE TABLE leader(
   lease_until TIMESTAMPTZ NOT NULL);
 INSERT INTO leader VALUES (1, 0, '', '', '-infinity');
 )",
+    // 3: the artifacts cards publish (coordinator/postgres_artifacts.h), as large objects under
+    // their sha256, so that a coordinator taking over has them.
+    R"(
+CREATE TABLE artifacts(
+  digest TEXT PRIMARY KEY,
+  content OID NOT NULL);
+)",
 };
 static_assert(std::size(kMigrations) == kPostgresSchemaVersion);
 

@@ -27,7 +27,7 @@ struct PostgresOptions {
 };
 
 // The newest schema this binary writes.
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 // True for `--store` values that name a PostgreSQL server.
 bool IsPostgresUri(const std::string& store);

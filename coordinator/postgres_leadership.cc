@@ -35,7 +35,8 @@ std::string PostgresLeadership::LeaseInterval() const {
   return std::to_string(lease_.count()) + " milliseconds";
 }
 
-Result<uint64_t> PostgresLeadership::Acquire(const std::string& address) {
+Result<uint64_t> PostgresLeadership::Acquire(
+    const std::string& address, const std::function<void(const std::string&)>& on_leader) {
   const std::string interval = LeaseInterval();
   std::string said;  // the leader last reported, to say it once
   for (;;) {
@@ -71,6 +72,7 @@ Result<uint64_t> PostgresLeadership::Acquire(const std::string& address) {
           std::printf("standby: the leader is %s\n", leader.c_str());
           std::fflush(stdout);
           said = leader;
+          if (on_leader) on_leader(who.text(0, 2));
         }
       }
     }
@@ -78,18 +80,7 @@ Result<uint64_t> PostgresLeadership::Acquire(const std::string& address) {
   }
 }
 
-Status PostgresLeadership::Advertise(const std::string& address) {
-  std::lock_guard lock(db_mu_);
-  const std::string epoch = std::to_string(epoch_);
-  const char* params[] = {epoch.c_str(), address.c_str()};
-  PgResult r(PQexecParams(db_.get(), "UPDATE leader SET address = $2 WHERE id = 1 AND epoch = $1",
-                          2, nullptr, params, nullptr, nullptr, 0));
-  if (r.status() != PGRES_COMMAND_OK) return db_.Error("cannot record the leader's address");
-  return Status::Ok();
-}
-
 Status PostgresLeadership::Renew() {
-  std::lock_guard lock(db_mu_);
   if (!db_.connected()) {
     if (Status s = db_.Connect(); !s.ok()) return s;
   }

@@ -38,10 +38,10 @@ class PostgresLeadership {
   // Connects (patiently) and brings the schema up to date.
   Status Open();
   // Blocks until this coordinator leads, and returns its epoch. While another leads, says once
-  // who (and again when the leader changes). `address`: where clients reach this coordinator.
-  Result<uint64_t> Acquire(const std::string& address);
-  // Where clients reach this leader, once it listens (the port may have been chosen at start).
-  Status Advertise(const std::string& address);
+  // who (and again when the leader changes), also to `on_leader` (with the leader's address).
+  // `address`: where clients reach this coordinator.
+  Result<uint64_t> Acquire(const std::string& address,
+                           const std::function<void(const std::string& leader)>& on_leader = {});
   // Renews the lease until Resign or destruction; `lost` is called once, on the renewing thread,
   // with why this coordinator no longer leads (another epoch began).
   void KeepLeading(std::function<void(const std::string& why)> lost);
@@ -56,8 +56,7 @@ class PostgresLeadership {
   Status Renew();
   std::string LeaseInterval() const;
 
-  std::mutex db_mu_;  // the connection is used by the renewing thread and by Advertise
-  PgConnection db_;
+  PgConnection db_;  // after Acquire, the renewing thread's (and Resign's, once it has stopped)
   std::string holder_;
   std::chrono::milliseconds lease_;
   uint64_t epoch_ = 0;

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "hollerith.pb.h"
 
@@ -35,6 +37,9 @@ class CoordinatorStream {
   virtual bool WaitDone(std::chrono::milliseconds timeout) = 0;
   // Messages waiting behind the one being written.
   virtual size_t queued() = 0;
+  // Once over: what a standby coordinator answered (rpc::StandbyAnswer: the leader's address,
+  // "" if it knew none); nullopt when no standby answered.
+  virtual std::optional<std::string> StandbyAnswer() const { return std::nullopt; }
 };
 
 // Opens a stream to the coordinator whose first message is `hello`.

@@ -95,7 +95,9 @@ ParsedOptions ParseWorkerOptions(int argc, char** argv) {
       "hollerith-worker: the node daemon. Dials the coordinator, receives stacks of cards, runs "
       "them in order in one workspace each, and reports every card's start and finish."};
   app.add_option("--coordinator", o.coordinator,
-                 "coordinator address host:port (env HOLLERITH_COORDINATOR)")
+                 "coordinator address host:port, or a comma-separated list of the coordinators "
+                 "that share a PostgreSQL store: the worker finds the leader (a standby names "
+                 "it) and follows it through a failover (env HOLLERITH_COORDINATOR)")
       ->envname("HOLLERITH_COORDINATOR")
       ->capture_default_str();
   app.add_option("--name", o.name,

@@ -34,11 +34,12 @@ std::string TransferError(const grpc::Status& s) {
 }  // namespace
 
 RemoteArtifacts::RemoteArtifacts(asio::io_context& io, LamportClock& clock, fs::path cache_dir,
-                                 v1::Coordinator::Stub& stub, std::string token, size_t threads)
+                                 rpc::LeaderFollower& coordinators, std::string token,
+                                 size_t threads)
     : io_(io),
       clock_(clock),
       cache_(std::move(cache_dir)),
-      stub_(stub),
+      coordinators_(coordinators),
       token_(std::move(token)),
       pool_(threads == 0 ? 1 : threads) {}
 
@@ -183,7 +184,7 @@ Status RemoteArtifacts::Upload(const std::string& digest, uint64_t lamport,
   ctx.set_deadline(TransferDeadline());
   if (!Register(&ctx)) return Status::Error("the worker is shutting down");
   v1::UploadArtifactResponse response;
-  auto writer = stub_.UploadArtifact(&ctx, &response);
+  auto writer = coordinators_.stub().UploadArtifact(&ctx, &response);
   std::string buffer(kChunkBytes, '\0');
   v1::ArtifactChunk chunk;
   bool first = true;
@@ -315,7 +316,7 @@ Status RemoteArtifacts::Download(const std::string& digest, uint64_t lamport,
   v1::FetchArtifactRequest request;
   request.set_sha256(digest);
   request.set_lamport(lamport);
-  auto reader = stub_.FetchArtifact(&ctx, request);
+  auto reader = coordinators_.stub().FetchArtifact(&ctx, request);
   v1::ArtifactChunk chunk;
   bool write_failed = false;
   while (reader->Read(&chunk)) {

@@ -27,6 +27,7 @@
 #include "common/artifacts/store.h"
 #include "common/core/clock.h"
 #include "hollerith.grpc.pb.h"
+#include "proto/rpc_leader.h"
 #include "worker/metrics.h"
 
 namespace hollerith::worker {
@@ -38,7 +39,7 @@ class RemoteArtifacts : public ArtifactAccess {
 
   // `clock` is the worker's Lamport clock; it is only touched on the io_context's thread.
   RemoteArtifacts(asio::io_context& io, LamportClock& clock, std::filesystem::path cache_dir,
-                  v1::Coordinator::Stub& stub, std::string token, size_t threads = 4);
+                  rpc::LeaderFollower& coordinators, std::string token, size_t threads = 4);
   // Cancels transfers in flight, drops queued pool jobs (their callbacks never run) and waits for
   // the running ones.
   ~RemoteArtifacts() override;
@@ -95,7 +96,7 @@ class RemoteArtifacts : public ArtifactAccess {
   asio::io_context& io_;
   LamportClock& clock_;
   ArtifactStore cache_;
-  v1::Coordinator::Stub& stub_;
+  rpc::LeaderFollower& coordinators_;  // artifacts go to and come from the leader
   std::string token_;
   const ArtifactMetrics* metrics_ = nullptr;
   std::map<std::string, std::vector<Waiter>> downloads_;  // loop thread: digest -> waiting fetches

@@ -4,6 +4,7 @@
 #include <asio/post.hpp>
 
 #include "proto/rpc_auth.h"
+#include "proto/rpc_leader.h"
 
 namespace hollerith::worker {
 namespace {
@@ -171,6 +172,7 @@ void Session::OnWriteDone(bool ok) {
 }
 
 void Session::OnDone(const grpc::Status& status) {
+  standby_answer_ = rpc::StandbyAnswer(context_.GetServerTrailingMetadata());
   {
     std::lock_guard<std::mutex> lock(done_mu_);
     done_ = true;

@@ -47,6 +47,7 @@ class Session : public CoordinatorStream,
   void Cancel() override;
   bool WaitDone(std::chrono::milliseconds timeout) override;  // over: OnDone ran
   size_t queued() override;
+  std::optional<std::string> StandbyAnswer() const override { return standby_answer_; }
 
   // gRPC reactions (gRPC threads).
   void OnReadDone(bool ok) override;
@@ -79,6 +80,8 @@ class Session : public CoordinatorStream,
   bool close_requested_ = false;
   bool writes_done_started_ = false;
   bool closed_ = false;  // the stream is over or broken: nothing more is written
+
+  std::optional<std::string> standby_answer_;  // set before `done` is posted
 
   std::mutex done_mu_;
   std::condition_variable done_cv_;

@@ -131,10 +131,12 @@ Worker::Worker(asio::io_context& io, TimerFactory& time, WorkerOptions options,
       options_(Sanitized(std::move(options))),
       own_executor_(executor ? nullptr : std::make_unique<ProcessCardRunner>(io, options_.sandbox)),
       executor_(executor ? executor : own_executor_.get()),
-      channel_(
-          MakeCoordinatorChannel(options_.coordinator, options_.tls ? &*options_.tls : nullptr)),
-      stub_(v1::Coordinator::NewStub(channel_)),
-      artifacts_(io, clock_, options_.work_dir / ".artifacts", *stub_, options_.token),
+      coordinators_(options_.coordinator,
+                    [this](const std::string& address) {
+                      return MakeCoordinatorChannel(address,
+                                                    options_.tls ? &*options_.tls : nullptr);
+                    }),
+      artifacts_(io, clock_, options_.work_dir / ".artifacts", coordinators_, options_.token),
       resources_(io, options_.capacity),
       workspaces_(JobsRoot(options_), 64, options_.sandbox.user.owner()),
       heartbeat_timer_(time.CreateTimer()),
@@ -292,18 +294,20 @@ void Worker::Connect() {
     OnSessionMessage(generation, m);
   };
   handlers.done = [this, generation](const grpc::Status& s) { OnSessionDone(generation, s); };
-  spdlog::debug("opening session to {} (generation {})", options_.coordinator, generation);
+  const auto target = coordinators_.current();
+  session_address_ = target.address;
+  spdlog::debug("opening session to {} (generation {})", session_address_, generation);
   if (opener_) {
     session_ = opener_(std::move(handlers), std::move(hello));
   } else {
     auto session = std::make_shared<Session>(io_, std::move(handlers));
     session_ = session;
-    session->Start(*stub_, options_.token, std::move(hello));
+    session->Start(*target.stub, options_.token, std::move(hello));
   }
   welcome_timer_->Arm(kWelcomeTimeout, [this, generation] {
     if (generation != generation_ || state_ != WorkerState::kConnecting || !session_) return;
     spdlog::warn("coordinator {} did not answer our hello within {} ms; trying again",
-                 options_.coordinator, kWelcomeTimeout.count());
+                 session_address_, kWelcomeTimeout.count());
     session_->Cancel();
   });
 }
@@ -317,7 +321,7 @@ void Worker::ScheduleReconnect() {
   std::uniform_int_distribution<int64_t> jitter(next_backoff_.count() / 2, next_backoff_.count());
   const std::chrono::milliseconds delay(jitter(rng_));
   next_backoff_ = std::min(next_backoff_ * 2, cap);
-  spdlog::info("reconnecting to coordinator {} in {} ms", options_.coordinator, delay.count());
+  spdlog::info("reconnecting to coordinator {} in {} ms", coordinators_.address(), delay.count());
   Become(WorkerState::kBackingOff, "the stream ended");
   reconnect_timer_->Arm(delay, [this] {
     if (state_ == WorkerState::kBackingOff) Connect();
@@ -327,6 +331,7 @@ void Worker::ScheduleReconnect() {
 void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   if (generation != generation_) return;
   const bool was_welcomed = Welcomed();
+  const auto standby = session_ ? session_->StandbyAnswer() : std::nullopt;
   session_.reset();  // connected() is false from here on
   heartbeat_timer_->Cancel();
   close_timer_->Cancel();
@@ -388,15 +393,24 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
         "re-places them)",
         Describe(status), host_->active_stacks());
   } else if (failed_connects_ == 0) {
-    spdlog::warn("cannot open a session with coordinator {}: {}", options_.coordinator,
+    spdlog::warn("cannot open a session with coordinator {}: {}", session_address_,
                  Describe(status));
   } else {
-    spdlog::debug("cannot open a session with coordinator {}: {}", options_.coordinator,
+    spdlog::debug("cannot open a session with coordinator {}: {}", session_address_,
                   Describe(status));
   }
   ++failed_connects_;
   if (!holding_) CancelAllStacks("lost the coordinator stream");
   artifacts_.ForgetUploads();
+  // Another coordinator to try: the leader a standby named (at once), or the next of the list.
+  const auto next = coordinators_.AfterFailure(session_address_, status, standby);
+  if (next && *next != session_address_) {
+    spdlog::info("{}; trying coordinator {}",
+                 standby ? "coordinator " + session_address_ + " is a standby"
+                         : "coordinator " + session_address_ + " is out of reach",
+                 *next);
+    if (standby && !standby->empty()) next_backoff_ = kMinBackoff;
+  }
   ScheduleReconnect();
 }
 
@@ -480,8 +494,8 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
   welcome_timer_->Cancel();
   next_backoff_ = kMinBackoff;
   failed_connects_ = 0;
-  spdlog::info("connected to coordinator {} as {} (epoch {}, heartbeat {} ms)",
-               options_.coordinator, options_.name, epoch_, heartbeat_.count());
+  spdlog::info("connected to coordinator {} as {} (epoch {}, heartbeat {} ms)", session_address_,
+               options_.name, epoch_, heartbeat_.count());
   if (holding_) {
     // The hello carried the claims and the events: they count as sent now (and are replayed
     // again if this stream breaks within kResendWindow); the drops follow in this message.
@@ -669,7 +683,7 @@ uint32_t Worker::UploadFullOutput(const std::string& job, const CardFinishedMsg&
     LogUploadHeader header{job, m.card.stack, m.card.card, m.attempt, m.try_no, err, clock_.now()};
     // The housekeeping thread removes the stack's workspace (and this file) only after this.
     asio::post(housekeeping_, [this, header, file] {
-      if (Status s = UploadLog(*stub_, options_.token, header, file); !s.ok()) {
+      if (Status s = UploadLog(coordinators_.stub(), options_.token, header, file); !s.ok()) {
         spdlog::warn("job {}: card {}.{}: {}", header.job_id, header.stack, header.card,
                      s.message());
       }

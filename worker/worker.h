@@ -40,6 +40,7 @@
 #include "common/runner/resource_pool.h"
 #include "common/runner/stack_host.h"
 #include "hollerith.grpc.pb.h"
+#include "proto/rpc_leader.h"
 #include "worker/coordinator_stream.h"
 #include "worker/metrics.h"
 #include "worker/options.h"
@@ -254,8 +255,10 @@ class Worker {
   LamportClock clock_;
   std::unique_ptr<ProcessCardRunner> own_executor_;
   CardExecutor* executor_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  // The coordinators of --coordinator (a list when several share a PostgreSQL store), and the
+  // one the session talks to (it follows the leader).
+  rpc::LeaderFollower coordinators_;
+  std::string session_address_;  // whom the current session dialled
   RemoteArtifacts artifacts_;
   ResourcePool resources_;
   WorkspacePool workspaces_;
@@ -264,7 +267,7 @@ class Worker {
   // waited for) before the workspace pool it uses.
   asio::thread_pool housekeeping_{1};
 
-  StreamOpener opener_;  // empty: a gRPC Session on stub_
+  StreamOpener opener_;  // empty: a gRPC Session with coordinators_
   std::shared_ptr<CoordinatorStream> session_;
   uint64_t generation_ = 0;
   WorkerState state_ = WorkerState::kIdle;

@@ -14,6 +14,7 @@
 #include "hollerith.grpc.pb.h"
 #include "proto/rpc_auth.h"
 #include "proto/rpc_credentials.h"
+#include "proto/rpc_leader.h"
 
 namespace hollerith {
 
@@ -24,6 +25,8 @@ namespace {
 constexpr int kUnaryDeadlineS = 30;
 constexpr int kSubmitDeadlineS = 120;
 constexpr int kStreamDeadlineS = 300;  // bounded streams: a log without follow, a trace
+// How long a call looks for the leader (a failover takes about a lease, 2 s by default).
+constexpr auto kFailoverWindow = std::chrono::seconds(15);
 
 // Turns a failed call into a message for people. `job` names the job the call was about (if any).
 Status ToStatus(const grpc::Status& s, const std::string& address, const std::string& job = "") {
@@ -58,10 +61,10 @@ Status ToStatus(const grpc::Status& s, const std::string& address, const std::st
 }  // namespace
 
 struct Client::Shared {
-  std::string address;
+  std::string name;  // the address list as given, for messages
   std::string token;
   NoticeCallback notice;  // set before streams start; called from watch threads
-  std::unique_ptr<v1::Coordinator::Stub> stub;
+  std::unique_ptr<rpc::LeaderFollower> coordinators;
   mutable std::mutex mu;
   LamportClock clock;
 
@@ -78,6 +81,38 @@ struct Client::Shared {
     rpc::AttachBearer(ctx, token);
     if (deadline_s > 0)
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
+  }
+
+  // Makes a call (`attempt(stub, ctx)`) and follows the leader: a standby's answer moves it to
+  // the leader and it is made again at once; an unreachable coordinator, or a standby that knows
+  // no leader yet, to the next address after a pause, for up to kFailoverWindow. A failure that
+  // may have reached a leader is repeated only if `repeatable()` (e.g. a submission with an
+  // idempotency key, or a stream that delivered nothing yet). `address` receives the address
+  // of the last try (for messages).
+  template <class Attempt, class Repeatable>
+  grpc::Status Call(int deadline_s, std::string* address, Attempt&& attempt,
+                    Repeatable&& repeatable) {
+    const auto give_up_at = steady_clock::now() + kFailoverWindow;
+    auto pause = std::chrono::milliseconds(100);
+    for (;;) {
+      const auto target = coordinators->current();
+      grpc::ClientContext ctx;
+      Prepare(ctx, deadline_s);
+      grpc::Status s = attempt(*target.stub, ctx);
+      *address = target.address;
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return s;
+      const auto standby = rpc::StandbyAnswer(ctx.GetServerTrailingMetadata());
+      if (!standby && !repeatable()) return s;
+      const auto next = coordinators->AfterFailure(target.address, s, standby);
+      if (!next || steady_clock::now() >= give_up_at) return s;
+      if (standby && !standby->empty()) continue;  // to the leader it named
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+    }
+  }
+  template <class Attempt>
+  grpc::Status Call(int deadline_s, std::string* address, Attempt&& attempt) {
+    return Call(deadline_s, address, std::forward<Attempt>(attempt), [] { return true; });
   }
 };
 
@@ -118,8 +153,12 @@ class WatchThread : public JobWatch {
   }
 
  private:
-  // One stream; returns its final status and whether job_finished arrived.
-  grpc::Status ReadStream(bool* finished, bool* progressed) {
+  // One stream; returns its final status and whether job_finished arrived. `address`: whom it
+  // asked; `standby`: what a standby answered (rpc::StandbyAnswer).
+  grpc::Status ReadStream(bool* finished, bool* progressed, std::string* address,
+                          std::optional<std::string>* standby) {
+    const auto target = shared_->coordinators->current();
+    *address = target.address;
     grpc::ClientContext ctx;
     shared_->Prepare(ctx, 0);
     {
@@ -134,7 +173,7 @@ class WatchThread : public JobWatch {
     // events already delivered: the trace is append-only, so the replay order is the same.
     req.set_from_lamport(from_);
     req.set_lamport(shared_->Send());
-    auto reader = shared_->stub->WatchJob(&ctx, req);
+    auto reader = target.stub->WatchJob(&ctx, req);
     v1::JobEventBatch batch;
     uint64_t index = 0;
     while (!*finished && reader->Read(&batch)) {
@@ -152,6 +191,7 @@ class WatchThread : public JobWatch {
       }
     }
     grpc::Status status = reader->Finish();
+    *standby = rpc::StandbyAnswer(ctx.GetServerTrailingMetadata());
     std::lock_guard lock(mu_);
     ctx_ = nullptr;
     return status;
@@ -163,8 +203,13 @@ class WatchThread : public JobWatch {
     auto backoff = std::chrono::milliseconds(100);
     for (;;) {
       bool finished = false, progressed = false;
-      grpc::Status s = ReadStream(&finished, &progressed);
+      std::string address;
+      std::optional<std::string> standby;
+      grpc::Status s = ReadStream(&finished, &progressed, &address, &standby);
       if (finished || s.ok()) break;
+      // A standby that names the leader: asked there at once.
+      const auto next = shared_->coordinators->AfterFailure(address, s, standby);
+      if (next && standby && !standby->empty() && !cancelled()) continue;
       std::unique_lock lock(mu_);
       if (cancelled_) {
         result = Status::Error("watch of job " + job_ + " cancelled");
@@ -175,13 +220,13 @@ class WatchThread : public JobWatch {
         in_outage_ = false;
       }
       if (s.error_code() != grpc::StatusCode::UNAVAILABLE || steady_clock::now() >= give_up_at) {
-        result = ToStatus(s, shared_->address, job_);
+        result = ToStatus(s, address, job_);
         break;
       }
       if (!in_outage_ && shared_->notice) {
         in_outage_ = true;
         lock.unlock();
-        shared_->notice("lost the coordinator at " + shared_->address + " (" + s.error_message() +
+        shared_->notice("lost the coordinator at " + address + " (" + s.error_message() +
                         "); reconnecting, resuming after event " + std::to_string(delivered_));
         lock.lock();
       }
@@ -189,6 +234,11 @@ class WatchThread : public JobWatch {
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
     }
     if (on_done_) on_done_(result);
+  }
+
+  bool cancelled() {
+    std::lock_guard lock(mu_);
+    return cancelled_;
   }
 
   std::shared_ptr<Client::Shared> shared_;
@@ -226,26 +276,34 @@ bool IsFinishedJobState(const std::string& state) {
   return state == "succeeded" || state == "failed" || state == "cancelled";
 }
 
-Client::Client(std::string address, std::string token)
-    : Client(rpc::MakeChannel(address), address, std::move(token)) {}
+Client::Client(std::string address, std::string token) : shared_(std::make_shared<Shared>()) {
+  shared_->coordinators = std::make_unique<rpc::LeaderFollower>(
+      address, [](const std::string& a) { return rpc::MakeChannel(a); });
+  shared_->name = std::move(address);
+  shared_->token = std::move(token);
+}
+
 Client::Client(std::shared_ptr<grpc::Channel> channel, std::string name, std::string token)
     : shared_(std::make_shared<Shared>()) {
-  shared_->stub = v1::Coordinator::NewStub(std::move(channel));
-  shared_->address = std::move(name);
+  shared_->coordinators = std::make_unique<rpc::LeaderFollower>(
+      std::vector<std::string>{name}, [channel](const std::string&) { return channel; });
+  shared_->name = std::move(name);
   shared_->token = std::move(token);
 }
 
 Client::Client(std::string address, const ClientTls& tls) : shared_(std::make_shared<Shared>()) {
   const rpc::TlsMaterial material{tls.ca_pem, tls.cert_pem, tls.key_pem};
-  shared_->stub =
-      v1::Coordinator::NewStub(rpc::MakeChannel(address, rpc::ChannelCredentials(&material)));
-  shared_->address = std::move(address);
+  shared_->coordinators = std::make_unique<rpc::LeaderFollower>(
+      address, [credentials = rpc::ChannelCredentials(&material)](const std::string& a) {
+        return rpc::MakeChannel(a, credentials);
+      });
+  shared_->name = std::move(address);
 }
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
-const std::string& Client::address() const { return shared_->address; }
+const std::string& Client::address() const { return shared_->name; }
 
 void Client::SetNotice(NoticeCallback notice) { shared_->notice = std::move(notice); }
 
@@ -256,8 +314,6 @@ uint64_t Client::lamport() const {
 
 Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::string& spec_name,
                                     const std::string& idempotency_key, const std::string& cache) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kSubmitDeadlineS);
   v1::SubmitJobRequest req;
   req.set_spec(spec_text);
   req.set_spec_name(spec_name);
@@ -265,8 +321,14 @@ Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::str
   req.set_cache(cache);
   req.set_lamport(shared_->Send());
   v1::SubmitJobResponse resp;
-  grpc::Status s = shared_->stub->SubmitJob(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address);
+  std::string at;
+  grpc::Status s = shared_->Call(
+      kSubmitDeadlineS, &at,
+      [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.SubmitJob(&ctx, req, &resp);
+      },
+      [&] { return !idempotency_key.empty(); });
+  if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
   return SubmittedJob{resp.job_id(),
                       resp.name(),
@@ -276,104 +338,122 @@ Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::str
 }
 
 Result<v1::JobStatus> Client::GetJob(const std::string& job, bool with_graph) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::JobRef req;
   req.set_job(job);
   req.set_with_graph(with_graph);
   req.set_lamport(shared_->Send());
   v1::GetJobResponse resp;
-  grpc::Status s = shared_->stub->GetJob(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.GetJob(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at, job);
   shared_->Receive(resp.lamport());
   return std::move(*resp.mutable_job());
 }
 
 Result<std::string> Client::Cancel(const std::string& job) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::JobRef req;
   req.set_job(job);
   req.set_lamport(shared_->Send());
   v1::CancelJobResponse resp;
-  grpc::Status s = shared_->stub->CancelJob(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.CancelJob(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at, job);
   shared_->Receive(resp.lamport());
   return resp.state();
 }
 
 Result<std::string> Client::Delete(const std::string& job) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::JobRef req;
   req.set_job(job);
   req.set_lamport(shared_->Send());
   v1::DeleteJobResponse resp;
-  grpc::Status s = shared_->stub->DeleteJob(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  std::string at;
+  grpc::Status s = shared_->Call(
+      kUnaryDeadlineS, &at,
+      [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+        return stub.DeleteJob(&ctx, req, &resp);
+      },
+      [] { return false; });
+  if (!s.ok()) return ToStatus(s, at, job);
   shared_->Receive(resp.lamport());
   return resp.job_id();
 }
 
 Result<std::vector<v1::JobStatus>> Client::ListJobs() {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::ListJobsRequest req;
   req.set_lamport(shared_->Send());
   v1::ListJobsResponse resp;
-  grpc::Status s = shared_->stub->ListJobs(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.ListJobs(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
   return std::vector<v1::JobStatus>(resp.jobs().begin(), resp.jobs().end());
 }
 
 Result<v1::ListTenantsResponse> Client::ListTenants() {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::ListTenantsRequest req;
   req.set_lamport(shared_->Send());
   v1::ListTenantsResponse resp;
-  grpc::Status s = shared_->stub->ListTenants(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.ListTenants(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
   return resp;
 }
 
 Result<v1::ListCacheResponse> Client::ListCache(const std::string& key) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::ListCacheRequest req;
   req.set_key(key);
   req.set_lamport(shared_->Send());
   v1::ListCacheResponse resp;
-  grpc::Status s = shared_->stub->ListCache(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.ListCache(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
   return resp;
 }
 
 Result<uint64_t> Client::RemoveCache(const std::string& key) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::RemoveCacheRequest req;
   req.set_key(key);
   req.set_lamport(shared_->Send());
   v1::RemoveCacheResponse resp;
-  grpc::Status s = shared_->stub->RemoveCache(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.RemoveCache(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
   return resp.removed();
 }
 
 Result<std::vector<v1::WorkerInfo>> Client::ListWorkers(std::string* coordinator_version,
                                                         bool* insecure_plaintext) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kUnaryDeadlineS);
   v1::ListWorkersRequest req;
   req.set_lamport(shared_->Send());
   v1::ListWorkersResponse resp;
-  grpc::Status s = shared_->stub->ListWorkers(&ctx, req, &resp);
-  if (!s.ok()) return ToStatus(s, shared_->address);
+  std::string at;
+  grpc::Status s = shared_->Call(kUnaryDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   return stub.ListWorkers(&ctx, req, &resp);
+                                 });
+  if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
   if (coordinator_version) *coordinator_version = resp.coordinator_version();
   if (insecure_plaintext) *insecure_plaintext = resp.insecure_plaintext();
@@ -409,42 +489,50 @@ Status Client::ReadLog(const std::string& job, const std::string& card, bool fol
 
 Status Client::ReadLogChunks(const std::string& job, const std::string& card, bool follow,
                              const std::function<void(const v1::LogChunk&)>& on_chunk) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, follow || card.empty() ? 0 : kStreamDeadlineS);
   v1::ReadLogRequest req;
   req.set_job(job);
   req.set_card(card);
   req.set_follow(follow);
   req.set_lamport(shared_->Send());
-  auto reader = shared_->stub->ReadLog(&ctx, req);
-  v1::LogChunk chunk;
-  while (reader->Read(&chunk)) {
-    shared_->Receive(chunk.lamport());
-    on_chunk(chunk);
-  }
-  grpc::Status s = reader->Finish();
+  bool delivered = false;  // a stream that delivered chunks is not repeated (they would repeat)
+  std::string at;
+  grpc::Status s = shared_->Call(
+      follow || card.empty() ? 0 : kStreamDeadlineS, &at,
+      [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+        auto reader = stub.ReadLog(&ctx, req);
+        v1::LogChunk chunk;
+        while (reader->Read(&chunk)) {
+          shared_->Receive(chunk.lamport());
+          delivered = true;
+          on_chunk(chunk);
+        }
+        return reader->Finish();
+      },
+      [&] { return !delivered; });
   // NOT_FOUND here may be about the card, which the server's message names.
   if (s.error_code() == grpc::StatusCode::NOT_FOUND && !s.error_message().empty()) {
     return Status::NotFound(s.error_message());
   }
-  return ToStatus(s, shared_->address, job);
+  return ToStatus(s, at, job);
 }
 
 Result<std::string> Client::GetTrace(const std::string& job) {
-  grpc::ClientContext ctx;
-  shared_->Prepare(ctx, kStreamDeadlineS);
   v1::JobRef req;
   req.set_job(job);
   req.set_lamport(shared_->Send());
-  auto reader = shared_->stub->GetTrace(&ctx, req);
-  v1::TraceChunk chunk;
-  std::string text;
-  while (reader->Read(&chunk)) {
-    shared_->Receive(chunk.lamport());
-    text += chunk.data();
-  }
-  grpc::Status s = reader->Finish();
-  if (!s.ok()) return ToStatus(s, shared_->address, job);
+  std::string text, at;
+  grpc::Status s = shared_->Call(kStreamDeadlineS, &at,
+                                 [&](v1::Coordinator::Stub& stub, grpc::ClientContext& ctx) {
+                                   text.clear();  // a repeated stream starts over
+                                   auto reader = stub.GetTrace(&ctx, req);
+                                   v1::TraceChunk chunk;
+                                   while (reader->Read(&chunk)) {
+                                     shared_->Receive(chunk.lamport());
+                                     text += chunk.data();
+                                   }
+                                   return reader->Finish();
+                                 });
+  if (!s.ok()) return ToStatus(s, at, job);
   return text;
 }
 

@@ -52,7 +52,9 @@ class Client {
   // A note for people while a stream rides through an outage (e.g. a coordinator restart).
   using NoticeCallback = std::function<void(const std::string& note)>;
 
-  // `address` is host:port. No connection is made until the first call.
+  // `address` is host:port, or a list "a:7070,b:7070" of coordinators sharing one PostgreSQL
+  // store: calls find the leader (a standby names it; an unreachable one is skipped) and follow
+  // it through a failover. No connection is made until the first call.
   Client(std::string address, std::string token);
   // Over a channel made elsewhere (e.g. a server's in-process channel); `name` stands for the
   // address in messages.

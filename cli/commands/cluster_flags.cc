@@ -19,7 +19,10 @@ void SetNotes(Client& client) {
 
 void AddClusterFlags(CLI::App* cmd, ClusterFlags& flags) {
   cmd->add_option("--coordinator", flags.coordinator,
-                  std::string("Coordinator address (default: $HOLLERITH_COORDINATOR or ") +
+                  std::string("Coordinator address HOST:PORT, or a comma-separated list of the "
+                              "coordinators that share a PostgreSQL store (the leader is found "
+                              "and followed through a failover) (default: "
+                              "$HOLLERITH_COORDINATOR or ") +
                       kDefaultCoordinator + ")");
   cmd->add_option("--token-file", flags.token_file,
                   "File holding the coordinator's token (default: $HOLLERITH_TOKEN_FILE); not "

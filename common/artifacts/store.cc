@@ -218,17 +218,50 @@ fs::path ArtifactStore::PathOf(const std::string& digest) const {
   return root_ / digest.substr(0, 2) / digest;
 }
 
-bool ArtifactStore::Has(const std::string& digest) const {
+bool ArtifactStore::HasLocally(const std::string& digest) const {
   if (!IsValidDigest(digest)) return false;
   struct stat st;
   return ::stat(PathOf(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool ArtifactStore::Has(const std::string& digest) const {
+  return HasLocally(digest) || (replica_ != nullptr && FetchFromReplica(digest));
+}
+
+Status ArtifactStore::Published(const std::string& digest) {
+  if (replica_ == nullptr) return Status::Ok();
+  Status s = replica_->Save(digest, PathOf(digest));
+  if (!s.ok()) {
+    // Not published until both have it: a later upload tries again.
+    std::error_code ec;
+    fs::remove(PathOf(digest), ec);
+  }
+  return s;
+}
+
+bool ArtifactStore::FetchFromReplica(const std::string& digest) const {
+  if (!IsValidDigest(digest)) return false;
+  const fs::path final_path = PathOf(digest);
+  std::error_code ec;
+  fs::create_directories(final_path.parent_path(), ec);
+  static std::atomic<uint64_t> fetches{0};
+  const fs::path temp =
+      final_path.parent_path() / (".fetch-" + digest + "-" + std::to_string(::getpid()) + "-" +
+                                  std::to_string(fetches.fetch_add(1)));
+  Status loaded = replica_->Load(digest, temp);
+  Result<std::string> actual = loaded.ok() ? Sha256File(temp) : Result<std::string>(loaded);
+  if (!actual.ok() || *actual != digest || ::rename(temp.c_str(), final_path.c_str()) != 0) {
+    fs::remove(temp, ec);
+    return false;
+  }
+  return true;
 }
 
 Result<std::string> ArtifactStore::Put(const fs::path& file) {
   // Hash first so that content already stored costs no write.
   Result<std::string> digest = Sha256File(file);
   if (!digest.ok()) return digest;
-  if (Has(*digest)) return digest;
+  if (HasLocally(*digest)) return digest;
 
   Fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) return Status::Error("cannot open " + file.string() + ": " + ErrnoText(errno));
@@ -237,13 +270,14 @@ Result<std::string> ArtifactStore::Put(const fs::path& file) {
   Result<std::string> copied = CopyAndHash(in.get(), file, temp.fd.get(), temp.path);
   if (!copied.ok()) return copied;
   // If the file changed between hashing and copying, what we copied is what we store.
-  if (*copied != *digest && Has(*copied)) return copied;
+  if (*copied != *digest && HasLocally(*copied)) return copied;
   fs::path final_path = PathOf(*copied);
   if (*copied != *digest) {
     std::error_code ec;
     fs::create_directories(final_path.parent_path(), ec);  // Commit reports a failure
   }
   if (Status s = Commit(temp, final_path); !s.ok()) return s;
+  if (Status s = Published(*copied); !s.ok()) return s;
   return copied;
 }
 
@@ -256,6 +290,7 @@ Status ArtifactStore::PutVerified(std::string_view content, const std::string& e
 
 Status ArtifactStore::Materialize(const std::string& digest, const fs::path& dest) const {
   if (!IsValidDigest(digest)) return InvalidDigest(digest);
+  if (replica_ != nullptr) Has(digest);  // fetched if only the replica has it
   fs::path blob = PathOf(digest);
   Fd in(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) {
@@ -335,8 +370,9 @@ Result<std::string> ArtifactUpload::Finish() {
     s = Status::Error(StatusCode::kDataLoss, "artifact content does not match digest " + digest_ +
                                                  " (" + std::to_string(bytes_) +
                                                  " bytes hashing to " + actual + ")");
-  } else if (!store_.Has(digest_)) {
+  } else if (!store_.HasLocally(digest_)) {
     s = Commit(state_->temp, store_.PathOf(digest_));
+    if (s.ok()) s = store_.Published(digest_);
   }
   state_.reset();  // the temporary file is gone unless committed
   if (!s.ok()) {

@@ -57,14 +57,29 @@ class ArtifactUpload {
   std::unique_ptr<State> state_;  // the temporary file and the running hash
 };
 
+// A second home of the blobs, shared by the coordinators that take over from one another (the
+// PostgreSQL store's: coordinator/postgres_artifacts.h). A blob published in the store is saved
+// there before it counts as published; a blob the store lacks is looked up there.
+class ArtifactReplica {
+ public:
+  virtual ~ArtifactReplica() = default;
+  // Saves the blob at `blob` under `digest` (nothing if it has it already). Any thread.
+  virtual Status Save(const std::string& digest, const std::filesystem::path& blob) = 0;
+  // Writes the blob `digest` to `dest`; kNotFound if it has none. Any thread.
+  virtual Status Load(const std::string& digest, const std::filesystem::path& dest) = 0;
+};
+
 class ArtifactStore {
  public:
   explicit ArtifactStore(std::filesystem::path root);
   const std::filesystem::path& root() const { return root_; }
+  // Blobs are saved to and looked up in `replica` too (it must outlive the store).
+  void SetReplica(ArtifactReplica* replica) { replica_ = replica; }
 
   Result<std::string> Put(const std::filesystem::path& file);
   // Stores a buffer whose digest the sender claims; fails if the content does not match.
   Status PutVerified(std::string_view content, const std::string& expected_digest);
+  // True if the blob is here, or the replica had it (then it is here now).
   bool Has(const std::string& digest) const;
   std::filesystem::path PathOf(const std::string& digest) const;
   // Copies blob `digest` to `dest` (creating parent directories) and re-checks its digest, so a
@@ -72,7 +87,15 @@ class ArtifactStore {
   Status Materialize(const std::string& digest, const std::filesystem::path& dest) const;
 
  private:
+  friend class ArtifactUpload;
+  // A blob was committed at PathOf(digest): saved to the replica, or taken back on failure.
+  Status Published(const std::string& digest);
+  // Copies the replica's blob in; false if it has none (or it fails).
+  bool FetchFromReplica(const std::string& digest) const;
+  bool HasLocally(const std::string& digest) const;
+
   std::filesystem::path root_;
+  ArtifactReplica* replica_ = nullptr;
 };
 
 }  // namespace hollerith

@@ -15,6 +15,11 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
+#include "hollerith.grpc.pb.h"
+#include "proto/rpc_auth.h"
+#include "proto/rpc_leader.h"
 #include "tests/support/cluster.h"
 #include "tests/support/paths.h"
 #include "tests/support/postgres_server.h"
@@ -137,6 +142,66 @@ TEST(Failover, ADatabaseRestartedUnderTheLeaderRefusesSubmissionsMeanwhileThenGo
   EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_TRUE(cluster.WaitForCoordinatorLog("connected again"));
   EXPECT_EQ(::kill(cluster.coordinator_pid(), 0), 0) << "the leader stepped down";
+}
+
+// A standby listens and answers every authenticated call with "not the leader; the leader is
+// ADDR"; the CLI and workers given only the standby's address follow it to the leader, and after
+// the leader's kill -9, a worker that followed it finds the new one.
+TEST(Failover, AStandbyNamesTheLeaderAndClientsAndWorkersFollowIt) {
+  PostgresServer pg;
+  TestCluster cluster({}, StoreFlags(pg, pg.WritePassfile()));
+  cluster.AddStandby();
+  const std::string leader = cluster.address();
+  const std::string standby = cluster.Addresses().substr(leader.size() + 1);
+
+  auto stub =
+      v1::Coordinator::NewStub(grpc::CreateChannel(standby, grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext ctx;
+    rpc::AttachBearer(ctx, cluster.Token());
+    v1::ListJobsRequest req;
+    v1::ListJobsResponse resp;
+    grpc::Status s = stub->ListJobs(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(s.error_message(), "not the leader; the leader is " + leader);
+    EXPECT_EQ(rpc::StandbyAnswer(ctx.GetServerTrailingMetadata()), leader);
+  }
+  {
+    grpc::ClientContext ctx;
+    rpc::AttachBearer(ctx, "not-the-token");
+    v1::ListJobsRequest req;
+    v1::ListJobsResponse resp;
+    grpc::Status s = stub->ListJobs(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+    EXPECT_EQ(rpc::StandbyAnswer(ctx.GetServerTrailingMetadata()), std::nullopt);
+  }
+
+  // The CLI and a worker that know only the standby.
+  auto submitted = CliAt(standby, cluster.token_file(), {"submit", kExamples + "report.yaml"});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  Daemon worker({HOLLERITH_WORKER_PATH, "--coordinator", standby, "--name", "x", "--work-dir",
+                 cluster.data_dir() + "/x", "--token-file", cluster.token_file(),
+                 "--outage-grace-ms", "10000"});
+  ASSERT_TRUE(cluster.WaitForWorkers({"x"}))
+      << "the worker did not follow the standby to the leader";
+  auto watched = CliAt(standby, cluster.token_file(), {"watch", "report"});
+  EXPECT_EQ(watched.exit_code, 0) << watched.err;
+  EXPECT_TRUE(worker.WaitForLogLine([&](const std::string& line) {
+    return line.find("coordinator " + standby + " is a standby; trying coordinator " + leader) !=
+           std::string::npos;
+  }));
+
+  // The leader dies: the standby leads, and the worker, which followed the old leader, goes back
+  // to the address it was given.
+  cluster.FailOver(SIGKILL);
+  ASSERT_EQ(cluster.address(), standby);
+  EXPECT_TRUE(cluster.WaitForWorkers({"x"})) << "the worker did not find the new leader";
+  // The old leader is back as a standby: a CLI that knows only it is sent to the new leader.
+  auto status = CliAt(leader, cluster.token_file(), {"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("report"), std::string::npos) << status.out;
+  auto again = CliAt(leader, cluster.token_file(), {"submit", kExamples + "report.yaml", "--wait"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
 }
 
 }  // namespace

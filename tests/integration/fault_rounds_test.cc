@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/cluster.h"
 #include "tests/support/fault_jobs.h"
+#include "tests/support/postgres_server.h"
 
 namespace hollerith::testing {
 namespace {
@@ -121,18 +123,20 @@ TEST(FaultRounds, WorkersKilledMidJobNeverChangeResults) {
   tally.Print("worker kill -9");
 }
 
-TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
+// Rounds of 1-3 acknowledged jobs, then `kill` at a random point inside the last; every job must
+// be there afterwards, end like the local run and verify, and no stack of a surviving worker may
+// be re-placed (its worker claimed it: no running work is run again).
+void CoordinatorKillRounds(TestCluster& cluster, const std::vector<std::string>& workers,
+                           const std::string& prefix, const std::function<void()>& kill,
+                           const char* what) {
   const uint64_t seed = FaultSeed();
   const int rounds = FaultRounds(20);
-  std::printf("coordinator kill rounds: %d, seed %llu (HOLLERITH_FAULT_SEED to repeat)\n", rounds,
+  std::printf("%s rounds: %d, seed %llu (HOLLERITH_FAULT_SEED to repeat)\n", what, rounds,
               static_cast<unsigned long long>(seed));
   SCOPED_TRACE("HOLLERITH_FAULT_SEED=" + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  // A claim window well past the workers' reconnect time (a quarter lease, and at most a second
-  // of the channel's backoff), so that every stack of a surviving worker is claimed in time.
-  TestCluster cluster({{"w1", ""}, {"w2", ""}}, {"--claim-window-ms", "5000"});
   Tally tally;
-  for (int round = 0; round < rounds && !HasFailure(); ++round, ++tally.rounds) {
+  for (int round = 0; round < rounds && !::testing::Test::HasFailure(); ++round, ++tally.rounds) {
     SCOPED_TRACE("round " + std::to_string(round));
     struct Acked {
       std::string id, local, spec_path;
@@ -140,7 +144,7 @@ TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
     std::vector<Acked> acked;
     const int jobs = std::uniform_int_distribution<int>(1, 3)(rng);
     for (int j = 0; j < jobs; ++j) {
-      const std::string name = "ck" + std::to_string(round) + "x" + std::to_string(j);
+      const std::string name = prefix + std::to_string(round) + "x" + std::to_string(j);
       Acked a;
       a.local = LocalResults(cluster.data_dir(), name, RandomJobSpec(rng, name), &a.spec_path);
       auto submitted = cluster.Cli({"submit", a.spec_path});
@@ -149,8 +153,8 @@ TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
       acked.push_back(a);
     }
     ReachFaultPoint(rng, cluster, acked.back().id);
-    cluster.RestartCoordinator(SIGKILL);
-    ASSERT_TRUE(cluster.WaitForWorkers({"w1", "w2"}));
+    kill();
+    ASSERT_TRUE(cluster.WaitForWorkers(workers));
     for (const Acked& a : acked) {
       auto listed = cluster.Cli({"status", a.id});
       if (listed.exit_code != 0) {
@@ -160,7 +164,7 @@ TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
         continue;
       }
       ExpectLikeLocal(cluster, a.id, a.local, a.spec_path, tally);
-      // Both workers survived the kill: they claimed their stacks in time, and those went on
+      // The workers survived the kill: they claimed their stacks in time, and those went on
       // under their attempts. (A claim may still be refused when the kill came before the last
       // group commit and the claim leans on what was lost: such a stack is re-placed, counted
       // in the summary.)
@@ -169,7 +173,43 @@ TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
           << "window";
     }
   }
-  tally.Print("coordinator kill -9");
+  tally.Print(what);
+}
+
+TEST(FaultRounds, CoordinatorKilledWhileJobsRunLosesNoAcknowledgedJob) {
+  // A claim window well past the workers' reconnect time (a quarter lease, and at most a second
+  // of the channel's backoff), so that every stack of a surviving worker is claimed in time.
+  TestCluster cluster({{"w1", ""}, {"w2", ""}}, {"--claim-window-ms", "5000"});
+  CoordinatorKillRounds(
+      cluster, {"w1", "w2"}, "ck", [&] { cluster.RestartCoordinator(SIGKILL); },
+      "coordinator kill -9");
+}
+
+// The same with two coordinators on one PostgreSQL store: the leader is killed, the standby takes
+// over from the database, workers and the CLI (given both addresses) follow it, and the killed
+// one comes back as the standby for the next round.
+TEST(FaultRounds, LeaderKilledWhileJobsRunFailsOverLosingNothing) {
+  PostgresServer pg;
+  TestCluster cluster({},
+                      {"--claim-window-ms", "5000", "--store",
+                       "postgres://hollerith@127.0.0.1:" + std::to_string(pg.port()) + "/hollerith",
+                       "--store-passfile", pg.WritePassfile(), "--leader-lease-ms", "1000"});
+  cluster.AddStandby();
+  // The outage a worker rides through is the failover (about a lease) and its reconnect.
+  for (const char* w : {"w1", "w2"})
+    cluster.StartWorker({w, "", {}, {"--outage-grace-ms", "10000"}});
+  ASSERT_TRUE(cluster.WaitForWorkers({"w1", "w2"}));
+  std::vector<double> failover_ms;
+  CoordinatorKillRounds(
+      cluster, {"w1", "w2"}, "fo",
+      [&] { failover_ms.push_back(static_cast<double>(cluster.FailOver(SIGKILL).count())); },
+      "leader kill -9");
+  std::sort(failover_ms.begin(), failover_ms.end());
+  if (!failover_ms.empty()) {
+    std::printf(
+        "failover (kill -9 -> the standby listening as leader): median %.0f ms, max %.0f ms\n",
+        failover_ms[failover_ms.size() / 2], failover_ms.back());
+  }
 }
 
 TEST(FaultRounds, AWorkerStoppedPastItsLeaseIsFencedAndTheJobStaysCorrect) {

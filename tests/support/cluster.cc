@@ -38,12 +38,14 @@ void TestCluster::StartWorkers(std::initializer_list<WorkerSpec> workers) {
   if (!WaitForWorkers(names)) throw std::runtime_error("workers did not connect");
 }
 
-void TestCluster::StartCoordinator(const std::string& listen) {
+std::unique_ptr<Daemon> TestCluster::LaunchCoordinator(const std::string& listen,
+                                                       const std::string& dir,
+                                                       const std::vector<std::string>& more) {
   std::vector<std::string> argv = {HOLLERITH_COORDINATOR_PATH,
                                    "--listen",
                                    listen,
                                    "--data-dir",
-                                   dir_.path() + "/coordinator",
+                                   dir_.path() + "/" + dir,
                                    "--log-level",
                                    "info",  // WaitForWorkers follows its worker lines
                                    "--heartbeat-ms",
@@ -55,7 +57,14 @@ void TestCluster::StartCoordinator(const std::string& listen) {
   const auto tls = TlsFlags("coordinator");
   argv.insert(argv.end(), tls.begin(), tls.end());
   argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
-  coordinator_ = std::make_unique<Daemon>(argv);
+  argv.insert(argv.end(), more.begin(), more.end());
+  return std::make_unique<Daemon>(argv);
+}
+
+void TestCluster::StartCoordinator(const std::string& listen) {
+  const bool web_flag = std::find(coordinator_flags_.begin(), coordinator_flags_.end(),
+                                  "--http-listen") != coordinator_flags_.end();
+  coordinator_ = LaunchCoordinator(listen, coordinator_dir_);
   std::string listening = coordinator_->WaitForLine("listening on ");
   if (tls_dir_.empty()) {
     token_file_ = coordinator_->WaitForLine("token file: ");
@@ -70,6 +79,36 @@ void TestCluster::StartCoordinator(const std::string& listen) {
     throw std::runtime_error("coordinator's web view did not start");
   address_ = listening;
   connected_.clear();
+}
+
+std::string TestCluster::Addresses() const {
+  return standby_ ? address_ + "," + standby_address_ : address_;
+}
+
+void TestCluster::AddStandby() {
+  const std::vector<std::string> token = tls_dir_.empty()
+                                             ? std::vector<std::string>{"--token-file", token_file_}
+                                             : std::vector<std::string>{};
+  standby_ = LaunchCoordinator(standby_address_.empty() ? "127.0.0.1:0" : standby_address_,
+                               standby_dir_, token);
+  standby_address_ = standby_->WaitForLine("standby on ", std::chrono::seconds(30));
+  if (standby_address_.empty()) throw std::runtime_error("the standby coordinator did not start");
+}
+
+std::chrono::milliseconds TestCluster::FailOver(int sig) {
+  const auto signalled = std::chrono::steady_clock::now();
+  StopCoordinator(sig);
+  const std::string listening = standby_->WaitForLine("listening on ", std::chrono::seconds(30));
+  if (listening.empty()) throw std::runtime_error("the standby did not take over");
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - signalled);
+  coordinator_ = std::move(standby_);
+  std::swap(address_, standby_address_);
+  std::swap(coordinator_dir_, standby_dir_);
+  connected_.clear();
+  if (!web_url_.empty()) web_url_ = coordinator_->WaitForLine("web view: ");
+  AddStandby();  // the stopped one, on its address
+  return took;
 }
 
 void TestCluster::RestartCoordinator(int sig) {
@@ -106,7 +145,7 @@ bool TestCluster::WaitForWorkerLog(const std::string& name, const std::string& t
 void TestCluster::StartWorker(const WorkerSpec& w) {
   std::vector<std::string> argv = w.wrapper;
   const std::vector<std::string> worker = {
-      HOLLERITH_WORKER_PATH,      "--coordinator", address_, "--name", w.name, "--work-dir",
+      HOLLERITH_WORKER_PATH,      "--coordinator", Addresses(), "--name", w.name, "--work-dir",
       dir_.path() + "/" + w.name, "--log-level",   "info"};
   argv.insert(argv.end(), worker.begin(), worker.end());
   // Two slots, unless the test says how many.
@@ -206,11 +245,11 @@ CommandResult TestCluster::Cli(const std::vector<std::string>& args,
 
 std::vector<std::string> TestCluster::CliEnv() const {
   if (!tls_dir_.empty()) {  // the client's certificate, through the environment
-    return {"HOLLERITH_COORDINATOR=" + address_, "HOLLERITH_TLS_CA=" + tls_dir_ + "/ca.crt",
+    return {"HOLLERITH_COORDINATOR=" + Addresses(), "HOLLERITH_TLS_CA=" + tls_dir_ + "/ca.crt",
             "HOLLERITH_TLS_CERT=" + tls_dir_ + "/client.crt",
             "HOLLERITH_TLS_KEY=" + tls_dir_ + "/client.key"};
   }
-  return {"HOLLERITH_COORDINATOR=" + address_, "HOLLERITH_TOKEN_FILE=" + token_file_};
+  return {"HOLLERITH_COORDINATOR=" + Addresses(), "HOLLERITH_TOKEN_FILE=" + token_file_};
 }
 
 std::string TestCluster::CoordinatorLine(const std::string& prefix) {

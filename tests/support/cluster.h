@@ -36,6 +36,8 @@ class TestCluster {
   TestCluster(std::initializer_list<WorkerSpec> workers, const ClusterTls& tls,
               const std::vector<std::string>& coordinator_flags = {});
   const std::string& address() const { return address_; }
+  // What the CLI and workers are given: address(), or with a standby "LEADER,STANDBY".
+  std::string Addresses() const;
   const std::string& token_file() const { return token_file_; }
   std::string Token() const;  // the first line of token_file()
   // The coordinator's web view, "http://127.0.0.1:PORT/" (on a free port; "" when the
@@ -53,6 +55,15 @@ class TestCluster {
   // The two halves of RestartCoordinator, for what happens while it is down.
   void StopCoordinator(int sig);
   void StartCoordinatorAgain();
+  // With a PostgreSQL store (in the coordinator flags): starts a second coordinator on the same
+  // database (a data dir of its own, a free port) and waits until it is a standby. From then on
+  // the CLI and the workers started after it are given both addresses (address() stays the
+  // leader's).
+  void AddStandby();
+  // Stops the leader with `sig` (SIGKILL: a crash), waits until the standby leads, and starts
+  // the stopped one again on its address, as the new standby. Returns the time from the signal
+  // to the new leader listening.
+  std::chrono::milliseconds FailOver(int sig);
   // Follows the log of the coordinator (or of a worker) from where the last call stopped until a
   // line contains `text`; false at the deadline.
   bool WaitForCoordinatorLog(const std::string& text,
@@ -84,6 +95,9 @@ class TestCluster {
 
  private:
   void StartCoordinator(const std::string& listen);
+  // Starts hollerith-coordinator on `listen` with its data dir `dir` (a name in data_dir()).
+  std::unique_ptr<Daemon> LaunchCoordinator(const std::string& listen, const std::string& dir,
+                                            const std::vector<std::string>& more = {});
   void StartWorkers(std::initializer_list<WorkerSpec> workers);
   // --tls-* flags for the certificate NAME.{crt,key}; none without TLS.
   std::vector<std::string> TlsFlags(const std::string& name) const;
@@ -92,6 +106,10 @@ class TestCluster {
   std::string tls_dir_;  // "": token
   TempDir dir_;
   std::unique_ptr<Daemon> coordinator_;
+  std::string coordinator_dir_ = "coordinator";
+  std::unique_ptr<Daemon> standby_;  // with AddStandby
+  std::string standby_address_;
+  std::string standby_dir_ = "standby";
   std::map<std::string, std::unique_ptr<Daemon>> workers_;
   std::string address_;
   std::string token_file_;

@@ -43,11 +43,13 @@ class RemoteArtifactsTest : public ::testing::Test {
   RemoteArtifactsTest()
       : fake_(kToken),
         dir_(temp_.path()),
-        stub_(v1::Coordinator::NewStub(
-            grpc::CreateChannel(fake_.address(), grpc::InsecureChannelCredentials()))),
+        coordinators_(fake_.address(),
+                      [](const std::string& address) {
+                        return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+                      }),
         work_(io_.get_executor()),
-        artifacts_(
-            std::make_unique<worker::RemoteArtifacts>(io_, clock_, dir_ / "cache", *stub_, kToken)),
+        artifacts_(std::make_unique<worker::RemoteArtifacts>(io_, clock_, dir_ / "cache",
+                                                             coordinators_, kToken)),
         thread_([this] { io_.run(); }) {}
 
   ~RemoteArtifactsTest() override {
@@ -88,7 +90,7 @@ class RemoteArtifactsTest : public ::testing::Test {
   FakeCoordinator fake_;
   TempDir temp_;  // removed after everything below is gone
   fs::path dir_;
-  std::unique_ptr<v1::Coordinator::Stub> stub_;
+  rpc::LeaderFollower coordinators_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   LamportClock clock_;
@@ -202,7 +204,7 @@ TEST_F(RemoteArtifactsTest, DamagedCacheEntryIsFetchedAgain) {
 }
 
 TEST_F(RemoteArtifactsTest, WrongTokenIsAnError) {
-  worker::RemoteArtifacts wrong(io_, clock_, dir_ / "cache2", *stub_, "wrong");
+  worker::RemoteArtifacts wrong(io_, clock_, dir_ / "cache2", coordinators_, "wrong");
   const fs::path file = dir_ / "f";
   WriteFile(file, "data");
   std::promise<Result<std::string>> p;
@@ -218,10 +220,11 @@ class UnreachableCoordinatorTest : public RemoteArtifactsTest {
  protected:
   UnreachableCoordinatorTest()
       : address_(fake_.address()),
-        channel_(worker::MakeCoordinatorChannel(address_)),
-        away_stub_(v1::Coordinator::NewStub(channel_)),
+        away_coordinators_(
+            address_,
+            [](const std::string& address) { return worker::MakeCoordinatorChannel(address); }),
         away_(std::make_unique<worker::RemoteArtifacts>(io_, clock_, dir_ / "away-cache",
-                                                        *away_stub_, kToken)) {
+                                                        away_coordinators_, kToken)) {
     fake_.Shutdown();
     away_->set_retry_observer([this] {
       std::lock_guard<std::mutex> lock(mu_);
@@ -243,8 +246,7 @@ class UnreachableCoordinatorTest : public RemoteArtifactsTest {
   }
 
   std::string address_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Coordinator::Stub> away_stub_;
+  rpc::LeaderFollower away_coordinators_;
   std::unique_ptr<worker::RemoteArtifacts> away_;
   std::mutex mu_;
   bool retried_ = false;
