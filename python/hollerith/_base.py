@@ -5,11 +5,14 @@ requests, and what is made of the replies. `hollerith.client` (blocking) and `ho
 from __future__ import annotations
 
 import sys
-from typing import Generic, List, Optional, TextIO, Tuple, TypeVar
+import time
+from typing import Any, Generic, List, Optional, TextIO, Tuple, TypeVar
 
 import grpc
 
+from hollerith._leader import FAILOVER_WINDOW, Coordinators, standby_answer
 from hollerith._proto import hollerith_pb2 as pb
+from hollerith._proto import hollerith_pb2_grpc as pb_grpc
 from hollerith._wire import CHANNEL_OPTIONS, LamportClock, Settings, check_cache_mode
 from hollerith.errors import HollerithError, JobFailed
 from hollerith.progress import Progress, progress_wanted
@@ -39,12 +42,39 @@ class ClientBase(Generic[ChannelT]):
         credentials = self.settings.credentials()
         make = getattr(grpc_module, "secure_channel" if credentials else "insecure_channel")
         args = (credentials,) if credentials else ()
-        self._channel: ChannelT = make(self.settings.address, *args, options=CHANNEL_OPTIONS)
+
+        def make_channel(address: str) -> ChannelT:
+            channel: ChannelT = make(address, *args, options=CHANNEL_OPTIONS)
+            return channel
+
+        #: The coordinators of the address (a list when several share a PostgreSQL store), and
+        #: the one in use: calls follow the leader.
+        self._coordinators: Coordinators[ChannelT] = Coordinators(
+            self.settings.address, make_channel, pb_grpc.CoordinatorStub)
 
     @property
     def address(self) -> str:
-        """The coordinator's address."""
+        """The coordinator's address (or the list of them, as given)."""
         return self.settings.address
+
+    def _retry_after(self, address: str, error: grpc.RpcError, repeatable: bool,
+                     give_up_at: float, pause: float) -> Optional[float]:
+        """After a call to `address` failed: seconds to wait before making it again (to the
+        leader a standby named: 0), or None to give up. A failure that may have reached a leader
+        is repeated only if the call is `repeatable` (e.g. a submission with a key)."""
+        if standby_answer(error) is None and not repeatable:
+            return None
+        followed = self._coordinators.follow(address, error)
+        if followed is None or time.monotonic() >= give_up_at:
+            return None
+        return 0.0 if followed else pause
+
+    @staticmethod
+    def _failover_deadline() -> float:
+        return time.monotonic() + FAILOVER_WINDOW
+
+    def _stub(self) -> Tuple[Any, str]:
+        return self._coordinators.current()
 
     def _submit_request(self, spec: SpecLike, key: Optional[str],
                         cache: Optional[str]) -> pb.SubmitJobRequest:

@@ -21,7 +21,6 @@ import grpc.aio
 
 from hollerith._base import (CALL_TIMEOUT, STREAM_TIMEOUT, SUBMIT_TIMEOUT, ClientBase, JobBase,
                              status_of)
-from hollerith._proto import hollerith_pb2_grpc as pb_grpc
 from hollerith._wire import WatchCursor
 from hollerith.errors import from_rpc_error
 from hollerith.results import JobEvent, JobResult, JobStatus, LogChunk, WorkerInfo
@@ -40,11 +39,11 @@ class Client(ClientBase[grpc.aio.Channel]):
                  reconnect_for: float = 60.0) -> None:
         super().__init__(address, token, token_file, tls_ca, tls_cert, tls_key, reconnect_for,
                          grpc.aio)
-        self._stub = pb_grpc.CoordinatorStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         """Closes the connection; calls and iterations in progress fail."""
-        await self._channel.close()
+        for channel in self._coordinators.channels():
+            await channel.close()
 
     async def __aenter__(self) -> "Client":
         return self
@@ -53,12 +52,20 @@ class Client(ClientBase[grpc.aio.Channel]):
         await self.close()
 
     async def _call(self, method: str, request: Any, timeout: float = CALL_TIMEOUT,
-                    job: Optional[str] = None, spec: bool = False) -> Any:
-        try:
-            reply = await getattr(self._stub, method)(request, timeout=timeout,
-                                                      metadata=self.settings.metadata())
-        except grpc.RpcError as e:
-            raise from_rpc_error(e, self.address, job, spec=spec) from None
+                    job: Optional[str] = None, spec: bool = False, repeatable: bool = True) -> Any:
+        give_up_at, pause = self._failover_deadline(), 0.1
+        while True:
+            stub, address = self._stub()
+            try:
+                reply = await getattr(stub, method)(request, timeout=timeout,
+                                                    metadata=self.settings.metadata())
+                break
+            except grpc.RpcError as e:
+                wait = self._retry_after(address, e, repeatable, give_up_at, pause)
+                if wait is None:
+                    raise from_rpc_error(e, address, job, spec=spec) from None
+                await asyncio.sleep(wait)
+                pause = min(pause * 2, 1.0)
         self.clock.receive(reply.lamport)
         return reply
 
@@ -66,7 +73,7 @@ class Client(ClientBase[grpc.aio.Channel]):
                      cache: Optional[str] = None) -> "JobHandle":
         """As `hollerith.Client.submit`."""
         reply = await self._call("SubmitJob", self._submit_request(spec, key, cache),
-                                 SUBMIT_TIMEOUT, spec=True)
+                                 SUBMIT_TIMEOUT, spec=True, repeatable=bool(key))
         return JobHandle(self, reply.job_id, name=reply.name, existing=reply.existing,
                          warnings=list(reply.warnings), tenant=reply.tenant)
 
@@ -103,9 +110,10 @@ class JobHandle(JobBase):
         deadline = None if timeout is None else time.monotonic() + timeout
         cursor = WatchCursor(self.id, c.address, c.reconnect_for, deadline)
         while not cursor.finished:
+            stub, address = c._stub()
             try:
-                stream = c._stub.WatchJob(cursor.request(c.clock), timeout=cursor.timeout(),
-                                          metadata=c.settings.metadata())
+                stream = stub.WatchJob(cursor.request(c.clock), timeout=cursor.timeout(),
+                                       metadata=c.settings.metadata())
                 try:
                     async for batch in stream:
                         for event in cursor.take(batch, c.clock):
@@ -116,7 +124,8 @@ class JobHandle(JobBase):
                     stream.cancel()
                 return
             except grpc.RpcError as e:
-                await asyncio.sleep(cursor.retry_after(e))
+                if not c._coordinators.follow(address, e):  # to the leader a standby named: now
+                    await asyncio.sleep(cursor.retry_after(e))
 
     async def wait(self, timeout: Optional[float] = None, *, progress: Optional[bool] = None,
                    check: bool = False, out: Optional[TextIO] = None) -> JobResult:
@@ -135,8 +144,8 @@ class JobHandle(JobBase):
         c = self.client
         request, timeout = c._log_request(self.id, card, follow)
         try:
-            async for chunk in c._stub.ReadLog(request, timeout=timeout,
-                                               metadata=c.settings.metadata()):
+            async for chunk in c._stub()[0].ReadLog(request, timeout=timeout,
+                                                    metadata=c.settings.metadata()):
                 c.clock.receive(chunk.lamport)
                 yield LogChunk.from_proto(chunk)
         except grpc.RpcError as e:
@@ -152,8 +161,8 @@ class JobHandle(JobBase):
         c = self.client
         data = bytearray()
         try:
-            async for chunk in c._stub.GetTrace(c._job_ref(self.id), timeout=STREAM_TIMEOUT,
-                                                metadata=c.settings.metadata()):
+            async for chunk in c._stub()[0].GetTrace(c._job_ref(self.id), timeout=STREAM_TIMEOUT,
+                                                     metadata=c.settings.metadata()):
                 c.clock.receive(chunk.lamport)
                 data += chunk.data
         except grpc.RpcError as e:

@@ -17,7 +17,6 @@ import grpc
 
 from hollerith._base import (CALL_TIMEOUT, STREAM_TIMEOUT, SUBMIT_TIMEOUT, ClientBase, JobBase,
                              status_of)
-from hollerith._proto import hollerith_pb2_grpc as pb_grpc
 from hollerith._wire import WatchCursor
 from hollerith.errors import from_rpc_error
 from hollerith.results import JobEvent, JobResult, JobStatus, LogChunk, WorkerInfo
@@ -40,11 +39,11 @@ class Client(ClientBase[grpc.Channel]):
                  reconnect_for: float = 60.0) -> None:
         super().__init__(address, token, token_file, tls_ca, tls_cert, tls_key, reconnect_for,
                          grpc)
-        self._stub = pb_grpc.CoordinatorStub(self._channel)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
         """Closes the connection; calls and iterations in progress fail."""
-        self._channel.close()
+        for channel in self._coordinators.channels():
+            channel.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -53,12 +52,20 @@ class Client(ClientBase[grpc.Channel]):
         self.close()
 
     def _call(self, method: str, request: Any, timeout: float = CALL_TIMEOUT,
-              job: Optional[str] = None, spec: bool = False) -> Any:
-        try:
-            reply = getattr(self._stub, method)(request, timeout=timeout,
-                                                metadata=self.settings.metadata())
-        except grpc.RpcError as e:
-            raise from_rpc_error(e, self.address, job, spec=spec) from None
+              job: Optional[str] = None, spec: bool = False, repeatable: bool = True) -> Any:
+        give_up_at, pause = self._failover_deadline(), 0.1
+        while True:
+            stub, address = self._stub()
+            try:
+                reply = getattr(stub, method)(request, timeout=timeout,
+                                              metadata=self.settings.metadata())
+                break
+            except grpc.RpcError as e:
+                wait = self._retry_after(address, e, repeatable, give_up_at, pause)
+                if wait is None:
+                    raise from_rpc_error(e, address, job, spec=spec) from None
+                time.sleep(wait)
+                pause = min(pause * 2, 1.0)
         self.clock.receive(reply.lamport)
         return reply
 
@@ -70,7 +77,7 @@ class Client(ClientBase[grpc.Channel]):
         every card, keep fresh results) or "read-only". Raises SpecError with every problem and its
         position when the coordinator refuses the spec."""
         reply = self._call("SubmitJob", self._submit_request(spec, key, cache), SUBMIT_TIMEOUT,
-                           spec=True)
+                           spec=True, repeatable=bool(key))
         return JobHandle(self, reply.job_id, name=reply.name, existing=reply.existing,
                          warnings=list(reply.warnings), tenant=reply.tenant)
 
@@ -109,9 +116,10 @@ class JobHandle(JobBase):
         deadline = None if timeout is None else time.monotonic() + timeout
         cursor = WatchCursor(self.id, c.address, c.reconnect_for, deadline)
         while not cursor.finished:
+            stub, address = c._stub()
             try:
-                stream = c._stub.WatchJob(cursor.request(c.clock), timeout=cursor.timeout(),
-                                          metadata=c.settings.metadata())
+                stream = stub.WatchJob(cursor.request(c.clock), timeout=cursor.timeout(),
+                                       metadata=c.settings.metadata())
                 try:
                     for batch in stream:
                         yield from cursor.take(batch, c.clock)
@@ -121,7 +129,8 @@ class JobHandle(JobBase):
                     stream.cancel()
                 return
             except grpc.RpcError as e:
-                time.sleep(cursor.retry_after(e))
+                if not c._coordinators.follow(address, e):  # to the leader a standby named: now
+                    time.sleep(cursor.retry_after(e))
 
     def wait(self, timeout: Optional[float] = None, *, progress: Optional[bool] = None,
              check: bool = False, out: Optional[TextIO] = None) -> JobResult:
@@ -144,7 +153,8 @@ class JobHandle(JobBase):
         c = self.client
         request, timeout = c._log_request(self.id, card, follow)
         try:
-            for chunk in c._stub.ReadLog(request, timeout=timeout, metadata=c.settings.metadata()):
+            for chunk in c._stub()[0].ReadLog(request, timeout=timeout,
+                                              metadata=c.settings.metadata()):
                 c.clock.receive(chunk.lamport)
                 yield LogChunk.from_proto(chunk)
         except grpc.RpcError as e:
@@ -160,8 +170,8 @@ class JobHandle(JobBase):
         c = self.client
         try:
             with open(path, "wb") as f:
-                for chunk in c._stub.GetTrace(c._job_ref(self.id), timeout=STREAM_TIMEOUT,
-                                              metadata=c.settings.metadata()):
+                for chunk in c._stub()[0].GetTrace(c._job_ref(self.id), timeout=STREAM_TIMEOUT,
+                                                   metadata=c.settings.metadata()):
                     c.clock.receive(chunk.lamport)
                     f.write(chunk.data)
         except grpc.RpcError as e:

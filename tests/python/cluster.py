@@ -53,6 +53,8 @@ class Cluster:
         self.procs: List[subprocess.Popen] = []
         self.coordinator: Optional[subprocess.Popen] = None
         self.address = ""
+        self.standby: Optional[subprocess.Popen] = None  # add_standby()
+        self.standby_address = ""
         self.certs = root / "certs"
         try:
             if tls:
@@ -117,6 +119,20 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
+    def _wait_line(self, log: str, start: int, pattern: str, proc: subprocess.Popen,
+                   what: str) -> str:
+        """Waits until `log` (from byte `start`) has a line matching `pattern`; its group 1."""
+        path = self.root / log
+
+        def found() -> Optional[str]:
+            text = path.read_bytes()[start:].decode(errors="replace") if path.exists() else ""
+            match = re.search(pattern, text, re.M)
+            if match is None and proc.poll() is not None:
+                raise AssertionError(f"{what}: the coordinator exited: {text[-2000:]}")
+            return match.group(1) if match else None
+
+        return wait_for(what, found)
+
     def start_coordinator(self, listen: str) -> None:
         log = self.root / "coordinator.log"
         start = log.stat().st_size if log.exists() else 0
@@ -124,16 +140,29 @@ class Cluster:
             [str(COORDINATOR), "--listen", listen, "--data-dir", str(self.data),
              "--http-listen", "", "--heartbeat-ms", "200", *self._tls_flags("coordinator"),
              *self.coordinator_args], "coordinator.log")
+        self.address = self._wait_line("coordinator.log", start, r"^listening on (\S+)",
+                                       self.coordinator, "the coordinator to listen")
 
-        def listening() -> Optional[str]:
-            text = log.read_bytes()[start:].decode(errors="replace")
-            match = re.search(r"^listening on (\S+)", text, re.M)
-            if match is None and self.coordinator is not None and \
-                    self.coordinator.poll() is not None:
-                raise AssertionError(f"the coordinator exited: {text[-2000:]}")
-            return match.group(1) if match else None
+    def add_standby(self) -> str:
+        """A second coordinator on the same PostgreSQL store (the coordinator's flags), with a
+        data dir of its own, waiting as a standby; its address. Workers started after it get
+        both addresses."""
+        self.standby = self._spawn(
+            [str(COORDINATOR), "--listen", "127.0.0.1:0", "--data-dir", str(self.root / "standby"),
+             "--token-file", self.token_file, "--http-listen", "", "--heartbeat-ms", "200",
+             *self.coordinator_args], "standby.log")
+        self.standby_address = self._wait_line("standby.log", 0, r"^standby on (\S+)",
+                                               self.standby, "the standby to listen")
+        return self.standby_address
 
-        self.address = wait_for("the coordinator to listen", listening)
+    def fail_over(self) -> None:
+        """kill -9 of the leader; returns once the standby leads."""
+        assert self.standby is not None
+        self.kill_coordinator()
+        self.coordinator = self.standby
+        self._wait_line("standby.log", 0, r"^listening on (\S+)", self.standby,
+                        "the standby to take over")
+        self.address, self.standby, self.standby_address = self.standby_address, None, ""
 
     def kill_coordinator(self) -> None:
         """kill -9: whatever it had not committed is lost, as in a crash."""
@@ -148,7 +177,8 @@ class Cluster:
 
     def start_worker(self, name: str) -> None:
         auth = self._tls_flags(name) or ["--token-file", self.token_file]
-        self._spawn([str(WORKER), "--coordinator", self.address, "--name", name, "--slots", "2",
+        addresses = ",".join(a for a in (self.address, self.standby_address) if a)
+        self._spawn([str(WORKER), "--coordinator", addresses, "--name", name, "--slots", "2",
                      "--work-dir", str(self.root / name), *auth], f"{name}.log")
 
     def wait_workers(self, n: int) -> None:
