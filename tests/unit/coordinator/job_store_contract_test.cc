@@ -3,8 +3,8 @@
 // reopen, in the order appended, with the job id put back; a submission is durable when Accept
 // returns; Delete removes a job with its journal; the Lamport mark never goes back; a job id is
 // accepted once. Then what only PostgreSQL has: the schema's version and the cluster's name are
-// checked, a password never comes from the URI, and a server restarted under a running store
-// loses nothing.
+// checked, a password never comes from the URI, a server restarted under a running store loses
+// nothing, leadership and fencing, and the artifacts kept in the database.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <sys/stat.h>
@@ -12,11 +12,16 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "common/artifacts/store.h"
+#include "coordinator/postgres_artifacts.h"
 #include "coordinator/postgres_job_store.h"
 #include "coordinator/postgres_leadership.h"
 #include "coordinator/sqlite_job_store.h"
@@ -372,6 +377,38 @@ TEST_P(PostgresStore, ALeaderWhoseLeaseWasTakenIsToldToStop) {
   std::unique_lock lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return !why.empty(); }));
   EXPECT_NE(why.find("other:2 leads with epoch 2"), std::string::npos) << why;
+}
+
+// Artifacts published under one coordinator are there for the next: saved in the database
+// before the upload counts, fetched into a data dir that lacks them and checked on the way.
+TEST_P(PostgresStore, AnArtifactPublishedUnderOneLeaderIsThereForTheNext) {
+  ASSERT_TRUE(Open());  // migrates the schema
+  PostgresArtifacts first_db(Options()), second_db(Options());
+  ASSERT_TRUE(first_db.Open().ok());
+  ASSERT_TRUE(second_db.Open().ok());
+  ArtifactStore first(dir_.path() + "/first"), second(dir_.path() + "/second");
+  first.SetReplica(&first_db);
+  second.SetReplica(&second_db);
+  const std::string content(300000, 'x');
+  const std::string file = dir_.Write("out.bin", content + "end");
+  auto digest = first.Put(file);
+  ASSERT_TRUE(digest.ok()) << digest.message();
+  // Published twice (another coordinator, the same blob): one copy.
+  ASSERT_TRUE(second_db.Save(*digest, file).ok());
+
+  EXPECT_FALSE(std::filesystem::exists(second.PathOf(*digest)));
+  ASSERT_TRUE(second.Has(*digest));  // fetched from the database
+  ASSERT_TRUE(second.Materialize(*digest, dir_.path() + "/copy").ok());
+  std::ifstream copy(dir_.path() + "/copy", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(copy), {}), content + "end");
+
+  const std::string unknown(64, 'a');
+  EXPECT_FALSE(second.Has(unknown));
+  EXPECT_EQ(second_db.Load(unknown, dir_.path() + "/none").code(), StatusCode::kNotFound);
+  // A blob that does not hash to its name is never taken in.
+  Admin("UPDATE artifacts SET digest = '" + unknown + "'", db_);
+  EXPECT_FALSE(second.Has(unknown));
+  EXPECT_FALSE(std::filesystem::exists(second.PathOf(unknown)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Server, PostgresStore, ::testing::Values("postgres"),

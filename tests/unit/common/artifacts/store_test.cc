@@ -242,3 +242,41 @@ TEST_F(ArtifactStoreTest, UploadRejectsAChangedDigestAMissingOneAndTooManyBytes)
 
 }  // namespace
 }  // namespace hollerith
+
+namespace hollerith {
+namespace {
+
+// A replica that refuses every save (the database is out of reach).
+class RefusingReplica : public ArtifactReplica {
+ public:
+  Status Save(const std::string&, const fs::path&) override {
+    ++saves;
+    return Status::Unavailable("the database is out of reach");
+  }
+  Status Load(const std::string& digest, const fs::path&) override {
+    return Status::NotFound("no artifact " + digest);
+  }
+  int saves = 0;
+};
+
+// An artifact counts as published only once the replica has it too: a refused save fails the
+// publication and leaves nothing behind, so a later one tries again.
+TEST_F(ArtifactStoreTest, APublicationTheReplicaRefusedIsNotPublished) {
+  ArtifactStore store(dir_ / "store");
+  RefusingReplica replica;
+  store.SetReplica(&replica);
+  WriteFile(dir_ / "abc", "abc");
+  auto put = store.Put(dir_ / "abc");
+  ASSERT_FALSE(put.ok());
+  EXPECT_NE(put.message().find("out of reach"), std::string::npos) << put.message();
+  EXPECT_FALSE(store.Has(kAbcDigest));
+  ArtifactUpload upload(store, 3);
+  ASSERT_TRUE(upload.Add(kAbcDigest, "abc").ok());
+  EXPECT_FALSE(upload.Finish().ok());
+  EXPECT_FALSE(store.Has(kAbcDigest));
+  EXPECT_EQ(replica.saves, 2);
+  EXPECT_TRUE(StoreFiles().empty());
+}
+
+}  // namespace
+}  // namespace hollerith
