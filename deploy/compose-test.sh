@@ -2,14 +2,18 @@
 # Tests the compose cluster on a real Docker engine: builds the images, brings up a coordinator and
 # workers x, y, z, submits jobs from the host's CLI and compares them with `run --local`, kills the
 # worker holding a running stack, scales unnamed workers, restarts the coordinator, and stops
-# everything with SIGTERM. Installs docker.io/docker-compose if missing, starts dockerd if none is
-# running (and stops only what it started), and always tears down (`down -v`), printing every
-# container's log when a check failed. Usage: deploy/compose-test.sh [BUILD_DIR]   (default: build)
+# everything with SIGTERM. Then the HA variant (docker-compose.ha.yml: PostgreSQL, coordinator and
+# coordinator-b on it): kills the leader while a job runs; the standby takes over, the job ends as
+# `run --local` does (with an output the killed leader stored) and a new job runs. Installs
+# docker.io/docker-compose if missing, starts dockerd if none is running (and stops only what it
+# started), and always tears down (`down -v`), printing every container's log when a check failed.
+# Usage: deploy/compose-test.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=$(realpath "${1:-build}")
 cli="$build/cli/hollerith"
 project="hollerith-test-$$"
+project_ha="hollerith-test-ha-$$"
 work=$(mktemp -d /tmp/hollerith-compose-test.XXXXXX)
 started_dockerd=""
 step() { echo "compose-test: $*"; }
@@ -39,14 +43,20 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 compose() { docker-compose -p "$project" -f deploy/docker-compose.yml "$@"; }
+compose_ha() {
+  docker-compose -p "$project_ha" -f deploy/docker-compose.yml -f deploy/docker-compose.ha.yml "$@"
+}
 cleanup() {
   local rc=$?
   set +e
   if ((rc != 0)); then
     echo "---- container logs ($project) ----" >&2
     compose logs --no-color --timestamps >&2
+    echo "---- container logs ($project_ha) ----" >&2
+    compose_ha logs --no-color --timestamps >&2
   fi
   compose down -v --remove-orphans >/dev/null 2>&1
+  compose_ha down -v --remove-orphans >/dev/null 2>&1
   if [[ -n "$started_dockerd" ]]; then
     kill "$started_dockerd" 2>/dev/null
     wait "$started_dockerd" 2>/dev/null
@@ -58,13 +68,15 @@ cleanup() {
 trap cleanup EXIT
 
 step "building images"
-deploy/build-images.sh "$build"
+deploy/build-images.sh --postgres "$build"
 export HOLLERITH_TOKEN_PATH="$work/token" HOLLERITH_PORT="" HOLLERITH_VERSION=latest
+export HOLLERITH_PGPASS_PATH="$work/pgpass" HOLLERITH_PORT_B=""
 deploy/make-token.sh "$HOLLERITH_TOKEN_PATH" >/dev/null
+deploy/make-pgpass.sh "$HOLLERITH_PGPASS_PATH" >/dev/null
 
-# Every container of the project reports healthy.
+# Every container of the project reports healthy ($1: compose, the default, or compose_ha).
 all_healthy() {
-  local ids; ids=$(compose ps -q)
+  local ids; ids=$("${1:-compose}" ps -q)
   [[ -n "$ids" ]] || return 1
   for id in $ids; do
     [[ "$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$id")" == healthy ]] || return 1
@@ -153,3 +165,57 @@ for id in $(compose ps -q); do
   name=$(docker inspect -f '{{.Name}}' "$id")
   [[ "$code" == 0 ]] || fail "$name exited with $code on SIGTERM"
 done
+
+step "HA: PostgreSQL, coordinator and coordinator-b on it, workers x, y, z given both"
+ha_start=$SECONDS
+compose down -v >/dev/null 2>&1  # done with the single coordinator: its containers go
+compose_ha up -d >/dev/null 2>"$work/up-ha.log" || { cat "$work/up-ha.log" >&2; fail "compose up (HA)"; }
+wait_for 90 all_healthy compose_ha || fail "the HA cluster did not become healthy within 90 s"
+# The leader says `leading: epoch N` on stdout, the standby `standby: the leader is ADDR`.
+logged() { docker logs "$1" 2>&1 | grep -q "$2"; }
+find_roles() {
+  local service id
+  leader="" standby=""
+  for service in coordinator coordinator-b; do
+    id=$(compose_ha ps -q "$service")
+    if logged "$id" '^leading: epoch'; then leader=$service; else standby=$service; fi
+  done
+  [[ -n "$leader" && -n "$standby" ]] &&
+    logged "$(compose_ha ps -q "$standby")" '^standby: the leader is'
+}
+wait_for 30 find_roles || fail "no leader and standby among coordinator and coordinator-b"
+leader_port=$(compose_ha port "$leader" 7070)
+standby_port=$(compose_ha port "$standby" 7070)
+for p in "$leader_port" "$standby_port"; do
+  [[ "$p" == 127.0.0.1:* ]] || fail "a coordinator's port is published on $p, not 127.0.0.1"
+done
+# The standby first: the CLI is told "not the leader" there and goes on to the leader.
+HOLLERITH_COORDINATOR="$standby_port,$leader_port"
+step "  $leader leads, $standby waits; --coordinator $HOLLERITH_COORDINATOR"
+(cd "$work" && "$cli" run --local "$OLDPWD/deploy/test/failover.yaml" --json >"$work/failover.local.json")
+job=$("$cli" submit deploy/test/failover.yaml --coordinator "$HOLLERITH_COORDINATOR") ||
+  fail "submit to the HA cluster"
+wait_for 30 nap_node || fail "L.nap did not start on the HA cluster"
+step "  L.nap runs: docker kill $leader (SIGKILL)"
+killed_at=$(date +%s%N)
+docker kill "$(compose_ha ps -q "$leader")" >/dev/null
+wait_for 30 logged "$(compose_ha ps -q "$standby")" '^leading: epoch' ||
+  fail "$standby did not take over within 30 s"
+step "  $standby leads after $((($(date +%s%N) - killed_at) / 1000000)) ms (polled every 0.5 s)"
+wait_for 60 job_done || fail "job $job did not finish after its coordinator was killed"
+"$cli" status "$job" --json >"$work/failover.ha.json"
+/usr/bin/python3 deploy/test/compare_results.py "$work/failover.local.json" \
+  "$work/failover.ha.json" "L.nap=x|y" "M.use=z" ||
+  fail "the job's results after the failover differ from run --local"
+workers_back() { [[ $("$cli" workers | tail -n +2 | wc -l) -eq 3 ]]; }
+wait_for 30 workers_back || fail "the workers did not all reconnect to $standby: $("$cli" workers)"
+step "  a new job, accepted by $standby alone"
+check_job examples/report.yaml
+step "  stop: the others end cleanly (PostgreSQL on SIGINT, the rest on SIGTERM)"
+compose_ha stop -t 30 >/dev/null 2>&1
+for service in postgres "$standby" x y z; do
+  code=$(docker inspect -f '{{.State.ExitCode}}' "$(compose_ha ps -q "$service")")
+  [[ "$code" == 0 ]] || fail "$service (HA) exited with $code when stopped"
+done
+compose_ha down -v >/dev/null 2>&1
+step "  HA phase: $((SECONDS - ha_start)) s"
