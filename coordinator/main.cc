@@ -392,8 +392,8 @@ int main(int argc, char** argv) {
     });
     if (!led.ok()) return Refuse(led.status());
     epoch = *led;
-    (*standby)->Stop();  // frees the port for the real server
     leadership->KeepLeading([](const std::string& why) { StepDown(why); });
+    (*standby)->Stop();  // frees the port for the real server (renewing meanwhile)
   }
   auto store = OpenStore(f, metrics.get(), epoch);
   if (!store.ok()) return Refuse(store.status());

@@ -131,7 +131,15 @@ Status PgConnection::Connect() {
   keys.push_back(nullptr);
   values.push_back(nullptr);
   conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
-  if (connected()) return Status::Ok();
+  if (connected()) {
+    // The server's notices (e.g. "relation ... already exists, skipping" of the schema's
+    // set-up) go to the debug log, not to stderr.
+    PQsetNoticeProcessor(
+        conn_,
+        [](void*, const char* message) { spdlog::debug("PostgreSQL: {}", Trimmed(message)); },
+        nullptr);
+    return Status::Ok();
+  }
   const std::string why = conn_ ? Trimmed(PQerrorMessage(conn_)) : "out of memory";
   return Status::Error(Fatal(why) ? StatusCode::kFailedPrecondition : StatusCode::kUnavailable,
                        "cannot connect to the job store's database " + shown_ + ": " + why);

@@ -59,7 +59,9 @@ std::string StandbyServer::leader() const {
 
 void StandbyServer::Stop() {
   if (!server_) return;
-  server_->Shutdown(std::chrono::system_clock::now());
+  // Calls in progress have a moment to end with their answer; those still open are cancelled
+  // (clients take that as "try again", rpc::MayBeElsewhere). Not longer: the takeover waits.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
   server_->Wait();
   server_.reset();
 }

@@ -64,10 +64,17 @@ std::optional<std::string> LeaderFollower::AfterFailure(
     const std::optional<std::string>& standby_answer) {
   std::lock_guard lock(mu_);
   if (from != current_) return current_;  // another call moved on already
-  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return std::nullopt;
+  if (!MayBeElsewhere(status)) return std::nullopt;
   if (standby_answer && !standby_answer->empty() && *standby_answer != current_) {
-    current_ = *standby_answer;
-    return current_;
+    // The leader it names, unless the list has other entries and not that name: then the name
+    // is presumably one only the coordinators' own network resolves (a container's), and the
+    // leader another entry of the list.
+    const bool named_in_list =
+        std::find(addresses_.begin(), addresses_.end(), *standby_answer) != addresses_.end();
+    if (named_in_list || addresses_.size() < 2) {
+      current_ = *standby_answer;
+      return current_;
+    }
   }
   // Unreachable, or a standby that knows no leader yet: the list's next address (back to the list
   // after following a leader that is gone); with one address, a standby is asked again.

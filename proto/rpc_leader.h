@@ -28,6 +28,14 @@ inline constexpr char kLeaderMetadata[] = "hollerith-leader";
 // "a:1, b:2" -> {"a:1", "b:2"}; an error for an empty list or an empty entry.
 Result<std::vector<std::string>> SplitAddresses(const std::string& text);
 
+// True for a failure after which another coordinator may answer: UNAVAILABLE (unreachable, or a
+// standby), or CANCELLED by the server (a standby handing its port to the leader it became, a
+// coordinator shutting down).
+inline bool MayBeElsewhere(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::CANCELLED;
+}
+
 // The standby's answer in a call's trailing metadata: the leader's address ("" when it knows of
 // none, e.g. during an election); nullopt when a leader (or something else) answered.
 std::optional<std::string> StandbyAnswer(
@@ -55,9 +63,11 @@ class LeaderFollower {
 
   // After a call to `from` (the address() it used) failed with `status`: moves to another
   // coordinator if there is one to try, and says which (nullopt: give up). A standby that names
-  // the leader moves it there; an UNAVAILABLE one (a standby that knows no leader yet, or
-  // unreachable) to the next address of the list, if there are several; a lone standby that
-  // knows no leader yet is to be asked again (its own address is returned).
+  // the leader moves it there (with several addresses, only to a name of the list: another name
+  // may be one only the coordinators' network resolves); an UNAVAILABLE one (a standby that
+  // knows no leader yet, or unreachable) to the next address of the list, if there are several;
+  // a lone standby that knows no leader yet is to be asked again (its own address is returned).
+  // The named leader may be tried at once; other moves after a pause.
   std::optional<std::string> AfterFailure(const std::string& from, const grpc::Status& status,
                                           const std::optional<std::string>& standby_answer);
 

@@ -409,7 +409,7 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
                  standby ? "coordinator " + session_address_ + " is a standby"
                          : "coordinator " + session_address_ + " is out of reach",
                  *next);
-    if (standby && !standby->empty()) next_backoff_ = kMinBackoff;
+    if (standby && *next == *standby) next_backoff_ = kMinBackoff;  // the leader it named
   }
   ScheduleReconnect();
 }

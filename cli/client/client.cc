@@ -100,12 +100,12 @@ struct Client::Shared {
       Prepare(ctx, deadline_s);
       grpc::Status s = attempt(*target.stub, ctx);
       *address = target.address;
-      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return s;
+      if (!rpc::MayBeElsewhere(s)) return s;
       const auto standby = rpc::StandbyAnswer(ctx.GetServerTrailingMetadata());
       if (!standby && !repeatable()) return s;
       const auto next = coordinators->AfterFailure(target.address, s, standby);
       if (!next || steady_clock::now() >= give_up_at) return s;
-      if (standby && !standby->empty()) continue;  // to the leader it named
+      if (standby && *next == *standby) continue;  // to the leader it named
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::milliseconds(1000));
     }
@@ -209,7 +209,7 @@ class WatchThread : public JobWatch {
       if (finished || s.ok()) break;
       // A standby that names the leader: asked there at once.
       const auto next = shared_->coordinators->AfterFailure(address, s, standby);
-      if (next && standby && !standby->empty() && !cancelled()) continue;
+      if (next && standby && *next == *standby && !cancelled()) continue;
       std::unique_lock lock(mu_);
       if (cancelled_) {
         result = Status::Error("watch of job " + job_ + " cancelled");
@@ -219,7 +219,7 @@ class WatchThread : public JobWatch {
         give_up_at = steady_clock::now() + reconnect_for_;
         in_outage_ = false;
       }
-      if (s.error_code() != grpc::StatusCode::UNAVAILABLE || steady_clock::now() >= give_up_at) {
+      if (!rpc::MayBeElsewhere(s) || steady_clock::now() >= give_up_at) {
         result = ToStatus(s, address, job_);
         break;
       }

@@ -72,13 +72,19 @@ class Coordinators(Generic[ChannelT]):
         """After a call to `address` failed with `error`: None if there is no other coordinator
         to try; True if a standby named the leader (try it at once); False if the next one is to
         be tried after a pause (an unreachable coordinator, or a standby that knows no leader)."""
-        if error.code() != grpc.StatusCode.UNAVAILABLE:
+        # CANCELLED by the server: a standby handing its port to the leader it became, or a
+        # coordinator shutting down (a client's own calls are never cancelled here).
+        if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
             return None
         standby = standby_answer(error)
         with self._lock:
             if address != self._current:
                 return False  # another call moved on already
-            if standby and standby != address:
+            # The leader it names, unless the list has other entries and not that name: then
+            # the name is presumably one only the coordinators' own network resolves (a
+            # container's), and the leader another entry of the list.
+            if standby and standby != address and (standby in self.addresses or
+                                                   len(self.addresses) < 2):
                 self._current = standby
                 return True
             if address in self.addresses and len(self.addresses) < 2:

@@ -162,7 +162,9 @@ class WatchCursor:
         code = error.code() if hasattr(error, "code") else None
         if code == grpc.StatusCode.DEADLINE_EXCEEDED and self.deadline is not None:
             raise TimeoutError(f"job {self.job} did not end in time")
-        if code != grpc.StatusCode.UNAVAILABLE or time.monotonic() >= self._give_up_at:
+        # CANCELLED here is the server's (a coordinator shutting down, a standby handing over).
+        if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED) or \
+                time.monotonic() >= self._give_up_at:
             raise from_rpc_error(error, self.address, self.job) from None
         if not self._in_outage:
             self._in_outage = True

@@ -92,7 +92,12 @@ void TestCluster::AddStandby() {
   standby_ = LaunchCoordinator(standby_address_.empty() ? "127.0.0.1:0" : standby_address_,
                                standby_dir_, token);
   standby_address_ = standby_->WaitForLine("standby on ", std::chrono::seconds(30));
-  if (standby_address_.empty()) throw std::runtime_error("the standby coordinator did not start");
+  if (standby_address_.empty()) {
+    std::ifstream in(standby_->stderr_path());
+    std::stringstream log;
+    log << in.rdbuf();
+    throw std::runtime_error("the standby coordinator did not start:\n" + log.str());
+  }
 }
 
 std::chrono::milliseconds TestCluster::FailOver(int sig) {

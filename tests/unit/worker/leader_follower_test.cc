@@ -56,6 +56,19 @@ TEST(LeaderFollower, AfterAFollowedLeaderIsGoneItGoesBackToTheList) {
   EXPECT_EQ(f.AfterFailure("standby:1", kUnreachable, std::string()), "standby:1");
 }
 
+// Seen from outside a container network, a standby names the leader by a name only that network
+// resolves: with a list of other names, the list is tried instead.
+TEST(LeaderFollower, ALeaderNamedOutsideTheListIsLookedForInTheList) {
+  auto f = Follower("127.0.0.1:7070,127.0.0.1:7071");
+  EXPECT_EQ(f.AfterFailure("127.0.0.1:7070", kUnreachable, std::string("coordinator-b:7070")),
+            "127.0.0.1:7071");
+  // With one address, the name is all there is to try.
+  auto one = Follower("coordinators.example:7070");
+  EXPECT_EQ(
+      one.AfterFailure("coordinators.example:7070", kUnreachable, std::string("10.0.0.7:7070")),
+      "10.0.0.7:7070");
+}
+
 TEST(LeaderFollower, StubsStayValidAcrossSwitches) {
   auto f = Follower("a:1,b:2");
   v1::Coordinator::Stub* first = &f.stub();
