@@ -43,9 +43,9 @@ ctest_once_more() {
 
 part() {
   local start=$SECONDS
-  echo "== test.sh: $1"
+  echo "== test.sh: $*"
   "$@"
-  echo "== test.sh: $1 took $((SECONDS - start)) s"
+  echo "== test.sh: $* took $((SECONDS - start)) s"
 }
 
 normal() {
