@@ -96,7 +96,7 @@ for w in x y z; do grep -q "^$w " "$work/workers.txt" || fail "worker $w is not 
 check_job() {
   local spec=$1; shift
   local name; name=$(basename "$spec" .yaml)
-  (cd "$work" && "$cli" run --local "$OLDPWD/$spec" --json >"$work/$name.local.json") ||
+  (cd "$work" && TMPDIR="$work" "$cli" run --local "$OLDPWD/$spec" --json >"$work/$name.local.json") ||
     fail "run --local $spec"
   "$cli" submit "$spec" --json >"$work/$name.cluster.json" || fail "submit $spec"
   /usr/bin/python3 deploy/test/compare_results.py "$work/$name.local.json" \
@@ -108,7 +108,7 @@ step "deploy/test/pinned.yaml: stacks pinned by name and labels ran where pinned
 check_job deploy/test/pinned.yaml X.make=x Y.use=y Z.after=z "A.any=x|y"
 
 step "kill the worker holding a running stack: the job completes with the same results"
-(cd "$work" && "$cli" run --local "$OLDPWD/deploy/test/long.yaml" --json >"$work/long.local.json")
+(cd "$work" && TMPDIR="$work" "$cli" run --local "$OLDPWD/deploy/test/long.yaml" --json >"$work/long.local.json")
 job=$("$cli" submit deploy/test/long.yaml)
 nap_node() {
   "$cli" status "$job" --json | /usr/bin/python3 -c '
@@ -192,7 +192,7 @@ done
 # The standby first: the CLI is told "not the leader" there and goes on to the leader.
 HOLLERITH_COORDINATOR="$standby_port,$leader_port"
 step "  $leader leads, $standby waits; --coordinator $HOLLERITH_COORDINATOR"
-(cd "$work" && "$cli" run --local "$OLDPWD/deploy/test/failover.yaml" --json >"$work/failover.local.json")
+(cd "$work" && TMPDIR="$work" "$cli" run --local "$OLDPWD/deploy/test/failover.yaml" --json >"$work/failover.local.json")
 job=$("$cli" submit deploy/test/failover.yaml --coordinator "$HOLLERITH_COORDINATOR") ||
   fail "submit to the HA cluster"
 wait_for 30 nap_node || fail "L.nap did not start on the HA cluster"

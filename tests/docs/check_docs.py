@@ -265,8 +265,13 @@ def run_blocks(checker, blocks, binaries):
     # `python3` in a block is Debian's, the one whose grpcio the Python client runs on (the
     # client itself comes from the build through PYTHONPATH, which CTest sets).
     os.symlink("/usr/bin/python3", os.path.join(bin_dir, "python3"))
+    # What the blocks leave in the temp dir (`run --local` keeps its workspaces there for the
+    # user to look at) goes with this run.
+    scratch = tempfile.mkdtemp(prefix="hollerith-docs-tmp-")
+    os.chmod(scratch, 0o711)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOLLERITH_")}
-    env.update(PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}", HOLLERITH_BIN_DIR=bin_dir)
+    env.update(PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}", HOLLERITH_BIN_DIR=bin_dir,
+               TMPDIR=scratch)
     try:
         with local_cluster(env) as exports:
             for block in blocks:
@@ -275,6 +280,7 @@ def run_blocks(checker, blocks, binaries):
         checker.problems.append(f"{where(blocks[0])}: {error}")
     finally:
         shutil.rmtree(bin_dir, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def check_pages(source, pages, binaries):

@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -31,10 +34,25 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   return out;
 }
 
+// Where the commands and daemons a test starts keep temporary files (their TMPDIR): a directory
+// of this test process's, removed when it exits, so that what the CLI keeps in the temp dir for
+// its users (`run --local`'s workspaces) does not pile up in /tmp. Others may pass through it:
+// cards may run as another user (--run-as).
+const std::string& ScratchDir() {
+  static const TempDir dir;
+  static const bool opened = ::chmod(dir.path().c_str(), 0711) == 0;
+  (void)opened;
+  return dir.path();
+}
+
 std::vector<std::string> Environment(const std::vector<std::string>& extra) {
+  auto is_tmpdir = [](const std::string& entry) { return entry.rfind("TMPDIR=", 0) == 0; };
   std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    if (!is_tmpdir(*e)) env.emplace_back(*e);
+  }
   env.insert(env.end(), extra.begin(), extra.end());
+  if (std::none_of(extra.begin(), extra.end(), is_tmpdir)) env.push_back("TMPDIR=" + ScratchDir());
   return env;
 }
 
