@@ -3,6 +3,8 @@
 // as the job does.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -78,7 +80,13 @@ TEST(Metrics, BothEndpointsScrapeAndMoveWithTheJob) {
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   ASSERT_EQ(WaitForFileLine(started), "up");
 
-  c = Scrape(coordinator);  // during: A.hold runs, the rest waits
+  // During: A.hold runs, the rest waits. The card's mark can come before its worker's report of
+  // the start reaches the coordinator: scrape until the coordinator has it (with a deadline).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    c = Scrape(coordinator);
+  } while (Series(c, R"(hollerith_cards{state="running"})") != 1 &&
+           std::chrono::steady_clock::now() < until);
   EXPECT_EQ(Series(c, R"(hollerith_jobs{state="running"})"), 1) << c;
   EXPECT_EQ(Series(c, R"(hollerith_cards{state="running"})"), 1) << c;
   EXPECT_EQ(Series(c, R"(hollerith_cards{state="pending"})"), 3) << c;
