@@ -32,9 +32,21 @@ void VectorClock::Tick(uint32_t stack) {
 
 void VectorClock::Merge(const VectorClock& other) {
   if (other.entries_.empty()) return;
-  std::vector<Entry> merged;
-  merged.reserve(entries_.size() + other.entries_.size());
+  // Most merges add nothing new or only raise counters this clock already has: done in place.
   auto a = entries_.begin();
+  bool in_place = true;
+  for (const auto& [stack, count] : other.entries_) {
+    while (a != entries_.end() && a->first < stack) ++a;
+    if (a == entries_.end() || a->first != stack) {
+      in_place = false;
+      break;
+    }
+    a->second = std::max(a->second, count);
+  }
+  if (in_place) return;
+  Entries merged;
+  merged.reserve(entries_.size() + other.entries_.size());
+  a = entries_.begin();
   auto b = other.entries_.begin();
   while (a != entries_.end() || b != other.entries_.end()) {
     if (b == other.entries_.end() || (a != entries_.end() && a->first < b->first)) {

@@ -615,7 +615,7 @@ bool World::Finish() {
       }
     }
     // A re-run of a stack continues its clock: no two attempts' card events share a clock.
-    std::map<std::pair<uint32_t, std::vector<VectorClock::Entry>>, uint32_t> attempt_of;
+    std::map<std::pair<uint32_t, VectorClock::Entries>, uint32_t> attempt_of;
     for (const TraceEvent& e : trace->events()) {
       if (e.kind != EventKind::kCardStarted && e.kind != EventKind::kCardFinished) continue;
       auto [it, fresh] = attempt_of.try_emplace({e.card.stack, e.vc.entries()}, e.attempt);

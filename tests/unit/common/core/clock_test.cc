@@ -45,7 +45,21 @@ TEST(VectorClock, HappenedBeforeIsStrictPartialOrder) {
 
 TEST(VectorClock, ConstructorDropsZerosAndMergesDuplicates) {
   VectorClock vc({{3, 0}, {1, 2}, {1, 5}});
-  EXPECT_EQ(vc.entries(), (std::vector<VectorClock::Entry>{{1, 5}}));
+  EXPECT_EQ(vc.entries(), (VectorClock::Entries{{1, 5}}));
+}
+
+TEST(VectorClock, MergeRaisesInPlaceAndAddsWhatIsNew) {
+  VectorClock a({{1, 2}, {4, 7}});
+  a.Merge(VectorClock({{4, 9}}));  // only raises a counter a has
+  EXPECT_EQ(a.entries(), (VectorClock::Entries{{1, 2}, {4, 9}}));
+  a.Merge(VectorClock({{1, 1}, {4, 3}}));  // adds nothing
+  EXPECT_EQ(a.entries(), (VectorClock::Entries{{1, 2}, {4, 9}}));
+  // Raises the first entry, then meets one a lacks: the merge starts over and keeps both.
+  a.Merge(VectorClock({{1, 5}, {2, 1}, {4, 8}, {6, 2}}));
+  EXPECT_EQ(a.entries(), (VectorClock::Entries{{1, 5}, {2, 1}, {4, 9}, {6, 2}}));
+  VectorClock empty;
+  empty.Merge(a);
+  EXPECT_EQ(empty, a);
 }
 
 }  // namespace
