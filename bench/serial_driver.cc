@@ -23,6 +23,7 @@
 
 #include "cli/client/client.h"
 #include "common/auth/auth_token.h"
+#include "percentile.h"
 #include "proto/rpc_credentials.h"
 
 namespace {
@@ -113,14 +114,7 @@ json ToJson(const JobRun& r) {
           {"events", r.events}};
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<size_t>(rank);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo));
-}
+using hollerith::bench::Percentile;
 
 json Summary(const std::vector<double>& us) {
   double sum = 0;
