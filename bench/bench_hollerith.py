@@ -260,6 +260,7 @@ class Hollerith:
                 "bytes_per_stack": scale_bytes(big, "stack"),
                 "lease_expired": (big.get("lease_expired") or 0) + (base.get("lease_expired") or 0),
                 "workers": n, "stacks": stacks, "n": stacks, "order": order,
+                "workers_per_channel": big.get("workers_per_channel"),
                 "at_n": big, "at_base": base}
 
     def run_serial(self, cluster, size, python=False):

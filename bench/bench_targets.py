@@ -188,7 +188,9 @@ def target_check(results, w, i, system):
         r = v / b
         out.update(value=v, unit="placements/s", baseline=f"{SCALE_BASE_WORKERS} workers",
                    baseline_value=b, ratio=f"{r:.2f}×", met=r >= 0.5, main=True)
-        out["note"] = f"{fmt(med(w, system, 'workers'), 'B')} workers, {fmt(n, 'B')} stacks"
+        out["note"] = (f"{fmt(med(w, system, 'workers'), 'B')} workers "
+                       f"({fmt(med(w, system, 'workers_per_channel'), 'B')} per TCP connection), "
+                       f"{fmt(n, 'B')} stacks")
     elif w == "scale" and i in (1, 2):
         key = "release_p50_us" if i == 1 else "release_p99_us"
         v, b = need(w, system, key), need(w, system, "base_" + key)
