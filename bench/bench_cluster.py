@@ -37,6 +37,21 @@ def proc_cpu_s(pid):
         return None
 
 
+def voluntary_switches(pid):
+    """Voluntary context switches of all of a process's threads so far (each one a thread that
+    blocked and was woken again), None if it is gone."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return total
+
+
 def stop_pid(proc, grace=5.0):
     """SIGTERM, then SIGKILL after `grace` seconds: only the processes this script started."""
     if proc is None or proc.poll() is not None:
@@ -404,6 +419,11 @@ class HollerithCluster:
             "coordinator_cpu_s": proc_cpu_s(pid),
             "workers_cpu_s": sum(proc_cpu_s(w.pid) or 0 for w in self.workers),
         }
+
+    def switches(self):
+        """{daemon: voluntary context switches so far}: the coordinator and every worker."""
+        procs = [("coordinator", self.coordinator)] + list(zip(self.worker_names, self.workers))
+        return {name: voluntary_switches(p.pid) for name, p in procs}
 
     def log_tail(self, name, lines=15):
         try:

@@ -130,11 +130,17 @@ class Hollerith:
     def run_chain_hop(self, cluster, size):
         n = size["cards"]
         trace = os.path.join(cluster.dir, "trace.json")
+        before = cluster.switches()
         d = self.submit(cluster, self.spec_file(("chain", n), lambda: spec_chain(n)), trace)
+        after = cluster.switches()
         hops, up, down = hops_from_trace(trace, n)
+        # Thread wake-ups per hop: each daemon's voluntary context switches over the job.
+        wakeups = {k: (after[k] - before[k]) / len(hops) for k in after
+                   if after[k] is not None and before.get(k) is not None}
         return {"value": percentile(hops, 50), "p99_us": percentile(hops, 99),
                 "up_p50_us": percentile(up, 50), "down_p50_us": percentile(down, 50),
                 "mean_us": statistics.fmean(hops), "hops": len(hops), "n": 2 * n,
+                "wakeups_per_hop": sum(wakeups.values()), "wakeups_by_daemon": wakeups,
                 "total_s": d["total_us"] / 1e6, "usage": d["usage_after"]}
 
     def run_fanin(self, cluster, size):

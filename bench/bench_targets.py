@@ -333,7 +333,9 @@ def extra_lines(results):
             out.append(f"chain_hop on {s}: p99 {fmt(med('chain_hop', s, 'p99_us'))} µs, mean "
                        f"{fmt(med('chain_hop', s, 'mean_us'))} µs; p50 split at the coordinator's "
                        f"release: finish→release {fmt(med('chain_hop', s, 'up_p50_us'))} µs, "
-                       f"release→start {fmt(med('chain_hop', s, 'down_p50_us'))} µs")
+                       f"release→start {fmt(med('chain_hop', s, 'down_p50_us'))} µs; "
+                       f"{fmt(med('chain_hop', s, 'wakeups_per_hop'))} thread wake-ups per hop "
+                       f"(voluntary context switches of the coordinator and both workers)")
         if med("chain_hop", GRPC_FLOOR) is not None:
             out.append(f"chain_hop: bare gRPC round trip p50 inline "
                        f"{fmt(med('chain_hop', GRPC_FLOOR))} µs (p99 "
