@@ -200,7 +200,9 @@ void Measure(const char* self, const char* name, bool handoff, int round_trips) 
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  if (posix_spawn(&pid, self, &actions, nullptr, argv.data(), environ) != 0) std::exit(1);
+  const int spawned = posix_spawn(&pid, self, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) std::exit(1);
   close(out[1]);
   FILE* child = fdopen(out[0], "r");
   int port = 0;

@@ -197,6 +197,18 @@ class HostileStreamsTest : public HostileInputTest {
   HostileStreamsTest() : HostileInputTest({{"w1", ""}}) {}
 };
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 // Clients that open WatchJob and ReadLog streams and never read them: what waits for them is
 // bounded per stream, so the coordinator's memory stays bounded while a job with many events
 // runs to its end; then those streams are cancelled and it goes on serving.
@@ -235,7 +247,12 @@ TEST_F(HostileStreamsTest, StreamsThatAreNeverReadHoldBoundedMemory) {
   EXPECT_EQ(wait.exit_code, 0) << wait.err;
   EXPECT_NE(wait.out.find("succeeded"), std::string::npos) << wait.out;
   // 40 watchers of 9,000+ events each and 40 logs: bounded queues, not everything per stream.
-  EXPECT_LT(PeakRssMiB(cluster_.coordinator_pid()), 512u);
+  // Checked in the normal build (CI runs it too). Under AddressSanitizer the peak is its shadow
+  // memory and up to 256 MiB of freed blocks held in quarantine as much as the coordinator's
+  // queues: peaks of 537, 553 and 870 MiB were seen for the same run, so it says nothing there.
+  if (!kAddressSanitizer) {
+    EXPECT_LT(PeakRssMiB(cluster_.coordinator_pid()), 512u);
+  }
   for (auto& ctx : contexts) ctx->TryCancel();
   for (auto& w : watchers) (void)w->Finish();
   for (auto& l : logs) (void)l->Finish();
