@@ -9,7 +9,7 @@
 #      TSan: see below).
 # Usage: scripts/test.sh [--only=normal|address|thread|fuzz]   (default: all four, in that order)
 # Sanitized runs skip the deploy tests (they test the packaging and images of the normal build)
-# and run 5 fault rounds of each kind instead of 20 (HOLLERITH_FAULT_ROUNDS, unless set).
+# and the benchmarks, and run 5 fault rounds of each kind instead of 20 (HOLLERITH_FAULT_ROUNDS).
 # A failed test is run once more; every test that needed that is named (RETRIED) at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
