@@ -5,7 +5,8 @@
 #                                    Node and npm among it (the web view's npm packages)
 #   scripts/install-deps.sh --test   that, plus what the test suite needs: GoogleTest, Google
 #                                    Benchmark, Chromium and the browser test's npm packages, clang
-#                                    and LLVM for the sanitizer and fuzz builds
+#                                    and LLVM for the sanitizer and fuzz builds, Docker and
+#                                    debootstrap for the deploy tests
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -23,7 +24,7 @@ with_tests=0
 case "${1:-}" in
   --test) with_tests=1 ;;
   "") ;;
-  -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
 esac
 if ((with_tests)); then
@@ -34,6 +35,8 @@ if ((with_tests)); then
     chromium  # the web view's browser test (tests/browser/)
     postgresql  # the PostgreSQL job store's tests start a real server (tests/support/postgres_server)
     clang libclang-rt-14-dev llvm  # the ASan+UBSan build with the fuzz targets (libFuzzer), symbolized reports
+    docker.io docker-compose busybox-static ca-certificates file  # deploy/compose-test.sh
+    debootstrap systemd dpkg-dev  # deploy/package-test.sh (scripts/test.sh runs both side by side)
   )
 fi
 missing=()
