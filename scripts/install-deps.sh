@@ -36,7 +36,7 @@ if ((with_tests)); then
     postgresql  # the PostgreSQL job store's tests start a real server (tests/support/postgres_server)
     clang libclang-rt-14-dev llvm  # the ASan+UBSan build with the fuzz targets (libFuzzer), symbolized reports
     docker.io docker-compose busybox-static ca-certificates file  # deploy/compose-test.sh
-    debootstrap systemd dpkg-dev  # deploy/package-test.sh (scripts/test.sh runs both side by side)
+    debootstrap systemd dpkg-dev  # deploy/package-test.sh
   )
 fi
 missing=()

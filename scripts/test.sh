@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the whole test suite, printing how long each part took:
 #   1. the normal build (./build): unit and integration tests through CTest, then the deploy tests
-#      side by side (the compose cluster on a real Docker engine; the .debs in a clean Debian root);
+#      (the compose cluster on a real Docker engine; the .deb packages in a clean Debian root);
 #   2. the CTest suite under ASan + UBSan (./build-asan, clang), stopping at the first report;
 #   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30: one per core at a time, same tree),
 #      failing on a crash;
@@ -51,21 +51,8 @@ part() {
 normal() {
   scripts/build.sh --all
   ctest_once_more build --timeout 300 -j"$(nproc)"
-  deploy_tests
-}
-
-# The two deploy tests side by side: each waits mostly on Docker, dpkg and the Debian mirror, not
-# on the CPU. Their step lines start with their names (compose-test:, package-test:); both run to
-# their end, and the part fails when either did.
-deploy_tests() {
-  local compose package rc=0
-  timeout 900 deploy/compose-test.sh build &
-  compose=$!
-  timeout 900 deploy/package-test.sh build &
-  package=$!
-  wait "$compose" || { echo "== test.sh: deploy/compose-test.sh failed" >&2; rc=1; }
-  wait "$package" || { echo "== test.sh: deploy/package-test.sh failed" >&2; rc=1; }
-  return "$rc"
+  timeout 900 deploy/compose-test.sh build
+  timeout 900 deploy/package-test.sh build
 }
 
 # TSan runs the suites whose executables do not link gRPC. Debian's gRPC and abseil are not
