@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the whole test suite, printing how long each part took:
 #   1. the normal build (./build): unit and integration tests through CTest, then the deploy tests
-#      (the compose cluster on a real Docker engine; the .deb packages in a clean Debian root);
+#      (the compose cluster on a real Docker engine; the .deb packages in a clean Debian root),
+#      which in the full run go on while the ASan tree of part 2 builds;
 #   2. the CTest suite under ASan + UBSan (./build-asan, clang), stopping at the first report;
 #   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30: one per core at a time, same tree),
 #      failing on a crash;
@@ -48,11 +49,35 @@ part() {
   echo "== test.sh: $* took $((SECONDS - start)) s"
 }
 
-normal() {
+normal_suite() {
   scripts/build.sh --all
   ctest_once_more build --timeout 300 -j"$(nproc)"
+}
+deploy_tests() {
   timeout 900 deploy/compose-test.sh build
   timeout 900 deploy/package-test.sh build
+}
+normal() {
+  normal_suite
+  deploy_tests
+}
+
+# In the full run the deploy tests run while the ASan tree builds: they mostly wait on Docker, the
+# mirror and dpkg, and the build keeps the cores busy meanwhile. Both are over before the ASan
+# suite starts, so no sanitized test shares the machine with them (their output is printed then).
+deploy_log=$PWD/build/deploy-tests.log
+deploy_pid=""
+start_deploy_tests() {
+  (part deploy_tests) >"$deploy_log" 2>&1 &
+  deploy_pid=$!
+  echo "== test.sh: deploy tests started beside the ASan build (output: $deploy_log)"
+}
+finish_deploy_tests() {
+  local rc=0
+  wait "$deploy_pid" || rc=$?
+  deploy_pid=""
+  cat "$deploy_log"
+  return "$rc"
 }
 
 # TSan runs the suites whose executables do not link gRPC. Debian's gRPC and abseil are not
@@ -100,7 +125,9 @@ report_retries() {
 stop_test_databases() {
   pkill -KILL -f "postgres -D /tmp/hollerith-test-" 2>/dev/null || true
 }
-trap 'stop_test_databases; report_retries' EXIT
+# A run that stops early still lets deploy tests it started finish (they always tear down what they
+# started; timeout bounds them).
+trap 'stop_test_databases; [[ -z "$deploy_pid" ]] || finish_deploy_tests || true; report_retries' EXIT
 
 case "$only" in
   normal) part normal ;;
@@ -108,7 +135,10 @@ case "$only" in
   thread) part sanitized thread ;;
   fuzz) part timeout 900 scripts/fuzz.sh 30 ;;
   *)
-    part normal
+    part normal_suite
+    start_deploy_tests
+    part scripts/sanitized-build.sh address
+    finish_deploy_tests
     part sanitized address
     part timeout 900 scripts/fuzz.sh 30 --no-build
     part sanitized thread
