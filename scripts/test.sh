@@ -4,7 +4,7 @@
 #      (the compose cluster on a real Docker engine; the .deb packages in a clean Debian root),
 #      which in the full run go on while the ASan tree of part 2 builds;
 #   2. the CTest suite under ASan + UBSan (./build-asan, clang), stopping at the first report;
-#   3. every libFuzzer target for 30 s (scripts/fuzz.sh 30: one per core at a time, same tree),
+#   3. every libFuzzer target for 20 s (scripts/fuzz.sh 20: one per core at a time, same tree),
 #      failing on a crash;
 #   4. the suites that do not link gRPC under TSan (./build-tsan; Debian's gRPC is not built for
 #      TSan: see below).
@@ -133,14 +133,14 @@ case "$only" in
   normal) part normal ;;
   address) part sanitized address ;;
   thread) part sanitized thread ;;
-  fuzz) part timeout 900 scripts/fuzz.sh 30 ;;
+  fuzz) part timeout 900 scripts/fuzz.sh 20 ;;
   *)
     part normal_suite
     start_deploy_tests
     part scripts/sanitized-build.sh address
     finish_deploy_tests
     part sanitized address
-    part timeout 900 scripts/fuzz.sh 30 --no-build
+    part timeout 900 scripts/fuzz.sh 20 --no-build
     part sanitized thread
     ;;
 esac
