@@ -381,7 +381,7 @@ def extra_lines(results):
     if "serial" in runs:
         for s in hollerith_rows("serial"):
             out.append(f"serial on {s}: p99 {fmt(med('serial', s, 'p99_ms'))} ms, mean "
-                       f"{fmt(med('serial', s, 'mean_ms'))} ms, SubmitJob alone p50 "
+                       f"{fmt(med('serial', s, 'mean_ms'))} ms, accepted after p50 "
                        f"{fmt(med('serial', s, 'submit_p50_ms'))} ms")
     for system in runs.get("serial_python", {}):
         if med("serial_python", system, "n") is not None:

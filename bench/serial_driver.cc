@@ -48,44 +48,33 @@ struct JobRun {
   std::string job_id;
   std::string state;
   int64_t submit_wall_us = 0;  // wall clock just before SubmitJob (to line up with trace times)
-  double submit_us = 0;        // SubmitJob round trip
+  double submit_us = 0;        // until the job was accepted (SubmitAndWatch's first message)
   double total_us = 0;         // submit start to job_finished seen by the client
   uint64_t events = 0;         // events the watch stream delivered
 };
 
-// Submits `spec` and blocks until the watch stream delivers job_finished.
+// Submits `spec` and blocks until job_finished arrives, in one call (Client::SubmitAndWatch).
 JobRun SubmitAndWait(Client& client, const std::string& spec, const std::string& name) {
   JobRun run;
   run.submit_wall_us = WallMicrosNow();
   const auto t0 = Clock::now();
-  auto submitted = client.Submit(spec, name, hollerith::NewIdempotencyKey());
-  const auto t1 = Clock::now();
-  run.submit_us = MicrosSince(t0, t1);
-  if (!submitted.ok()) {
-    run.error = "submit: " + submitted.message();
-    return run;
-  }
-  run.job_id = submitted->job_id;
-  std::promise<hollerith::Status> done;
   std::string final_state;
-  uint64_t events = 0;
   Clock::time_point finished_at;
-  auto watch = client.Watch(
-      run.job_id, 0,
+  auto submitted = client.SubmitAndWatch(
+      spec, name, hollerith::NewIdempotencyKey(), "",
+      [&](const hollerith::SubmittedJob&) { run.submit_us = MicrosSince(t0, Clock::now()); },
       [&](const hollerith::v1::JobEvent& ev) {
-        ++events;
+        ++run.events;
         if (ev.kind() == "job_finished") {
           finished_at = Clock::now();
           final_state = ev.job_state();
         }
-      },
-      [&](const hollerith::Status& s) { done.set_value(s); });
-  hollerith::Status watched = done.get_future().get();
-  watch->Join();
-  if (!watched.ok()) {
-    run.error = "watch: " + watched.message();
+      });
+  if (!submitted.ok()) {
+    run.error = "submit and watch: " + submitted.message();
     return run;
   }
+  run.job_id = submitted->job_id;
   if (final_state.empty()) {  // events without job_state: ask once
     auto status = client.GetJob(run.job_id);
     if (!status.ok()) {
@@ -96,7 +85,6 @@ JobRun SubmitAndWait(Client& client, const std::string& spec, const std::string&
     if (finished_at == Clock::time_point{}) finished_at = Clock::now();
   }
   run.total_us = MicrosSince(t0, finished_at);
-  run.events = events;
   run.state = final_state;
   run.ok = final_state == "succeeded";
   if (!run.ok) run.error = "job " + run.job_id + " ended " + final_state;

@@ -153,6 +153,33 @@ grpc::ServerUnaryReactor* Service::SubmitJob(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+grpc::ServerWriteReactor<v1::JobEventBatch>* Service::SubmitAndWatch(
+    grpc::CallbackServerContext* ctx, const v1::SubmitJobRequest* req) {
+  auto* writer = new OutboxWriter<v1::JobEventBatch>();
+  std::string identity;
+  if (RejectOrTrack(ctx, auth_, Role::kClient, writer, &identity)) return writer;
+  auto spec = ParseSubmission(*req, spec_limits_);
+  if (!spec.ok()) {
+    writer->outbox()->Close(spec.status());
+    return writer;
+  }
+  // A copy: a stream cancelled before this runs is over, and its request with it.
+  coordinator_.Post([this, out = writer->outbox(), req = *req, spec = *spec, identity] {
+    v1::JobEventBatch first;
+    v1::SubmitJobResponse* submitted = first.mutable_submitted();
+    Status s = coordinator_.Submit(spec, req, submitted, identity);
+    if (!s.ok()) {
+      out->Close(s);
+      return;
+    }
+    first.set_lamport(submitted->lamport());
+    const std::string job = submitted->job_id();
+    out->Push(std::move(first));
+    if (s = coordinator_.Watch(job, 0, out); !s.ok()) out->Close(s);
+  });
+  return writer;
+}
+
 grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                           v1::GetJobResponse* resp) {
   return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {

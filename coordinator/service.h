@@ -29,6 +29,8 @@ class Service final : public v1::Coordinator::CallbackService {
                                    v1::GetJobResponse* resp) override;
   grpc::ServerWriteReactor<v1::JobEventBatch>* WatchJob(grpc::CallbackServerContext* ctx,
                                                         const v1::WatchJobRequest* req) override;
+  grpc::ServerWriteReactor<v1::JobEventBatch>* SubmitAndWatch(
+      grpc::CallbackServerContext* ctx, const v1::SubmitJobRequest* req) override;
   grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,
                                       v1::CancelJobResponse* resp) override;
   grpc::ServerUnaryReactor* DeleteJob(grpc::CallbackServerContext* ctx, const v1::JobRef* req,

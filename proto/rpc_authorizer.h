@@ -1,8 +1,9 @@
 // Who may call what. Every call of the coordinator is authenticated (UNAUTHENTICATED without a
 // valid credential) and then authorised for the role it needs (PERMISSION_DENIED otherwise):
 //   worker: Session, UploadArtifact, FetchArtifact, UploadLog;
-//   client: SubmitJob, GetJob, WatchJob, CancelJob, DeleteJob, ListJobs, ListWorkers, ListTenants,
-//           ListCache, RemoveCache (the caller's tenant's entries only), ReadLog, GetTrace.
+//   client: SubmitJob, SubmitAndWatch, GetJob, WatchJob, CancelJob, DeleteJob, ListJobs,
+//           ListWorkers, ListTenants, ListCache, RemoveCache (the caller's tenant's entries only),
+//           ReadLog, GetTrace.
 // With TLS the role is the certificate's (URI subjectAltName hollerith://role/ROLE, see
 // common/pki) and the caller's name its common name; without TLS the bearer token's: a token
 // from --worker-token-file is a worker, one from --client-token-file a client, and the token of

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -312,14 +313,34 @@ uint64_t Client::lamport() const {
   return shared_->clock.now();
 }
 
-Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::string& spec_name,
-                                    const std::string& idempotency_key, const std::string& cache) {
+namespace {
+
+v1::SubmitJobRequest SubmitRequest(const std::string& spec_text, const std::string& spec_name,
+                                   const std::string& idempotency_key, const std::string& cache,
+                                   uint64_t lamport) {
   v1::SubmitJobRequest req;
   req.set_spec(spec_text);
   req.set_spec_name(spec_name);
   req.set_idempotency_key(idempotency_key);
   req.set_cache(cache);
-  req.set_lamport(shared_->Send());
+  req.set_lamport(lamport);
+  return req;
+}
+
+SubmittedJob ToSubmittedJob(const v1::SubmitJobResponse& resp) {
+  return SubmittedJob{resp.job_id(),
+                      resp.name(),
+                      resp.existing(),
+                      resp.tenant(),
+                      {resp.warnings().begin(), resp.warnings().end()}};
+}
+
+}  // namespace
+
+Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::string& spec_name,
+                                    const std::string& idempotency_key, const std::string& cache) {
+  const v1::SubmitJobRequest req =
+      SubmitRequest(spec_text, spec_name, idempotency_key, cache, shared_->Send());
   v1::SubmitJobResponse resp;
   std::string at;
   grpc::Status s = shared_->Call(
@@ -330,11 +351,58 @@ Result<SubmittedJob> Client::Submit(const std::string& spec_text, const std::str
       [&] { return !idempotency_key.empty(); });
   if (!s.ok()) return ToStatus(s, at);
   shared_->Receive(resp.lamport());
-  return SubmittedJob{resp.job_id(),
-                      resp.name(),
-                      resp.existing(),
-                      resp.tenant(),
-                      {resp.warnings().begin(), resp.warnings().end()}};
+  return ToSubmittedJob(resp);
+}
+
+Result<SubmittedJob> Client::SubmitAndWatch(
+    const std::string& spec_text, const std::string& spec_name, const std::string& idempotency_key,
+    const std::string& cache, const std::function<void(const SubmittedJob&)>& on_submitted,
+    const EventCallback& on_event) {
+  const auto target = shared_->coordinators->current();
+  grpc::ClientContext ctx;
+  shared_->Prepare(ctx, 0);
+  auto reader = target.stub->SubmitAndWatch(
+      &ctx, SubmitRequest(spec_text, spec_name, idempotency_key, cache, shared_->Send()));
+  std::optional<SubmittedJob> submitted;
+  uint64_t delivered = 0;
+  bool finished = false;
+  v1::JobEventBatch batch;
+  while (!finished && reader->Read(&batch)) {
+    shared_->Receive(batch.lamport());
+    if (batch.has_submitted() && !submitted) {
+      shared_->Receive(batch.submitted().lamport());
+      submitted = ToSubmittedJob(batch.submitted());
+      if (on_submitted) on_submitted(*submitted);
+    }
+    for (const v1::JobEvent& ev : batch.events()) {
+      ++delivered;
+      if (on_event) on_event(ev);
+      if (ev.kind() == "job_finished") {
+        finished = true;
+        ctx.TryCancel();  // the server ends the stream too; no need to wait for it
+        break;
+      }
+    }
+  }
+  const grpc::Status s = reader->Finish();
+  if (finished) return *submitted;
+  if (!submitted) {
+    // Refused, or the stream broke before the job was accepted (it may have been: only a key
+    // makes asking again safe), or an older coordinator: the two calls instead.
+    const bool unknown_call = s.error_code() == grpc::StatusCode::UNIMPLEMENTED;
+    if (!unknown_call && (!rpc::MayBeElsewhere(s) || idempotency_key.empty())) {
+      return ToStatus(s, target.address);
+    }
+    auto again = Submit(spec_text, spec_name, idempotency_key, cache);
+    if (!again.ok()) return again.status();
+    submitted = *again;
+    if (on_submitted) on_submitted(*submitted);
+    delivered = 0;
+  }
+  if (Status watched = WatchToEnd(submitted->job_id, on_event, delivered); !watched.ok()) {
+    return watched;
+  }
+  return *submitted;
 }
 
 Result<v1::JobStatus> Client::GetJob(const std::string& job, bool with_graph) {
@@ -472,12 +540,25 @@ Result<v1::JobStatus> Client::WaitForCompletion(const std::string& job, EventCal
   if (!status.ok() || IsFinishedJobState(status->state())) return status;
   // Watch by id: a name could be reused by a later submission meanwhile.
   const std::string id = status->job_id().empty() ? job : status->job_id();
+  if (Status watched = WatchToEnd(id, std::move(on_event)); !watched.ok()) return watched;
+  return GetJob(id);
+}
+
+Status Client::WatchToEnd(const std::string& id, EventCallback on_event, uint64_t skip) {
   std::promise<Status> done;
-  auto watch = Watch(id, 0, std::move(on_event), [&done](const Status& s) { done.set_value(s); });
+  auto watch = Watch(
+      id, 0,
+      [&](const v1::JobEvent& ev) {
+        if (skip > 0) {
+          --skip;
+        } else if (on_event) {
+          on_event(ev);
+        }
+      },
+      [&done](const Status& s) { done.set_value(s); });
   Status watched = done.get_future().get();
   watch->Join();
-  if (!watched.ok()) return watched;
-  return GetJob(id);
+  return watched;
 }
 
 Status Client::ReadLog(const std::string& job, const std::string& card, bool follow,

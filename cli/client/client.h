@@ -77,6 +77,16 @@ class Client {
   // `cache`: how the job uses the result cache ("": on; "refresh", "read-only").
   Result<SubmittedJob> Submit(const std::string& spec_text, const std::string& spec_name,
                               const std::string& idempotency_key, const std::string& cache = "");
+  // Submit, then the job's events as Watch gives them, until it finishes, in one call on this
+  // thread (a call fewer than Submit and then Watch). `on_submitted` runs once the job is
+  // accepted, `on_event` for each event; the last is job_finished with the job's state. A stream
+  // that breaks after the job was accepted goes on as a Watch (skipping the events delivered);
+  // one that breaks before it falls back to Submit (with a key only: otherwise the error), as
+  // does a coordinator too old to know this call.
+  Result<SubmittedJob> SubmitAndWatch(const std::string& spec_text, const std::string& spec_name,
+                                      const std::string& idempotency_key, const std::string& cache,
+                                      const std::function<void(const SubmittedJob&)>& on_submitted,
+                                      const EventCallback& on_event);
   // `job` is a job id, or a job name unique among the kept jobs. With `with_graph`, the status
   // also has the job's stacks and cards (`graph`, for jobs small enough to draw).
   Result<v1::JobStatus> GetJob(const std::string& job, bool with_graph = false);
@@ -121,6 +131,10 @@ class Client {
   struct Shared;  // channel, stub, token, clock: shared with watch threads
 
  private:
+  // Watches job `id` (an id, not a name) from the start until it finishes; `skip` events first
+  // are not passed on (already delivered).
+  Status WatchToEnd(const std::string& id, EventCallback on_event, uint64_t skip = 0);
+
   std::shared_ptr<Shared> shared_;
 };
 

@@ -16,6 +16,17 @@ std::vector<Call> EveryRpc(const std::string& marker) {
          v1::SubmitJobResponse resp;
          return s.SubmitJob(&c, req, &resp);
        }},
+      {Role::kClient, "SubmitAndWatch",
+       [marker](Coordinator::Stub& s, grpc::ClientContext& c) {
+         v1::SubmitJobRequest req;
+         req.set_spec("name: sneaky\nstacks:\n  A:\n    cards:\n      - {id: a, run: touch " +
+                      marker + "}\n");
+         auto reader = s.SubmitAndWatch(&c, req);
+         v1::JobEventBatch batch;
+         while (reader->Read(&batch)) {
+         }
+         return reader->Finish();
+       }},
       {Role::kClient, "GetJob",
        [](Coordinator::Stub& s, grpc::ClientContext& c) {
          v1::JobRef req;

@@ -1,6 +1,6 @@
 // Every RPC of service Coordinator, called once as a client or worker would, for tests of who
-// may call what. SubmitJob submits a job whose card would create `marker`; Session says hello and
-// expects nothing back (it is meant to be refused).
+// may call what. SubmitJob and SubmitAndWatch submit a job whose card would create `marker`;
+// Session says hello and expects nothing back (it is meant to be refused).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
