@@ -388,9 +388,11 @@ Result<SubmittedJob> Client::SubmitAndWatch(
   if (finished) return *submitted;
   if (!submitted) {
     // Refused, or the stream broke before the job was accepted (it may have been: only a key
-    // makes asking again safe), or an older coordinator: the two calls instead.
+    // makes asking again safe), or a standby answered (it accepts nothing; Submit follows it to
+    // the leader), or an older coordinator: the two calls instead.
     const bool unknown_call = s.error_code() == grpc::StatusCode::UNIMPLEMENTED;
-    if (!unknown_call && (!rpc::MayBeElsewhere(s) || idempotency_key.empty())) {
+    const bool standby = rpc::StandbyAnswer(ctx.GetServerTrailingMetadata()).has_value();
+    if (!unknown_call && !standby && (!rpc::MayBeElsewhere(s) || idempotency_key.empty())) {
       return ToStatus(s, target.address);
     }
     auto again = Submit(spec_text, spec_name, idempotency_key, cache);

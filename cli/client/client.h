@@ -82,7 +82,8 @@ class Client {
   // accepted, `on_event` for each event; the last is job_finished with the job's state. A stream
   // that breaks after the job was accepted goes on as a Watch (skipping the events delivered);
   // one that breaks before it falls back to Submit (with a key only: otherwise the error), as
-  // does a coordinator too old to know this call.
+  // do a standby's answer (Submit follows it to the leader) and a coordinator too old to know
+  // this call.
   Result<SubmittedJob> SubmitAndWatch(const std::string& spec_text, const std::string& spec_name,
                                       const std::string& idempotency_key, const std::string& cache,
                                       const std::function<void(const SubmittedJob&)>& on_submitted,

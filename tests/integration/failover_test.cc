@@ -4,6 +4,7 @@
 // to the first job it accepts is printed). Paused with SIGSTOP past its lease, the leader is
 // replaced too, and when it resumes it learns that another leads and stops: it never writes again.
 // A database restarted under the leader: submissions are refused meanwhile, then it goes on.
+// Clients and workers given a standby's address follow it to the leader.
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "cli/client/client.h"
 #include "hollerith.grpc.pb.h"
 #include "proto/rpc_auth.h"
 #include "proto/rpc_leader.h"
@@ -190,6 +192,17 @@ TEST(Failover, AStandbyNamesTheLeaderAndClientsAndWorkersFollowIt) {
     return line.find("coordinator " + standby + " is a standby; trying coordinator " + leader) !=
            std::string::npos;
   }));
+  // The client library's one-call submission, without an idempotency key, asked of the standby:
+  // it accepted nothing, so the client submits at the leader it names and watches there.
+  {
+    Client client(standby, cluster.Token());
+    std::string last;
+    auto job = client.SubmitAndWatch(
+        "name: one\nstacks:\n  A:\n    cards:\n      - {id: a, run: echo one}\n", "one.yaml", "",
+        "", {}, [&](const v1::JobEvent& ev) { last = ev.kind() + " " + ev.job_state(); });
+    ASSERT_TRUE(job.ok()) << job.message();
+    EXPECT_EQ(last, "job_finished succeeded");
+  }
 
   // The leader dies: the standby leads, and the worker, which followed the old leader, goes back
   // to the address it was given.
