@@ -67,7 +67,8 @@ void ExpectLikeLocal(const TestCluster& cluster, const std::string& job, const s
       return log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
     };
     ADD_FAILURE() << "job " << job << " did not finish\n"
-                  << cluster.Cli({"status", job}).out << "\n--- coordinator:\n"
+                  << cluster.Cli({"status", job}).out << "\n--- its trace:\n"
+                  << TraceLines(cluster, job) << "--- coordinator:\n"
                   << tail(cluster.CoordinatorLog()) << "\n--- w1:\n"
                   << tail(cluster.WorkerLog("w1")) << "\n--- w2:\n"
                   << tail(cluster.WorkerLog("w2"));

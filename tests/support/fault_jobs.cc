@@ -141,4 +141,21 @@ std::vector<std::string> CheckTrace(const TestCluster& cluster, const std::strin
   return problems;
 }
 
+std::string TraceLines(const TestCluster& cluster, const std::string& job) {
+  auto exported = cluster.Cli({"trace", job});
+  if (exported.exit_code != 0) return "(no trace: " + exported.err + ")\n";
+  auto doc = nlohmann::json::parse(exported.out, nullptr, false);
+  if (doc.is_discarded()) return "(unreadable trace)\n";
+  std::ostringstream lines;
+  for (const auto& e : doc["traceEvents"]) {
+    const auto& a = e["args"];
+    if (!a.contains("kind")) continue;
+    lines << a.value("kind", "") << " " << a.value("card", a.value("stack", ""));
+    if (a.contains("target")) lines << " -> " << a.value("target", "");
+    lines << " attempt " << a.value("attempt", 0) << " on " << a.value("node", "") << " at "
+          << a.value("lamport", uint64_t{0}) << "\n";
+  }
+  return lines.str();
+}
+
 }  // namespace hollerith::testing

@@ -40,4 +40,8 @@ std::vector<std::string> CheckTrace(const TestCluster& cluster, const std::strin
 int CountTraceEvents(const TestCluster& cluster, const std::string& job, const std::string& kind,
                      const std::string& detail = "");
 
+// The job's trace as the coordinator has it now (also while it runs), one event per line: kind,
+// card (-> target), attempt, node, Lamport time. What a hung job's failure report shows.
+std::string TraceLines(const TestCluster& cluster, const std::string& job);
+
 }  // namespace hollerith::testing
