@@ -382,6 +382,13 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     Stop(kExitOk);
     return;
   }
+  if (!was_welcomed && holding_) {
+    // An attempt to reconnect failed during an outage: what the kept stacks reported while it
+    // waited for its welcome (a start lingering in the batch) goes with the next hello, as
+    // everything else of the outage. Dropped, the coordinator would record the card's finish
+    // without its start: a trace that cannot show that the card started after its dependencies.
+    Remember(std::move(unsent), /*sent=*/false);
+  }
   if (was_welcomed && HoldStacks(std::move(unsent))) {
     spdlog::warn(
         "lost the coordinator stream ({}); keeping {} local stacks for up to {} ms "

@@ -8,7 +8,9 @@
 #include <asio/post.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <thread>
 #include <vector>
 
 #include "common/base/simulated_time.h"
@@ -60,6 +62,15 @@ class HeldExecutor : public CardExecutor {
     CardResult r;
     r.exit_code = -1;
     r.error = "cancelled";
+    asio::post(*io_, [done = std::move(it->second), r] { done(r); });
+    running_.erase(it);
+  }
+  // Ends running card `handle` (1, 2, ... in the order they started) as a process would.
+  void Finish(uint64_t handle, int exit_code) {
+    auto it = running_.find(handle);
+    if (it == running_.end()) return;
+    CardResult r;
+    r.exit_code = exit_code;
     asio::post(*io_, [done = std::move(it->second), r] { done(r); });
     running_.erase(it);
   }
@@ -172,6 +183,77 @@ TEST(WorkerSimulatedTime, AHelloAfterAnOutageLeavesOutWhatWasSentLongBefore) {
                                   << " ms before the outage: recorded";
   EXPECT_EQ(hello.started_size(), 0);
   EXPECT_EQ(hello.finished_size(), 0);
+}
+
+// A card that starts while a reconnect attempt waits for its welcome, with another card running
+// (so its start lingers in the batch for company): the attempt fails, and the start must still
+// reach the coordinator in the next hello. Lost, the coordinator would record the card's finish
+// without its start, and the trace could not show that it started after its dependencies.
+TEST(WorkerSimulatedTime, AStartMadeWhileAReconnectFailsIsInTheNextHello) {
+  FakeCoordinator fake(kTimeToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (m.has_hello() && session != 1) {  // session 1: the coordinator is not back yet
+      v1::CoordinatorMessage reply = Welcome(session + 1, 60'000, 10 * (session + 1));
+      if (session == 0) {
+        v1::CardDef a = Shell("a", "true");
+        a.set_retries(1);
+        *reply.add_assignments() = MakeAssignment("job-r", 0, 1, {a}, 11);
+        *reply.add_assignments() = MakeAssignment("job-r", 1, 1, {Shell("b", "true")}, 12);
+      }
+      fake.Send(session, std::move(reply));
+    }
+    for (const auto& f : m.finished()) {  // a0's first try failed: try again in a second
+      if (session != 0 || f.succeeded()) continue;
+      v1::CoordinatorMessage retry;
+      retry.set_lamport(f.lamport() + 1);
+      auto* r = retry.add_retries();
+      r->set_job_id(f.job_id());
+      *r->mutable_card() = f.card();
+      r->set_attempt(f.attempt());
+      r->set_next_try(2);
+      r->set_delay_ms(1000);
+      fake.Send(session, std::move(retry));
+    }
+  });
+  SimulatedTime time;
+  HeldExecutor executor(/*die_on_cancel=*/true);
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kTimeToken), &time, &executor);
+  auto advance = [&](std::chrono::nanoseconds d) {
+    return worker.OnLoop([&time, d] { return time.Advance(d); });
+  };
+  auto until = [&](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!worker.OnLoop(done).value_or(false)) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  };
+  executor.Bind(worker.io());
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountStarted(l, 0) == 2; }));
+  worker.Post([&] { executor.Finish(1, 1); });  // a0 fails
+  // The retry is armed: the heartbeat's timer and its own.
+  ASSERT_TRUE(until([&] { return time.armed() == 2; }));
+  fake.EndSession(0, grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator restarting"));
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kBackingOff));
+  EXPECT_EQ(advance(Worker::kMinBackoff), 1u);  // the reconnect; the retry is 1 s away
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 1); }));
+  EXPECT_EQ(fake.sessions()[1].received[0].hello().started_size(), 2) << "a0 and b0, try 1";
+
+  // The retry's start, while b0 runs: it waits in the batch for the linger (simulated: it stays).
+  EXPECT_EQ(advance(1000ms), 1u);
+  ASSERT_TRUE(until([&] { return executor.started() == 3; }));
+  fake.EndSession(1, grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused"));
+  ASSERT_TRUE(worker.WaitForState(WorkerState::kBackingOff, 2));
+  advance(Worker::kMaxBackoff);
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return HasHello(l, 2); }));
+  const v1::Hello hello = fake.sessions()[2].received[0].hello();
+  bool retried = false;
+  for (const auto& s : hello.started()) {
+    retried |= s.card().stack() == 0 && s.card().card() == 0 && s.try_no() == 2;
+  }
+  EXPECT_TRUE(retried) << "the start of a0's second try is not in the hello";
 }
 
 // A drain whose stack is still running at drain_timeout cancels it; with cards that end when
