@@ -35,7 +35,7 @@ std::shared_ptr<const JobSpec> Job(size_t stacks, bool cache, const std::string&
     card.id = "c";
     card.builtin = BuiltinKind::kNoop;
     card.cache = cache;
-    card.cache_version = version + "-" + std::to_string(s);  // every key new: all miss
+    card.mutable_cache_version() = version + "-" + std::to_string(s);  // every key new: all miss
     stack.cards.push_back(std::move(card));
     job->stacks.push_back(std::move(stack));
   }
@@ -109,9 +109,10 @@ int main(int argc, char** argv) {
   std::sort(on.begin(), on.end());
   std::sort(off.begin(), off.end());
   const double on_us = on[on.size() / 2], off_us = off[off.size() / 2];
-  std::printf("cache bench: %zu cards, median of %d: with cache %.2f us/card, without %.2f us/card,"
-              " the cache adds %.2f us per card that misses (lookup, note, entry kept)\n",
-              stacks, reps, on_us, off_us, on_us - off_us);
+  std::printf(
+      "cache bench: %zu cards, median of %d: with cache %.2f us/card, without %.2f us/card,"
+      " the cache adds %.2f us per card that misses (lookup, note, entry kept)\n",
+      stacks, reps, on_us, off_us, on_us - off_us);
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   return 0;

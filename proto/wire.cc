@@ -121,7 +121,7 @@ void ToProto(const StackSpec& stack, v1::StackDef* out) {
     auto* d = out->add_cards();
     d->set_id(c.id);
     d->set_shell(c.shell);
-    for (const auto& a : c.argv) d->add_argv(a);
+    for (const auto& a : c.argv()) d->add_argv(a);
     d->set_builtin(static_cast<v1::Builtin>(c.builtin));
     d->set_sleep_ms(c.sleep.count());
     for (CardRef r : c.after) ToProto(r, d->add_after());
@@ -132,19 +132,19 @@ void ToProto(const StackSpec& stack, v1::StackDef* out) {
       i->set_dest(in.dest);
     }
     for (const auto& o : c.outputs) d->add_outputs(o);
-    for (const auto& [k, v] : c.env) {
+    for (const auto& [k, v] : c.env()) {
       auto* kv = d->add_env();
       kv->set_key(k);
       kv->set_value(v);
     }
     d->set_timeout_ms(c.timeout.count());
     d->set_retries(c.retries);
-    if (!c.limits.empty()) {
+    if (!c.limits().empty()) {
       auto* l = d->mutable_limits();
-      l->set_memory_bytes(c.limits.memory_bytes);
-      l->set_cpu_ms(static_cast<uint64_t>(c.limits.cpu.count()));
-      l->set_files(c.limits.files);
-      l->set_processes(c.limits.processes);
+      l->set_memory_bytes(c.limits().memory_bytes);
+      l->set_cpu_ms(static_cast<uint64_t>(c.limits().cpu.count()));
+      l->set_files(c.limits().files);
+      l->set_processes(c.limits().processes);
     }
   }
 }
@@ -181,12 +181,12 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
     c.id = d.id();
     if (!IsValidId(c.id)) return Status::Error("bad card id '" + c.id.substr(0, 80) + "'");
     c.shell = d.shell();
-    c.argv.assign(d.argv().begin(), d.argv().end());
+    c.mutable_argv().assign(d.argv().begin(), d.argv().end());
     if (d.builtin() < v1::BUILTIN_NONE || d.builtin() > v1::BUILTIN_SLEEP) {
       return Status::Error("card " + c.id + ": unknown builtin");
     }
     c.builtin = static_cast<BuiltinKind>(d.builtin());
-    if (c.builtin == BuiltinKind::kNone && c.shell.empty() && c.argv.empty()) {
+    if (c.builtin == BuiltinKind::kNone && c.shell.empty() && c.argv().empty()) {
       return Status::Error("card " + c.id + ": nothing to run");
     }
     c.sleep = Duration(d.sleep_ms());
@@ -200,7 +200,7 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
       if (Status st = CheckPath(c, "output", o); !st.ok()) return st;
       c.outputs.push_back(o);
     }
-    for (const auto& kv : d.env()) c.env.emplace_back(kv.key(), kv.value());
+    for (const auto& kv : d.env()) c.mutable_env().emplace_back(kv.key(), kv.value());
     c.timeout = Duration(d.timeout_ms());
     c.retries = static_cast<int>(d.retries());
     if (d.has_limits()) {
@@ -209,8 +209,8 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
         return Status::Error("card " + c.id + ": limits out of range");
       }
       const uint64_t cpu_ms = std::min<uint64_t>(l.cpu_ms(), uint64_t{1} << 40);  // 35 years
-      c.limits = {l.memory_bytes(), Duration(static_cast<int64_t>(cpu_ms)), l.files(),
-                  l.processes()};
+      c.mutable_limits() = {l.memory_bytes(), Duration(static_cast<int64_t>(cpu_ms)), l.files(),
+                            l.processes()};
     }
     s.cards.push_back(std::move(c));
   }

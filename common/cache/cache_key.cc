@@ -25,12 +25,12 @@ std::string CommandText(const CardSpec& card) {
       Field(text, std::to_string(card.sleep.count()));
       break;
     case BuiltinKind::kNone:
-      if (card.argv.empty()) {
+      if (card.argv().empty()) {
         Field(text, "shell");
         Field(text, card.shell);
       } else {
         Field(text, "argv");
-        for (const std::string& arg : card.argv) Field(text, arg);
+        for (const std::string& arg : card.argv()) Field(text, arg);
       }
       break;
   }
@@ -58,12 +58,12 @@ CacheKeyParts CardCacheKeyParts(const CardSpec& card, const std::vector<std::str
   CacheKeyParts parts;
   parts.digests[0] = Digest(CommandText(card));
   std::string text;
-  for (const auto& [name, value] : card.env) {
+  for (const auto& [name, value] : card.env()) {
     Field(text, name);
     Field(text, value);
   }
   parts.digests[1] = Digest(text);
-  parts.digests[2] = Digest(FormatLimitList(card.limits));
+  parts.digests[2] = Digest(FormatLimitList(card.limits()));
   text.clear();
   for (size_t i = 0; i < card.inputs.size(); ++i) {
     Field(text, card.inputs[i].dest);
@@ -74,7 +74,7 @@ CacheKeyParts CardCacheKeyParts(const CardSpec& card, const std::vector<std::str
   for (const std::string& path : card.outputs) Field(text, path);
   parts.digests[4] = Digest(text);
   parts.digests[5] = Digest(previous_key);
-  parts.digests[6] = Digest(card.cache_version);
+  parts.digests[6] = Digest(card.cache_version());
   // The parts have a fixed length each: no framing is needed.
   text = "hollerith card cache key 1\n";
   for (const Sha256Digest& d : parts.digests) text.append(d.begin(), d.end());

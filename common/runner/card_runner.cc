@@ -199,23 +199,23 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
       argv = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
               const_cast<char*>(spec.shell.c_str()), nullptr};
       request.program = "/bin/sh";
-    } else if (!spec.argv.empty()) {
-      argv.reserve(spec.argv.size() + 1);
-      for (const std::string& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+    } else if (!spec.argv().empty()) {
+      argv.reserve(spec.argv().size() + 1);
+      for (const std::string& arg : spec.argv()) argv.push_back(const_cast<char*>(arg.c_str()));
       argv.push_back(nullptr);
-      request.program = spec.argv[0].c_str();
+      request.program = spec.argv()[0].c_str();
       request.search_path = true;
     } else {
       PostFailure(std::move(done), "card '" + spec.id + "' has nothing to run");
       return;
     }
     const EnvBlock::Vars base = BaseEnvironment(launch.workspace);
-    EnvBlock env({&base, &spec.env, &launch.extra_env});
+    EnvBlock env({&base, &spec.env(), &launch.extra_env});
     request.argv = argv.data();
     request.envp = env.data();
     request.workspace = launch.workspace.c_str();
     // Precedence: the card's own limits, then its stack's memory request, then the node's defaults.
-    CardLimits own = spec.limits;
+    CardLimits own = spec.limits();
     if (own.memory_bytes == 0) own.memory_bytes = launch.memory_request;
     const CardLimits limits = WithDefaults(own, sandbox.defaults);
     // RLIMIT_NPROC counts the user's every task: cards running as the daemon's own user would
@@ -235,8 +235,8 @@ struct ProcessCardRunner::Impl : std::enable_shared_from_this<Impl> {
     const Clock::time_point started = Clock::now();
     Result<SpawnedProcess> spawned = SpawnInProcessGroup(request);
     if (!spawned.ok() && resolved) {  // the file found earlier is gone: search again, as execvp
-      paths.Forget(spec.argv[0], PathOf(request.envp));
-      request.program = spec.argv[0].c_str();
+      paths.Forget(spec.argv()[0], PathOf(request.envp));
+      request.program = spec.argv()[0].c_str();
       request.search_path = true;
       spawned = SpawnInProcessGroup(request);
     }

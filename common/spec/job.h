@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/base/out_of_line.h"
 #include "common/spec/resources.h"
 
 namespace hollerith {
@@ -61,27 +62,42 @@ struct CardLimits {
   friend bool operator==(const CardLimits&, const CardLimits&) = default;
 };
 
-struct CardSpec {
+// What few cards set: kept out of line (CardSpec::rare), so a card that sets none of it costs
+// one pointer instead of these 112 bytes.
+struct CardRareFields {
+  std::vector<std::string> argv;  // exec'd without a shell (instead of CardSpec::shell)
+  std::vector<std::pair<std::string, std::string>> env;
+  CardLimits limits;
+  std::string cache_version;  // `cache_version:`, part of the cache key
+};
+
+struct CardSpec {  // 184 bytes: a million-card job keeps a million of these
   std::string id;
   // Exactly one of: shell (run by /bin/sh -c), argv (exec without a shell), builtin.
   std::string shell;
-  std::vector<std::string> argv;
-  BuiltinKind builtin = BuiltinKind::kNone;
-  Duration sleep{0};  // for BuiltinKind::kSleep
-
   std::vector<CardRef> after;  // explicit cross-stack dependencies
   std::vector<InputSpec> inputs;
   std::vector<std::string> outputs;  // workspace-relative paths published on success
-  std::vector<std::pair<std::string, std::string>> env;
-  Duration timeout{0};  // 0 means no timeout
+  Duration sleep{0};                 // for BuiltinKind::kSleep
+  Duration timeout{0};               // 0 means no timeout
   int retries = 0;
-  CardLimits limits;
+  BuiltinKind builtin = BuiltinKind::kNone;
+  SourceMark mark;
   // `cache:` (its own, its stack's or the job's): a success may be reused by a later run whose
   // card has the same cache key (common/cache/cache_key.h); `cache_version:` is part of the key.
   bool cache = false;
-  std::string cache_version;
-  SourceMark mark;
+  OutOfLine<CardRareFields> rare;
+
+  const std::vector<std::string>& argv() const { return rare.get().argv; }
+  std::vector<std::string>& mutable_argv() { return rare.mutable_get().argv; }
+  const std::vector<std::pair<std::string, std::string>>& env() const { return rare.get().env; }
+  std::vector<std::pair<std::string, std::string>>& mutable_env() { return rare.mutable_get().env; }
+  const CardLimits& limits() const { return rare.get().limits; }
+  CardLimits& mutable_limits() { return rare.mutable_get().limits; }
+  const std::string& cache_version() const { return rare.get().cache_version; }
+  std::string& mutable_cache_version() { return rare.mutable_get().cache_version; }
 };
+static_assert(sizeof(void*) != 8 || sizeof(CardSpec) == 184);
 
 // A stack whose `matrix:` is read at run time (`matrix: {from: STACK.CARD:PATH}`): a template,
 // never placed itself. When card `source` succeeds, the JSON list it wrote to its output `path`

@@ -420,7 +420,7 @@ class SchemaReader {
       const CacheSetting cache =
           ReadCacheSetting(fields[kCache].value, fields[kCacheVersion].value, where, stack_cache_);
       card.cache = cache.cache;
-      card.cache_version = cache.version;
+      card.mutable_cache_version() = cache.version;
       if (const DocNode* after = fields[kAfter].value) {
         Try([&] { ReadAfter(*after, self, where, card); });
       }
@@ -439,8 +439,9 @@ class SchemaReader {
     Try([&] { ReadCommand(fields[kRun], fields[kBuiltin], node, where, card); });
     if (const DocNode* env = fields[kEnv].value) {
       Try([&] {
-        card.env = ReadStringMap(*env, "'env' of " + where, IsValidEnvName,
-                                 " (names are letters, digits and _, not starting with a digit)");
+        card.mutable_env() =
+            ReadStringMap(*env, "'env' of " + where, IsValidEnvName,
+                          " (names are letters, digits and _, not starting with a digit)");
       });
     }
     if (const DocNode* timeout = fields[kTimeout].value) {
@@ -523,7 +524,7 @@ class SchemaReader {
         seen |= bit;
         const std::string_view text =
             Scalar(value, [&] { return what() + ", " + QuoteForMessage(name); });
-        if (Status s = SetLimit(card.limits, kind, text); !s.ok()) {
+        if (Status s = SetLimit(card.mutable_limits(), kind, text); !s.ok()) {
           Fail(value, what() + ": " + s.message());
         }
       });
@@ -554,12 +555,13 @@ class SchemaReader {
     }
     if (run.kind == DocKind::kSequence) {
       if (run.size == 0) Fail(run, what() + " must not be an empty list");
-      card.argv.reserve(run.size);
+      card.mutable_argv().reserve(run.size);
       for (uint32_t i = 0; i < run.size; ++i) {
-        card.argv.emplace_back(
+        card.mutable_argv().emplace_back(
             Scalar(doc_.child(run, i), [&] { return "each word of " + what(); }));
       }
-      if (card.argv[0].empty()) Fail(doc_.child(run, 0), "the program in " + what() + " is empty");
+      if (card.argv()[0].empty())
+        Fail(doc_.child(run, 0), "the program in " + what() + " is empty");
       return;
     }
     if (run.kind == DocKind::kNull) Fail(run, what() + " must not be empty");

@@ -25,7 +25,7 @@ inline void CheckAcceptedSpec(const JobSpec& job) {
     for (const CardSpec& card : stack.cards) {
       Require(!card.id.empty(), "every card has an id");
       const int kinds =
-          !card.shell.empty() + !card.argv.empty() + (card.builtin != BuiltinKind::kNone);
+          !card.shell.empty() + !card.argv().empty() + (card.builtin != BuiltinKind::kNone);
       Require(kinds == 1, "a card runs exactly one of shell, argv, builtin");
       Require(card.retries >= 0, "retries are not negative");
       Require(card.timeout.count() >= 0, "timeouts are not negative");

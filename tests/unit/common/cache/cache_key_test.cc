@@ -16,7 +16,7 @@ CardSpec Card() {
   CardSpec card;
   card.id = "c";
   card.shell = "sort data.txt > sorted.txt";
-  card.env = {{"LANG", "C"}};
+  card.mutable_env() = {{"LANG", "C"}};
   card.inputs = {{{0, 0}, "data.txt", "data.txt"}};
   card.outputs = {"sorted.txt"};
   card.cache = true;
@@ -50,18 +50,18 @@ TEST(CacheKeyTest, EachPartChangedAloneChangesTheKeyAndIsNamed) {
       {"command",
        [](CardSpec& c, auto&, auto&) {
          c.shell.clear();
-         c.argv = {"sort", "data.txt"};
+         c.mutable_argv() = {"sort", "data.txt"};
        }},
       {"env",
        [](CardSpec& c, auto&, auto&) {
-         c.env = {{"LANG", "en_US"}};
+         c.mutable_env() = {{"LANG", "en_US"}};
        }},
-      {"limits", [](CardSpec& c, auto&, auto&) { c.limits.files = 1024; }},
+      {"limits", [](CardSpec& c, auto&, auto&) { c.mutable_limits().files = 1024; }},
       {"inputs", [](CardSpec&, auto& in, auto&) { in = {std::string(64, 'b')}; }},
       {"inputs", [](CardSpec& c, auto&, auto&) { c.inputs[0].dest = "other.txt"; }},
       {"outputs", [](CardSpec& c, auto&, auto&) { c.outputs.push_back("count.txt"); }},
       {"earlier cards", [](CardSpec&, auto&, auto& previous) { previous = "k"; }},
-      {"cache_version", [](CardSpec& c, auto&, auto&) { c.cache_version = "2"; }},
+      {"cache_version", [](CardSpec& c, auto&, auto&) { c.mutable_cache_version() = "2"; }},
   };
   const CacheKeyParts base = CardCacheKeyParts(Card(), kInputs, "");
   for (const Variant& v : variants) {
@@ -86,9 +86,9 @@ TEST(CacheKeyTest, WhatIsNotObservableIsNotInTheKey) {
 
 TEST(CacheKeyTest, FieldsAreFramedSoThatNeighboursDoNotRunTogether) {
   CardSpec a = Card();
-  a.env = {{"AB", "C"}};
+  a.mutable_env() = {{"AB", "C"}};
   CardSpec b = Card();
-  b.env = {{"A", "BC"}};
+  b.mutable_env() = {{"A", "BC"}};
   EXPECT_NE(CardCacheKeyParts(a, kInputs, "").key, CardCacheKeyParts(b, kInputs, "").key);
 }
 

@@ -119,7 +119,8 @@ TEST_F(CardRunnerTest, EnvironmentIsBaseThenCardThenLaunchNeverTheDaemons) {
   ASSERT_EQ(::setenv("HOLLERITH_TEST_INHERITED", "daemon-secret", 1), 0);
   ASSERT_EQ(::setenv("HOLLERITH_TEST_B", "daemon-secret", 1), 0);
   CardSpec card = Shell("echo \"[$HOLLERITH_TEST_INHERITED] $A $HOLLERITH_TEST_B $C $LANG\"");
-  card.env = {{"A", "card-a"}, {"HOLLERITH_TEST_B", "card-b"}, {"C", "card-c"}, {"LANG", "C"}};
+  card.mutable_env() = {
+      {"A", "card-a"}, {"HOLLERITH_TEST_B", "card-b"}, {"C", "card-c"}, {"LANG", "C"}};
   CardLaunch launch = launch_;
   launch.extra_env = {{"C", "launch-c"}};
   auto r = RunCard(card, launch);
@@ -133,7 +134,7 @@ TEST_F(CardRunnerTest, EnvironmentHoldsOnlyTheDocumentedBase) {
   ASSERT_EQ(::setenv("HOLLERITH_TEST_SECRET", "hunter2", 1), 0);
   CardSpec card;
   card.id = "env";
-  card.argv = {"env"};  // no shell: it would add PWD and friends
+  card.mutable_argv() = {"env"};  // no shell: it would add PWD and friends
   auto r = RunCard(card);
   ::unsetenv("HOLLERITH_TEST_SECRET");
   ASSERT_TRUE(r);
@@ -186,7 +187,7 @@ TEST_F(CardRunnerTest, StdinIsDevNull) {
 TEST_F(CardRunnerTest, ArgvRunsWithoutShellAndResolvesPath) {
   CardSpec card;
   card.id = "argv";
-  card.argv = {"printf", "%s|%s|%s", "a b", "$HOME", "*"};
+  card.mutable_argv() = {"printf", "%s|%s|%s", "a b", "$HOME", "*"};
   auto r = RunCard(card);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->succeeded()) << r->error;
@@ -195,7 +196,7 @@ TEST_F(CardRunnerTest, ArgvRunsWithoutShellAndResolvesPath) {
 
 TEST_F(CardRunnerTest, MissingBinaryFailsWithItsName) {
   CardSpec card;
-  card.argv = {"nosuchbin-hollerith"};
+  card.mutable_argv() = {"nosuchbin-hollerith"};
   bool called = false;
   std::optional<CardResult> result;
   runner().Run(card, launch_, [&](CardResult r) {
@@ -369,7 +370,7 @@ TEST_F(CardRunnerTest, FiftyConcurrentCardsAllComplete) {
   int completed = 0;
   for (int i = 0; i < kCards; ++i) {
     CardSpec card = Shell("sleep 0.1; echo $N; echo err$N >&2");
-    card.env = {{"N", std::to_string(i)}};
+    card.mutable_env() = {{"N", std::to_string(i)}};
     runner().Run(card, launch_, [&, i](CardResult r) {
       EXPECT_FALSE(results[i]) << "done ran twice for card " << i;
       results[i] = std::move(r);

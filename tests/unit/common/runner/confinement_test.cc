@@ -133,7 +133,7 @@ TEST_F(ConfinedCardTest, SpillFileIsNotWrittenThroughAPlantedLink) {
 // Limits. Each card goes over one; the reason names it.
 TEST_F(ConfinedCardTest, CpuLimitKillsABusyLoop) {
   CardSpec card = Shell("while :; do :; done");
-  card.limits.cpu = milliseconds(1000);
+  card.mutable_limits().cpu = milliseconds(1000);
   card.timeout = milliseconds(30'000);  // far beyond: the limit must act first
   auto r = RunCard(card);
   ASSERT_TRUE(r);
@@ -145,15 +145,15 @@ TEST_F(ConfinedCardTest, CpuLimitKillsABusyLoop) {
 TEST_F(ConfinedCardTest, MemoryLimitFailsAnAllocationPastIt) {
   CardSpec card;
   card.id = "hog";
-  card.argv = {"python3", "-c", "x = bytearray(512 * 1024 * 1024)"};
-  card.limits.memory_bytes = uint64_t{64} << 20;
+  card.mutable_argv() = {"python3", "-c", "x = bytearray(512 * 1024 * 1024)"};
+  card.mutable_limits().memory_bytes = uint64_t{64} << 20;
   auto r = RunCard(card);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->succeeded());
   EXPECT_EQ(r->error, "memory limit 64MiB exceeded (an allocation failed)") << r->err.text;
 
-  card.limits.memory_bytes = uint64_t{2} << 30;  // the same card within its limit
-  card.argv = {"python3", "-c", "x = bytearray(32 * 1024 * 1024)"};
+  card.mutable_limits().memory_bytes = uint64_t{2} << 30;  // the same card within its limit
+  card.mutable_argv() = {"python3", "-c", "x = bytearray(32 * 1024 * 1024)"};
   auto fine = RunCard(card);
   ASSERT_TRUE(fine);
   EXPECT_TRUE(fine->succeeded()) << fine->error << fine->err.text;
@@ -162,8 +162,9 @@ TEST_F(ConfinedCardTest, MemoryLimitFailsAnAllocationPastIt) {
 TEST_F(ConfinedCardTest, FilesLimitStopsOpeningMore) {
   CardSpec card;
   card.id = "fds";
-  card.argv = {"bash", "-c", "for i in $(seq 1 100); do exec {fd}</dev/null || exit 3; done"};
-  card.limits.files = 20;
+  card.mutable_argv() = {"bash", "-c",
+                         "for i in $(seq 1 100); do exec {fd}</dev/null || exit 3; done"};
+  card.mutable_limits().files = 20;
   auto r = RunCard(card);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->exit_code, 3);
@@ -174,11 +175,11 @@ TEST_F(ConfinedCardTest, DefaultLimitsApplyWhereTheSpecSetsNone) {
   UseSandbox(CardSandbox{.user = {}, .defaults = {.files = 16}});
   CardSpec card;
   card.id = "fds";
-  card.argv = {"bash", "-c", "ulimit -n"};
+  card.mutable_argv() = {"bash", "-c", "ulimit -n"};
   auto r = RunCard(card);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->out.text, "16\n");
-  card.limits.files = 32;  // the spec's own wins
+  card.mutable_limits().files = 32;  // the spec's own wins
   r = RunCard(card);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->out.text, "32\n");
@@ -188,7 +189,7 @@ TEST_F(ConfinedCardTest, StackMemoryRequestIsTheLimitBetweenCardLimitsAndDefault
   UseSandbox(CardSandbox{.user = {}, .defaults = {.memory_bytes = uint64_t{4} << 30}});
   CardSpec card;
   card.id = "data";
-  card.argv = {"bash", "-c", "ulimit -d"};  // RLIMIT_DATA in KiB
+  card.mutable_argv() = {"bash", "-c", "ulimit -d"};  // RLIMIT_DATA in KiB
   auto r = RunCard(card);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->out.text, "4194304\n") << "no request: the node's default";
@@ -197,7 +198,7 @@ TEST_F(ConfinedCardTest, StackMemoryRequestIsTheLimitBetweenCardLimitsAndDefault
   r = RunCard(card, launch);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->out.text, "524288\n") << "the stack's request beats the default";
-  card.limits.memory_bytes = uint64_t{256} << 20;
+  card.mutable_limits().memory_bytes = uint64_t{256} << 20;
   r = RunCard(card, launch);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->out.text, "262144\n") << "the card's own limit beats the request";
@@ -223,7 +224,7 @@ class ConfinedUserTest : public CardRunnerTest {
 
 TEST_F(ConfinedUserTest, ProcessesLimitBoundsAForkBomb) {
   CardSpec card = Shell("echo $$; i=0; while [ $i -lt 200 ]; do sleep 5 & i=$((i+1)); done; wait");
-  card.limits.processes = 20;
+  card.mutable_limits().processes = 20;
   CardLaunch launch = launch_;
   launch.output_drain = milliseconds(200);
   auto r = RunCard(card, launch);

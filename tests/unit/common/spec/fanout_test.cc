@@ -92,7 +92,7 @@ TEST(FanOutTest, EachItemMakesAStackWithItsValuesSubstituted) {
   EXPECT_EQ(a.instance_of, 1u);
   EXPECT_EQ(a.labels[0].second, "x");
   EXPECT_EQ(a.cards[0].shell, "work a $${{ literal }} ${HOME}");
-  EXPECT_EQ(a.cards[0].env, (std::vector<std::pair<std::string, std::string>>{{"ITEM", "a"}}));
+  EXPECT_EQ(a.cards[0].env(), (std::vector<std::pair<std::string, std::string>>{{"ITEM", "a"}}));
   EXPECT_EQ(a.cards[0].outputs, (std::vector<std::string>{"out.txt", "a.log"}));
   EXPECT_EQ(e.stacks[5].cards[0].outputs[1], "b/c.log");
   EXPECT_TRUE(e.stacks[1].fanout->expanded);

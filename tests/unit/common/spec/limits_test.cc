@@ -29,7 +29,7 @@ TEST(SpecLimitsTest, ReadsEveryLimitFromYamlAndJson) {
   Result<JobSpec> yaml =
       ParseCard("        limits: {memory: 2GiB, cpu: 60s, files: 1024, processes: 256}\n");
   ASSERT_TRUE(yaml.ok()) << yaml.message();
-  const CardLimits& l = yaml->stacks[0].cards[0].limits;
+  const CardLimits& l = yaml->stacks[0].cards[0].limits();
   EXPECT_EQ(l.memory_bytes, uint64_t{2} << 30);
   EXPECT_EQ(l.cpu, Duration(60'000));
   EXPECT_EQ(l.files, 1024u);
@@ -40,7 +40,7 @@ TEST(SpecLimitsTest, ReadsEveryLimitFromYamlAndJson) {
           "limits": {"memory": "512MiB", "processes": "20"}}]}}})",
       "limits.json");
   ASSERT_TRUE(json.ok()) << json.message();
-  const CardLimits& j = json->stacks[0].cards[0].limits;
+  const CardLimits& j = json->stacks[0].cards[0].limits();
   EXPECT_EQ(j.memory_bytes, uint64_t{512} << 20);
   EXPECT_EQ(j.processes, 20u);
   EXPECT_EQ(j.cpu.count(), 0) << "unset limits stay unset (the worker's default applies)";
@@ -53,7 +53,7 @@ TEST(SpecLimitsTest, CombineTakesLimitsToo) {
       "  limits: {cpu: 5s}\n",
       "limits.yaml");
   ASSERT_TRUE(r.ok()) << r.message();
-  EXPECT_EQ(r->stacks.back().cards[0].limits.cpu, Duration(5000));
+  EXPECT_EQ(r->stacks.back().cards[0].limits().cpu, Duration(5000));
 }
 
 TEST(SpecLimitsTest, BadLimitsNameTheirPlace) {

@@ -78,14 +78,14 @@ stacks:
   EXPECT_EQ(use.labels, (std::vector<std::pair<std::string, std::string>>{{"zone", "z-a"}}));
   const CardSpec& c = use.cards[0];
   EXPECT_EQ(c.shell, "echo a");
-  EXPECT_EQ(c.env, (std::vector<std::pair<std::string, std::string>>{{"V", "<a>"}}));
+  EXPECT_EQ(c.env(), (std::vector<std::pair<std::string, std::string>>{{"V", "<a>"}}));
   EXPECT_EQ(c.timeout, std::chrono::seconds(5));
   EXPECT_EQ(c.after, (std::vector<CardRef>{{0, 0}}));
   ASSERT_EQ(c.inputs.size(), 1u);
   EXPECT_EQ(c.inputs[0].path, "a.txt");
   EXPECT_EQ(c.inputs[0].dest, "a.txt");
   EXPECT_EQ(c.outputs, (std::vector<std::string>{"out-a.txt"}));
-  EXPECT_EQ(use.cards[1].argv, (std::vector<std::string>{"echo", "a", "5s"}));
+  EXPECT_EQ(use.cards[1].argv(), (std::vector<std::string>{"echo", "a", "5s"}));
 }
 
 TEST(MatrixTest, ShellSyntaxIsLeftAloneAndDollarDollarBracesIsALiteral) {

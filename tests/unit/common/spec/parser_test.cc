@@ -135,7 +135,7 @@ TEST(SpecParserTest, DesignExampleParsesToTheModel) {
   ASSERT_EQ(a.cards.size(), 2u);
   EXPECT_EQ(a.cards[0].id, "fetch");
   EXPECT_EQ(a.cards[0].shell, "sh -c 'seq 1 1000 > numbers.txt'");
-  EXPECT_TRUE(a.cards[0].argv.empty());
+  EXPECT_TRUE(a.cards[0].argv().empty());
   EXPECT_EQ(a.cards[0].builtin, BuiltinKind::kNone);
   EXPECT_EQ(a.cards[0].outputs, std::vector<std::string>{"numbers.txt"});
   EXPECT_EQ(a.cards[0].mark.line, 7);
@@ -148,7 +148,7 @@ TEST(SpecParserTest, DesignExampleParsesToTheModel) {
   EXPECT_EQ(b.id, "B");
   EXPECT_EQ(b.node, "");
   ASSERT_EQ(b.cards.size(), 3u);
-  EXPECT_EQ(b.cards[0].argv, (std::vector<std::string>{"echo", "preparing"}));
+  EXPECT_EQ(b.cards[0].argv(), (std::vector<std::string>{"echo", "preparing"}));
   EXPECT_EQ(b.cards[0].shell, "");
   const CardSpec& dbl = b.cards[1];
   EXPECT_EQ(dbl.id, "double");
@@ -159,7 +159,8 @@ TEST(SpecParserTest, DesignExampleParsesToTheModel) {
   EXPECT_EQ(dbl.inputs[0].dest, "numbers.txt");
   EXPECT_EQ(dbl.timeout, std::chrono::seconds(30));
   EXPECT_EQ(dbl.retries, 2);
-  EXPECT_EQ(dbl.env, (std::vector<std::pair<std::string, std::string>>{{"K", "V"}, {"LANG", "C"}}));
+  EXPECT_EQ(dbl.env(),
+            (std::vector<std::pair<std::string, std::string>>{{"K", "V"}, {"LANG", "C"}}));
   EXPECT_EQ(dbl.mark.line, 16);
   EXPECT_EQ(dbl.mark.column, 9);
   EXPECT_EQ(b.cards[2].builtin, BuiltinKind::kSleep);
@@ -227,7 +228,7 @@ combine:
 TEST(SpecParserTest, JobWithoutCombineHasNoCombineStack) {
   const JobSpec job = MustParse(OneCard("      - {id: a, run: [true]}\n"));
   EXPECT_FALSE(job.has_combine());
-  EXPECT_EQ(job.stacks[0].cards[0].argv, std::vector<std::string>{"true"});
+  EXPECT_EQ(job.stacks[0].cards[0].argv(), std::vector<std::string>{"true"});
 }
 
 TEST(SpecParserTest, ByteOrderMarkAndCrlfLineEndingsAreAccepted) {

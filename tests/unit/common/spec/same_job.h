@@ -33,7 +33,7 @@ inline void ExpectSameJob(const JobSpec& a, const JobSpec& b) {
       const CardSpec& q = y.cards[c];
       EXPECT_EQ(p.id, q.id);
       EXPECT_EQ(p.shell, q.shell);
-      EXPECT_EQ(p.argv, q.argv);
+      EXPECT_EQ(p.argv(), q.argv());
       EXPECT_EQ(p.builtin, q.builtin);
       EXPECT_EQ(p.sleep, q.sleep);
       EXPECT_EQ(p.after, q.after);
@@ -44,10 +44,10 @@ inline void ExpectSameJob(const JobSpec& a, const JobSpec& b) {
         EXPECT_EQ(p.inputs[i].dest, q.inputs[i].dest);
       }
       EXPECT_EQ(p.outputs, q.outputs);
-      EXPECT_EQ(p.env, q.env);
+      EXPECT_EQ(p.env(), q.env());
       EXPECT_EQ(p.timeout, q.timeout);
       EXPECT_EQ(p.retries, q.retries);
-      EXPECT_EQ(p.limits, q.limits);
+      EXPECT_EQ(p.limits(), q.limits());
     }
   }
 }

@@ -39,7 +39,7 @@ TEST(TemplatesTest, AStackUsesATemplateWithDefaultsAndItsOwnValues) {
   EXPECT_EQ(job.stacks[0].id, "unit");
   EXPECT_EQ(job.stacks[0].node, "runner-debian");
   EXPECT_EQ(job.stacks[0].cards[0].shell, "./test --suite unit --image debian $SUITE");
-  EXPECT_EQ(job.stacks[0].cards[0].env,
+  EXPECT_EQ(job.stacks[0].cards[0].env(),
             (std::vector<std::pair<std::string, std::string>>{{"SUITE", "unit"}}));
   EXPECT_EQ(job.stacks[1].node, "runner-alpine");
   EXPECT_EQ(job.stacks[1].cards[0].shell, "./test --suite e2e --image alpine $SUITE");
