@@ -181,7 +181,7 @@ Result<StackSpec> FromProto(const v1::StackDef& def, uint32_t stack_index) {
     c.id = d.id();
     if (!IsValidId(c.id)) return Status::Error("bad card id '" + c.id.substr(0, 80) + "'");
     c.shell = d.shell();
-    c.mutable_argv().assign(d.argv().begin(), d.argv().end());
+    if (d.argv_size() > 0) c.mutable_argv().assign(d.argv().begin(), d.argv().end());
     if (d.builtin() < v1::BUILTIN_NONE || d.builtin() > v1::BUILTIN_SLEEP) {
       return Status::Error("card " + c.id + ": unknown builtin");
     }

@@ -21,10 +21,12 @@ class OutOfLine {
   OutOfLine& operator=(OutOfLine&&) noexcept = default;
   ~OutOfLine() = default;
 
+  bool set() const { return value_ != nullptr; }  // mutable_get() was called
   const T& get() const {
     static const T kUnset{};
     return value_ ? *value_ : kUnset;
   }
+  // Makes the value if unset: call it only to write something (a reader uses get()).
   T& mutable_get() {
     if (!value_) value_ = std::make_unique<T>();
     return *value_;

@@ -173,8 +173,10 @@ class FanOutExpander {
     for (auto& [k, v] : s.labels) v = Text(v, s.mark, scope);
     for (CardSpec& card : s.cards) {
       card.shell = Text(card.shell, card.mark, scope);
-      for (std::string& arg : card.mutable_argv()) arg = Text(arg, card.mark, scope);
-      for (auto& [k, v] : card.mutable_env()) v = Text(v, card.mark, scope);
+      if (card.rare.set()) {  // most cards have no argv or env: nothing to make
+        for (std::string& arg : card.mutable_argv()) arg = Text(arg, card.mark, scope);
+        for (auto& [k, v] : card.mutable_env()) v = Text(v, card.mark, scope);
+      }
       std::unordered_set<std::string_view> outputs;
       for (std::string& path : card.outputs) {
         path = Text(path, card.mark, scope);

@@ -420,7 +420,7 @@ class SchemaReader {
       const CacheSetting cache =
           ReadCacheSetting(fields[kCache].value, fields[kCacheVersion].value, where, stack_cache_);
       card.cache = cache.cache;
-      card.mutable_cache_version() = cache.version;
+      if (!cache.version.empty()) card.mutable_cache_version() = cache.version;
       if (const DocNode* after = fields[kAfter].value) {
         Try([&] { ReadAfter(*after, self, where, card); });
       }
@@ -555,13 +555,12 @@ class SchemaReader {
     }
     if (run.kind == DocKind::kSequence) {
       if (run.size == 0) Fail(run, what() + " must not be an empty list");
-      card.mutable_argv().reserve(run.size);
+      std::vector<std::string>& argv = card.mutable_argv();
+      argv.reserve(run.size);
       for (uint32_t i = 0; i < run.size; ++i) {
-        card.mutable_argv().emplace_back(
-            Scalar(doc_.child(run, i), [&] { return "each word of " + what(); }));
+        argv.emplace_back(Scalar(doc_.child(run, i), [&] { return "each word of " + what(); }));
       }
-      if (card.argv()[0].empty())
-        Fail(doc_.child(run, 0), "the program in " + what() + " is empty");
+      if (argv[0].empty()) Fail(doc_.child(run, 0), "the program in " + what() + " is empty");
       return;
     }
     if (run.kind == DocKind::kNull) Fail(run, what() + " must not be empty");

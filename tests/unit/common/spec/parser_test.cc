@@ -183,6 +183,36 @@ TEST(SpecParserTest, DesignExampleParsesToTheModel) {
   EXPECT_EQ(combine.mark.line, 25);
 }
 
+// argv, env, limits and a cache version live out of line (CardRareFields): a card that sets none
+// of them must not make the block, or a million such cards pay for it after all.
+TEST(SpecParserTest, OnlyCardsThatSetARareFieldHoldOne) {
+  const JobSpec job = MustParse(R"(name: j
+cache: true
+stacks:
+  A:
+    cards:
+      - {id: shell, run: echo a}
+      - {id: noop, builtin: noop}
+      - {id: words, run: [echo, b]}
+      - {id: env, run: echo c, env: {K: V}}
+      - {id: limited, run: echo d, limits: {files: 64}}
+      - {id: versioned, run: echo e, cache_version: "2"}
+)",
+                                "rare.yaml");
+  const auto& cards = job.stacks[0].cards;
+  ASSERT_EQ(cards.size(), 6u);
+  EXPECT_FALSE(cards[0].rare.set());
+  EXPECT_FALSE(cards[1].rare.set());
+  EXPECT_TRUE(cards[0].cache) << "cached, without a version of its own";
+  EXPECT_EQ(cards[2].argv(), (std::vector<std::string>{"echo", "b"}));
+  EXPECT_EQ(cards[3].env(), (std::vector<std::pair<std::string, std::string>>{{"K", "V"}}));
+  EXPECT_EQ(cards[4].limits().files, 64u);
+  EXPECT_EQ(cards[5].cache_version(), "2");
+  const CardSpec copy = cards[5];  // a copy has a block of its own, equal
+  EXPECT_EQ(copy.cache_version(), "2");
+  EXPECT_NE(&copy.cache_version(), &cards[5].cache_version());
+}
+
 TEST(SpecParserTest, JsonParsesEqualToYaml) {
   const JobSpec yaml = MustParse(kDesignExample);
   const JobSpec json = MustParse(kDesignExampleJson, "spec.json");
