@@ -200,8 +200,9 @@ class HollerithCluster:
             for name, proc in ([("coordinator", self.coordinator)]
                                + list(zip(self.worker_names, self.workers))):
                 self._perf.append(subprocess.Popen(
+                    # Wall-clock sample times (-k): `perf script` lines up with the trace's.
                     ["perf", "record", "-q", "-e", "cpu-clock", "-F", os.environ.get("HOLLERITH_PERF_HZ", "999"), "-g",
-                     "-o", f"{self.perf_prefix}-{name}.data", "-p", str(proc.pid)],
+                     "-k", "CLOCK_REALTIME", "-o", f"{self.perf_prefix}-{name}.data", "-p", str(proc.pid)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(0.5)  # perf attaches asynchronously
         return self

@@ -4,6 +4,9 @@
 // state (which has one owner at a time, see coordinator.h), and it is never held while calling
 // into that state.
 // Batch() lets a caller merge into the last not-yet-sent message instead of queueing another.
+// A message Batch() starts lives on a protobuf arena of its own, with all its parts: they are made
+// by bump allocation and freed at once after the write (a combine's placement is 10,000 releases
+// in ten messages), not one by one on the gRPC thread that finished writing them.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -11,9 +14,11 @@
 #include <spdlog/spdlog.h>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 
+#include "proto/message_arena.h"
 #include "proto/rpc_status.h"
 
 namespace hollerith::coordinator {
@@ -44,7 +49,10 @@ class Outbox {
   void Push(Msg msg) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     if (!start_write_ || closing_) return;
-    queue_.push_back(std::move(msg));
+    Queued q;
+    q.pushed = std::make_unique<Msg>(std::move(msg));
+    q.msg = q.pushed.get();
+    queue_.push_back(std::move(q));
     PumpLocked();
   }
   // Adds to the newest queued message (not the one being written), or starts a new one when there
@@ -53,8 +61,11 @@ class Outbox {
              const std::function<bool(const Msg&)>& full = nullptr) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     if (!start_write_ || closing_) return;
-    if (queue_.empty() || (full && full(queue_.back()))) queue_.emplace_back();
-    add(queue_.back());
+    if (queue_.empty() || (full && full(*queue_.back().msg))) {
+      Queued& q = queue_.emplace_back();
+      q.msg = q.built.emplace().get();
+    }
+    add(*queue_.back().msg);
     PumpLocked();
   }
   // Finish the stream once everything queued has been written.
@@ -69,7 +80,7 @@ class Outbox {
   void OnWriteDone(bool ok) {
     std::lock_guard<std::recursive_mutex> lock(mu_);
     writing_ = false;
-    in_flight_.reset();
+    in_flight_ = {};
     if (!ok) {
       queue_.clear();
       return;
@@ -88,12 +99,13 @@ class Outbox {
       in_flight_ = std::move(queue_.front());
       queue_.pop_front();
       writing_ = true;
+      Msg& msg = *in_flight_.msg;
       if constexpr (requires(Msg m) { m.set_sequence(1); }) {
-        in_flight_->set_sequence(++sequence_);
+        msg.set_sequence(++sequence_);
         spdlog::trace("outbox write {}: {} assignments {} releases", sequence_,
-                      in_flight_->assignments_size(), in_flight_->releases_size());
+                      msg.assignments_size(), msg.releases_size());
       }
-      start_write_(&*in_flight_);
+      start_write_(&msg);
     } else if (closing_ && finish_) {
       auto finish = std::exchange(finish_, nullptr);
       start_write_ = nullptr;
@@ -101,11 +113,18 @@ class Outbox {
     }
   }
 
+  // A queued message: on its arena (Batch) or as it was pushed (Push: a log chunk is not copied).
+  struct Queued {
+    std::optional<rpc::ArenaMessage<Msg>> built;
+    std::unique_ptr<Msg> pushed;
+    Msg* msg = nullptr;  // the one of the two
+  };
+
   std::recursive_mutex mu_;  // gRPC may run OnWriteDone inline inside StartWrite
   StartWrite start_write_;
   Finish finish_;
-  std::deque<Msg> queue_;
-  std::optional<Msg> in_flight_;
+  std::deque<Queued> queue_;
+  Queued in_flight_;
   bool writing_ = false;
   uint64_t sequence_ = 0;
   bool closing_ = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <asio/post.hpp>
+#include <utility>
 
 #include "proto/rpc_auth.h"
 #include "proto/rpc_leader.h"
@@ -58,7 +59,7 @@ void Session::Start(v1::Coordinator::Stub& stub, const std::string& token,
   stub.async()->Session(&context_, this);
   // The hold keeps the call open for writes the loop starts later, outside any reaction.
   AddHold();
-  StartRead(&incoming_);
+  StartRead(incoming_->get());
   Pump();
   StartCall();
 }
@@ -147,14 +148,14 @@ void Session::OnReadDone(bool ok) {
     asio::post(io_, [self = shared_from_this()] { self->ReleaseHold(); });
     return;
   }
-  auto msg = std::make_shared<v1::CoordinatorMessage>(std::move(incoming_));
-  incoming_.Clear();
+  auto msg =
+      std::exchange(incoming_, std::make_shared<rpc::ArenaMessage<v1::CoordinatorMessage>>());
   // Post before starting the next read: its reaction may run on another thread at once, and
   // messages must reach the loop in stream order (an assignment before its releases).
   asio::post(io_, [self = shared_from_this(), msg] {
-    if (self->handlers_.message) self->handlers_.message(*msg);
+    if (self->handlers_.message) self->handlers_.message(**msg);
   });
-  StartRead(&incoming_);
+  StartRead(incoming_->get());
 }
 
 void Session::OnWriteDone(bool ok) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "hollerith.grpc.pb.h"
+#include "proto/message_arena.h"
 #include "worker/coordinator_stream.h"
 
 namespace hollerith::worker {
@@ -70,7 +71,10 @@ class Session : public CoordinatorStream,
   asio::io_context& io_;
   Handlers handlers_;
   grpc::ClientContext context_;
-  v1::CoordinatorMessage incoming_;
+  // Parsed on an arena of its own (a received assignment of 1,024 stacks is thousands of parts),
+  // shared with the loop, which reads it after the next read has begun.
+  std::shared_ptr<rpc::ArenaMessage<v1::CoordinatorMessage>> incoming_ =
+      std::make_shared<rpc::ArenaMessage<v1::CoordinatorMessage>>();
   bool hold_released_ = false;  // loop thread only
 
   std::mutex mu_;  // guards the outgoing side, shared by the loop and OnWriteDone

@@ -142,6 +142,7 @@ TraceEvent SchedulerCore::Stamp(EventKind kind, CardRef card, uint32_t attempt, 
 
 void SchedulerCore::Start() {
   trace_.Add(Stamp(EventKind::kJobSubmitted, {}, 0, clock_->Tick(), self_node_));
+  ReserveActions(job_->stacks.size());
   for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
     const StackSpec& stack = job_->stacks[s];
     if (stack.is_combine || stack.is_template()) continue;
@@ -172,6 +173,7 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
     }
   }
   if (job_->stacks[stack].is_combine) {
+    assign.results.reserve(records_.size());
     for (uint32_t s = 0; s < job_->stacks.size(); ++s) {
       if (s == stack || job_->stacks[s].is_template()) continue;
       for (uint32_t c = 0; c < job_->stacks[s].cards.size(); ++c) {
@@ -186,7 +188,9 @@ bool SchedulerCore::StackPlaced(uint32_t stack, uint32_t attempt, const std::str
   for (uint32_t c = 0; c < job_->stacks[stack].cards.size(); ++c) {
     CardRef to{stack, c};
     if (record(to).state == CardState::kSkipped && !first_skipped) first_skipped = c;
-    for (CardRef from : CrossStackDependencies(*job_, to)) {
+    const std::vector<CardRef> deps = CrossStackDependencies(*job_, to);
+    ReserveActions(deps.size());
+    for (CardRef from : deps) {
       if (record(from).state == CardState::kSucceeded) Release(from, to);
     }
   }
