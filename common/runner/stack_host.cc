@@ -1,20 +1,50 @@
 #include "common/runner/stack_host.h"
 
 #include <asio/post.hpp>
+#include <utility>
 
 namespace hollerith {
 
-std::filesystem::path StackHost::WorkspaceOf(const std::string& job, const StackSpec& stack,
-                                             uint32_t attempt) const {
+StackHost::StackHost(StackRunnerEnv env, const std::filesystem::path& work_root, Upward upward)
+    : env_(env), work_prefix_(work_root.string()), upward_(std::move(upward)) {
+  if (!work_prefix_.empty() && work_prefix_.back() != '/') work_prefix_ += '/';
+  callbacks_.started = [this](const StackRunner& r, const CardStartedMsg& m) {
+    upward_.started(r.job(), m);
+  };
+  callbacks_.finished = [this](const StackRunner& r, const CardFinishedMsg& m) {
+    upward_.finished(r.job(), m);
+  };
+  if (upward_.output) {
+    callbacks_.output = [this](const StackRunner& r, const CardOutputPiece& p) {
+      upward_.output(r.job(), p);
+    };
+  }
+  // The runner calls `ended` itself (so it is alive then), possibly after a newer attempt
+  // replaced it here.
+  callbacks_.ended = [this](const StackRunner& r) {
+    std::filesystem::path made;
+    if (r.workspace_made()) made = r.workspace();
+    // Defer the erase: the runner is still on the call stack.
+    asio::post(env_.io, [this, job = r.job(), stack = r.stack(), attempt = r.attempt(),
+                         made = std::move(made)] {
+      auto it = runners_.find({job, stack});
+      if (it != runners_.end() && it->second->attempt() == attempt) runners_.erase(it);
+      if (upward_.ended) upward_.ended(job, stack, attempt, made);
+    });
+  };
+}
+
+std::string StackHost::WorkspaceOf(const std::string& job, const StackSpec& stack,
+                                   uint32_t attempt) const {
   // STACK.ATTEMPT; STACK.ATTEMPT-N after N runs of it here were cancelled: after a coordinator
   // restart a stack can come back with the attempt number it had while its old workspace is still
   // being removed in the background, and the new run must not share (and lose) that directory.
   const std::string name = stack.is_combine ? std::string("@combine") : stack.id;
-  std::string leaf = name + "." + std::to_string(attempt);
+  std::string dir = work_prefix_ + job + '/' + name + '.' + std::to_string(attempt);
   if (auto it = cancelled_runs_.find({job, stack.id, attempt}); it != cancelled_runs_.end()) {
-    leaf += "-" + std::to_string(it->second);
+    dir += '-' + std::to_string(it->second);
   }
-  return work_root_ / job / leaf;
+  return dir;
 }
 
 StackRunner* StackHost::Find(const std::string& job, uint32_t stack) {
@@ -30,30 +60,8 @@ void StackHost::Assign(const std::string& job, std::shared_ptr<const StackSpec> 
     return;  // duplicate or stale assignment
   }
   auto workspace = WorkspaceOf(job, *stack, msg.attempt);
-  StackRunner::Callbacks callbacks;
-  callbacks.started = [this, job](const CardStartedMsg& m) { upward_.started(job, m); };
-  callbacks.finished = [this, job](const CardFinishedMsg& m) { upward_.finished(job, m); };
-  if (upward_.output) {
-    callbacks.output = [this, job](const CardOutputPiece& p) { upward_.output(job, p); };
-  }
-  const uint32_t stack_index = msg.stack;
-  const uint32_t attempt = msg.attempt;
-  // The runner calls `ended` itself (so it is alive then), possibly after a newer attempt
-  // replaced it here.
-  auto self = std::make_shared<std::weak_ptr<StackRunner>>();
-  callbacks.ended = [this, job, stack_index, attempt, self] {
-    std::filesystem::path made;
-    if (auto runner = self->lock(); runner && runner->workspace_made()) made = runner->workspace();
-    // Defer the erase: the runner is still on the call stack.
-    asio::post(env_.io, [this, job, stack_index, attempt, made = std::move(made)] {
-      auto it = runners_.find({job, stack_index});
-      if (it != runners_.end() && it->second->attempt() == attempt) runners_.erase(it);
-      if (upward_.ended) upward_.ended(job, stack_index, attempt, made);
-    });
-  };
-  auto runner = std::make_shared<StackRunner>(env_, std::move(stack), msg, std::move(workspace),
-                                              std::move(callbacks));
-  *self = runner;
+  auto runner = std::make_shared<StackRunner>(env_, job, std::move(stack), msg,
+                                              std::move(workspace), callbacks_);
   runners_[key] = runner;
   runner->Start();
 }

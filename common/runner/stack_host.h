@@ -28,8 +28,9 @@ class StackHost {
     std::function<void(const std::string& job, const CardOutputPiece&)> output;
   };
 
-  StackHost(StackRunnerEnv env, std::filesystem::path work_root, Upward upward)
-      : env_(env), work_root_(std::move(work_root)), upward_(std::move(upward)) {}
+  StackHost(StackRunnerEnv env, const std::filesystem::path& work_root, Upward upward);
+  StackHost(const StackHost&) = delete;  // its runners point at callbacks_
+  StackHost& operator=(const StackHost&) = delete;
 
   void Assign(const std::string& job, std::shared_ptr<const StackSpec> stack,
               const AssignStackMsg& msg);
@@ -51,16 +52,18 @@ class StackHost {
   // What the running card of a stack wrote so far (see StackRunner::RunningOutput).
   bool RunningOutput(const std::string& job, uint32_t stack, bool err, size_t max,
                      std::string* data, CardOutputPiece* piece);
-  std::filesystem::path WorkspaceOf(const std::string& job, const StackSpec& stack,
-                                    uint32_t attempt) const;
+  // The directory a run of the stack works in (made only if a card needs it). A string, built by
+  // concatenation: a path would parse itself into components, several allocations per stack held.
+  std::string WorkspaceOf(const std::string& job, const StackSpec& stack, uint32_t attempt) const;
 
  private:
   using Key = std::pair<std::string, uint32_t>;  // (job, stack)
   StackRunner* Find(const std::string& job, uint32_t stack);
 
   StackRunnerEnv env_;
-  std::filesystem::path work_root_;
+  std::string work_prefix_;  // the work root and a separator ("" for the current directory)
   Upward upward_;
+  StackRunner::Callbacks callbacks_;  // every runner's: they pass upward with the runner's job
   std::map<Key, std::shared_ptr<StackRunner>> runners_;
   // Runs cancelled here, per (job, stack id, attempt): a later run of the same attempt gets a
   // workspace of its own (WorkspaceOf). Only cancelled runs are counted: a handful per restart.

@@ -42,14 +42,15 @@ std::string JoinIndices(const std::vector<int>& indices) {
 
 }  // namespace
 
-StackRunner::StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> stack,
-                         AssignStackMsg assign, std::filesystem::path workspace,
-                         Callbacks callbacks)
+StackRunner::StackRunner(StackRunnerEnv env, std::string job,
+                         std::shared_ptr<const StackSpec> stack, AssignStackMsg assign,
+                         std::string workspace, const Callbacks& callbacks)
     : env_(env),
+      job_(std::move(job)),
       spec_(std::move(stack)),
       assign_(std::move(assign)),
       workspace_(std::move(workspace)),
-      callbacks_(std::move(callbacks)),
+      callbacks_(callbacks),
       pending_(spec_->cards.size()) {
   vc_ = std::exchange(assign_.vc, {});  // a re-run goes on from the earlier attempts' clock
   for (uint32_t c = 0; c < spec_->cards.size(); ++c) {
@@ -93,21 +94,22 @@ void StackRunner::FailBeforeStart(uint32_t card, std::string error) {
 Status StackRunner::EnsureWorkspace() {
   // Created lazily: a stack of built-ins never touches the disk.
   if (workspace_ready_) return Status::Ok();
-  if (Status s = env_.workspaces.Create(workspace_); !s.ok()) return s;
+  const std::filesystem::path workspace = workspace_;
+  if (Status s = env_.workspaces.Create(workspace); !s.ok()) return s;
   // The workspace is new and empty (no card has run in it): plain paths are safe here.
   const std::optional<FileOwner>& owner = env_.workspaces.owner();
   auto give = [&owner](const std::filesystem::path& p) {
     if (owner) (void)::lchown(p.c_str(), owner->uid, owner->gid);
   };
   for (const auto& r : assign_.results) {
-    auto base = workspace_ / "results" / r.card_name;
+    auto base = workspace / "results" / r.card_name;
     Status s = WriteFile(base.string() + ".stdout", r.stdout_text);
     if (s.ok()) s = WriteFile(base.string() + ".exit", std::to_string(r.exit_code) + "\n");
     if (!s.ok()) return s;
     give(base.string() + ".stdout");
     give(base.string() + ".exit");
   }
-  if (!assign_.results.empty()) give(workspace_ / "results");
+  if (!assign_.results.empty()) give(workspace / "results");
   workspace_ready_ = true;
   return Status::Ok();
 }
@@ -406,7 +408,7 @@ void StackRunner::Launch(uint32_t card) {
       auto self = weak.lock();
       if (!self || self->ended_) return;
       self->callbacks_.output(
-          {{self->assign_.stack, card}, self->assign_.attempt, try_no, err, offset, data});
+          *self, {{self->assign_.stack, card}, self->assign_.attempt, try_no, err, offset, data});
     };
   }
   auto self = shared_from_this();
@@ -424,7 +426,7 @@ void StackRunner::ReportStarted(uint32_t card) {
   vc_.Tick(assign_.stack);
   CardStartedMsg started{{assign_.stack, card}, assign_.attempt,        try_no_, env_.node, vc_,
                          env_.clock.Tick(),     env_.time->WallMicros()};
-  if (callbacks_.started) callbacks_.started(started);
+  if (callbacks_.started) callbacks_.started(*this, started);
 }
 
 std::shared_ptr<CardFinishedMsg> StackRunner::FinishedMsg(uint32_t card, const CardResult& result) {
@@ -500,7 +502,7 @@ void StackRunner::Report(uint32_t card, std::shared_ptr<CardFinishedMsg> msg) {
   msg->wall_us = env_.time->WallMicros();
   const bool succeeded = msg->succeeded;
   const bool may_retry = try_no_ <= static_cast<uint32_t>(spec_->cards[card].retries);
-  if (callbacks_.finished) callbacks_.finished(*msg);
+  if (callbacks_.finished) callbacks_.finished(*this, *msg);
   if (ended_) return;  // the callback may have torn the job down
   if (succeeded) {
     busy_ = false;
@@ -528,7 +530,7 @@ void StackRunner::End() {
   if (ended_) return;
   ended_ = true;
   if (retry_timer_) retry_timer_->Cancel();
-  if (callbacks_.ended) callbacks_.ended();
+  if (callbacks_.ended) callbacks_.ended(*this);
 }
 
 }  // namespace hollerith

@@ -59,17 +59,22 @@ struct CardOutputPiece {
 
 class StackRunner : public std::enable_shared_from_this<StackRunner> {
  public:
+  // What the runner reports, with itself (its job, stack and attempt). One set serves every runner
+  // of a host, which outlives them: a runner holds a pointer, not copies (a worker holds 50,000
+  // stacks at once in the fan-out benchmark).
   struct Callbacks {
-    std::function<void(const CardStartedMsg&)> started;
-    std::function<void(const CardFinishedMsg&)> finished;
-    std::function<void()> ended;  // no more cards will run (done, failed or skipped)
+    std::function<void(const StackRunner&, const CardStartedMsg&)> started;
+    std::function<void(const StackRunner&, const CardFinishedMsg&)> finished;
+    // No more cards will run (done, failed or skipped).
+    std::function<void(const StackRunner&)> ended;
     // Output as the running card writes it (optional).
-    std::function<void(const CardOutputPiece&)> output;
+    std::function<void(const StackRunner&, const CardOutputPiece&)> output;
   };
 
-  // `stack` is the stack's spec (cards reference other stacks by index); `workspace` is created.
-  StackRunner(StackRunnerEnv env, std::shared_ptr<const StackSpec> stack, AssignStackMsg assign,
-              std::filesystem::path workspace, Callbacks callbacks);
+  // `stack` is the stack's spec (cards reference other stacks by index) of job `job`; `workspace`
+  // is created when a card needs it.
+  StackRunner(StackRunnerEnv env, std::string job, std::shared_ptr<const StackSpec> stack,
+              AssignStackMsg assign, std::string workspace, const Callbacks& callbacks);
 
   void Start();
   // `start`: begin the card the release lets start now; false leaves it to StartReady (a batch).
@@ -81,10 +86,11 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   // Card `msg.hit.card` is in the result cache: unless it has begun already, it is not run.
   void OnCacheHit(const CacheHitMsg& msg);
 
+  const std::string& job() const { return job_; }
   uint32_t stack() const { return assign_.stack; }
   uint32_t attempt() const { return assign_.attempt; }
   bool ended() const { return ended_; }
-  const std::filesystem::path& workspace() const { return workspace_; }
+  std::filesystem::path workspace() const { return workspace_; }
   const StackSpec& spec() const { return *spec_; }
   // What the running card wrote so far to one stream: its last `max` bytes into `data` (the
   // piece's view points there). False when no card process runs now.
@@ -133,10 +139,11 @@ class StackRunner : public std::enable_shared_from_this<StackRunner> {
   std::shared_ptr<CardFinishedMsg> FinishedMsg(uint32_t card, const CardResult& result);
 
   StackRunnerEnv env_;
+  std::string job_;
   std::shared_ptr<const StackSpec> spec_;
   AssignStackMsg assign_;
-  std::filesystem::path workspace_;
-  Callbacks callbacks_;
+  std::string workspace_;  // a path only where a card uses it: most stacks never make theirs
+  const Callbacks& callbacks_;
   std::vector<Pending> pending_;
   VectorClock vc_;
   uint32_t next_card_ = 0;

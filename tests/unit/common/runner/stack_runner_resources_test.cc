@@ -87,12 +87,10 @@ class StackRunnerResourcesTest : public ::testing::Test {
     assign.node = "w";
     assign.tenant = "team";
     assign.tenant_weight = 1;
-    StackRunner::Callbacks callbacks;
-    callbacks.finished = [this](const CardFinishedMsg& m) { finished_.push_back(m); };
-    callbacks.ended = [this] { ++ended_; };
     return std::make_shared<StackRunner>(
-        StackRunnerEnv{io_, "w", clock_, executor_, artifacts_, pool, workspaces_}, stack, assign,
-        std::filesystem::path(dir_.path()) / "jobs" / std::to_string(index), callbacks);
+        StackRunnerEnv{io_, "w", clock_, executor_, artifacts_, pool, workspaces_}, "j", stack,
+        assign, (std::filesystem::path(dir_.path()) / "jobs" / std::to_string(index)).string(),
+        callbacks_);
   }
   void Settle() {
     io_.run();
@@ -108,6 +106,9 @@ class StackRunnerResourcesTest : public ::testing::Test {
   WorkspacePool workspaces_{std::filesystem::path(dir_.path()) / "spare"};
   std::vector<CardFinishedMsg> finished_;
   int ended_ = 0;
+  const StackRunner::Callbacks callbacks_{
+      .finished = [this](const StackRunner&, const CardFinishedMsg& m) { finished_.push_back(m); },
+      .ended = [this](const StackRunner&) { ++ended_; }};
 };
 
 TEST_F(StackRunnerResourcesTest, ACardHoldsTheRequestAndKeepsItsGpus) {
