@@ -5,8 +5,7 @@
 namespace hollerith::coordinator {
 namespace {
 
-v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEvent& e) {
-  v1::JobEvent ev;
+void FillJobEvent(const JobSpec& spec, const Trace& trace, const TraceEvent& e, v1::JobEvent& ev) {
   ev.set_lamport(e.lamport);
   ev.set_kind(EventKindName(e.kind));
   const bool card_level = e.kind != EventKind::kJobSubmitted && e.kind != EventKind::kJobFinished;
@@ -26,7 +25,6 @@ v1::JobEvent ToJobEvent(const JobSpec& spec, const Trace& trace, const TraceEven
     ev.set_detail(trace.detail(e));
   }
   ev.set_wall_us(e.wall_us);
-  return ev;
 }
 
 }  // namespace
@@ -112,20 +110,33 @@ bool EventPublisher::Feed(const Job& job, Watcher& w) {
   const size_t end = job.core->trace().events().size();
   while (w.next < end && w.outbox->queued() < kWatcherQueuedBatches) {
     const size_t stop = std::min(end, w.next + kEventsPerBatch);
-    for (v1::JobEvent& ev : WatchEvents(job, w.next, stop, w.after_lamport)) {
-      AddEvent(*w.outbox, std::move(ev));
+    const auto& events = job.core->trace().events();
+    const bool any = std::any_of(events.begin() + w.next, events.begin() + stop,
+                                 [&](const TraceEvent& e) { return e.lamport > w.after_lamport; });
+    if (!any) {  // all before the resume point: no batch (an empty one means "submitted")
+      w.next = stop;
+      continue;
     }
+    // Into the newest queued batch while it has room for these, else a new one.
+    w.outbox->Batch(
+        [&](v1::JobEventBatch& batch) {
+          AppendWatchEvents(job, w.next, stop, w.after_lamport, *batch.mutable_events());
+          batch.set_lamport(clock_.now());
+        },
+        [&](const v1::JobEventBatch& batch) {
+          return static_cast<size_t>(batch.events_size()) + (stop - w.next) > kEventsPerBatch;
+        });
     w.next = stop;
   }
   return w.next >= end;
 }
 
-std::vector<v1::JobEvent> EventPublisher::WatchEvents(const Job& job, size_t begin, size_t end,
-                                                      uint64_t after_lamport) const {
+void EventPublisher::AppendWatchEvents(
+    const Job& job, size_t begin, size_t end, uint64_t after_lamport,
+    google::protobuf::RepeatedPtrField<v1::JobEvent>& out) const {
   const auto& events = job.core->trace().events();
   const std::string job_state = JobStateName(job.core->state());
-  std::vector<v1::JobEvent> out;
-  out.reserve(end - begin);
+  out.Reserve(out.size() + static_cast<int>(end - begin));
   // A status is the stack's progress now, so only each stack's last event here carries one.
   std::vector<bool> has_status(job.core->job().stacks.size(), false);
   std::vector<size_t> status_on;  // indexes into `out`
@@ -143,24 +154,14 @@ std::vector<v1::JobEvent> EventPublisher::WatchEvents(const Job& job, size_t beg
   auto next_status = status_on.begin();
   for (size_t i = begin; i < end; ++i) {
     if (events[i].lamport <= after_lamport) continue;
-    v1::JobEvent& ev = out.emplace_back(ToJobEvent(job.core->job(), job.core->trace(), events[i]));
+    v1::JobEvent& ev = *out.Add();
+    FillJobEvent(job.core->job(), job.core->trace(), events[i], ev);
     if (next_status != status_on.end() && *next_status == i) {
       FillStackStatus(job, events[i].card.stack, ev.mutable_stack_status());
       ++next_status;
     }
     ev.set_job_state(job_state);
   }
-  return out;
-}
-
-void EventPublisher::AddEvent(JobEventOutbox& outbox, v1::JobEvent ev) {
-  constexpr int kEventsPerMessage = static_cast<int>(kEventsPerBatch);
-  outbox.Batch(
-      [&](v1::JobEventBatch& batch) {
-        *batch.add_events() = std::move(ev);
-        batch.set_lamport(clock_.now());
-      },
-      [](const v1::JobEventBatch& batch) { return batch.events_size() >= kEventsPerMessage; });
 }
 
 }  // namespace hollerith::coordinator

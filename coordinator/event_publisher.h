@@ -55,12 +55,12 @@ class EventPublisher {
   void Publish(Watched& w);
   // Sends `w` what it has not had yet, as far as its queue allows; true once it has everything.
   bool Feed(const Job& job, Watcher& w);
-  // Watcher events for trace events [begin, end) after `after_lamport`. Each stack's status (its
-  // progress now) rides on its last event in the range only: a 100,000-card fan-out would
-  // otherwise build and send three identical statuses per card.
-  std::vector<v1::JobEvent> WatchEvents(const Job& job, size_t begin, size_t end,
-                                        uint64_t after_lamport) const;
-  void AddEvent(JobEventOutbox& outbox, v1::JobEvent ev);
+  // Appends to `out` the watcher events for trace events [begin, end) after `after_lamport`,
+  // made in place in the outgoing batch (on its arena). Each stack's status (its progress now)
+  // rides on its last event in the range only: a 100,000-card fan-out would otherwise build and
+  // send three identical statuses per card.
+  void AppendWatchEvents(const Job& job, size_t begin, size_t end, uint64_t after_lamport,
+                         google::protobuf::RepeatedPtrField<v1::JobEvent>& out) const;
 
   std::unique_ptr<Timer> linger_;
   const LamportClock& clock_;
