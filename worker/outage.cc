@@ -41,8 +41,7 @@ bool Worker::HoldStacks(v1::WorkerMessage unsent) {
   return true;
 }
 
-void Worker::Remember(v1::WorkerMessage events, bool sent) {
-  events.clear_heartbeat();
+void Worker::Remember(const v1::WorkerMessage& events, bool sent) {
   if (events.started_size() + events.finished_size() + events.ended_size() == 0) return;
   const MonotonicTime now = time_.Now();
   if (sent) {
@@ -65,7 +64,11 @@ void Worker::Remember(v1::WorkerMessage events, bool sent) {
       return;
     }
   }
-  unconfirmed_.push_back({now, sent, std::move(events)});
+  Unconfirmed& kept = unconfirmed_.emplace_back();
+  kept.at = now;
+  kept.sent = sent;
+  kept.events->CopyFrom(events);
+  kept.events->clear_heartbeat();
 }
 
 void Worker::ForgetConfirmed(MonotonicTime now) {
@@ -96,7 +99,7 @@ void Worker::AddClaims(v1::Hello* hello) const {
   }
   // Stacks that ended recently or during the outage: their last events may be news.
   for (const auto& u : unconfirmed_) {
-    for (const auto& e : u.events.ended()) {
+    for (const auto& e : u.events->ended()) {
       if (!claimed.insert({e.job_id(), e.stack(), e.attempt()}).second) continue;
       auto* h = hello->add_held();
       h->set_job_id(e.job_id());
@@ -106,10 +109,10 @@ void Worker::AddClaims(v1::Hello* hello) const {
     }
   }
   for (const auto& u : unconfirmed_) {
-    for (const auto& s : u.events.started()) {
+    for (const auto& s : u.events->started()) {
       if (claimed.count({s.job_id(), s.card().stack(), s.attempt()})) *hello->add_started() = s;
     }
-    for (const auto& f : u.events.finished()) {
+    for (const auto& f : u.events->finished()) {
       if (claimed.count({f.job_id(), f.card().stack(), f.attempt()})) *hello->add_finished() = f;
     }
   }
@@ -135,7 +138,7 @@ void Worker::ForgetEvents(const std::string& job, uint32_t stack, uint32_t attem
   auto ended_stack = [](const v1::StackEnded& e) { return e.stack(); };
   for (v1::WorkerMessage* m : [&] {
          std::vector<v1::WorkerMessage*> all{&batch_};
-         for (auto& u : unconfirmed_) all.push_back(&u.events);
+         for (auto& u : unconfirmed_) all.push_back(u.events.get());
          return all;
        }()) {
     drop(m->mutable_started(), card_stack);

@@ -510,7 +510,7 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
     grace_timer_->Cancel();
     // Events produced after the hello left go now, as any others (Flush remembers them).
     for (size_t i = in_hello_; i < unconfirmed_.size(); ++i) {
-      Merge(batch_, std::move(unconfirmed_[i].events));
+      Merge(batch_, std::move(*unconfirmed_[i].events));
     }
     unconfirmed_.resize(std::min(in_hello_, unconfirmed_.size()));
     if (HasEvents(batch_)) ScheduleFlush();

@@ -179,7 +179,9 @@ class Worker {
   struct Unconfirmed {
     MonotonicTime at;
     bool sent = false;
-    v1::WorkerMessage events;
+    // A copy of what was sent, on an arena of its own: made by bump allocation and freed at
+    // once when it expires (every message the worker sends is kept for kResendWindow).
+    rpc::ArenaMessage<v1::WorkerMessage> events;
   };
   struct Deferred {
     uint64_t generation = 0;
@@ -206,7 +208,7 @@ class Worker {
   // The stream was lost: keep the stacks (true) if the grace allows; `unsent` were never sent.
   bool HoldStacks(v1::WorkerMessage unsent);
   // Keeps a copy of what was sent (or the events produced while away) for the next hello.
-  void Remember(v1::WorkerMessage events, bool sent);
+  void Remember(const v1::WorkerMessage& events, bool sent);
   // Forgets the events sent more than kResendWindow before `now` (surely recorded).
   void ForgetConfirmed(MonotonicTime now);
   // The claims and replayed events of a hello after an outage.
