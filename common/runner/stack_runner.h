@@ -60,7 +60,7 @@ struct CardOutputPiece {
 class StackRunner : public std::enable_shared_from_this<StackRunner> {
  public:
   // What the runner reports, with itself (its job, stack and attempt). One set serves every runner
-  // of a host, which outlives them: a runner holds a pointer, not copies (a worker holds 50,000
+  // of a host, which outlives them: a runner keeps a reference, not copies (a worker holds 50,000
   // stacks at once in the fan-out benchmark).
   struct Callbacks {
     std::function<void(const StackRunner&, const CardStartedMsg&)> started;
