@@ -97,6 +97,7 @@ void LoadWorker::Connect(const Resources& capacity) {
   worker::CoordinatorStream::Handlers handlers;
   handlers.message = [this](const v1::CoordinatorMessage& m) { OnMessage(m); };
   handlers.done = [this](const grpc::Status& s) { OnDone(s); };
+  handlers.writable = [this] { Flush(); };
   session_ = std::make_shared<worker::Session>(fleet_.io, std::move(handlers));
   session_->Start(*stub_, fleet_.token, std::move(hello));
 }
@@ -201,12 +202,18 @@ void LoadWorker::Flush() {
     finishes_in_batch_.clear();
     return;
   }
+  if (!batch_.has_heartbeat() &&
+      batch_.started_size() + batch_.finished_size() + batch_.ended_size() == 0) {
+    return;
+  }
+  // As a worker does: the batch grows while a write is in flight and leaves once it is done.
+  if (session_->busy()) return;
   batch_.set_epoch(epoch_);
   batch_.set_lamport(clock_.now());
   const auto now = SteadyClock::now();
   for (uint32_t stack : finishes_in_batch_) fleet_.finish_sent[stack] = now;
   finishes_in_batch_.clear();
-  session_->Send(std::move(batch_));
+  session_->Send(std::make_shared<const v1::WorkerMessage>(std::move(batch_)));
   batch_.Clear();
 }
 

@@ -21,14 +21,20 @@ class CoordinatorStream {
   struct Handlers {
     std::function<void(const v1::CoordinatorMessage&)> message;  // on the loop, in stream order
     std::function<void(const grpc::Status&)> done;  // on the loop, once, after every message
+    // On the loop, after busy() said true, once everything given has been written.
+    std::function<void()> writable;
   };
   virtual ~CoordinatorStream() = default;
 
   // The methods below run on the worker's loop thread (Cancel and WaitDone also on the thread
   // that owns the loop once it has stopped).
 
-  // Queues `msg` for writing; false (and `msg` dropped) once the stream is closing or over.
-  virtual bool Send(v1::WorkerMessage&& msg) = 0;
+  // Queues `msg` for writing; false once the stream is closing or over. The stream only reads
+  // `msg`: the sender may keep it (the worker keeps what it sent for its resend window).
+  virtual bool Send(std::shared_ptr<const v1::WorkerMessage> msg) = 0;
+  // True while a message is being written or waits to be: a sender may hold its next batch back
+  // and let it grow until `writable` runs.
+  virtual bool busy() = 0;
   // Half-closes the stream once everything queued has been written; the coordinator then ends it.
   virtual void Close() = 0;
   // Ends the stream now; `done` still runs (with CANCELLED unless the stream ended first).

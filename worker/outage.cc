@@ -25,7 +25,7 @@ bool Worker::HoldStacks(v1::WorkerMessage unsent) {
   // (Remember expires it only when something new is sent; a worker that sent nothing since
   // would otherwise claim stacks that ended long ago, and replay all their events.)
   ForgetConfirmed(time_.Now());
-  Remember(std::move(unsent), /*sent=*/false);
+  Remember(std::make_shared<v1::WorkerMessage>(std::move(unsent)), /*sent=*/false);
   if (!holding_) return false;  // too much to keep
   grace_timer_->Arm(OutageGrace(), [this] {
     if (!holding_) return;
@@ -41,20 +41,21 @@ bool Worker::HoldStacks(v1::WorkerMessage unsent) {
   return true;
 }
 
-void Worker::Remember(const v1::WorkerMessage& events, bool sent) {
-  if (events.started_size() + events.finished_size() + events.ended_size() == 0) return;
+void Worker::Remember(std::shared_ptr<v1::WorkerMessage> events, bool sent) {
+  if (events->started_size() + events->finished_size() + events->ended_size() == 0) return;
   const MonotonicTime now = time_.Now();
   if (sent) {
     ForgetConfirmed(now);
   } else {
     if (unsent_bytes_ == 0) buffered_finishes_ = 0;
-    for (const auto& f : events.finished()) {
+    events->clear_heartbeat();  // the worker's alone: never given to a stream
+    for (const auto& f : events->finished()) {
       if (++buffered_finishes_ > kLoggedFinishes) break;
       spdlog::info("coordinator away: buffered the finish of job {} card {}.{} (attempt {}){}",
                    f.job_id(), f.card().stack(), f.card().card(), f.attempt(),
                    buffered_finishes_ == kLoggedFinishes ? "; further ones silently" : "");
     }
-    unsent_bytes_ += events.ByteSizeLong();
+    unsent_bytes_ += events->ByteSizeLong();
     if (unsent_bytes_ > kOutageBufferBytes) {
       spdlog::warn(
           "more than {} MiB of card events wait for the coordinator; cancelling the {} kept "
@@ -64,11 +65,7 @@ void Worker::Remember(const v1::WorkerMessage& events, bool sent) {
       return;
     }
   }
-  Unconfirmed& kept = unconfirmed_.emplace_back();
-  kept.at = now;
-  kept.sent = sent;
-  kept.events->CopyFrom(events);
-  kept.events->clear_heartbeat();
+  unconfirmed_.push_back({now, sent, std::move(events)});
 }
 
 void Worker::ForgetConfirmed(MonotonicTime now) {
@@ -138,7 +135,11 @@ void Worker::ForgetEvents(const std::string& job, uint32_t stack, uint32_t attem
   auto ended_stack = [](const v1::StackEnded& e) { return e.stack(); };
   for (v1::WorkerMessage* m : [&] {
          std::vector<v1::WorkerMessage*> all{&batch_};
-         for (auto& u : unconfirmed_) all.push_back(u.events.get());
+         for (auto& u : unconfirmed_) {
+           // A sent message may still be the stream's: change a copy.
+           if (u.sent) u.events = std::make_shared<v1::WorkerMessage>(*u.events);
+           all.push_back(u.events.get());
+         }
          return all;
        }()) {
     drop(m->mutable_started(), card_stack);

@@ -10,17 +10,6 @@
 namespace hollerith::worker {
 namespace {
 
-// Cheap size estimate (no serialisation): the big parts are the captured outputs.
-size_t ApproxBytes(const v1::WorkerMessage& m) {
-  size_t bytes =
-      32 + 64 * static_cast<size_t>(m.started_size()) + 16 * static_cast<size_t>(m.ended_size());
-  for (const auto& f : m.finished()) {
-    bytes += 96 + f.stdout_text().size() + f.stderr_text().size() + f.error().size() +
-             80 * static_cast<size_t>(f.outputs_size());
-  }
-  return bytes;
-}
-
 template <typename T>
 void MoveAll(google::protobuf::RepeatedPtrField<T>* from,
              google::protobuf::RepeatedPtrField<T>* to) {
@@ -53,8 +42,7 @@ void Session::Start(v1::Coordinator::Stub& stub, const std::string& token,
   rpc::AttachBearer(context_, token);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const size_t bytes = ApproxBytes(hello);
-    queue_.push_back({std::move(hello), bytes});
+    queue_.push_back(std::make_shared<const v1::WorkerMessage>(std::move(hello)));
   }
   stub.async()->Session(&context_, this);
   // The hold keeps the call open for writes the loop starts later, outside any reaction.
@@ -64,22 +52,21 @@ void Session::Start(v1::Coordinator::Stub& stub, const std::string& token,
   StartCall();
 }
 
-bool Session::Send(v1::WorkerMessage&& msg) {
+bool Session::Send(std::shared_ptr<const v1::WorkerMessage> msg) {
   if (hold_released_) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_ || close_requested_) return false;
-    const size_t bytes = ApproxBytes(msg);
-    // Never merge into the hello: the coordinator validates it on its own.
-    if (!queue_.empty() && !queue_.back().msg.has_hello() &&
-        queue_.back().bytes + bytes <= kBatchBytes) {
-      Merge(queue_.back().msg, std::move(msg));
-      queue_.back().bytes += bytes;
-    } else {
-      queue_.push_back({std::move(msg), bytes});
-    }
+    queue_.push_back(std::move(msg));
   }
   Pump();
+  return true;
+}
+
+bool Session::busy() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || (!write_in_flight_ && queue_.empty())) return false;
+  tell_writable_ = true;
   return true;
 }
 
@@ -121,22 +108,35 @@ void Session::ReleaseHold() {
 
 void Session::Pump() {
   enum class Action { kNone, kWrite, kWritesDone } action = Action::kNone;
+  bool tell_writable = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_ || write_in_flight_ || writes_done_started_) return;
-    if (!queue_.empty()) {
-      writing_ = std::move(queue_.front().msg);
-      queue_.pop_front();
-      write_in_flight_ = true;
-      action = Action::kWrite;
-    } else if (close_requested_) {
-      writes_done_started_ = true;
-      action = Action::kWritesDone;
+    if (closed_ || writes_done_started_) return;
+    if (!write_in_flight_) {
+      if (!queue_.empty()) {
+        writing_ = std::move(queue_.front());
+        queue_.pop_front();
+        write_in_flight_ = true;
+        action = Action::kWrite;
+      } else if (close_requested_) {
+        writes_done_started_ = true;
+        action = Action::kWritesDone;
+      }
     }
+    // Everything given is written: the loop may give the batch it held back.
+    if (tell_writable_ && !write_in_flight_ && queue_.empty()) {
+      tell_writable_ = false;
+      tell_writable = true;
+    }
+  }
+  if (tell_writable) {
+    asio::post(io_, [self = shared_from_this()] {
+      if (self->handlers_.writable) self->handlers_.writable();
+    });
   }
   // Outside the lock: gRPC may run OnWriteDone inline.
   if (action == Action::kWrite) {
-    StartWrite(&writing_);
+    StartWrite(writing_.get());
   } else if (action == Action::kWritesDone) {
     StartWritesDone();
   }
@@ -162,6 +162,7 @@ void Session::OnWriteDone(bool ok) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     write_in_flight_ = false;
+    writing_.reset();  // the sender's copy is the one kept
     if (!ok) {
       // The stream is broken; the failed read that follows ends the session.
       closed_ = true;

@@ -1,7 +1,8 @@
 // One connection to the coordinator: the `Session` bidi stream as a gRPC callback reactor. It only
 // moves messages. Received ones are posted to the io_context, in order. Outgoing ones come from the
-// loop and are written one at a time; while a write is in flight, further messages are merged into
-// the next one, so a burst of card events leaves as a few large WorkerMessages, not one per event.
+// loop, shared (the worker keeps each for its resend window), and are written one at a time in
+// order. While a write is in flight busy() is true and a busy loop holds its next batch back, so a
+// burst of card events leaves as a few large WorkerMessages, not one per event.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -29,9 +30,6 @@ class Session : public CoordinatorStream,
                 public grpc::ClientBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>,
                 public std::enable_shared_from_this<Session> {
  public:
-  // A merged message is cut at about this size (well under the channel's message limit).
-  static constexpr size_t kBatchBytes = size_t{4} << 20;
-
   Session(asio::io_context& io, Handlers handlers);
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -43,7 +41,8 @@ class Session : public CoordinatorStream,
   // Opens the stream with bearer metadata; `hello` is the first message written.
   void Start(v1::Coordinator::Stub& stub, const std::string& token, v1::WorkerMessage hello);
   // CoordinatorStream.
-  bool Send(v1::WorkerMessage&& msg) override;
+  bool Send(std::shared_ptr<const v1::WorkerMessage> msg) override;
+  bool busy() override;
   void Close() override;
   void Cancel() override;
   bool WaitDone(std::chrono::milliseconds timeout) override;  // over: OnDone ran
@@ -56,16 +55,12 @@ class Session : public CoordinatorStream,
   void OnDone(const grpc::Status& status) override;
 
  private:
-  struct Pending {
-    v1::WorkerMessage msg;
-    size_t bytes = 0;  // approximate encoded size
-  };
-
   // Loop thread: lets the call complete once nothing more will be started from outside a reaction.
   // Removing the hold on the loop (never on a gRPC thread) is what makes Send race-free: a write
   // the loop starts either precedes the removal or sees that the stream is closing.
   void ReleaseHold();
-  // Starts writing the next queued message, or half-closes if asked to; called without mu_ held.
+  // Starts writing the next queued message, or half-closes if asked to, or tells the loop that
+  // all is written when busy() said otherwise; called without mu_ held.
   void Pump();
 
   asio::io_context& io_;
@@ -78,9 +73,10 @@ class Session : public CoordinatorStream,
   bool hold_released_ = false;  // loop thread only
 
   std::mutex mu_;  // guards the outgoing side, shared by the loop and OnWriteDone
-  std::deque<Pending> queue_;
-  v1::WorkerMessage writing_;  // owned by gRPC while write_in_flight_
+  std::deque<std::shared_ptr<const v1::WorkerMessage>> queue_;
+  std::shared_ptr<const v1::WorkerMessage> writing_;  // read by gRPC while write_in_flight_
   bool write_in_flight_ = false;
+  bool tell_writable_ = false;  // busy() said true: post `writable` once all is written
   bool close_requested_ = false;
   bool writes_done_started_ = false;
   bool closed_ = false;  // the stream is over or broken: nothing more is written

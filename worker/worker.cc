@@ -68,6 +68,10 @@ WorkerOptions Sanitized(WorkerOptions o) {
   return o;
 }
 
+int CardEvents(const v1::WorkerMessage& m) {
+  return m.started_size() + m.finished_size() + m.ended_size();
+}
+
 bool HasEvents(const v1::WorkerMessage& m) {
   return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0 ||
          m.output_size() > 0;
@@ -294,6 +298,9 @@ void Worker::Connect() {
     OnSessionMessage(generation, m);
   };
   handlers.done = [this, generation](const grpc::Status& s) { OnSessionDone(generation, s); };
+  handlers.writable = [this, generation] {
+    if (generation == generation_) Flush();
+  };
   const auto target = coordinators_.current();
   session_address_ = target.address;
   spdlog::debug("opening session to {} (generation {})", session_address_, generation);
@@ -342,6 +349,7 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
   unsent.Swap(&batch_);
   unsent.clear_output();  // live output is for this session's followers only
   batch_output_bytes_ = 0;
+  batch_text_bytes_ = 0;
   watched_.clear();  // a new session's coordinator sends its watches again
   if (state_ == WorkerState::kStopping) {
     Finalize();
@@ -387,7 +395,7 @@ void Worker::OnSessionDone(uint64_t generation, const grpc::Status& status) {
     // waited for its welcome (a start lingering in the batch) goes with the next hello, as
     // everything else of the outage. Dropped, the coordinator would record the card's finish
     // without its start: a trace that cannot show that the card started after its dependencies.
-    Remember(std::move(unsent), /*sent=*/false);
+    Remember(std::make_shared<v1::WorkerMessage>(std::move(unsent)), /*sent=*/false);
   }
   if (was_welcomed && HoldStacks(std::move(unsent))) {
     spdlog::warn(
@@ -510,7 +518,7 @@ void Worker::OnWelcome(const v1::Welcome& welcome) {
     grace_timer_->Cancel();
     // Events produced after the hello left go now, as any others (Flush remembers them).
     for (size_t i = in_hello_; i < unconfirmed_.size(); ++i) {
-      Merge(batch_, std::move(*unconfirmed_[i].events));
+      Merge(batch_, std::move(*unconfirmed_[i].events));  // never sent: the worker's alone
     }
     unconfirmed_.resize(std::min(in_hello_, unconfirmed_.size()));
     if (HasEvents(batch_)) ScheduleFlush();
@@ -678,6 +686,7 @@ void Worker::OnCardFinished(const std::string& job, const CardFinishedMsg& m) {
   auto* finished = batch_.add_finished();
   wire::ToProto(job, m, finished);
   finished->set_full_output_uploads(UploadFullOutput(job, m));
+  batch_text_bytes_ += finished->stdout_text().size() + finished->stderr_text().size();
   ScheduleFlush();
 }
 
@@ -831,26 +840,36 @@ void Worker::ScheduleLateFlush() {
   });
 }
 
-void Worker::Flush() {
+void Worker::Flush(FlushMode mode) {
   flush_posted_ = false;
   if (!connected()) {
     // Nobody to tell: held stacks' events wait for the next hello (not their live output);
     // otherwise a new session starts clean.
     batch_.clear_output();
-    if (holding_) Remember(std::move(batch_), /*sent=*/false);
+    if (holding_) Remember(std::make_shared<v1::WorkerMessage>(std::move(batch_)), /*sent=*/false);
     batch_.Clear();
     batch_output_bytes_ = 0;
+    batch_text_bytes_ = 0;
     return;
   }
   if (!HasEvents(batch_)) return;
+  // Under load, while the stream writes, the batch keeps growing and leaves when the stream is
+  // writable: a burst goes as a few large messages. A lone stack's events (a chain's next card
+  // waits on them) leave at once, behind the write if there is one. Either way the message kept
+  // for the resend window is the one sent.
+  if (mode == FlushMode::kWhenWritable && host_->active_stacks() > 1 &&
+      CardEvents(batch_) < kHeldBackEvents && batch_text_bytes_ < kHeldBackTextBytes &&
+      session_->busy()) {
+    return;
+  }
   batch_.set_epoch(epoch_);
   batch_.set_lamport(clock_.now());
-  if (batch_.started_size() + batch_.finished_size() + batch_.ended_size() > 0) {
-    Remember(batch_, /*sent=*/true);
-  }
-  session_->Send(std::move(batch_));
+  auto sent = std::make_shared<v1::WorkerMessage>(std::move(batch_));
   batch_.Clear();
   batch_output_bytes_ = 0;
+  batch_text_bytes_ = 0;
+  if (CardEvents(*sent) > 0) Remember(sent, /*sent=*/true);
+  session_->Send(std::move(sent));
 }
 
 // ---------------------------------------------------------------- drain and stop
@@ -901,7 +920,7 @@ void Worker::FinishDrain() {
     return;
   }
   spdlog::info("drained: closing the coordinator stream");
-  Flush();
+  Flush(FlushMode::kNow);
   session_->Close();
   close_timer_->Arm(kCloseGrace, [this] {
     if (state_ != WorkerState::kDrainClosing || !session_) return;

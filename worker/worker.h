@@ -179,9 +179,9 @@ class Worker {
   struct Unconfirmed {
     MonotonicTime at;
     bool sent = false;
-    // A copy of what was sent, on an arena of its own: made by bump allocation and freed at
-    // once when it expires (every message the worker sends is kept for kResendWindow).
-    rpc::ArenaMessage<v1::WorkerMessage> events;
+    // When sent, the very message the stream was given (shared with it until written, so never
+    // changed in place: ForgetEvents copies it first); otherwise the worker's alone.
+    std::shared_ptr<v1::WorkerMessage> events;
   };
   struct Deferred {
     uint64_t generation = 0;
@@ -207,8 +207,8 @@ class Worker {
   std::chrono::milliseconds OutageGrace() const;
   // The stream was lost: keep the stacks (true) if the grace allows; `unsent` were never sent.
   bool HoldStacks(v1::WorkerMessage unsent);
-  // Keeps a copy of what was sent (or the events produced while away) for the next hello.
-  void Remember(const v1::WorkerMessage& events, bool sent);
+  // Keeps what was sent (or the events produced while away) for the next hello.
+  void Remember(std::shared_ptr<v1::WorkerMessage> events, bool sent);
   // Forgets the events sent more than kResendWindow before `now` (surely recorded).
   void ForgetConfirmed(MonotonicTime now);
   // The claims and replayed events of a hello after an outage.
@@ -239,7 +239,14 @@ class Worker {
   // delayed.
   void ScheduleLateFlush();
   static constexpr std::chrono::milliseconds kStartedLinger{2};
-  void Flush();
+  // kWhenWritable holds the batch back while the stream is busy and the worker runs several stacks
+  // (it grows until the stream's `writable`, up to kHeldBackEvents or kHeldBackTextBytes of
+  // captured output); with one stack nothing would join it, and it leaves at once. kNow queues it
+  // behind what is being written.
+  enum class FlushMode { kWhenWritable, kNow };
+  static constexpr int kHeldBackEvents = 4096;
+  static constexpr size_t kHeldBackTextBytes = size_t{4} << 20;
+  void Flush(FlushMode mode = FlushMode::kWhenWritable);
 
   void CheckDrained();
   void FinishDrain();
@@ -292,6 +299,7 @@ class Worker {
   // Stacks whose running cards' output is sent as they write it (the coordinator's watches).
   std::set<std::pair<std::string, uint32_t>> watched_;
   size_t batch_output_bytes_ = 0;  // live output in batch_: bounded, the excess is dropped
+  size_t batch_text_bytes_ = 0;    // the captured output of batch_'s finishes
   v1::WorkerMessage batch_;        // events waiting for the next flush
   bool flush_posted_ = false;
   bool linger_armed_ = false;

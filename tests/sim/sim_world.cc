@@ -105,11 +105,12 @@ class World {
   class Stream : public worker::CoordinatorStream {
    public:
     Stream(World& world, std::shared_ptr<Conn> conn) : world_(world), conn_(std::move(conn)) {}
-    bool Send(v1::WorkerMessage&& msg) override {
+    bool Send(std::shared_ptr<const v1::WorkerMessage> msg) override {
       if (conn_->over || conn_->worker_closed) return false;
-      conn_->up.push_back(std::move(msg));
+      conn_->up.push_back(*msg);
       return true;
     }
+    bool busy() override { return false; }  // the world takes every message at once
     void Close() override {
       if (conn_->over) return;
       conn_->worker_closed = true;
