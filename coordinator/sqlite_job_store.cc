@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "coordinator/wal_checkpointer.h"
+
 namespace hollerith::coordinator {
 namespace {
 
@@ -36,6 +38,7 @@ class SqliteBackend : public StoreBackend {
  public:
   SqliteBackend(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   ~SqliteBackend() override {
+    checkpointer_.reset();  // unhooks db_ and closes its own connection first
     for (sqlite3_stmt* stmt :
          {insert_job_, insert_chunk_, set_lamport_, delete_job_, delete_journal_}) {
       sqlite3_finalize(stmt);
@@ -61,6 +64,7 @@ class SqliteBackend : public StoreBackend {
   sqlite3_stmt* set_lamport_ = nullptr;
   sqlite3_stmt* delete_job_ = nullptr;
   sqlite3_stmt* delete_journal_ = nullptr;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // no commit waits for a checkpoint
 };
 
 Status SqliteBackend::Open(SyncMode sync) {
@@ -84,6 +88,9 @@ Status SqliteBackend::Open(SyncMode sync) {
     }
   }
   if (Status s = Exec(kSchema); !s.ok()) return s;
+  auto checkpointer = WalCheckpointer::Start(path_, db_);
+  if (!checkpointer.ok()) return checkpointer.status();
+  checkpointer_ = std::move(checkpointer).value();
   // Stores written before tenants existed: their jobs belong to the default tenant (''); before
   // the result cache: their jobs use it as the default does ('').
   for (const char* column : {"tenant", "cache_mode"}) {
