@@ -51,9 +51,8 @@ void GroupCommitStore::Append(const std::string& job_id, v1::CoreInput input) {
   pending_bytes_ += chunk.size() - before;
 }
 
-uint64_t GroupCommitStore::Enqueue(std::optional<StoredJob> job, uint64_t lamport_high,
-                                   std::optional<std::string> deleted) {
-  std::unique_lock lock(mu_);
+uint64_t GroupCommitStore::Enqueue(std::unique_lock<std::mutex>& lock, std::optional<StoredJob> job,
+                                   uint64_t lamport_high, std::optional<std::string> deleted) {
   // Back-pressure: the writer is behind by more than the bound; let it catch up halfway.
   if (queued_bytes_ > kMaxQueuedBytes) {
     done_cv_.wait(lock, [&] { return queued_bytes_ <= kMaxQueuedBytes / 2 || !error_.ok(); });
@@ -68,34 +67,47 @@ uint64_t GroupCommitStore::Enqueue(std::optional<StoredJob> job, uint64_t lampor
   b.deleted = std::move(deleted);
   b.lamport_high = lamport_high;
   lamport_sent_ = std::max(lamport_sent_, lamport_high);
-  work_cv_.notify_one();
   return b.seq;
 }
 
-Status GroupCommitStore::Wait(uint64_t seq) {
+Status GroupCommitStore::Durable(std::optional<StoredJob> job, uint64_t lamport_high,
+                                 std::optional<std::string> deleted) {
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return written_ >= seq || attempted_ >= seq; });
+  const uint64_t seq = Enqueue(lock, std::move(job), lamport_high, std::move(deleted));
+  // Every earlier batch is written (a failed one would still be queued): this one can go now,
+  // here, in order. The writer is not woken; it sees nothing queued or writing_.
+  if (!writing_ && queue_.size() == 1) {
+    std::deque<StoreBatch> work;
+    work.swap(queue_);
+    (void)WriteBatches(lock, work);  // its outcome is read below, as a waiter would
+  } else {
+    work_cv_.notify_one();
+    done_cv_.wait(lock, [&] { return written_ >= seq || attempted_ >= seq; });
+  }
   return written_ >= seq ? Status::Ok() : error_;
 }
 
 Status GroupCommitStore::Commit(uint64_t lamport_high) {
-  if (!pending_.empty() || lamport_high > lamport_sent_) Enqueue(std::nullopt, lamport_high);
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  if (!pending_.empty() || lamport_high > lamport_sent_) {
+    Enqueue(lock, std::nullopt, lamport_high, std::nullopt);
+    work_cv_.notify_one();
+  }
   return error_;
 }
 
 Status GroupCommitStore::Sync(uint64_t lamport_high) {
-  return Wait(Enqueue(std::nullopt, std::max(lamport_high, lamport_sent_)));
+  return Durable(std::nullopt, std::max(lamport_high, lamport_sent_));
 }
 
-Status GroupCommitStore::Accept(const StoredJob& job) { return Wait(Enqueue(job, lamport_sent_)); }
+Status GroupCommitStore::Accept(const StoredJob& job) { return Durable(job, lamport_sent_); }
 
 Status GroupCommitStore::Delete(const std::string& job_id) {
   if (auto it = pending_.find(job_id); it != pending_.end()) {
     pending_bytes_ -= it->second.size();
     pending_.erase(it);
   }
-  return Wait(Enqueue(std::nullopt, lamport_sent_, job_id));
+  return Durable(std::nullopt, lamport_sent_, job_id);
 }
 
 Result<RecoveredState> GroupCommitStore::Load() {
@@ -114,37 +126,47 @@ void GroupCommitStore::SetFencedHandler(std::function<void(const Status&)> handl
   fenced_ = std::move(handler);
 }
 
+Status GroupCommitStore::WriteBatches(std::unique_lock<std::mutex>& lock,
+                                      std::deque<StoreBatch>& work) {
+  writing_ = true;
+  auto observer = commit_observer_;
+  auto fenced = fenced_;
+  lock.unlock();
+  const auto began = std::chrono::steady_clock::now();
+  Status s = backend_->Write(work);
+  if (observer) {
+    observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  }
+  if (s.code() == StatusCode::kAborted && fenced) fenced(s);
+  lock.lock();
+  writing_ = false;
+  attempted_ = work.back().seq;
+  if (s.ok()) {
+    written_ = work.back().seq;
+    error_ = Status::Ok();
+    for (const StoreBatch& b : work) queued_bytes_ -= b.bytes;
+  } else {
+    error_ = s;
+    // Kept for the next try, in order; a submission whose write failed was refused: drop it.
+    for (auto it = work.rbegin(); it != work.rend(); ++it) {
+      it->job.reset();
+      queue_.push_front(std::move(*it));
+    }
+    work_cv_.notify_one();  // written on the owner's thread: the writer retries it
+  }
+  done_cv_.notify_all();
+  return s;
+}
+
 void GroupCommitStore::WriterLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    // While the owner writes a batch itself the queue is empty, or holds only later ones.
+    work_cv_.wait(lock, [&] { return !writing_ && (stop_ || !queue_.empty()); });
     if (queue_.empty()) return;  // stopping, nothing left
     std::deque<StoreBatch> work;
     work.swap(queue_);
-    auto observer = commit_observer_;
-    auto fenced = fenced_;
-    lock.unlock();
-    const auto began = std::chrono::steady_clock::now();
-    Status s = backend_->Write(work);
-    if (observer) {
-      observer(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-    }
-    if (s.code() == StatusCode::kAborted && fenced) fenced(s);
-    lock.lock();
-    attempted_ = work.back().seq;
-    if (s.ok()) {
-      written_ = work.back().seq;
-      error_ = Status::Ok();
-      for (const StoreBatch& b : work) queued_bytes_ -= b.bytes;
-    } else {
-      error_ = s;
-      // Kept for the next try, in order; a submission whose write failed was refused: drop it.
-      for (auto it = work.rbegin(); it != work.rend(); ++it) {
-        it->job.reset();
-        queue_.push_front(std::move(*it));
-      }
-    }
-    done_cv_.notify_all();
+    Status s = WriteBatches(lock, work);
     if (!s.ok() && !stop_) work_cv_.wait_for(lock, std::chrono::milliseconds(200));
     if (!s.ok() && stop_) return;
   }
