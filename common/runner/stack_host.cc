@@ -27,8 +27,14 @@ StackHost::StackHost(StackRunnerEnv env, const std::filesystem::path& work_root,
     // Defer the erase: the runner is still on the call stack.
     asio::post(env_.io, [this, job = r.job(), stack = r.stack(), attempt = r.attempt(),
                          made = std::move(made)] {
-      auto it = runners_.find({job, stack});
-      if (it != runners_.end() && it->second->attempt() == attempt) runners_.erase(it);
+      if (auto j = runners_.find(job); j != runners_.end()) {
+        auto it = j->second.find(stack);
+        if (it != j->second.end() && it->second->attempt() == attempt) {
+          j->second.erase(it);
+          --active_stacks_;
+          if (j->second.empty()) runners_.erase(j);
+        }
+      }
       if (upward_.ended) upward_.ended(job, stack, attempt, made);
     });
   };
@@ -48,21 +54,24 @@ std::string StackHost::WorkspaceOf(const std::string& job, const StackSpec& stac
 }
 
 StackRunner* StackHost::Find(const std::string& job, uint32_t stack) {
-  auto it = runners_.find({job, stack});
-  return it == runners_.end() ? nullptr : it->second.get();
+  auto j = runners_.find(job);
+  if (j == runners_.end()) return nullptr;
+  auto it = j->second.find(stack);
+  return it == j->second.end() ? nullptr : it->second.get();
 }
 
 void StackHost::Assign(const std::string& job, std::shared_ptr<const StackSpec> stack,
                        const AssignStackMsg& msg) {
   env_.clock.Receive(msg.lamport);
-  Key key{job, msg.stack};
   if (auto* existing = Find(job, msg.stack); existing && existing->attempt() >= msg.attempt) {
     return;  // duplicate or stale assignment
   }
   auto workspace = WorkspaceOf(job, *stack, msg.attempt);
   auto runner = std::make_shared<StackRunner>(env_, job, std::move(stack), msg,
                                               std::move(workspace), callbacks_);
-  runners_[key] = runner;
+  auto& held = runners_[job][msg.stack];
+  if (!held) ++active_stacks_;
+  held = runner;
   runner->Start();
 }
 
@@ -75,8 +84,10 @@ void StackHost::Release(const std::vector<std::pair<std::string, ReleaseMsg>>& r
   std::vector<std::shared_ptr<StackRunner>> touched;
   for (const auto& [job, msg] : releases) {
     env_.clock.Receive(msg.lamport);
-    auto it = runners_.find({job, msg.to.stack});
-    if (it == runners_.end()) continue;
+    auto j = runners_.find(job);
+    if (j == runners_.end()) continue;
+    auto it = j->second.find(msg.to.stack);
+    if (it == j->second.end()) continue;
     it->second->OnRelease(msg, /*start=*/false);
     if (touched.empty() || touched.back() != it->second) touched.push_back(it->second);
   }
@@ -112,11 +123,12 @@ void StackHost::CancelStack(const std::string& job, uint32_t stack, uint32_t att
 }
 
 void StackHost::CancelJob(const std::string& job) {
-  for (auto it = runners_.lower_bound({job, 0}); it != runners_.end() && it->first.first == job;
-       ++it) {
-    SkipMsg skip{it->first.second, it->second->attempt(), 0, "cancelled", env_.clock.now()};
-    ++cancelled_runs_[{job, it->second->spec().id, it->second->attempt()}];
-    it->second->OnSkip(skip);
+  auto j = runners_.find(job);
+  if (j == runners_.end()) return;
+  for (const auto& [stack, runner] : j->second) {
+    SkipMsg skip{stack, runner->attempt(), 0, "cancelled", env_.clock.now()};
+    ++cancelled_runs_[{job, runner->spec().id, runner->attempt()}];
+    runner->OnSkip(skip);
   }
 }
 
