@@ -76,9 +76,15 @@ void WalCheckpointer::Loop() {
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       spdlog::warn("job store checkpoint: {}", sqlite3_errmsg(own_));
     }
-    checkpoints_.fetch_add(1);
     lock.lock();
+    checkpoints_.fetch_add(1);
+    done_cv_.notify_all();
   }
+}
+
+bool WalCheckpointer::WaitForCheckpoints(uint64_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return done_cv_.wait_for(lock, timeout, [&] { return checkpoints_.load() >= n; });
 }
 
 }  // namespace hollerith::coordinator

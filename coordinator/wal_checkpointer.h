@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -40,7 +41,9 @@ class WalCheckpointer {
   ~WalCheckpointer();
 
   uint64_t checkpoints() const { return checkpoints_.load(); }  // run by its thread
-  int wal_pages() const { return wal_pages_.load(); }           // after the last commit
+  // Waits until its thread has run `n` checkpoints; false if `timeout` passed first.
+  bool WaitForCheckpoints(uint64_t n, std::chrono::milliseconds timeout);
+  int wal_pages() const { return wal_pages_.load(); }  // after the last commit
 
  private:
   WalCheckpointer(sqlite3* own, sqlite3* writer, int pages, int max_pages);
@@ -54,7 +57,8 @@ class WalCheckpointer {
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<int> wal_pages_{0};
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // wakes the thread
+  std::condition_variable done_cv_;  // a checkpoint ended
   bool wanted_ = false;
   bool stop_ = false;
   std::thread thread_;  // last: starts once the rest is set
