@@ -202,8 +202,7 @@ void LoadWorker::Flush() {
     finishes_in_batch_.clear();
     return;
   }
-  if (!batch_.has_heartbeat() &&
-      batch_.started_size() + batch_.finished_size() + batch_.ended_size() == 0) {
+  if (!batch_.has_heartbeat() && worker::CardEvents(batch_) == 0) {
     return;
   }
   // As a worker does: the batch grows while a write is in flight and leaves once it is done.

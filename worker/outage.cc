@@ -42,7 +42,7 @@ bool Worker::HoldStacks(v1::WorkerMessage unsent) {
 }
 
 void Worker::Remember(std::shared_ptr<v1::WorkerMessage> events, bool sent) {
-  if (events->started_size() + events->finished_size() + events->ended_size() == 0) return;
+  if (CardEvents(*events) == 0) return;
   const MonotonicTime now = time_.Now();
   if (sent) {
     ForgetConfirmed(now);

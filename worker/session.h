@@ -25,6 +25,10 @@ namespace hollerith::worker {
 
 // Appends `from`'s events to `into`; the merged message carries the newer clock and heartbeat.
 void Merge(v1::WorkerMessage& into, v1::WorkerMessage&& from);
+// The card events `m` carries (starts, finishes and stack ends): what the resend window keeps.
+inline int CardEvents(const v1::WorkerMessage& m) {
+  return m.started_size() + m.finished_size() + m.ended_size();
+}
 
 class Session : public CoordinatorStream,
                 public grpc::ClientBidiReactor<v1::WorkerMessage, v1::CoordinatorMessage>,

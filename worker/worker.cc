@@ -68,10 +68,6 @@ WorkerOptions Sanitized(WorkerOptions o) {
   return o;
 }
 
-int CardEvents(const v1::WorkerMessage& m) {
-  return m.started_size() + m.finished_size() + m.ended_size();
-}
-
 bool HasEvents(const v1::WorkerMessage& m) {
   return m.has_heartbeat() || m.started_size() > 0 || m.finished_size() > 0 || m.ended_size() > 0 ||
          m.output_size() > 0;
