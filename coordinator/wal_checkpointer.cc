@@ -68,6 +68,7 @@ void WalCheckpointer::Loop() {
     cv_.wait(lock, [&] { return stop_ || wanted_; });
     if (stop_) return;
     wanted_ = false;  // commits during the checkpoint ask again for what they added
+    running_ = true;
     lock.unlock();
     // PASSIVE: copies what it can without waiting for the writer; once all is copied, the next
     // commit starts the WAL over from its beginning.
@@ -76,15 +77,16 @@ void WalCheckpointer::Loop() {
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       spdlog::warn("job store checkpoint: {}", sqlite3_errmsg(own_));
     }
-    lock.lock();
     checkpoints_.fetch_add(1);
-    done_cv_.notify_all();
+    lock.lock();
+    running_ = false;
+    if (!wanted_) done_cv_.notify_all();
   }
 }
 
-bool WalCheckpointer::WaitForCheckpoints(uint64_t n, std::chrono::milliseconds timeout) {
+bool WalCheckpointer::WaitIdle(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return done_cv_.wait_for(lock, timeout, [&] { return checkpoints_.load() >= n; });
+  return done_cv_.wait_for(lock, timeout, [&] { return !wanted_ && !running_; });
 }
 
 }  // namespace hollerith::coordinator

@@ -41,8 +41,9 @@ class WalCheckpointer {
   ~WalCheckpointer();
 
   uint64_t checkpoints() const { return checkpoints_.load(); }  // run by its thread
-  // Waits until its thread has run `n` checkpoints; false if `timeout` passed first.
-  bool WaitForCheckpoints(uint64_t n, std::chrono::milliseconds timeout);
+  // Waits until its thread has caught up: no checkpoint wanted or under way. False if `timeout`
+  // passed first.
+  bool WaitIdle(std::chrono::milliseconds timeout);
   int wal_pages() const { return wal_pages_.load(); }  // after the last commit
 
  private:
@@ -58,8 +59,9 @@ class WalCheckpointer {
   std::atomic<int> wal_pages_{0};
   std::mutex mu_;
   std::condition_variable cv_;       // wakes the thread
-  std::condition_variable done_cv_;  // a checkpoint ended
+  std::condition_variable done_cv_;  // the thread has nothing more to do
   bool wanted_ = false;
+  bool running_ = false;  // a checkpoint is under way
   bool stop_ = false;
   std::thread thread_;  // last: starts once the rest is set
 };
