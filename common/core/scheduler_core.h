@@ -55,7 +55,7 @@ struct CardOutput {
 struct CardRecord {
   CardState state = CardState::kPending;
   uint8_t losses = 0;  // times its node was lost while it ran (or could run)
-  uint16_t node = 0;   // index into trace().nodes()
+  uint32_t node = 0;   // index into trace().nodes()
   int exit_code = 0;
   uint32_t tries = 0;  // times started, over all attempts
   int64_t duration_ms = 0;

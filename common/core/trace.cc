@@ -28,12 +28,10 @@ std::string StackDisplayName(const JobSpec& job, uint32_t stack) {
   return job.stacks[stack].is_combine ? "@combine" : job.stacks[stack].id;
 }
 
-uint16_t Trace::NodeIndex(const std::string& node) {
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i] == node) return static_cast<uint16_t>(i);
-  }
-  nodes_.push_back(node);
-  return static_cast<uint16_t>(nodes_.size() - 1);
+uint32_t Trace::NodeIndex(const std::string& node) {
+  auto [it, added] = node_index_.try_emplace(node, static_cast<uint32_t>(nodes_.size()));
+  if (added) nodes_.push_back(node);
+  return it->second;
 }
 
 uint32_t Trace::Detail(std::string text) {

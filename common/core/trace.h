@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/core/clock.h"
@@ -32,7 +33,7 @@ bool ParseEventKind(const std::string& name, EventKind* kind);
 
 struct TraceEvent {  // 80 bytes: a million-card job keeps two million of these
   EventKind kind = EventKind::kJobSubmitted;
-  uint16_t node = 0;  // index into Trace::nodes
+  uint32_t node = 0;  // index into Trace::nodes
   CardRef card;       // the card (or the stack, for stack events); the released card for kRelease
   CardRef target;     // kRelease: the card that waited on `card`
   uint32_t attempt = 0;
@@ -43,10 +44,13 @@ struct TraceEvent {  // 80 bytes: a million-card job keeps two million of these
   uint64_t lamport = 0;
   VectorClock vc;
 };
+static_assert(sizeof(void*) != 8 || sizeof(TraceEvent) == 80);
 
 class Trace {
  public:
-  uint16_t NodeIndex(const std::string& node);
+  // The index of `node` in nodes(), added if new: a hash lookup, since a job placed across
+  // 10,000 workers stamps every one of its events with one of 10,000 names.
+  uint32_t NodeIndex(const std::string& node);
   // Stores a detail text for an event; 0 (no allocation) for an empty one.
   uint32_t Detail(std::string text);
   const std::string& detail(const TraceEvent& e) const { return details_[e.detail]; }
@@ -60,6 +64,7 @@ class Trace {
 
  private:
   std::vector<std::string> nodes_;
+  std::unordered_map<std::string, uint32_t> node_index_;  // name -> index into nodes_
   std::vector<std::string> details_{std::string()};
   std::vector<TraceEvent> events_;
 };
