@@ -153,7 +153,10 @@ std::shared_ptr<StreamTicket> Authorizer::Track(grpc::ServerContextBase* ctx, co
   // Certificates are not revoked by a reload (docs/security.md).
   if (caller.token.empty()) return ticket;
   std::lock_guard lock(mu_);
-  std::erase_if(tracked_, [](const Tracked& t) { return t.ticket.expired(); });
+  if (tracked_.size() >= sweep_at_) {
+    std::erase_if(tracked_, [](const Tracked& t) { return t.ticket.expired(); });
+    sweep_at_ = std::max<size_t>(64, 2 * tracked_.size());
+  }
   tracked_.push_back({ticket, caller.token, needed});
   return ticket;
 }
