@@ -218,7 +218,9 @@ void Coordinator::CheckLeases() {
   const auto lease = config_.heartbeat * config_.missed_heartbeats;
   std::vector<std::shared_ptr<WorkerLink>> expired;
   for (const auto& [name, w] : workers_) {
-    if (now - w->last_seen > lease) expired.push_back(w);
+    if (now - w->last_seen <= lease) continue;
+    if (w->unapplied && w->unapplied->load(std::memory_order_acquire) > 0) continue;
+    expired.push_back(w);
   }
   for (auto& w : expired) {
     spdlog::warn("worker {} missed its lease ({} ms without a message)", w->name,

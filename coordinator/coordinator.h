@@ -15,6 +15,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -57,7 +58,11 @@ struct WorkerLink {
   uint64_t epoch = 0;
   uint32_t running_cards = 0;     // as of its last heartbeat
   int64_t connected_wall_us = 0;  // when this session began
-  MonotonicTime last_seen;
+  MonotonicTime last_seen;        // when the state last applied a message of its session
+  // Of its session (set by the session reactor; null when nothing tracks it): messages that have
+  // arrived and wait for the state. While one waits, the lease does not expire: the worker spoke
+  // in time, the coordinator was busy (a placement burst can hold the state longer than a lease).
+  std::shared_ptr<const std::atomic<int>> unapplied;
   std::set<std::pair<std::string, uint32_t>> stacks;  // (job id, stack) placed here, not ended
   std::shared_ptr<WorkerOutbox> outbox;
   bool gone = false;

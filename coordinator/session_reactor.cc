@@ -40,6 +40,7 @@ void SessionReactor::OnReadDone(bool ok) {
     hello_seen_ = true;
     Deliver([side = loop_side_, &c = coordinator_, msg, peer = peer_, out = outbox_] {
       side->link = c.WorkerHello(msg->hello(), peer, out);
+      if (side->link) side->link->unapplied = side->posted;
     });
   } else {
     Deliver([side = loop_side_, &c = coordinator_, msg] {
@@ -51,13 +52,13 @@ void SessionReactor::OnReadDone(bool ok) {
 
 void SessionReactor::Deliver(std::function<void()> apply) {
   // In stream order: at once only if nothing this session posted earlier is still waiting.
-  if (loop_side_->posted.load(std::memory_order_acquire) == 0 && coordinator_.TryRunHere(apply)) {
+  if (loop_side_->posted->load(std::memory_order_acquire) == 0 && coordinator_.TryRunHere(apply)) {
     return;
   }
-  loop_side_->posted.fetch_add(1, std::memory_order_relaxed);
+  loop_side_->posted->fetch_add(1, std::memory_order_release);
   coordinator_.Post([side = loop_side_, apply = std::move(apply)] {
     apply();
-    side->posted.fetch_sub(1, std::memory_order_release);
+    side->posted->fetch_sub(1, std::memory_order_release);
   });
 }
 

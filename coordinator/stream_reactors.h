@@ -55,10 +55,11 @@ class SessionReactor : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::Coo
   // free, else on the loop; always in the order the stream delivered them.
   void Deliver(std::function<void()> apply);
 
-  // Touched only by the state's owner, except the count of applications still posted.
+  // Touched only by the state's owner, except the count of applications still posted (shared
+  // with the WorkerLink as `unapplied`: its lease holds while one waits).
   struct LoopSide {
     std::shared_ptr<WorkerLink> link;
-    std::atomic<int> posted{0};
+    std::shared_ptr<std::atomic<int>> posted = std::make_shared<std::atomic<int>>(0);
   };
 
   Coordinator& coordinator_;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,26 @@ TEST_F(CoordinatorTest, AWorkerSilentForItsLeaseIsDroppedAndOneThatHeartbeatsSta
   EXPECT_EQ(quiet->stream.finished->error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(quiet->stream.finished->error_message(), "lease expired");
   EXPECT_FALSE(chatty->stream.finished.has_value());
+}
+
+// A message that arrived and waits for the state (the coordinator was busy placing, say) is a
+// sign of life: the lease holds until it is applied, and runs from then on.
+TEST_F(CoordinatorTest, ALeaseHoldsWhileAMessageOfTheWorkerWaitsForTheState) {
+  coordinator_.Start();
+  auto busy = Connect("busy");
+  auto waiting = std::make_shared<std::atomic<int>>(1);
+  Owned([&] { busy->link->unapplied = waiting; });
+  time_.Advance(500ms);  // past the 300 ms lease, with its message still waiting
+  EXPECT_EQ(WorkerNames(), (std::vector<std::string>{"busy"}));
+  EXPECT_FALSE(busy->stream.finished.has_value());
+  waiting->store(0);
+  Heartbeat(*busy);  // the message is applied: the lease runs from now
+  time_.Advance(300ms);
+  EXPECT_EQ(WorkerNames(), (std::vector<std::string>{"busy"}));
+  time_.Advance(100ms);
+  EXPECT_EQ(WorkerNames(), std::vector<std::string>{});
+  ASSERT_TRUE(busy->stream.finished.has_value());
+  EXPECT_EQ(busy->stream.finished->error_message(), "lease expired");
 }
 
 TEST_F(CoordinatorTest, AStackOfAWorkerThatMissedItsLeaseIsRePlacedWithTheNextAttempt) {
