@@ -52,6 +52,7 @@
 #include "load_worker.h"
 #include "percentile.h"
 #include "proto/rpc_credentials.h"
+#include "proto/rpc_runtime.h"
 
 namespace {
 
@@ -413,6 +414,7 @@ int Run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hollerith::rpc::SkipMutexCycleChecks();  // as the daemons run
   CLI::App app{"hollerith-load: N simulated workers and one S-stack job against one coordinator"};
   Options o;
   app.add_option("--coordinator", o.coordinator, "host:port")->required();

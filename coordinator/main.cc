@@ -40,6 +40,7 @@
 #include "proto/rpc_auth.h"
 #include "proto/rpc_authorizer.h"
 #include "proto/rpc_credentials.h"
+#include "proto/rpc_runtime.h"
 
 namespace {
 
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
   // frees. With glibc's default of one malloc arena per thread, what they free stays stranded in
   // their arenas: ~90 bytes per card of a million-card job. Two arenas are plenty here.
   mallopt(M_ARENA_MAX, 2);
+  rpc::SkipMutexCycleChecks();
   Flags f;
   CLI::App app{"hollerith-coordinator: accepts jobs and ships their stacks to workers"};
   app.add_option("--listen", f.listen, "Address to listen on (port 0 picks a free port)")

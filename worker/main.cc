@@ -3,11 +3,13 @@
 
 #include "common/base/asio_timers.h"
 #include "common/log/log.h"
+#include "proto/rpc_runtime.h"
 #include "worker/options.h"
 #include "worker/worker.h"
 
 int main(int argc, char** argv) {
   using namespace hollerith::worker;
+  hollerith::rpc::SkipMutexCycleChecks();
   ParsedOptions parsed = ParseWorkerOptions(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   WorkerOptions& options = *parsed.options;
