@@ -76,7 +76,7 @@ JobRun SubmitAndWait(Client& client, const std::string& spec, const std::string&
   }
   run.job_id = submitted->job_id;
   if (final_state.empty()) {  // events without job_state: ask once
-    auto status = client.GetJob(run.job_id);
+    auto status = client.GetJob(run.job_id, {.results = false});
     if (!status.ok()) {
       run.error = "get job: " + status.message();
       return run;

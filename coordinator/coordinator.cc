@@ -575,12 +575,13 @@ void Coordinator::ListFanOut(Job& job, const FanOutAction& action) {
                        : FanOutInput(action.stack, "", list.message()));
 }
 
-Status Coordinator::GetJob(const std::string& name, v1::JobStatus* out, bool with_graph) {
+Status Coordinator::GetJob(const std::string& name, v1::JobStatus* out, bool with_graph,
+                           bool with_results) {
   CheckOwner();
   Status error;
   Job* job = Resolve(name, &error);
   if (!job) return error;
-  FillJobStatus(*job, true, out);
+  FillJobStatus(*job, with_results ? StatusDetail::kStacksAndResults : StatusDetail::kStacks, out);
   if (with_graph) FillJobGraph(*job, out);
   return Status::Ok();
 }
@@ -600,7 +601,9 @@ Status Coordinator::Cancel(const std::string& name, v1::CancelJobResponse* resp)
 void Coordinator::ListJobs(v1::ListJobsResponse* resp, const std::string& identity) {
   CheckOwner();
   for (const auto& [id, job] : jobs_) {
-    if (tenants_.MayAct(identity, job->tenant)) FillJobStatus(*job, false, resp->add_jobs());
+    if (tenants_.MayAct(identity, job->tenant)) {
+      FillJobStatus(*job, StatusDetail::kSummary, resp->add_jobs());
+    }
   }
   resp->set_lamport(clock_.Tick());
 }

@@ -153,8 +153,10 @@ class Coordinator {
                 v1::SubmitJobResponse* resp, const std::string& identity = "");
   // NOT_FOUND (as for a job that does not exist) unless `identity` may act for the job's tenant.
   Status CheckAccess(const std::string& job, const std::string& identity);
-  // With `with_graph`, also the job's structure (FillJobGraph).
-  Status GetJob(const std::string& job, v1::JobStatus* out, bool with_graph = false);
+  // With `with_graph`, also the job's structure (FillJobGraph); without `with_results`, no result
+  // document (the stacks' statuses alone).
+  Status GetJob(const std::string& job, v1::JobStatus* out, bool with_graph = false,
+                bool with_results = true);
   Status Cancel(const std::string& job, v1::CancelJobResponse* resp);
   // Removes a finished job from memory and the store; FAILED_PRECONDITION while it runs.
   Status Delete(const std::string& job, v1::DeleteJobResponse* resp);

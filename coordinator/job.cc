@@ -42,7 +42,7 @@ void FillStackStatus(const Job& job, uint32_t s, v1::StackStatus* out) {
   }
 }
 
-void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
+void FillJobStatus(const Job& job, StatusDetail detail, v1::JobStatus* out) {
   const SchedulerCore& core = *job.core;
   const JobSpec& spec = core.job();
   out->set_job_id(job.id);
@@ -57,10 +57,10 @@ void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out) {
   for (uint32_t s = 0; s < spec.stacks.size(); ++s) done += core.finished_cards(s);
   out->set_cards_done(done);
   out->set_cards_total(static_cast<uint32_t>(spec.card_count()));
-  if (!with_details) return;
+  if (detail == StatusDetail::kSummary) return;
   const std::vector<uint32_t> order = spec.DisplayOrder();
   for (uint32_t s : order) FillStackStatus(job, s, out->add_stacks());
-  if (spec.card_count() <= kResultJsonCardLimit) {
+  if (detail == StatusDetail::kStacksAndResults && spec.card_count() <= kResultJsonCardLimit) {
     nlohmann::json doc = ResultDocument(core, &job.cache_notes);
     doc["job_id"] = job.id;
     out->set_result_json(JsonText(doc));

@@ -44,8 +44,10 @@ inline constexpr size_t kResultJsonCardLimit = 200000;
 // Largest job whose status can carry its graph (JobStatus.graph, for the web view).
 inline constexpr size_t kGraphCardLimit = 20000;
 
-// The job's status: state, counts and (with details) every stack's progress and the result.
-void FillJobStatus(const Job& job, bool with_details, v1::JobStatus* out);
+// How much of a job FillJobStatus says: state and counts; also every stack's progress; also the
+// result document (every card's result: most of the work on a large job).
+enum class StatusDetail { kSummary, kStacks, kStacksAndResults };
+void FillJobStatus(const Job& job, StatusDetail detail, v1::JobStatus* out);
 // The job's stacks and cards as StackDefs without env values (what the web view draws), if the
 // job has at most kGraphCardLimit cards.
 void FillJobGraph(const Job& job, v1::JobStatus* out);

@@ -185,7 +185,8 @@ grpc::ServerUnaryReactor* Service::GetJob(grpc::CallbackServerContext* ctx, cons
   return Unary(ctx, auth_, coordinator_, [this, req, resp](const std::string& identity) {
     coordinator_.clock().Receive(req->lamport());
     if (Status s = coordinator_.CheckAccess(req->job(), identity); !s.ok()) return s;
-    Status s = coordinator_.GetJob(req->job(), resp->mutable_job(), req->with_graph());
+    Status s = coordinator_.GetJob(req->job(), resp->mutable_job(), req->with_graph(),
+                                   !req->without_results());
     resp->set_lamport(coordinator_.clock().Tick());
     return s;
   });

@@ -407,10 +407,11 @@ Result<SubmittedJob> Client::SubmitAndWatch(
   return *submitted;
 }
 
-Result<v1::JobStatus> Client::GetJob(const std::string& job, bool with_graph) {
+Result<v1::JobStatus> Client::GetJob(const std::string& job, JobParts parts) {
   v1::JobRef req;
   req.set_job(job);
-  req.set_with_graph(with_graph);
+  req.set_with_graph(parts.graph);
+  req.set_without_results(!parts.results);
   req.set_lamport(shared_->Send());
   v1::GetJobResponse resp;
   std::string at;

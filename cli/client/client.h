@@ -44,6 +44,13 @@ struct ClientTls {
   std::string key_pem;
 };
 
+// What Client::GetJob asks for beyond the job's state, counts and stacks' statuses.
+struct JobParts {
+  bool graph = false;   // the job's stacks and cards (`graph`, for jobs small enough to draw)
+  bool results = true;  // the result document (`result_json`, `card_order`); skip it where only
+                        // the stacks are read: on a large job it is most of the call's cost
+};
+
 class Client {
  public:
   using EventCallback = std::function<void(const v1::JobEvent&)>;
@@ -88,9 +95,8 @@ class Client {
                                       const std::string& idempotency_key, const std::string& cache,
                                       const std::function<void(const SubmittedJob&)>& on_submitted,
                                       const EventCallback& on_event);
-  // `job` is a job id, or a job name unique among the kept jobs. With `with_graph`, the status
-  // also has the job's stacks and cards (`graph`, for jobs small enough to draw).
-  Result<v1::JobStatus> GetJob(const std::string& job, bool with_graph = false);
+  // `job` is a job id, or a job name unique among the kept jobs.
+  Result<v1::JobStatus> GetJob(const std::string& job, JobParts parts = {});
   // Returns the job's state after the request (e.g. "cancelled").
   Result<std::string> Cancel(const std::string& job);
   // Removes a finished job (results, logs, trace) from the coordinator; returns its id.

@@ -105,7 +105,7 @@ void AddLogsCommand(CLI::App& app, int& exit_code) {
       exit_code = *follow ? card_exit : 0;
       return;
     }
-    auto status = client->GetJob(*job);
+    auto status = client->GetJob(*job, {.results = false});  // its state alone
     if (!status.ok()) {
       std::fprintf(stderr, "%s\n", status.message().c_str());
       exit_code = 2;

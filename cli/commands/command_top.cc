@@ -45,7 +45,7 @@ Result<TopSnapshot> TakeSnapshot(Client& client) {
   });
   if (running.size() > kMaxDetailedJobs) running.resize(kMaxDetailedJobs);
   for (const auto* j : running) {
-    auto detail = client.GetJob(j->job_id());
+    auto detail = client.GetJob(j->job_id(), {.results = false});   // the stacks alone
     if (detail.ok()) s.running_jobs.push_back(std::move(*detail));  // it may have gone since
   }
   s.now_wall_us = WallMicros();

@@ -101,8 +101,8 @@ void ClusterStatus(Response& res, Client& client) {
   for (auto it = jobs->rbegin(); it != jobs->rend() && looked < kWaitingJobsShown; ++it) {
     if (it->state() != "running") continue;
     ++looked;
-    auto job = client.GetJob(it->job_id());
-    if (!job.ok()) continue;  // ended and removed in between
+    auto job = client.GetJob(it->job_id(), {.results = false});  // its stacks' waiting reasons
+    if (!job.ok()) continue;                                     // ended and removed in between
     for (auto& w : WaitingStacks(*job)) waiting.push_back(std::move(w));
   }
   Json(res, ClusterJson(*workers, version, *tenants, waiting));
@@ -183,7 +183,7 @@ void AddRoutes(httplib::Server& server, RouteContext& ctx) {
                Json(res, WorkerListJson(*workers));
              }));
   server.Get("/api/jobs/([^/]+)", Api(ctx, [](const Request& req, Response& res, ClientPtr client) {
-               auto job = client->GetJob(req.matches[1], /*with_graph=*/true);
+               auto job = client->GetJob(req.matches[1], {.graph = true});
                if (!job.ok()) return JsonError(res, job.status());
                Json(res, JobDetailJson(*job));
              }));

@@ -116,6 +116,29 @@ TEST_F(CoordinatorTest, AStackOfAWorkerThatMissedItsLeaseIsRePlacedWithTheNextAt
   EXPECT_EQ(JobStatusOf(job).state(), "succeeded");
 }
 
+// GetJob without results: the stacks' statuses, no result document (what `hollerith top` and the
+// web view's cluster page read); by default both.
+TEST_F(CoordinatorTest, GetJobWithoutResultsHasTheStacksAndNoResultDocument) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  const std::string job = Submit(kOneStack);
+  const v1::JobStatus full = JobStatusOf(job);
+  ASSERT_EQ(full.stacks_size(), 1);
+  EXPECT_FALSE(full.result_json().empty());
+  EXPECT_EQ(full.card_order_size(), 2);
+  v1::JobStatus stacks;
+  Owned([&] {
+    EXPECT_TRUE(
+        coordinator_.GetJob(job, &stacks, /*with_graph=*/false, /*with_results=*/false).ok());
+  });
+  ASSERT_EQ(stacks.stacks_size(), 1);
+  EXPECT_EQ(stacks.stacks(0).node(), "x");
+  EXPECT_EQ(stacks.state(), full.state());
+  EXPECT_EQ(stacks.cards_total(), 2u);
+  EXPECT_TRUE(stacks.result_json().empty());
+  EXPECT_EQ(stacks.card_order_size(), 0);
+}
+
 TEST_F(CoordinatorTest, WatchersGetARunningJobsEventsAfterTheLingerInOneBatchAndItsEndAtOnce) {
   coordinator_.Start();
   auto x = Connect("x");
