@@ -3,20 +3,16 @@ document (JobRef.without_results, what `hollerith top` and the web view's cluste
 
     /usr/bin/python3 bench/getjob_cost.py --bin-dir build [--stacks 100000] [--calls 10]
 
-Starts a coordinator of its own (loopback, port 0, a temporary data dir, no workers: every stack
-of the one-card-stack job waits, so the job stays running), submits the job with the Python
+Starts the harness's cluster (bench_cluster.HollerithCluster: loopback, port 0, a temporary
+directory) without workers: every stack of the one-card-stack job waits, so the job stays running, submits the job with the Python
 client, then alternates the two calls. Prints the coordinator's CPU per call (/proc/PID/stat) and
 each call's p50 as the client sees it.
 """
 import argparse
 import json
 import os
-import re
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 
@@ -30,28 +26,17 @@ def main():
     import hollerith  # noqa: E402 - the build's package
     from hollerith._proto import hollerith_pb2 as pb  # noqa: E402
 
-    d = tempfile.mkdtemp(prefix="hollerith-getjob-")
-    log_path = os.path.join(d, "coordinator.log")
-    with open(log_path, "w") as log:
-        co = subprocess.Popen(
-            [os.path.join(args.bin_dir, "coordinator/hollerith-coordinator"), "--listen",
-             "127.0.0.1:0", "--data-dir", d, "--http-listen", ""],
-            stdout=log, stderr=subprocess.STDOUT)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_cluster import HollerithCluster  # noqa: E402 - the harness's cluster
+
+    cluster = HollerithCluster(args.bin_dir, workers=())  # no workers: every stack waits
     try:
-        deadline = time.monotonic() + 20
-        address = None
-        while address is None:
-            if time.monotonic() > deadline or co.poll() is not None:
-                raise SystemExit("the coordinator did not start: see " + log_path)
-            with open(log_path) as f:
-                m = re.search(r"^listening on (\S+)", f.read(), re.M)
-            address = m.group(1) if m else None
-            if address is None:
-                time.sleep(0.05)
-        client = hollerith.Client(address, token_file=os.path.join(d, "token"))
+        cluster.start()
+        co = cluster.coordinator
+        client = hollerith.Client(cluster.address, token_file=cluster.token_file)
         spec = {"name": "big", "stacks": {f"s{i}": {"cards": [{"id": "c", "builtin": "noop"}]}
                                           for i in range(args.stacks)}}
-        spec_path = os.path.join(d, "big.json")
+        spec_path = os.path.join(cluster.dir, "big.json")
         with open(spec_path, "w") as f:
             json.dump(spec, f)
         job = client.submit(spec_path)
@@ -75,13 +60,7 @@ def main():
               f"{statistics.mean(cpu[True]):.0f} ms without; p50 at the client "
               f"{statistics.median(wall[False]):.1f} / {statistics.median(wall[True]):.1f} ms")
     finally:
-        co.terminate()
-        try:
-            co.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            co.kill()
-            co.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        cluster.stop()
     return 0
 
 
