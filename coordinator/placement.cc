@@ -72,6 +72,7 @@ void Placement::Place(uint64_t id, const Resources& request) {
   auto it = workers_.find(id);
   if (it == workers_.end()) return;
   Entry& e = it->second;
+  e.crowded.clear();
   e.shape->by_load.erase({e.load, id});
   e.worker.placed += request;
   ++e.worker.stacks;
@@ -83,6 +84,7 @@ void Placement::Unplace(uint64_t id, const Resources& request) {
   auto it = workers_.find(id);
   if (it == workers_.end()) return;
   Entry& e = it->second;
+  e.crowded.clear();
   e.shape->by_load.erase({e.load, id});
   e.worker.placed -= request;
   if (e.worker.stacks > 0) --e.worker.stacks;
@@ -175,16 +177,28 @@ std::string Placement::WhyNone(const StackSpec& stack) const {
 }
 
 std::string Placement::Crowded(uint64_t id, const Resources& request) const {
-  const Worker* w = Find(id);
-  if (!w || w->capacity.Holds(w->placed)) return "";
+  auto it = workers_.find(id);
+  if (it == workers_.end()) return "";
+  const Entry& e = it->second;
+  for (const auto& [asked, text] : e.crowded) {
+    if (asked == request) return text;
+  }
+  std::string text = CrowdedText(e.worker, request);
+  constexpr size_t kRemembered = 8;
+  if (e.crowded.size() < kRemembered) e.crowded.emplace_back(request, text);
+  return text;
+}
+
+std::string Placement::CrowdedText(const Worker& w, const Resources& request) {
+  if (w.capacity.Holds(w.placed)) return "";
   std::vector<std::string> kinds;
   for (const std::string& kind : KindsOf(request, {})) {
-    if (AmountOf(w->placed, kind) > AmountOf(w->capacity, kind)) kinds.push_back(kind);
+    if (AmountOf(w.placed, kind) > AmountOf(w.capacity, kind)) kinds.push_back(kind);
   }
   if (kinds.empty()) return "";
-  return "queued on worker " + w->name + ": needs " + DescribeAmounts(request, kinds) + "; the " +
-         std::to_string(w->stacks) + " stacks placed there ask for " +
-         DescribeAmounts(w->placed, kinds) + " of its " + DescribeAmounts(w->capacity, kinds);
+  return "queued on worker " + w.name + ": needs " + DescribeAmounts(request, kinds) + "; the " +
+         std::to_string(w.stacks) + " stacks placed there ask for " +
+         DescribeAmounts(w.placed, kinds) + " of its " + DescribeAmounts(w.capacity, kinds);
 }
 
 }  // namespace hollerith::coordinator

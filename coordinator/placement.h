@@ -65,8 +65,14 @@ class Placement {
     Worker worker;
     Shape* shape;
     Load load;
+    // Crowded's texts for the requests asked about since the worker's books last changed: a
+    // job's statuses ask for every stack placed there (100,000 in one GetJob or watch batch of a
+    // large job), with the same few requests, and formatting each anew was a tenth of the
+    // coordinator's work while such a job ran.
+    mutable std::vector<std::pair<Resources, std::string>> crowded;
   };
   static uint64_t DominantShare(const Resources& placed, const Resources& capacity);
+  static std::string CrowdedText(const Worker& worker, const Resources& request);
   std::string WhyNone(const StackSpec& stack) const;
 
   std::map<uint64_t, Entry> workers_;

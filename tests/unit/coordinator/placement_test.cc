@@ -122,6 +122,32 @@ TEST(Placement, SaysWhyAStackWaitsInWords) {
             "waiting: needs gpu=1: no connected worker has that much (the most any has: gpu=0)");
 }
 
+TEST(Placement, CrowdedFollowsTheWorkersBooksWhenAskedAgain) {
+  // Crowded remembers its texts per worker until that worker's books change.
+  Placement placement;
+  placement.AddWorker(1, "a", {}, R("cpu=2"));
+  placement.AddWorker(2, "b", {}, R("cpu=2"));
+  for (int i = 0; i < 3; ++i) placement.Place(1, R("cpu=1"));
+  const std::string three =
+      "queued on worker a: needs cpu=1; the 3 stacks placed there ask for cpu=3 of its cpu=2";
+  EXPECT_EQ(placement.Crowded(1, R("cpu=1")), three);
+  EXPECT_EQ(placement.Crowded(1, R("cpu=1")), three);
+  EXPECT_EQ(
+      placement.Crowded(1, R("cpu=2")),
+      "queued on worker a: needs cpu=2; the 3 stacks placed there ask for cpu=3 of its cpu=2");
+  placement.Place(2, R("cpu=1"));  // another worker's books
+  EXPECT_EQ(placement.Crowded(1, R("cpu=1")), three);
+  placement.Place(1, R("cpu=1"));
+  EXPECT_EQ(
+      placement.Crowded(1, R("cpu=1")),
+      "queued on worker a: needs cpu=1; the 4 stacks placed there ask for cpu=4 of its cpu=2");
+  placement.Unplace(1, R("cpu=1"));
+  placement.Unplace(1, R("cpu=1"));
+  EXPECT_EQ(placement.Crowded(1, R("cpu=1")), "");  // 2 of 2: it fits
+  placement.RemoveWorker(1);
+  EXPECT_EQ(placement.Crowded(1, R("cpu=1")), "");
+}
+
 TEST(Quota, NeverExceededUnderRandomArrivalsAndEnds) {
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
