@@ -287,7 +287,17 @@ class Worker {
   std::chrono::milliseconds next_backoff_{100};
   std::minstd_rand rng_{std::random_device{}()};
 
-  std::map<PlacedKey, Placed> placed_;
+  // By stack, then job, then attempt: a (job, stack)'s attempts stay together in order (the
+  // lower_bound walks rely on it), and a lookup among a large job's stacks compares numbers
+  // instead of the same job id at every step (memcmp was a fan-out worker's first entry).
+  struct PlacedOrder {
+    bool operator()(const PlacedKey& a, const PlacedKey& b) const {
+      if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
+      if (const int c = std::get<0>(a).compare(std::get<0>(b)); c != 0) return c < 0;
+      return std::get<2>(a) < std::get<2>(b);
+    }
+  };
+  std::map<PlacedKey, Placed, PlacedOrder> placed_;
   bool holding_ = false;  // stacks kept through an outage
   std::deque<Unconfirmed> unconfirmed_;
   size_t unsent_bytes_ = 0;       // of the unconfirmed events produced while away
