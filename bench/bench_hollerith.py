@@ -112,7 +112,7 @@ class Hollerith:
         d = self.submit(cluster, self.spec_file(("fanout", n), lambda: spec_fanout(n)))
         s = d["total_us"] / 1e6
         return {"value": n / s, "n": n, "total_s": s, "submit_s": d["submit_us"] / 1e6,
-                "usage": d["usage_after"]}
+                "finish_lag_s": d.get("finish_lag_us", 0) / 1e6, "usage": d["usage_after"]}
 
     def run_fanout_runtime(self, cluster, size):
         # The same fan-out written out, then made at run time, on one cluster: the ratio is this

@@ -51,6 +51,9 @@ struct JobRun {
   double submit_us = 0;        // until the job was accepted (SubmitAndWatch's first message)
   double total_us = 0;         // submit start to job_finished seen by the client
   uint64_t events = 0;         // events the watch stream delivered
+  // From the job_finished event's own wall time (the coordinator's clock, the same machine here)
+  // to its arrival: how far the watch stream ran behind the job at its end.
+  double finish_lag_us = 0;
 };
 
 // Submits `spec` and blocks until job_finished arrives, in one call (Client::SubmitAndWatch).
@@ -67,6 +70,7 @@ JobRun SubmitAndWait(Client& client, const std::string& spec, const std::string&
         ++run.events;
         if (ev.kind() == "job_finished") {
           finished_at = Clock::now();
+          run.finish_lag_us = static_cast<double>(WallMicrosNow() - ev.wall_us());
           final_state = ev.job_state();
         }
       });
@@ -99,7 +103,8 @@ json ToJson(const JobRun& r) {
           {"submit_wall_us", r.submit_wall_us},
           {"submit_us", r.submit_us},
           {"total_us", r.total_us},
-          {"events", r.events}};
+          {"events", r.events},
+          {"finish_lag_us", r.finish_lag_us}};
 }
 
 using hollerith::bench::Percentile;
