@@ -213,9 +213,11 @@ void Reap(pid_t pid) {
 }
 
 // The child's stack: one MAP_SHARED mapping per spawning thread, kept for the thread's life.
-// Mapping and unmapping it per card (a shmem inode made and evicted each time, and the child's
-// first touches faulting) cost ~14 µs a card here; with CLONE_VFORK the child is done with the
-// stack (exec'ed or exited) before clone returns, so the next spawn on the thread can reuse it.
+// Mapping and unmapping it per card made and evicted a shmem inode each time (~14 µs in a loop of
+// one thread here) and, in the multi-threaded worker, made every munmap interrupt the other cores
+// to flush their TLBs: 0.81x the worker's CPU for a job of `true` cards once it was kept. With
+// CLONE_VFORK the child is done with the stack (exec'ed or exited) before clone returns, so the
+// next spawn on the same thread can reuse it.
 class ChildStack {
  public:
   ChildStack() = default;
