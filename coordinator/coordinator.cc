@@ -780,7 +780,13 @@ void Coordinator::ListWorkers(v1::ListWorkersResponse* resp, const std::string& 
     info->set_peer(w->peer);
     info->set_running_cards(w->running_cards);
     info->set_connected_wall_us(w->connected_wall_us);
-    for (const auto& [job_id, stack] : w->stacks) {
+    // By job, then stack (the set itself is ordered by stack first).
+    std::vector<const std::pair<std::string, uint32_t>*> listed;
+    listed.reserve(w->stacks.size());
+    for (const auto& key : w->stacks) listed.push_back(&key);
+    std::sort(listed.begin(), listed.end(), [](const auto* a, const auto* b) { return *a < *b; });
+    for (const auto* key : listed) {
+      const auto& [job_id, stack] = *key;
       auto job = jobs_.find(job_id);
       if (job == jobs_.end() || !tenants_.MayAct(identity, job->second->tenant)) continue;
       auto* placed = info->add_placed_stacks();

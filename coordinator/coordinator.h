@@ -48,6 +48,16 @@ namespace hollerith::coordinator {
 
 using WorkerOutbox = Outbox<v1::CoordinatorMessage>;
 
+// (job id, stack) keys ordered by stack first: a lookup among a large job's stacks would otherwise
+// compare the same job id at every step of the tree (memcmp led the coordinator's fan-out
+// profile). A job's stacks still come in their order; different jobs' interleave.
+struct StackFirst {
+  bool operator()(const std::pair<std::string, uint32_t>& a,
+                  const std::pair<std::string, uint32_t>& b) const {
+    return a.second != b.second ? a.second < b.second : a.first < b.first;
+  }
+};
+
 struct WorkerLink {
   std::string name;
   std::vector<std::pair<std::string, std::string>> labels;
@@ -63,7 +73,7 @@ struct WorkerLink {
   // arrived and wait for the state. While one waits, the lease does not expire: the worker spoke
   // in time, the coordinator was busy (a placement burst can hold the state longer than a lease).
   std::shared_ptr<const std::atomic<int>> unapplied;
-  std::set<std::pair<std::string, uint32_t>> stacks;  // (job id, stack) placed here, not ended
+  std::set<std::pair<std::string, uint32_t>, StackFirst> stacks;  // placed here, not ended
   std::shared_ptr<WorkerOutbox> outbox;
   bool gone = false;
   // Reports dropped from this session (fenced, stale, for stacks it does not hold): logged once
@@ -302,15 +312,7 @@ class Coordinator {
     std::string tenant;
     Resources request;
   };
-  // Ordered by stack first: every lookup of a large job's stack would otherwise compare the same
-  // job id again and again (the coordinator's first profile entry in a fan-out was memcmp).
-  // Never walked in order.
-  struct StackFirst {
-    bool operator()(const StackKey& a, const StackKey& b) const {
-      return a.second != b.second ? a.second < b.second : a.first < b.first;
-    }
-  };
-  std::map<StackKey, ChargeRecord, StackFirst> charges_;
+  std::map<StackKey, ChargeRecord, StackFirst> charges_;  // never walked in order
   std::set<StackKey> unclaimed_;  // recovered as placed and running, not claimed yet
   uint64_t next_epoch_ = 1;
   uint64_t next_job_ = 1;

@@ -139,6 +139,29 @@ TEST_F(CoordinatorTest, GetJobWithoutResultsHasTheStacksAndNoResultDocument) {
   EXPECT_EQ(stacks.card_order_size(), 0);
 }
 
+TEST_F(CoordinatorTest, AWorkersPlacedStacksAreListedByJobThenStack) {
+  // Its books order them by stack first (cheaper lookups); the listing still groups by job.
+  coordinator_.Start();
+  auto x = Connect("x");
+  constexpr const char* kThree = R"(name: three
+stacks:
+  s0: {cards: [{id: c, builtin: noop}]}
+  s1: {cards: [{id: c, after: [s0.c], builtin: noop}]}
+  s2: {cards: [{id: c, after: [s1.c], builtin: noop}]}
+)";
+  const std::string first = Submit(kThree);
+  const std::string second = Submit(kThree);
+  v1::ListWorkersResponse listed;
+  Owned([&] { coordinator_.ListWorkers(&listed); });
+  ASSERT_EQ(listed.workers_size(), 1);
+  std::vector<std::string> placed;
+  for (const auto& p : listed.workers(0).placed_stacks())
+    placed.push_back(p.job_id() + "/" + p.stack());
+  EXPECT_EQ(placed, (std::vector<std::string>{first + "/s0", first + "/s1", first + "/s2",
+                                              second + "/s0", second + "/s1", second + "/s2"}));
+  EXPECT_EQ(listed.workers(0).stacks(), 6u);
+}
+
 TEST_F(CoordinatorTest, WatchersGetARunningJobsEventsAfterTheLingerInOneBatchAndItsEndAtOnce) {
   coordinator_.Start();
   auto x = Connect("x");
