@@ -23,12 +23,11 @@ using JobEventOutbox = Outbox<v1::JobEventBatch>;
 class EventPublisher {
  public:
   static constexpr std::chrono::milliseconds kPublishLinger{5};
-  // Up to 16 batches of 4,096 events (about 8 MB of card events) wait per stream: a running
-  // job's batches are made only when the state's owner gets to the publisher, which a large
-  // placement or a burst of reports can hold off for 100 ms while the stream itself could go on
-  // writing. With 2, a 100,000-stack fan-out's watcher learnt of the job's end 186 ms after it
-  // (median of 12 runs), with 16, 125 ms.
-  static constexpr size_t kWatcherQueuedBatches = 16;
+  // 16 were tried: a lagging stream wrote on while the state's owner was busy (a 100,000-stack
+  // fan-out's client learnt of the job's end 125 ms after it instead of 186, medians of 12), but
+  // a queued batch holds several times its wire size on its arena, and a 300,000-card job's peak
+  // with one watcher rose by 20-60 MB. Not kept.
+  static constexpr size_t kWatcherQueuedBatches = 2;
   static constexpr size_t kEventsPerBatch = 4096;
 
   // `linger` paces running jobs' batches; `clock` stamps each batch.
