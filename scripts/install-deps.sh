@@ -15,6 +15,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libsqlite3-dev prometheus-cpp-dev
   libcpp-httplib-dev
   libpq-dev  # the PostgreSQL job store (--store postgres://...)
+  libgoogle-perftools-dev  # tcmalloc, the programs' allocator
 )
 # Node and npm: the build installs the web view's npm packages (coordinator/web/package-lock.json)
 # and the browser test drives Chromium with playwright-core; any Node >= 18 will do, Debian's or
