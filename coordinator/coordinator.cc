@@ -535,6 +535,11 @@ void Coordinator::ApplyCoreActions(Job& job) {
   std::vector<CachedCard> hits_for_assign;
   for (auto actions = job.core->TakeActions(); !actions.empty();
        actions = job.core->TakeActions()) {
+    // Each placement makes its stack's assignment at least: room for them all at once.
+    job.core->ReserveActions(
+        static_cast<size_t>(std::count_if(actions.begin(), actions.end(), [](const CoreAction& a) {
+          return std::holds_alternative<PlaceStackAction>(a);
+        })));
     for (auto& action : actions) {
       if (auto* assign = std::get_if<AssignStackMsg>(&action)) {
         assign->cached = std::exchange(hits_for_assign, {});

@@ -155,6 +155,13 @@ class SchedulerCore {
 
   // Actions out, in the order they must be carried out.
   std::vector<CoreAction> TakeActions() { return std::exchange(actions_, {}); }
+  // Room for `more` actions at once: a burst (a job's 100,000 placements, a combine's 10,000
+  // releases, the assignments of 100,000 placements) grows the vector once instead of moving
+  // every action at each doubling.
+  void ReserveActions(size_t more) {
+    if (actions_.size() + more <= actions_.capacity()) return;
+    actions_.reserve(std::max(actions_.size() + more, 2 * actions_.capacity()));
+  }
 
   const JobSpec& job() const { return *job_; }
   std::shared_ptr<const JobSpec> job_ptr() const { return job_; }
@@ -206,12 +213,6 @@ class SchedulerCore {
 
   size_t index(CardRef r) const { return offsets_[r.stack] + r.card; }
   void Emit(CoreAction a) { actions_.push_back(std::move(a)); }
-  // Room for `more` actions at once: a burst (a job's 100,000 placements, a combine's 10,000
-  // releases) grows the vector once instead of moving every action at each doubling.
-  void ReserveActions(size_t more) {
-    if (actions_.size() + more <= actions_.capacity()) return;
-    actions_.reserve(std::max(actions_.size() + more, 2 * actions_.capacity()));
-  }
   TraceEvent Stamp(EventKind kind, CardRef card, uint32_t attempt, uint64_t lamport,
                    const std::string& node);
   void SetTerminal(CardRef r, CardState s);
