@@ -150,12 +150,17 @@ void LoadWorker::OnMessage(const v1::CoordinatorMessage& msg) {
     std::vector<std::pair<std::string, ReleaseMsg>> releases;
     releases.reserve(static_cast<size_t>(msg.releases_size()));
     for (const auto& r : msg.releases()) {
-      ++fleet_.releases;
-      if (auto it = fleet_.finish_sent.find(r.from().stack()); it != fleet_.finish_sent.end()) {
-        fleet_.release_us.push_back(
-            std::chrono::duration<double, std::micro>(now - it->second).count());
-      }
-      releases.emplace_back(r.job_id(), wire::FromProto(r));
+      ReleaseMsg m = wire::FromProto(r);
+      auto count = [&](const CardRef& from) {  // each card of a packed release
+        ++fleet_.releases;
+        if (auto it = fleet_.finish_sent.find(from.stack); it != fleet_.finish_sent.end()) {
+          fleet_.release_us.push_back(
+              std::chrono::duration<double, std::micro>(now - it->second).count());
+        }
+      };
+      count(m.from);
+      for (const CardRef& from : m.also_from) count(from);
+      releases.emplace_back(r.job_id(), std::move(m));
     }
     host_->Release(releases);
   }

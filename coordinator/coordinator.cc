@@ -12,6 +12,7 @@
 #include "common/log/log.h"
 #include "common/spec/fanout.h"
 #include "common/trace/chrome_trace.h"
+#include "coordinator/release_packing.h"
 #include "proto/wire.h"
 
 namespace hollerith::coordinator {
@@ -484,51 +485,54 @@ void Coordinator::SendToHolder(Job& job, uint32_t stack,
       WorkerMessageFull);
 }
 
+void Coordinator::CountReleases(size_t n) {
+  if (!metrics_) return;
+  metrics_->releases->Increment(static_cast<double>(n));
+  if (!finish_arrived_) return;
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - *finish_arrived_).count();
+  for (size_t i = 0; i < n; ++i) metrics_->release_latency->Observe(s);
+}
+
 void Coordinator::Send(Job& job, const CoreAction& action) {
   const JobSpec& spec = job.core->job();
-  std::visit(
-      Overloaded{
-          [&](const AssignStackMsg& a) {
-            const bool watched = logs_.Watched(job.id, a.stack);
-            SendToHolder(job, a.stack, [&](v1::CoordinatorMessage& m) {
-              auto* assignment = m.add_assignments();
-              wire::ToProto(job.id, a, spec.stacks[a.stack], assignment);
-              assignment->set_tenant(job.tenant);
-              assignment->set_tenant_weight(tenants_.Of(job.tenant).weight);
-              if (!watched) return;  // someone follows it: its output flows live
-              auto* w = m.add_output_watches();
-              w->set_job_id(job.id);
-              w->set_stack(a.stack);
-              w->set_on(true);
-            });
-          },
-          [&](const ReleaseMsg& r) {
-            SendToHolder(job, r.to.stack, [&](v1::CoordinatorMessage& m) {
-              wire::ToProto(job.id, r, m.add_releases());
-            });
-            if (metrics_) metrics_->releases->Increment();
-            if (metrics_ && finish_arrived_) {
-              metrics_->release_latency->Observe(
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - *finish_arrived_)
-                      .count());
-            }
-          },
-          [&](const RetryMsg& t) {
-            SendToHolder(job, t.card.stack, [&](v1::CoordinatorMessage& m) {
-              wire::ToProto(job.id, t, m.add_retries());
-            });
-          },
-          [&](const SkipMsg& s) {
-            SendToHolder(job, s.stack, [&](v1::CoordinatorMessage& m) {
-              wire::ToProto(job.id, s, m.add_skips());
-            });
-          },
-          [](const PlaceStackAction&) {},
-          [](const JobFinishedAction&) {},
-          [](const FanOutAction&) {},
-          [](const CacheQueryAction&) {},
-      },
-      action);
+  std::visit(Overloaded{
+                 [&](const AssignStackMsg& a) {
+                   const bool watched = logs_.Watched(job.id, a.stack);
+                   SendToHolder(job, a.stack, [&](v1::CoordinatorMessage& m) {
+                     auto* assignment = m.add_assignments();
+                     wire::ToProto(job.id, a, spec.stacks[a.stack], assignment);
+                     assignment->set_tenant(job.tenant);
+                     assignment->set_tenant_weight(tenants_.Of(job.tenant).weight);
+                     if (!watched) return;  // someone follows it: its output flows live
+                     auto* w = m.add_output_watches();
+                     w->set_job_id(job.id);
+                     w->set_stack(a.stack);
+                     w->set_on(true);
+                   });
+                 },
+                 [&](const ReleaseMsg& r) {
+                   SendToHolder(job, r.to.stack, [&](v1::CoordinatorMessage& m) {
+                     wire::ToProto(job.id, r, m.add_releases());
+                   });
+                   CountReleases(1 + r.also_from.size());  // a packed release: each of its cards
+                 },
+                 [&](const RetryMsg& t) {
+                   SendToHolder(job, t.card.stack, [&](v1::CoordinatorMessage& m) {
+                     wire::ToProto(job.id, t, m.add_retries());
+                   });
+                 },
+                 [&](const SkipMsg& s) {
+                   SendToHolder(job, s.stack, [&](v1::CoordinatorMessage& m) {
+                     wire::ToProto(job.id, s, m.add_skips());
+                   });
+                 },
+                 [](const PlaceStackAction&) {},
+                 [](const JobFinishedAction&) {},
+                 [](const FanOutAction&) {},
+                 [](const CacheQueryAction&) {},
+             },
+             action);
 }
 
 void Coordinator::ApplyCoreActions(Job& job) {
@@ -540,8 +544,13 @@ void Coordinator::ApplyCoreActions(Job& job) {
         static_cast<size_t>(std::count_if(actions.begin(), actions.end(), [](const CoreAction& a) {
           return std::holds_alternative<PlaceStackAction>(a);
         })));
-    for (auto& action : actions) {
-      if (auto* assign = std::get_if<AssignStackMsg>(&action)) {
+    for (size_t i = 0; i < actions.size(); ++i) {
+      CoreAction& action = actions[i];
+      if (std::holds_alternative<ReleaseMsg>(action)) {
+        const size_t end = PackReleases(actions, i);  // a burst to one card leaves as one
+        Send(job, action);
+        i = end - 1;
+      } else if (auto* assign = std::get_if<AssignStackMsg>(&action)) {
         assign->cached = std::exchange(hits_for_assign, {});
         Send(job, action);
       } else if (const auto* query = std::get_if<CacheQueryAction>(&action)) {

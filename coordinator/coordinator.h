@@ -247,6 +247,8 @@ class Coordinator {
                     const std::function<void(v1::CoordinatorMessage&)>& add);
   // One message action of a core (assign, release, retry, skip) onto the holder's stream.
   void Send(Job& job, const CoreAction& action);
+  // Counts `n` releases sent (a packed one is several) and their latency since the finish.
+  void CountReleases(size_t n);
   // Applies a worker's card reports in the order they happened (Lamport order); `take` says, per
   // report's job and stack, whether it is this worker's to give (else it is dropped), and
   // `admit` (if given) may still refuse each one. The jobs that changed go into `touched`.

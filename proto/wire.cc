@@ -287,11 +287,22 @@ void ToProto(const std::string& job_id, const ReleaseMsg& m, v1::Release* out) {
   ToProto(m.vc, out->mutable_vc());
   ToProto(m.outputs, out->mutable_outputs());
   out->set_lamport(m.lamport);
+  if (m.also_from.empty()) return;
+  out->mutable_also_from_stacks()->Reserve(static_cast<int>(m.also_from.size()));
+  out->mutable_also_from_cards()->Reserve(static_cast<int>(m.also_from.size()));
+  for (const CardRef& c : m.also_from) {
+    out->add_also_from_stacks(c.stack);
+    out->add_also_from_cards(c.card);
+  }
 }
 
 ReleaseMsg FromProto(const v1::Release& r) {
-  return {FromProto(r.from()),           FromProto(r.to()), r.attempt(), FromProto(r.vc()),
-          DigestsFromProto(r.outputs()), r.lamport()};
+  ReleaseMsg m{FromProto(r.from()),           FromProto(r.to()), r.attempt(), FromProto(r.vc()),
+               DigestsFromProto(r.outputs()), r.lamport(),       {}};
+  const int n = std::min(r.also_from_stacks_size(), r.also_from_cards_size());
+  m.also_from.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) m.also_from.push_back({r.also_from_stacks(i), r.also_from_cards(i)});
+  return m;
 }
 
 void ToProto(const std::string& job_id, const RetryMsg& m, v1::Retry* out) {

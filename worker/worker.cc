@@ -463,10 +463,13 @@ void Worker::OnSessionMessage(uint64_t generation, const v1::CoordinatorMessage&
     for (const auto& r : msg.releases()) {
       spdlog::debug("release {} {}.{} -> {}.{} (attempt {})", r.job_id(), r.from().stack(),
                     r.from().card(), r.to().stack(), r.to().card(), r.attempt());
+      ReleaseMsg m = wire::FromProto(r);
       if (auto it = placed_.find({r.job_id(), r.to().stack(), r.attempt()}); it != placed_.end()) {
-        it->second.released_from.push_back({r.from().stack(), r.from().card()});
+        auto& from = it->second.released_from;
+        from.push_back(m.from);
+        from.insert(from.end(), m.also_from.begin(), m.also_from.end());  // a packed release
       }
-      releases.emplace_back(r.job_id(), wire::FromProto(r));
+      releases.emplace_back(r.job_id(), std::move(m));
     }
     host_->Release(releases);
   }

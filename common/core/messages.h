@@ -62,6 +62,9 @@ struct CacheHitMsg {
 };
 
 // Down: card `from` finished successfully; card `to` (of another stack) may count it as released.
+// `also_from`: more cards `to` waits for, released by this one message (the coordinator packs a
+// burst of releases to one card, such as a combine's 10,000, with PackReleases): `vc` is then the
+// merge of all their finishes' clocks and `lamport` the latest. A packed release has no outputs.
 struct ReleaseMsg {
   CardRef from;
   CardRef to;
@@ -69,6 +72,7 @@ struct ReleaseMsg {
   VectorClock vc;        // VC of from's finish
   OutputDigests outputs;
   uint64_t lamport = 0;
+  std::vector<CardRef> also_from;
 };
 
 // Down: run card again (after a failure) once `delay` has passed.

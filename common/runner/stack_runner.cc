@@ -117,21 +117,30 @@ Status StackRunner::EnsureWorkspace() {
 void StackRunner::OnRelease(const ReleaseMsg& msg, bool start) {
   if (msg.attempt != assign_.attempt || msg.to.card >= pending_.size()) return;
   Pending& p = pending_[msg.to.card];
-  auto it = std::lower_bound(p.deps.begin(), p.deps.end(), msg.from);
-  if (it == p.deps.end() || *it != msg.from) return;  // not a dependency of this card
-  const size_t i = static_cast<size_t>(it - p.deps.begin());
-  if (p.released[i]) {
-    // Delivered again (a coordinator that restarted tells a claimed stack what it may have
-    // missed). If it was made anew, after a re-run of its card, its clock is the one the
-    // record's proof names: a card that has not started yet counts it too (the simulator,
-    // seed 536084: the first release's run was lost with the coordinator that sent it).
-    const bool started = msg.to.card < next_card_ || (busy_ && msg.to.card == next_card_);
-    if (!started) p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
-    return;
-  }
-  p.released[i] = true;
-  ++p.released_count;
-  p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
+  // A packed release (also_from) counts each of its cards; its clock is theirs merged.
+  bool count_clock = false, any_new = false;
+  auto take = [&](const CardRef& from) {
+    auto it = std::lower_bound(p.deps.begin(), p.deps.end(), from);
+    if (it == p.deps.end() || *it != from) return;  // not a dependency of this card
+    const size_t i = static_cast<size_t>(it - p.deps.begin());
+    if (p.released[i]) {
+      // Delivered again (a coordinator that restarted tells a claimed stack what it may have
+      // missed). If it was made anew, after a re-run of its card, its clock is the one the
+      // record's proof names: a card that has not started yet counts it too (the simulator,
+      // seed 536084: the first release's run was lost with the coordinator that sent it).
+      const bool started = msg.to.card < next_card_ || (busy_ && msg.to.card == next_card_);
+      count_clock |= !started;
+      return;
+    }
+    p.released[i] = true;
+    ++p.released_count;
+    count_clock = any_new = true;
+  };
+  take(msg.from);
+  for (const CardRef& from : msg.also_from) take(from);
+  if (count_clock)
+    p.clocks.insert(p.clocks.end(), msg.vc.entries().begin(), msg.vc.entries().end());
+  if (!any_new) return;
   for (const auto& [path, digest] : msg.outputs)
     p.digests.emplace_back(DigestKey(msg.from, path), digest);
   if (start && !busy_ && msg.to.card == next_card_) Advance();

@@ -65,7 +65,10 @@ std::string Describe(const v1::CoordinatorMessage& m) {
         std::to_string(a.attempt()));
   }
   for (const auto& r : m.releases()) {
-    add("release " + Card(r.from()) + " -> " + Card(r.to()));
+    const std::string more = r.also_from_stacks_size() == 0
+                                 ? ""
+                                 : " and " + std::to_string(r.also_from_stacks_size()) + " more";
+    add("release " + Card(r.from()) + more + " -> " + Card(r.to()));
   }
   for (const auto& d : m.drops()) add("drop stack " + std::to_string(d.stack()));
   if (m.retries_size() > 0) add(std::to_string(m.retries_size()) + " retries");

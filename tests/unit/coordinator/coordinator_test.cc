@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -332,6 +333,56 @@ TEST(CoordinatorOwnership, TouchingTheStateWithoutOwningItIsCaught) {
   Coordinator c(loop, time, CoordinatorConfig{}, store);
   v1::ListJobsResponse resp;
   EXPECT_DEATH(c.ListJobs(&resp), "not owning it");
+}
+
+TEST_F(CoordinatorTest, ACombinesReleasesLeaveAsOnePackedReleaseWithTheMergedClock) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  const std::string job = Submit(R"(name: fanin
+stacks:
+  s0: {cards: [{id: c, builtin: noop}]}
+  s1: {cards: [{id: c, builtin: noop}]}
+  s2: {cards: [{id: c, builtin: noop}]}
+combine: {builtin: noop}
+)");
+  ASSERT_EQ(x->assignments().size(), 3u);
+  for (const v1::Assignment& a : x->assignments()) RunCard(*x, a, 0);
+  ASSERT_EQ(x->assignments().size(), 4u) << "the combine is placed once its stacks are done";
+  const v1::Assignment combine = x->assignments()[3];
+  EXPECT_EQ(combine.stack(), 3u);
+
+  // One release from s0.c (the first), with s1.c and s2.c packed in: every card it waits for.
+  const auto releases = x->releases();
+  ASSERT_EQ(releases.size(), 1u);
+  const v1::Release& r = releases[0];
+  EXPECT_EQ(r.to().stack(), 3u);
+  EXPECT_EQ(r.attempt(), combine.attempt());
+  std::set<uint32_t> from{r.from().stack()};
+  ASSERT_EQ(r.also_from_stacks_size(), 2);
+  ASSERT_EQ(r.also_from_cards_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    from.insert(r.also_from_stacks(i));
+    EXPECT_EQ(r.also_from_cards(i), 0u);
+  }
+  EXPECT_EQ(from, (std::set<uint32_t>{0, 1, 2}));
+  // The clock is the three finishes' clocks merged (each ticked its stack twice), and the Lamport
+  // time is not before the last of the three releases the core decided.
+  EXPECT_EQ(std::vector<uint32_t>(r.vc().stacks().begin(), r.vc().stacks().end()),
+            (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(std::vector<uint64_t>(r.vc().counters().begin(), r.vc().counters().end()),
+            (std::vector<uint64_t>{2, 2, 2}));
+  EXPECT_GT(r.lamport(), x->lamport);
+
+  // The record keeps a release per dependency (what verify checks), and the job ends.
+  RunCard(*x, combine, 0);
+  EXPECT_EQ(JobStatusOf(job).state(), "succeeded");
+  RecordedStream<v1::JobEventBatch> watch;
+  Owned([&] { ASSERT_TRUE(coordinator_.Watch(job, 0, watch.outbox).ok()); });
+  size_t traced = 0;
+  for (const auto& b : watch.written) {
+    for (const auto& e : b.events()) traced += e.kind() == EventKindName(EventKind::kRelease);
+  }
+  EXPECT_EQ(traced, 3u);
 }
 
 }  // namespace

@@ -416,6 +416,52 @@ TEST(WorkerSession, AppliesMessagesInStreamOrderAndStampsStartsWithReleases) {
   }
 }
 
+TEST(WorkerSession, APackedReleaseReleasesEachOfItsCardsWithTheirMergedClock) {
+  // A card waits for card 0 of stacks 1, 2 and 3 (hosted elsewhere). First a release packing 1
+  // and 2 (2 twice: a card packed again counts once), then one from 3: only then may it start.
+  FakeCoordinator fake(kSessionToken);
+  fake.set_on_message([&](size_t session, const v1::WorkerMessage& m) {
+    if (!m.has_hello()) return;
+    fake.Send(session, Welcome(1, 60'000, 10));
+    v1::CardDef waits = Noop("waits");
+    for (uint32_t s : {1u, 2u, 3u}) waits.add_after()->set_stack(s);
+    v1::CoordinatorMessage msg;
+    msg.set_lamport(20);
+    *msg.add_assignments() = MakeAssignment("job-p", 0, 1, {waits}, 20);
+    auto release = [&](uint32_t from, std::vector<uint32_t> more, uint64_t lamport) {
+      auto* r = msg.add_releases();
+      r->set_job_id("job-p");
+      r->mutable_from()->set_stack(from);
+      r->set_attempt(1);
+      r->set_lamport(lamport);
+      more.insert(more.begin(), from);
+      for (uint32_t s : more) {
+        r->mutable_vc()->add_stacks(s);
+        r->mutable_vc()->add_counters(2 * s);
+      }
+      for (size_t i = 1; i < more.size(); ++i) {
+        r->add_also_from_stacks(more[i]);
+        r->add_also_from_cards(0);
+      }
+    };
+    release(1, {2, 2}, 21);
+    fake.Send(session, v1::CoordinatorMessage(msg));
+    // The card must not start on the packed release alone: stack 3 has not released it.
+    msg = v1::CoordinatorMessage();
+    msg.set_lamport(30);
+    release(3, {}, 30);
+    fake.Send(session, std::move(msg));
+  });
+  WorkerHarness worker(TestWorkerOptions(fake.address(), kSessionToken));
+  worker.Start();
+  ASSERT_TRUE(fake.WaitFor([](const Logs& l) { return CountEnded(l, 0) == 1; }));
+  Events e = Collect(fake.sessions()[0]);
+  ASSERT_EQ(e.started.size(), 1u);
+  using Vcs = std::vector<std::pair<uint32_t, uint64_t>>;
+  EXPECT_EQ(Vc(e.started[0].vc()), (Vcs{{0, 1}, {1, 2}, {2, 4}, {3, 6}}));
+  EXPECT_GT(e.started[0].lamport(), 30u) << "after the last release, not only the packed one";
+}
+
 TEST(WorkerSession, BatchesEventsIntoFewMessagesUnderLoad) {
   constexpr int kCards = 5000;
   FakeCoordinator fake(kSessionToken);
