@@ -117,6 +117,14 @@ bool EventPublisher::Feed(const Job& job, Watcher& w) {
       w.next = stop;
       continue;
     }
+    if (stop - w.next >= kEventsBuiltApart) {  // a full batch: built apart, then queued
+      rpc::ArenaMessage<v1::JobEventBatch> batch;
+      AppendWatchEvents(job, w.next, stop, w.after_lamport, *batch->mutable_events());
+      batch->set_lamport(clock_.now());
+      w.outbox->Push(std::move(batch));
+      w.next = stop;
+      continue;
+    }
     // Into the newest queued batch while it has room for these, else a new one.
     w.outbox->Batch(
         [&](v1::JobEventBatch& batch) {

@@ -29,6 +29,9 @@ class EventPublisher {
   // with one watcher rose by 20-60 MB. Not kept.
   static constexpr size_t kWatcherQueuedBatches = 2;
   static constexpr size_t kEventsPerBatch = 4096;
+  // From this many events on, a batch is built without the stream's lock (Outbox::Push): building
+  // 4,096 events takes milliseconds, and the gRPC thread finishing the stream's write waits for it.
+  static constexpr size_t kEventsBuiltApart = 256;
 
   // `linger` paces running jobs' batches; `clock` stamps each batch.
   EventPublisher(std::unique_ptr<Timer> linger, const LamportClock& clock);

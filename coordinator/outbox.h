@@ -55,6 +55,15 @@ class Outbox {
     queue_.push_back(std::move(q));
     PumpLocked();
   }
+  // Queues a message built without the queue's lock (Batch holds it while `add` runs, and a
+  // gRPC thread finishing a write waits for it).
+  void Push(rpc::ArenaMessage<Msg> built) {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    if (!start_write_ || closing_) return;
+    Queued& q = queue_.emplace_back();
+    q.msg = q.built.emplace(std::move(built)).get();
+    PumpLocked();
+  }
   // Adds to the newest queued message (not the one being written), or starts a new one when there
   // is none or it is `full`.
   void Batch(const std::function<void(Msg&)>& add,

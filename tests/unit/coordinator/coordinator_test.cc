@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -383,6 +384,55 @@ combine: {builtin: noop}
     for (const auto& e : b.events()) traced += e.kind() == EventKindName(EventKind::kRelease);
   }
   EXPECT_EQ(traced, 3u);
+}
+
+TEST_F(CoordinatorTest, ASlowWatcherGetsEveryEventOnceInOrderAndHoldsAtMostItsQueue) {
+  coordinator_.Start();
+  auto x = Connect("x");
+  std::string yaml = "name: long\nstacks:\n  A:\n    cards:\n";
+  for (int i = 0; i < 6500; ++i)
+    yaml += "      - {id: c" + std::to_string(i) + ", builtin: noop}\n";
+  const std::string job = Submit(yaml);
+  ASSERT_EQ(x->assignments().size(), 1u);
+  const v1::Assignment a = x->assignments()[0];
+  for (uint32_t c = 0; c < 6500; ++c) RunCard(*x, a, c);
+  ASSERT_EQ(JobStatusOf(job).state(), "succeeded");
+  auto events_of = [](const std::vector<v1::JobEventBatch>& batches) {
+    std::vector<uint64_t> lamports;
+    for (const auto& b : batches) {
+      for (const auto& e : b.events()) lamports.push_back(e.lamport());
+    }
+    return lamports;
+  };
+  RecordedStream<v1::JobEventBatch> fast;  // each write done at once
+  Owned([&] { ASSERT_TRUE(coordinator_.Watch(job, 0, fast.outbox).ok()); });
+  const std::vector<uint64_t> all = events_of(fast.written);
+  ASSERT_GT(all.size(), 3 * EventPublisher::kEventsPerBatch);
+
+  // A stream whose writes finish when the test says: the 13,000 events of history go out in
+  // batches built apart from the queue (Outbox::Push), never more than its limit queued.
+  auto slow = std::make_shared<JobEventOutbox>();
+  std::vector<v1::JobEventBatch> written;
+  bool writing = false;
+  std::optional<grpc::Status> finished;
+  slow->Attach(
+      [&](const v1::JobEventBatch* m) {
+        written.push_back(*m);
+        writing = true;
+      },
+      [&](const grpc::Status& s) { finished = s; });
+  Owned([&] { ASSERT_TRUE(coordinator_.Watch(job, 0, slow).ok()); });
+  for (int round = 0; !finished && round < 100; ++round) {
+    EXPECT_LE(slow->queued(), EventPublisher::kWatcherQueuedBatches);
+    ASSERT_TRUE(writing) << "a stream with events left is always writing";
+    writing = false;
+    slow->OnWriteDone(true);
+    time_.Advance(EventPublisher::kPublishLinger);
+  }
+  ASSERT_TRUE(finished.has_value());
+  EXPECT_TRUE(finished->ok());
+  EXPECT_GE(written.size(), 4u);
+  EXPECT_EQ(events_of(written), all) << "every event once, in the trace's order";
 }
 
 }  // namespace
